@@ -1,0 +1,1 @@
+"""The application: configuration, command line, server and channels."""

@@ -1,0 +1,55 @@
+"""Command line: `python -m bot COMMAND …`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="职业技能鉴定考生自助机器人（政策问答、退考退费登记、截止提醒）",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ask = sub.add_parser("ask", help="回答一个政策问题（或用 --batch 批量回答）")
+    ask.add_argument("question", nargs="?", help="问题文本")
+    ask.add_argument("--region", help="考生所在地区，如 广州、吉林")
+    ask.add_argument("--now", help="当前日期 YYYY-MM-DD（北京时间），用于判断截止日期是否已过")
+    ask.add_argument("--json", action="store_true", help="输出 JSON")
+    ask.add_argument("--batch", metavar="FILE.jsonl", help="每行一个 JSON：id、question、可选 region、now")
+
+    kb = sub.add_parser("kb", help="知识库维护")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
+    check = kb_sub.add_parser("check", help="校验全部通知文件，错误按 文件: 位置: 说明 输出")
+    check.add_argument("--dir", help="通知文件目录（默认 knowledge/notices）")
+
+    bench = sub.add_parser("bench", help="性能基准（不属于测试）")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
+    qa = bench_sub.add_parser("qa", help="问答延迟 p50/p99、冷启动时间、万条 FAQ 知识库")
+    qa.add_argument("--rounds", type=int, default=20, help="每个问题重复次数")
+    qa.add_argument("--faq", type=int, default=10_000, help="生成的 FAQ 条目数")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "ask":
+        from bot.commands.ask import run_ask
+
+        return run_ask(args)
+    if args.command == "kb":
+        from bot.commands.kb import run_kb
+
+        return run_kb(args)
+    if args.command == "bench":
+        from bot.commands.bench import run_bench
+
+        return run_bench(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

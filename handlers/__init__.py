@@ -1,0 +1,1 @@
+"""Conversation logic: one module per feature; handlers never import a channel SDK."""

@@ -1,0 +1,136 @@
+"""Loads and validates the notice files; a knowledge base is loaded whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from knowledge.regions import RegionRegistry
+from knowledge.schema import Notice
+
+NOTICES_DIR = Path(__file__).parent / "notices"
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """One thing wrong with one file, reported as `file: location: message`."""
+
+    file: str
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.location}: {self.message}"
+
+
+class KnowledgeBaseError(Exception):
+    """Raised when any notice file is invalid; carries every problem found."""
+
+    def __init__(self, problems: Sequence[LoadProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def notice_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.suffix in {".yaml", ".yml"} and not p.name.startswith("."))
+
+
+def _line_of(node: yaml.Node | None, loc: Iterable[str | int]) -> int | None:
+    """Line (1-based) of the YAML node at a pydantic error location."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+        else:
+            nxt = None  # a discriminator tag such as 'event' in the loc, or a missing key
+        if nxt is not None:
+            node = nxt
+            line = node.start_mark.line + 1
+    return line
+
+
+def parse_notice(path: Path, text: str | None = None) -> tuple[Notice | None, list[LoadProblem]]:
+    """Parse one file; returns the notice or the problems that prevent it."""
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8") if text is None else text
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [LoadProblem(name, "line 1", f"无法读取文件：{exc}")]
+    try:
+        data: Any = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        tree = yaml.compose(text, Loader=_Loader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "line ?"
+        return None, [LoadProblem(name, where, f"YAML 语法错误：{getattr(exc, 'problem', exc)}")]
+    if not isinstance(data, dict):
+        return None, [LoadProblem(name, "line 1", "文件内容应为一个映射（doc_no、facts …）")]
+    try:
+        return Notice.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = [p for p in err["loc"]]
+            line = _line_of(tree, loc)
+            path_txt = ".".join(str(p) for p in loc) or "(root)"
+            problems.append(LoadProblem(name, f"line {line or '?'} ({path_txt})", err["msg"]))
+        return None, problems
+
+
+def _cross_checks(notices: dict[str, Notice], files: dict[str, str], regions: RegionRegistry) -> list[LoadProblem]:
+    problems: list[LoadProblem] = []
+    seen_ids: dict[str, str] = {}
+    list_ids = {f.id for n in notices.values() for f in n.facts if f.kind == "occupation_list"}
+    for doc_no, notice in notices.items():
+        file = files[doc_no]
+        for region in notice.regions:
+            if region not in regions:
+                problems.append(LoadProblem(file, "regions", f"未知地区：{region}（请先加入 knowledge/regions.yaml）"))
+        for fact in notice.facts:
+            if fact.id in seen_ids:
+                problems.append(LoadProblem(file, f"facts.{fact.id}", f"fact id 与 {seen_ids[fact.id]} 重复"))
+            seen_ids[fact.id] = file
+            for region in fact.regions or []:
+                if region not in regions:
+                    problems.append(LoadProblem(file, f"facts.{fact.id}.regions", f"未知地区：{region}"))
+            for ref in fact.applies.occupation_lists:
+                if ref not in list_ids:
+                    problems.append(LoadProblem(file, f"facts.{fact.id}.applies", f"没有 id 为 {ref} 的职业名单"))
+        for ref in notice.supersedes:
+            if ref not in notices:
+                problems.append(LoadProblem(file, "supersedes", f"被替代的文件 {ref} 不在知识库中"))
+    return problems
+
+
+def load_notices(directory: Path = NOTICES_DIR, regions: RegionRegistry | None = None) -> list[Notice]:
+    """Load every notice file in `directory`, or raise KnowledgeBaseError listing all problems."""
+    regions = regions or RegionRegistry.load()
+    problems: list[LoadProblem] = []
+    notices: dict[str, Notice] = {}
+    files: dict[str, str] = {}
+    paths = notice_files(directory) if directory.is_dir() else []
+    if not paths:
+        raise KnowledgeBaseError([LoadProblem(str(directory), "-", "目录中没有通知文件（*.yaml）")])
+    for path in paths:
+        notice, found = parse_notice(path)
+        problems.extend(found)
+        if notice is None:
+            continue
+        if notice.doc_no in notices:
+            problems.append(LoadProblem(path.name, "doc_no", f"文件号 {notice.doc_no} 与 {files[notice.doc_no]} 重复"))
+            continue
+        notices[notice.doc_no] = notice
+        files[notice.doc_no] = path.name
+    problems.extend(_cross_checks(notices, files, regions))
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return list(notices.values())

@@ -1,0 +1,229 @@
+"""Schema of a notice data file: one published document and the typed facts it states.
+
+Every fact carries the clause it comes from, quoted, so that an answer can cite it.
+The models are frozen: a loaded knowledge base is never mutated in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ExamKind = Literal[
+    "日常鉴定",
+    "全国统一鉴定",
+    "全省统一鉴定",
+    "全省统考",
+    "补考",
+    "等级认定",
+    "竞赛",
+    "高级技师统考",
+]
+Level = Literal["初级工", "中级工", "高级工", "技师", "高级技师"]
+Audience = Literal["考生", "报考机构", "鉴定机构", "鉴定中心", "院校", "单位", "人社部门", "评价机构"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    """Where in the document a fact is stated."""
+
+    clause: str = Field(min_length=1, description="条款位置，如 '二'、'五（一）'、'附件2'")
+    quote: str = Field(min_length=4, description="通知原文（逐字摘录）")
+
+
+class OnDate(_Model):
+    """A single day: the day something happens (`on`) or the last day to do it (`by`)."""
+
+    kind: Literal["date"]
+    date: dt.date
+    bound: Literal["on", "by"] = "by"
+    label: str | None = None
+
+
+class DateRange(_Model):
+    """A period; `precision: month` when the notice names only months (2020年5月至12月)."""
+
+    kind: Literal["range"]
+    start: dt.date
+    end: dt.date
+    precision: Literal["day", "month"] = "day"
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class Relative(_Model):
+    """A date defined from another one: '考前7个工作日', '考后15个工作日内'."""
+
+    kind: Literal["relative"]
+    amount: int = Field(ge=0)
+    unit: Literal["working_days", "days"]
+    direction: Literal["before", "after"]
+    anchor: str = Field(description="相对的日期是什么，如 '考试日'、'成绩发布'")
+    anchor_kind: Literal["exam_date", "exam_end", "results", "other"] = "other"
+    label: str | None = None
+
+
+When = Annotated[OnDate | DateRange | Relative, Field(discriminator="kind")]
+
+
+class Applies(_Model):
+    """Who and what a fact concerns; empty lists mean 'not restricted'."""
+
+    audience: list[Audience] = []
+    exam_kinds: list[ExamKind] = []
+    levels: list[Level] = []
+    occupation_lists: list[str] = Field(default=[], description="ids of occupation_list facts")
+    occupations_note: str | None = Field(default=None, description="范围说明，如 '《国家职业资格目录》之外的职业'")
+
+
+class Count(_Model):
+    value: int
+    unit: str = Field(description="个职业、项职业资格、张、份 …")
+    what: str
+
+
+class _Fact(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    title: str
+    topic: str
+    answer: str = Field(min_length=4, description="面向考生的回答，忠实于原文")
+    questions: list[str] = Field(default=[], description="考生可能的问法，用于检索")
+    keywords: list[str] = []
+    regions: list[str] | None = Field(default=None, description="覆盖文件的 regions，仅当条款只适用于部分地区")
+    applies: Applies = Applies()
+    counts: list[Count] = []
+    source: Source
+
+
+class Event(_Fact):
+    """Something that happens on a date, in a period, or relative to another date."""
+
+    kind: Literal["event", "deadline"]
+    dates: list[When] = Field(min_length=1)
+    action: str
+    if_missed: str | None = None
+
+
+class OccupationList(_Fact):
+    kind: Literal["occupation_list"]
+    status: Literal["exiting_catalog", "national_unified", "provincial_unified", "makeup_unified", "other"]
+    occupations: list[str] = Field(min_length=1)
+    stated_count: int | None = None
+    batch: str | None = None
+
+    @model_validator(mode="after")
+    def _count_matches(self) -> OccupationList:
+        if self.stated_count is not None and self.stated_count != len(self.occupations):
+            raise ValueError(f"stated_count is {self.stated_count} but {len(self.occupations)} occupations are listed")
+        if len(set(self.occupations)) != len(self.occupations):
+            raise ValueError("an occupation is listed twice")
+        return self
+
+
+class Duration(_Model):
+    subject: str = Field(description="科目，如 '理论知识'")
+    levels: list[Level] = []
+    minutes: int | None = None
+    text: str | None = Field(default=None, description="时长不是分钟数时的原文，如 '视工种不同分别确定'")
+
+
+class Authority(_Model):
+    body: str = Field(description="负责机构，如 '县级鉴定中心'")
+    levels: list[Level] = []
+    scope: str = Field(description="负责什么，如 '本县（市）初级工、中级工鉴定'")
+
+
+class Rule(_Fact):
+    """A standing rule: who certifies what, exam formats, materials, turnaround, eligibility."""
+
+    kind: Literal["rule"]
+    durations: list[Duration] = []
+    authorities: list[Authority] = []
+    materials: list[str] = []
+    periods: list[Relative] = Field(default=[], description="时限，如 '考后15个工作日内发布成绩'")
+
+
+class Phone(_Model):
+    number: str = Field(pattern=r"^[0-9()（） -]{5,20}$")
+    label: str | None = Field(default=None, description="如 '传真'、'报名咨询'")
+
+
+class Contact(_Fact):
+    kind: Literal["contact"]
+    organization: str
+    department: str | None = None
+    person: str | None = None
+    phones: list[Phone] = []
+    emails: list[str] = []
+    address: str | None = None
+    postcode: str | None = None
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for e in v:
+            if "@" not in e:
+                raise ValueError(f"not an e-mail address: {e}")
+        return v
+
+
+class FormField(_Model):
+    label: str
+    kind: Literal["text", "date", "id_number", "phone", "signature", "occupation", "level", "photo", "table"] = "text"
+    required: bool = True
+
+
+class Form(_Fact):
+    """An attached form: its field labels, table columns and, for declarations, the wording."""
+
+    kind: Literal["form"]
+    name: str
+    fields: list[FormField] = []
+    columns: list[str] = []
+    template: str | None = Field(default=None, description="声明正文，占位符用 {字段名}")
+    notes: list[str] = []
+
+
+Fact = Annotated[Event | OccupationList | Rule | Contact | Form, Field(discriminator="kind")]
+
+
+class Notice(_Model):
+    """One published document (通知/公告) and the facts it states."""
+
+    doc_no: str = Field(min_length=4)
+    issuer: str
+    issued: dt.date | None = None
+    issued_year: int | None = Field(default=None, description="只知道年份时填写")
+    title: str
+    regions: list[str] = Field(min_length=1)
+    seed: str | None = Field(default=None, description="原文文件名（../shared/seeds/）")
+    forwards: list[str] = Field(default=[], description="本文转发或落实的文件号")
+    cites: list[str] = Field(default=[], description="文中引用的其他文件号")
+    version: int = 1
+    supersedes: list[str] = []
+    summary: str
+    facts: list[Fact] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Notice:
+        if self.issued is None and self.issued_year is None:
+            raise ValueError("either issued or issued_year is required")
+        ids = [f.id for f in self.facts]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate fact ids: {', '.join(dupes)}")
+        return self
+
+    @property
+    def year(self) -> int:
+        return self.issued.year if self.issued else int(self.issued_year or 0)
