@@ -1,0 +1,72 @@
+"""`python -m bot ask`: answer one question, or a batch of them as JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from knowledge.loader import KnowledgeBaseError
+from knowledge.qa import PolicyQA
+
+
+def _parse_now(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError as exc:
+        raise ValueError(f"--now 应为 YYYY-MM-DD 格式的日期，收到：{value!r}") from exc
+
+
+def _answer_line(qa: PolicyQA, item: dict[str, Any]) -> dict[str, Any]:
+    question = item.get("question")
+    if not isinstance(question, str):
+        question = "" if question is None else str(question)
+    try:
+        now = _parse_now(item.get("now"))
+    except ValueError as exc:
+        return {"id": item.get("id"), "answer": str(exc), "matched": False, "sources": []}
+    answer = qa.answer(question, region=item.get("region") or None, now=now)
+    return {"id": item.get("id"), **answer.to_json()}
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    try:
+        qa = PolicyQA.load()
+    except KnowledgeBaseError as exc:
+        print(f"知识库无法加载：\n{exc}", file=sys.stderr)
+        return 1
+    if args.batch:
+        with open(args.batch, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    if not isinstance(item, dict):
+                        raise ValueError("not an object")
+                except ValueError:
+                    print(f"{args.batch}:{n}: 不是有效的 JSON 对象，已跳过", file=sys.stderr)
+                    continue
+                print(json.dumps(_answer_line(qa, item), ensure_ascii=False), flush=False)
+        sys.stdout.flush()
+        return 0
+    if args.question is None:
+        print("请提供问题，例如：python -m bot ask \"广州退考截止到哪天\"", file=sys.stderr)
+        return 2
+    try:
+        now = _parse_now(args.now)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    answer = qa.answer(args.question, region=args.region, now=now)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print(answer.text)
+        if answer.sources:
+            print("来源文件：" + "、".join(answer.sources))
+    return 0

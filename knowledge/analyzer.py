@@ -1,0 +1,188 @@
+"""Chinese text analysis: normalisation, segmentation, synonyms and homophone typo repair.
+
+Segmentation uses jieba with a reduced copy of its dictionary (the most frequent words) plus
+the domain vocabulary; loading jieba's full dictionary would cost most of the start-up budget,
+and the rare words it adds do not help retrieval over a few hundred facts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jieba
+import yaml
+
+LEXICON_FILE = Path(__file__).parent / "lexicon.yaml"
+_DICT_WORDS = 60_000
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_PUNCT = re.compile(r"[\s\u3000,，。.!！?？;；:：、'\"“”‘’()（）\[\]【】〔〕<>《》…—\-_~·/\\|@#$%^&*+=`]+")
+
+jieba.setLogLevel(logging.WARNING)
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, unified whitespace; keeps Chinese punctuation meaningful."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    terms: tuple[str, ...]
+    synonyms: dict[str, str]
+    stopwords: frozenset[str]
+    intents: dict[str, tuple[str, ...]]
+    rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        synonyms: dict[str, str] = {}
+        for canonical, variants in (raw.get("synonyms") or {}).items():
+            for v in variants:
+                synonyms[normalize(v)] = canonical
+        return cls(
+            terms=tuple(normalize(t) for t in raw.get("terms") or ()),
+            synonyms=synonyms,
+            stopwords=frozenset(normalize(w) for w in raw.get("stopwords") or ()),
+            intents={k: tuple(normalize(c) for c in v) for k, v in (raw.get("intents") or {}).items()},
+            rewrites=tuple((re.compile(p), r) for p, r in raw.get("rewrites") or ()),
+        )
+
+
+def _reduced_dictionary() -> Path:
+    """jieba's dictionary cut to its most frequent words, written once to the temp directory."""
+    source = Path(jieba.__file__).parent / "dict.txt"
+    target = Path(tempfile.gettempdir()) / f"jianding-bot-jieba-{jieba.__version__}-{_DICT_WORDS}.txt"
+    if not target.exists():
+        rows = []
+        with source.open(encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) >= 2:
+                    rows.append((int(parts[1]), line))
+        rows.sort(key=lambda r: -r[0])
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text("".join(line for _, line in rows[:_DICT_WORDS]), encoding="utf-8")
+        tmp.replace(target)  # atomic, so concurrent first runs never read half a file
+    return target
+
+
+@cache
+def _char_pinyin() -> dict[str, str]:
+    """Toneless first reading of every CJK character; loaded only when a typo is suspected."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out: dict[str, str] = {}
+    for code, readings in pinyin_dict.items():
+        first = readings.split(",")[0]
+        out[chr(code)] = "".join(c for c in unicodedata.normalize("NFD", first) if not unicodedata.combining(c))
+    return out
+
+
+def pinyin_key(text: str) -> tuple[str, ...]:
+    table = _char_pinyin()
+    return tuple(table.get(ch, ch) for ch in text)
+
+
+class Analyzer:
+    """Turns text into the canonical content words that retrieval compares."""
+
+    def __init__(self, lexicon: Lexicon, extra_terms: Iterable[str] = (), protected_terms: Iterable[str] = ()) -> None:
+        self.lexicon = lexicon
+        self.tokenizer = jieba.Tokenizer(str(_reduced_dictionary()))
+        self.tokenizer.initialize()
+        vocab = {t for t in lexicon.terms if len(t) >= 2}
+        vocab.update(normalize(t) for t in extra_terms if len(t) >= 2)
+        vocab.update(v for v in lexicon.synonyms if len(v) >= 2)
+        for term in sorted(vocab):
+            # A high frequency makes jieba keep domain terms whole even when its own
+            # dictionary prefers a split (e.g. 个人弃考声明 rather than 个人/弃考/声明).
+            self.tokenizer.add_word(term, freq=200_000)
+        self.vocab = frozenset(vocab)
+        # Terms that may be repaired even when the typo is itself a word (电功 is physics, 电工 a trade).
+        self.protected = frozenset(normalize(t) for t in protected_terms)
+        self._pinyin_index: dict[tuple[str, ...], str] | None = None
+        self._vocab_by_len = sorted(self.vocab, key=len, reverse=True)
+
+    # -- typo repair ---------------------------------------------------------------------------
+    def _index(self) -> dict[tuple[str, ...], str]:
+        if self._pinyin_index is None:
+            index: dict[tuple[str, ...], str] = {}
+            for term in self._vocab_by_len:
+                if _CJK.search(term) and 2 <= len(term) <= 8:
+                    index.setdefault(pinyin_key(term), term)
+            self._pinyin_index = index
+        return self._pinyin_index
+
+    def _is_real_word(self, text: str) -> bool:
+        return self.tokenizer.FREQ.get(text, 0) > 0
+
+    def repair(self, text: str) -> str:
+        """Replace homophone misspellings of domain terms (鉴订费 → 鉴定费, 电功 → 电工)."""
+        covered = [False] * len(text)
+        for term in self._vocab_by_len:
+            start = text.find(term)
+            while start >= 0:
+                for i in range(start, start + len(term)):
+                    covered[i] = True
+                start = text.find(term, start + 1)
+        if all(covered) or not _CJK.search(text):
+            return text
+        index = self._index()
+        out: list[str] = []
+        i = 0
+        while i < len(text):
+            replaced = False
+            if not covered[i] and _CJK.match(text[i]):
+                for n in range(min(6, len(text) - i), 1, -1):
+                    window = text[i : i + n]
+                    if any(covered[i : i + n]) or not all(_CJK.match(c) for c in window):
+                        continue
+                    term = index.get(pinyin_key(window))
+                    if term and term != window and (term in self.protected or not self._is_real_word(window)):
+                        out.append(term)
+                        i += n
+                        replaced = True
+                        break
+            if not replaced:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
+
+    # -- tokens --------------------------------------------------------------------------------
+    def rewrite(self, text: str) -> str:
+        for pattern, replacement in self.lexicon.rewrites:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def words(self, text: str) -> list[str]:
+        """Segmented words, canonicalised by the synonym table, without stopwords and punctuation."""
+        out: list[str] = []
+        for raw in self.tokenizer.lcut(_PUNCT.sub(" ", self.rewrite(text))):
+            w = raw.strip()
+            if not w:
+                continue
+            w = self.lexicon.synonyms.get(w, w)
+            # Bare numbers are dates or counts, which are matched structurally, not as words.
+            if w in self.lexicon.stopwords or w.isdigit() or not (_CJK.search(w) or w.isalnum()):
+                continue
+            out.append(w)
+        return out
+
+    def analyze(self, text: str, *, repair: bool = True) -> list[str]:
+        text = normalize(text)
+        if repair:
+            text = self.repair(text)
+        return self.words(text)
+
+    def has_cue(self, text: str, intent: str) -> bool:
+        return any(c in text for c in self.lexicon.intents.get(intent, ()))

@@ -1,0 +1,74 @@
+"""The loaded knowledge base: notices, their facts with the regions they govern, occupation lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from knowledge.loader import NOTICES_DIR, load_notices
+from knowledge.regions import RegionRegistry
+from knowledge.schema import Fact, Notice, OccupationList
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A fact together with the notice that states it and the regions it governs."""
+
+    fact: Fact
+    notice: Notice
+    regions: tuple[str, ...]
+
+    @property
+    def doc_no(self) -> str:
+        return self.notice.doc_no
+
+
+class KnowledgeBase:
+    def __init__(self, notices: list[Notice], regions: RegionRegistry) -> None:
+        self.notices = {n.doc_no: n for n in notices}
+        self.regions = regions
+        self.entries = [Entry(f, n, tuple(f.regions or n.regions)) for n in notices for f in n.facts]
+        self.by_id = {e.fact.id: e for e in self.entries}
+
+    @classmethod
+    def load(cls, directory: Path = NOTICES_DIR) -> KnowledgeBase:
+        regions = RegionRegistry.load()
+        return cls(load_notices(directory, regions), regions)
+
+    @cached_property
+    def occupation_lists(self) -> list[Entry]:
+        return [e for e in self.entries if isinstance(e.fact, OccupationList)]
+
+    @cached_property
+    def occupations(self) -> list[str]:
+        names = {o for e in self.occupation_lists for o in e.fact.occupations}  # type: ignore[union-attr]
+        return sorted(names, key=lambda n: (-len(n), n))
+
+    @cached_property
+    def governed(self) -> frozenset[str]:
+        return frozenset(r for e in self.entries for r in e.regions)
+
+    def applicability(self, entry: Entry, region: str | None) -> float:
+        """How well an entry fits a candidate's region: 1 same region, 0.95 an enclosing one,
+        0.75 a region inside it (广州 rules for someone who said 广东), 0 unrelated."""
+        if region is None:
+            return 1.0
+        best = 0.0
+        lineage = self.regions.lineage(region)
+        for r in entry.regions:
+            if r == region:
+                return 1.0
+            if r in lineage:
+                best = max(best, 0.95)
+            elif self.regions.contains(region, r):
+                best = max(best, 0.75)
+        return best
+
+    def covers(self, region: str) -> bool:
+        """Some notice governs the region, an enclosing region, or a region inside it."""
+        lineage = set(self.regions.lineage(region))
+        return any(r in lineage or self.regions.contains(region, r) for r in self.governed)
+
+    def forwarders(self, doc_no: str) -> list[Notice]:
+        return [n for n in self.notices.values() if doc_no in n.forwards]

@@ -1,0 +1,65 @@
+"""Finding the occupation a candidate names, despite typos (电功 → 电工, 育婴园 → 育婴员)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from knowledge.analyzer import Analyzer
+
+# Words shaped like an occupation (…工/…师/…员) that are not one.
+_NOT_OCCUPATIONS = frozenset(
+    "员工 职工 人员 学员 考生员 工作人员 考评员 考评人员 督导员 督导人员 监考人员 技工 高级工 中级工 初级工 技师 高级技师 "
+    "老师 教师 公务员 会员 成员 动员 官员 专员 社工 打工 务工 用工 开工 完工 分工 加工 施工 志愿者 技工院校".split()
+)
+_SHAPE = re.compile(r"[\u4e00-\u9fff]{1,7}?(?:工|师|员)")
+
+
+@dataclass(frozen=True)
+class OccupationMatch:
+    name: str
+    known: bool
+    """On some occupation list of the knowledge base."""
+    corrected_from: str | None = None
+    """What the candidate typed when it was not the exact name."""
+
+
+class OccupationMatcher:
+    def __init__(self, names: Sequence[str], analyzer: Analyzer) -> None:
+        self.names = sorted(names, key=len, reverse=True)
+        self.analyzer = analyzer
+
+    def find(self, text: str, original: str | None = None) -> OccupationMatch | None:
+        """`text` has been through typo repair; `original` is what the candidate typed."""
+        for name in self.names:
+            if name in text:
+                typed = None if original is None or name in original else self._typed(original, name)
+                return OccupationMatch(name, True, typed)
+        # Character typos that are not homophones: compare with partial alignment, long names only,
+        # because two-character names (电工, 车工) would match half the questions.
+        long_names = [n for n in self.names if len(n) >= 3]
+        if long_names:
+            best = process.extractOne(text, long_names, scorer=fuzz.partial_ratio, score_cutoff=86)
+            if best is not None:
+                name = best[0]
+                return OccupationMatch(name, True, self._typed(text, name))
+        for m in _SHAPE.finditer(text):
+            candidate = m.group(0)
+            for stop in ("的", "了", "吗", "是", "在", "我", "考", "报", "还", "能", "想", "有", "当", "做"):
+                candidate = candidate.split(stop)[-1]
+            if len(candidate) >= 2 and candidate not in _NOT_OCCUPATIONS and not any(
+                candidate.endswith(w) for w in _NOT_OCCUPATIONS if len(w) >= 2
+            ):
+                return OccupationMatch(candidate, False)
+        return None
+
+    @staticmethod
+    def _typed(text: str, name: str) -> str | None:
+        alignment = fuzz.partial_ratio_alignment(name, text)
+        if alignment is None:
+            return None
+        typed = text[alignment.dest_start : alignment.dest_end]
+        return typed if typed and typed != name else None

@@ -1,0 +1,416 @@
+"""Answers a candidate's question from the knowledge base, or abstains.
+
+The pipeline: normalise and repair typos; find the region, any dates and any occupation
+named; answer structured questions (is occupation X still in the catalog?) by reasoning over
+the occupation lists and their dates; otherwise retrieve the best fact, reason about its dates
+relative to today or to the candidate's exam date, and cite the clause it comes from. Below the
+coverage threshold the bot says it does not know and offers a human.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from knowledge.analyzer import Analyzer, Lexicon, normalize
+from knowledge.answer import HUMAN_HINT, Answer
+from knowledge.base import Entry, KnowledgeBase
+from knowledge.datetext import FoundDate, find_dates
+from knowledge.occupations import OccupationMatch, OccupationMatcher
+from knowledge.schema import Event, OccupationList, Relative, Rule
+from knowledge.search import FactIndex, Hit
+from knowledge.timeline import compute_relative, relative_rules, status_now
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_QUESTION = 300  # characters analysed; the rest of a pasted essay adds noise, not meaning
+
+THRESHOLD = 0.55
+"""Coverage below which the bot abstains; calibrated on tests/knowledge/questions.yaml
+(see tests/knowledge/test_accuracy.py, which prints the abstention trade-off)."""
+CONFIDENT = 0.8
+MULTI_REGION_RATIO = 0.7
+RELATED_RATIO = 0.85
+
+STATUS_WORDS = {
+    "exiting_catalog": "已列入退出国家职业资格目录的职业名单",
+    "national_unified": "属于全国统一鉴定职业",
+    "provincial_unified": "属于全省统一鉴定职业",
+    "makeup_unified": "属于统一鉴定职业补考安排中的职业",
+    "other": "在通知所列职业名单中",
+}
+
+
+def today_in_shanghai() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
+
+
+def _region_label(regions: Sequence[str]) -> str:
+    return "、".join(regions)
+
+
+@dataclass(frozen=True)
+class _Query:
+    text: str
+    words: list[str]
+    region: str | None
+    dates: list[FoundDate]
+    now: dt.date
+    occupation: OccupationMatch | None
+
+
+class PolicyQA:
+    """Question answering over one loaded knowledge base. Build once; `answer` is cheap."""
+
+    def __init__(self, kb: KnowledgeBase, lexicon: Lexicon | None = None, threshold: float = THRESHOLD) -> None:
+        self.kb = kb
+        self.threshold = threshold
+        lexicon = lexicon or Lexicon.load()
+        keywords = {k for e in kb.entries for k in e.fact.keywords if 2 <= len(k) <= 8}
+        self.analyzer = Analyzer(lexicon, extra_terms=[*kb.occupations, *keywords], protected_terms=kb.occupations)
+        self._region_words = frozenset(
+            normalize(w) for r in kb.regions.regions.values() for w in (r.name, *r.aliases)
+        ) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
+        self.occupations = OccupationMatcher(kb.occupations, self.analyzer)
+        self.index = FactIndex([self._fields(e) for e in kb.entries])
+
+    @classmethod
+    def load(cls) -> PolicyQA:
+        return cls(KnowledgeBase.load())
+
+    # -- indexing ------------------------------------------------------------------------------
+    def _words(self, text: str) -> list[str]:
+        return [w for w in self.analyzer.words(normalize(text)) if w not in self._region_words]
+
+    def _fields(self, entry: Entry) -> dict[str, list[str]]:
+        f = entry.fact
+        fields = {
+            "title": self._words(f.title),
+            "topic": self._words(f.topic),
+            "keywords": [w for k in f.keywords for w in self._words(k)],
+            "questions": [w for q in f.questions for w in self._words(q)],
+            "answer": self._words(f.answer),
+        }
+        if isinstance(f, Event):
+            fields["answer"] += self._words(f.action)
+        if isinstance(f, OccupationList):
+            fields["names"] = [w for o in f.occupations for w in self._words(o)]
+        return fields
+
+    # -- entry point ---------------------------------------------------------------------------
+    def answer(self, question: str, *, region: str | None = None, now: dt.date | None = None) -> Answer:
+        now = now or today_in_shanghai()
+        text = normalize(question)[:MAX_QUESTION]
+        if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", text):
+            return Answer(
+                "您好，请用文字描述您想咨询的问题，例如：“广州退考退费登记截止到哪天？”“钳工还能报名吗？”",
+                matched=False,
+                kind="empty",
+            )
+        named = self.kb.regions.detect(text)
+        chosen = named[0] if named else self.kb.regions.resolve(region) if region else None
+        if region and not chosen:
+            chosen = None  # an unknown --region value is ignored rather than guessed
+        if chosen and not self.kb.covers(chosen):
+            return self._uncovered(chosen)
+
+        repaired = self.analyzer.repair(text)
+        after = self.analyzer.has_cue(repaired, "after_cues")
+        dates = find_dates(repaired, now, future=not after)
+        undated = repaired
+        for d in reversed(dates):
+            undated = undated[: d.span[0]] + " " + undated[d.span[1] :]
+        words = [w for w in self.analyzer.words(undated) if w not in self._region_words]
+        bad = [d for d in dates if d.date is None]
+        if bad:
+            return Answer(
+                f"您提供的日期“{bad[0].text}”不存在，请检查后重新输入（例如：2026年6月22日）。",
+                matched=False,
+                region=chosen,
+                kind="bad_date",
+            )
+        occupation = self.occupations.find(repaired, original=text)
+        query = _Query(repaired, words, chosen, dates, now, occupation)
+
+        if occupation and occupation.known and self.analyzer.has_cue(repaired, "status_cues"):
+            return self._occupation_status(query)
+        return self._lookup(query)
+
+    # -- abstentions -------------------------------------------------------------------------
+    def _covered_regions(self) -> str:
+        provinces = sorted({self.kb.regions.lineage(r)[-1] for r in self.kb.governed})
+        return "、".join(provinces)
+
+    def _uncovered(self, region: str) -> Answer:
+        return Answer(
+            f"抱歉，知识库中还没有{region}的职业技能鉴定通知，无法给出准确答复，以免误导您。"
+            f"目前收录的地区：{self._covered_regions()}。{HUMAN_HINT}",
+            matched=False,
+            region=region,
+            kind="region_not_covered",
+        )
+
+    def _abstain(self, query: _Query, confidence: float) -> Answer:
+        return Answer(
+            "抱歉，这个问题我在现有通知里没有找到可靠的答案，为避免误导您，暂不作答。"
+            f"我可以解答{self._covered_regions()}职业技能鉴定通知中的报名、考试、缴费、退考退费、补考、证书等问题。"
+            + HUMAN_HINT,
+            matched=False,
+            confidence=confidence,
+            region=query.region,
+            kind="abstain",
+        )
+
+    # -- retrieval -----------------------------------------------------------------------------
+    def _search(self, query: _Query, words: Sequence[str], notices: set[str] | None = None) -> list[Hit]:
+        def boost(i: int) -> float:
+            entry = self.kb.entries[i]
+            if notices is not None and entry.doc_no not in notices:
+                return 0.0
+            return self.kb.applicability(entry, query.region)
+
+        return self.index.search(words, boost=boost, limit=12)
+
+    def _lookup(self, query: _Query, prefix: str = "") -> Answer:
+        words = query.words
+        if query.occupation and query.occupation.known:
+            # The occupation selects the notice; the rest of the question selects the fact.
+            words = [w for w in words if w != query.occupation.name] or words
+        hits = self._search(query, words)
+        if query.occupation and query.occupation.known and query.region is None:
+            docs = {e.doc_no for e in self.kb.occupation_lists if query.occupation.name in e.fact.occupations}  # type: ignore[union-attr]
+            docs |= {n.doc_no for d in list(docs) for n in self.kb.forwarders(d)}
+            hits = self._search(query, words, notices=docs) or hits
+        good = [h for h in hits if h.coverage >= self.threshold]
+        if not good:
+            return self._abstain(query, hits[0].coverage if hits else 0.0)
+        top = good[0]
+        if query.region is None:
+            groups = self._region_groups(good, top)
+            if len(groups) > 1:
+                return self._multi_region(query, groups, prefix)
+        entry = self.kb.entries[top.index]
+        related = self._related(good, top, entry)
+        return self._single(query, entry, top, related, prefix)
+
+    def _region_groups(self, hits: list[Hit], top: Hit) -> dict[tuple[str, ...], Hit]:
+        groups: dict[tuple[str, ...], Hit] = {}
+        for h in hits:
+            if h.score < top.score * MULTI_REGION_RATIO:
+                continue
+            key = self.kb.entries[h.index].regions
+            groups.setdefault(key, h)
+        return groups
+
+    def _related(self, hits: list[Hit], top: Hit, entry: Entry) -> Entry | None:
+        for h in hits[1:3]:
+            other = self.kb.entries[h.index]
+            if (
+                h.score >= top.score * RELATED_RATIO
+                and other.regions == entry.regions
+                and other.fact.answer != entry.fact.answer
+            ):
+                return other
+        return None
+
+    # -- composing -----------------------------------------------------------------------------
+    def _reasoning(self, query: _Query, entry: Entry) -> str:
+        fact = entry.fact
+        parts: list[str] = []
+        if isinstance(fact, Event | Rule):
+            rules = relative_rules(fact)
+            anchor = query.dates[0].date if query.dates else None
+            if rules and anchor is not None:
+                for rel in self._pick_rules(rules, query):
+                    action = fact.action if isinstance(fact, Event) else fact.title
+                    parts.append(compute_relative(rel, anchor, action, query.now).text)
+            if rules and anchor is None:
+                anchors = "、".join(dict.fromkeys(r.anchor for r in rules))
+                parts.append(f"告诉我具体的{anchors}日期（如“2026年6月22日考试”），我可以按法定节假日帮您算出具体哪天。")
+        if isinstance(fact, Event):
+            status = status_now(fact, query.now)
+            if status:
+                parts.append(status.text)
+                if status.passed and query.now.year - entry.notice.year >= 2:
+                    parts.append(f"（该通知发布于{entry.notice.year}年，之后如有新通知，以最新通知为准。）")
+        return "".join(parts)
+
+    @staticmethod
+    def _pick_rules(rules: list[Relative], query: _Query) -> list[Relative]:
+        """When a fact has several rules (15 working days for daily exams, 20 for unified ones),
+        keep those whose label the question mentions; otherwise all of them."""
+        named = [r for r in rules if r.label and any(k in query.text for k in _label_keys(r.label))]
+        return named or rules
+
+    def _source_line(self, entry: Entry) -> str:
+        src = entry.fact.source
+        quote = src.quote if len(src.quote) <= 120 else src.quote[:118] + "……"
+        return f"来源：{entry.doc_no}（{src.clause}）：“{quote}”"
+
+    def _single(self, query: _Query, entry: Entry, hit: Hit, related: Entry | None, prefix: str) -> Answer:
+        lines = [prefix] if prefix else []
+        lines.append(f"【{_region_label(entry.regions)}】{entry.fact.answer.strip()}")
+        reasoning = self._reasoning(query, entry)
+        if reasoning:
+            lines.append(reasoning)
+        sources = [entry.doc_no]
+        facts = [entry.fact.id]
+        if related is not None:
+            lines.append(f"相关：{related.fact.answer.strip()}")
+            facts.append(related.fact.id)
+            if related.doc_no not in sources:
+                sources.append(related.doc_no)
+        lines.append(self._source_line(entry))
+        if related is not None and related.doc_no != entry.doc_no:
+            lines.append(self._source_line(related))
+        if hit.coverage < CONFIDENT:
+            lines.append("如果这不是您要问的，" + HUMAN_HINT)
+        return Answer(
+            "\n".join(lines),
+            matched=True,
+            sources=tuple(sources),
+            confidence=hit.coverage,
+            fact_ids=tuple(facts),
+            region=query.region,
+            regions=entry.regions,
+            kind="lookup",
+        )
+
+    def _multi_region(self, query: _Query, groups: dict[tuple[str, ...], Hit], prefix: str) -> Answer:
+        lines = [prefix] if prefix else []
+        lines.append("不同地区的规定不同（您没有说明地区），各地通知分别规定如下：")
+        sources: list[str] = []
+        facts: list[str] = []
+        regions: list[str] = []
+        best = max(h.coverage for h in groups.values())
+        for key, hit in list(groups.items())[:4]:
+            entry = self.kb.entries[hit.index]
+            reasoning = self._reasoning(query, entry)
+            lines.append(f"【{_region_label(key)}】{entry.fact.answer.strip()}{reasoning}（{entry.doc_no}）")
+            if entry.doc_no not in sources:
+                sources.append(entry.doc_no)
+            facts.append(entry.fact.id)
+            regions.extend(r for r in key if r not in regions)
+        lines.append("请告诉我您报考的地区，我可以只给出该地区的规定。")
+        return Answer(
+            "\n".join(lines),
+            matched=True,
+            sources=tuple(sources),
+            confidence=best,
+            fact_ids=tuple(facts),
+            region=None,
+            regions=tuple(regions),
+            kind="multi_region",
+        )
+
+    # -- occupations ---------------------------------------------------------------------------
+    def _occupation_status(self, query: _Query) -> Answer:
+        assert query.occupation is not None
+        name = query.occupation.name
+        lead = ""
+        if query.occupation.corrected_from:
+            lead = f"（按“{name}”理解您说的“{query.occupation.corrected_from}”）"
+        lists = [e for e in self.kb.occupation_lists if self.kb.applicability(e, query.region) > 0]
+        holding = [e for e in lists if name in e.fact.occupations]  # type: ignore[union-attr]
+        if not holding:
+            return self._not_on_lists(query, name, lists, lead)
+        lines = [lead] if lead else []
+        sources: list[str] = []
+        facts: list[str] = []
+        regions: list[str] = []
+        for entry in holding:
+            fact = entry.fact
+            assert isinstance(fact, OccupationList)
+            count = f"共{fact.stated_count}个职业" if fact.stated_count else "名单未穷尽"
+            lines.append(
+                f"【{_region_label(entry.regions)}】{name}{STATUS_WORDS[fact.status]}"
+                f"（《{fact.title}》，{count}）。"
+            )
+            docs = {entry.doc_no} | {n.doc_no for n in self.kb.forwarders(entry.doc_no)}
+            events = self._list_events(query, entry, docs)
+            all_passed = bool(events)
+            for ev_entry in events:
+                ev = ev_entry.fact
+                assert isinstance(ev, Event)
+                status = status_now(ev, query.now)
+                lines.append(f"· {ev.answer.strip()}" + (status.text if status else ""))
+                all_passed = all_passed and bool(status and status.passed)
+                facts.append(ev.id)
+                if ev_entry.doc_no not in sources:
+                    sources.append(ev_entry.doc_no)
+            if fact.status == "exiting_catalog" and all_passed:
+                successor = self._successor(query, docs)
+                if successor is not None:
+                    lines.append(f"· 现在：{successor.fact.answer.strip()}")
+                    facts.append(successor.fact.id)
+            if entry.doc_no not in sources:
+                sources.insert(0, entry.doc_no)
+            facts.insert(0, fact.id)
+            lines.append(self._source_line(entry))
+            regions.extend(r for r in entry.regions if r not in regions)
+        others = sorted(
+            {self.kb.regions.lineage(r)[-1] for r in self.kb.governed}
+            - {self.kb.regions.lineage(r)[-1] for r in regions}
+        )
+        if query.region is None and others:
+            lines.append(f"{'、'.join(others)}的通知没有列出{name}所在的职业名单。")
+        return Answer(
+            "\n".join(lines),
+            matched=True,
+            sources=tuple(sources),
+            confidence=1.0,
+            fact_ids=tuple(facts),
+            region=query.region,
+            regions=tuple(regions),
+            kind="occupation_status",
+        )
+
+    def _list_events(self, query: _Query, entry: Entry, docs: set[str]) -> list[Entry]:
+        """Dated facts that govern a list: those that name it, else the best matches in its notices."""
+        linked = [
+            e
+            for e in self.kb.entries
+            if isinstance(e.fact, Event)
+            and entry.fact.id in e.fact.applies.occupation_lists
+            and self.kb.applicability(e, query.region) > 0
+        ]
+        if linked:
+            return self._dedupe_by_answer(linked)[:3]
+        words = [w for w in query.words if query.occupation is None or w != query.occupation.name]
+        hits = self._search(query, [*words, "报名", "截止"], notices=docs)
+        return [self.kb.entries[h.index] for h in hits if isinstance(self.kb.entries[h.index].fact, Event)][:2]
+
+    @staticmethod
+    def _dedupe_by_answer(entries: list[Entry]) -> list[Entry]:
+        seen: set[str] = set()
+        out = []
+        for e in entries:
+            if e.fact.answer not in seen:
+                seen.add(e.fact.answer)
+                out.append(e)
+        return out
+
+    def _successor(self, query: _Query, docs: set[str]) -> Entry | None:
+        hits = self._search(query, ["等级认定", "职业技能等级证书"], notices=docs)
+        return self.kb.entries[hits[0].index] if hits else None
+
+    def _not_on_lists(self, query: _Query, name: str, lists: list[Entry], lead: str) -> Answer:
+        exiting = [e for e in lists if isinstance(e.fact, OccupationList) and e.fact.status == "exiting_catalog"]
+        if query.region and exiting:
+            entry = exiting[0]
+            fact = entry.fact
+            assert isinstance(fact, OccupationList)
+            text = (
+                f"{lead}【{_region_label(entry.regions)}】《{fact.title}》（{len(fact.occupations)}个职业）中没有{name}。"
+                f"名单之外的职业是否有调整，通知没有说明；{HUMAN_HINT}\n{self._source_line(entry)}"
+            )
+            return Answer(text, matched=True, sources=(entry.doc_no,), confidence=0.7, fact_ids=(fact.id,),
+                          region=query.region, regions=entry.regions, kind="occupation_status")
+        return self._lookup(query, prefix=f"{lead}通知所附的职业名单中没有{name}，以下是与您的问题最相关的规定：")
+
+
+def _label_keys(label: str) -> list[str]:
+    return [k for k in ("日常", "统一", "全国", "全省", "竞赛", "补考") if k in label]
+

@@ -1,0 +1,107 @@
+"""Retrieval over facts: BM25 over weighted fields, and a coverage score used to abstain.
+
+BM25 ranks; it is not a confidence. Coverage asks how much of what the candidate asked
+(weighted by how informative each word is) the fact actually speaks about; a question about
+公务员 matches registration facts on 报名 but leaves its most informative word unexplained.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+# Field weights: what a fact is *about* (title, keywords, phrasings) counts more than the
+# words its answer happens to use.
+FIELD_WEIGHTS = {"title": 2.0, "keywords": 2.5, "questions": 1.5, "topic": 1.5, "names": 2.0, "answer": 1.0}
+_K1 = 1.2
+_B = 0.6
+_PARTIAL = 0.8  # a query word inside a fact word (填 in 填写), or a fact word inside it
+
+
+@dataclass(frozen=True)
+class Hit:
+    index: int
+    score: float
+    coverage: float
+    matched: tuple[str, ...]
+
+
+class FactIndex:
+    """An inverted index of analysed documents (one per fact)."""
+
+    def __init__(self, docs: Sequence[dict[str, list[str]]]) -> None:
+        self.size = len(docs)
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self.vocab_of: list[frozenset[str]] = []
+        lengths: list[float] = []
+        for i, fields in enumerate(docs):
+            tf: Counter[str] = Counter()
+            for field, words in fields.items():
+                weight = FIELD_WEIGHTS.get(field, 1.0)
+                for w in words:
+                    tf[w] += weight
+            for w, f in tf.items():
+                self.postings[w].append((i, f))
+            self.vocab_of.append(frozenset(tf))
+            lengths.append(sum(tf.values()))
+        self.lengths = lengths
+        self.avg_length = (sum(lengths) / len(lengths)) if lengths else 1.0
+        n = max(self.size, 1)
+        self.idf = {w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for w, p in self.postings.items()}
+        self.max_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def word_weight(self, word: str) -> float:
+        """How informative a query word is; unknown words weigh like the rarest ones."""
+        return self.idf.get(word, self.max_idf)
+
+    def _match(self, word: str, vocab: frozenset[str]) -> float:
+        if word in vocab:
+            return 1.0
+        for v in vocab:
+            if (len(word) == 1 and word in v) or (len(v) >= 2 and len(word) >= 2 and (v in word or word in v)):
+                return _PARTIAL
+        return 0.0
+
+    def coverage(self, words: Sequence[str], doc: int) -> tuple[float, tuple[str, ...]]:
+        vocab = self.vocab_of[doc]
+        total = got = 0.0
+        matched: list[str] = []
+        for w in dict.fromkeys(words):
+            weight = self.word_weight(w)
+            total += weight
+            m = self._match(w, vocab)
+            if m:
+                got += weight * m
+                matched.append(w)
+        return (got / total if total else 0.0), tuple(matched)
+
+    def search(
+        self,
+        words: Sequence[str],
+        *,
+        boost: Callable[[int], float] | None = None,
+        limit: int = 10,
+    ) -> list[Hit]:
+        """Rank documents for the query words; `boost` scales (or with 0 excludes) a document."""
+        scores: dict[int, float] = defaultdict(float)
+        for w in dict.fromkeys(words):
+            postings = self.postings.get(w)
+            if not postings:
+                continue
+            idf = self.idf[w]
+            for doc, f in postings:
+                norm = f * (_K1 + 1) / (f + _K1 * (1 - _B + _B * self.lengths[doc] / self.avg_length))
+                scores[doc] += idf * norm
+        ranked: list[tuple[float, int]] = []
+        for doc, s in scores.items():
+            factor = boost(doc) if boost else 1.0
+            if factor > 0:
+                ranked.append((s * factor, doc))
+        ranked.sort(reverse=True)
+        hits = []
+        for s, doc in ranked[:limit]:
+            cov, matched = self.coverage(words, doc)
+            hits.append(Hit(doc, s, cov, matched))
+        return hits
