@@ -20,11 +20,14 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader with YAML 1.2 booleans: `bound: on` stays the string 'on', as staff mean it."""
+    """Safe loader with YAML 1.2 booleans (`bound: on` stays the string 'on', as staff mean it)
+    and no timestamps: dates stay text so that the schema validates them with a located error
+    (PyYAML's own constructor raises a bare ValueError on 2017-09-31)."""
 
 
+_DROPPED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -82,7 +85,7 @@ def parse_notice(path: Path, text: str | None = None) -> tuple[Notice | None, li
     try:
         data: Any = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
         tree = yaml.compose(text, Loader=_Loader)  # noqa: S506
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "line ?"
         return None, [LoadProblem(name, where, f"YAML 语法错误：{getattr(exc, 'problem', exc)}")]
@@ -93,7 +96,9 @@ def parse_notice(path: Path, text: str | None = None) -> tuple[Notice | None, li
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = [p for p in err["loc"]]
+            loc = list(err["loc"])
+            if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+                loc.append("kind")  # point at the kind that did not match, not the whole fact
             line = _line_of(tree, loc)
             path_txt = ".".join(str(p) for p in loc) or "(root)"
             problems.append(LoadProblem(name, f"line {line or '?'} ({path_txt})", err["msg"]))

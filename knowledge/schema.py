@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ExamKind = Literal[
     "日常鉴定",
@@ -121,13 +121,21 @@ class OccupationList(_Fact):
     stated_count: int | None = None
     batch: str | None = None
 
-    @model_validator(mode="after")
-    def _count_matches(self) -> OccupationList:
-        if self.stated_count is not None and self.stated_count != len(self.occupations):
-            raise ValueError(f"stated_count is {self.stated_count} but {len(self.occupations)} occupations are listed")
-        if len(set(self.occupations)) != len(self.occupations):
-            raise ValueError("an occupation is listed twice")
-        return self
+    @field_validator("occupations")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        twice = sorted({o for o in v if v.count(o) > 1})
+        if twice:
+            raise ValueError(f"listed twice: {', '.join(twice)}")
+        return v
+
+    @field_validator("stated_count")
+    @classmethod
+    def _count_matches(cls, v: int | None, info: ValidationInfo) -> int | None:
+        listed = info.data.get("occupations")
+        if v is not None and listed is not None and v != len(listed):
+            raise ValueError(f"stated_count is {v} but {len(listed)} occupations are listed")
+        return v
 
 
 class Duration(_Model):
