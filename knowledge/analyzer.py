@@ -28,9 +28,18 @@ _PUNCT = re.compile(r"[\s\u3000,，。.!！?？;；:：、'\"“”‘’()（�
 jieba.setLogLevel(logging.WARNING)
 
 
+@cache
+def _t2s() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, unified whitespace; keeps Chinese punctuation meaningful."""
+    """Full-width to half-width, traditional to simplified characters, lower case, one space."""
     text = unicodedata.normalize("NFKC", text or "")
+    if _CJK.search(text):
+        text = _t2s().convert(text)
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
@@ -103,6 +112,7 @@ class Analyzer:
         vocab = {t for t in lexicon.terms if len(t) >= 2}
         vocab.update(normalize(t) for t in extra_terms if len(t) >= 2)
         vocab.update(v for v in lexicon.synonyms if len(v) >= 2)
+        vocab.update(c for c in lexicon.synonyms.values() if len(c) >= 2)
         for term in sorted(vocab):
             # A high frequency makes jieba keep domain terms whole even when its own
             # dictionary prefers a split (e.g. 个人弃考声明 rather than 个人/弃考/声明).

@@ -8,7 +8,29 @@ from pathlib import Path
 
 from knowledge.loader import NOTICES_DIR, load_notices
 from knowledge.regions import RegionRegistry
-from knowledge.schema import Fact, Notice, OccupationList
+from knowledge.schema import Fact, Notice, OccupationList, Rule, Source
+from knowledge.workdays import format_date
+
+
+def notice_card(notice: Notice) -> Rule:
+    """A fact about the notice itself (number, issuer, date, what it implements), derived from
+    its header so that "145号文是哪天发的" has an answer without anyone writing one by hand."""
+    when = format_date(notice.issued) if notice.issued else f"{notice.issued_year}年"
+    parts = [f"《{notice.title}》（{notice.doc_no}）由{notice.issuer}于{when}发布。", notice.summary.strip()]
+    if notice.forwards:
+        parts.append(f"本文转发或落实：{'、'.join(notice.forwards)}。")
+    if notice.cites:
+        parts.append(f"文中引用的文件：{'、'.join(notice.cites)}。")
+    prefix = notice.facts[0].id.split(".")[0]
+    return Rule(
+        id=f"{prefix}.notice-card",
+        kind="rule",
+        title=f"{notice.doc_no} {notice.title}",
+        topic="通知文号 发文单位 发文日期 依据文件",
+        answer="".join(parts),
+        keywords=[notice.doc_no, notice.issuer, "文号", "发文", "发布", "依据"],
+        source=Source(clause="文头", quote=f"{notice.doc_no} {notice.title}"),
+    )
 
 
 @dataclass(frozen=True)
@@ -29,6 +51,7 @@ class KnowledgeBase:
         self.notices = {n.doc_no: n for n in notices}
         self.regions = regions
         self.entries = [Entry(f, n, tuple(f.regions or n.regions)) for n in notices for f in n.facts]
+        self.entries += [Entry(notice_card(n), n, tuple(n.regions)) for n in notices]
         self.by_id = {e.fact.id: e for e in self.entries}
 
     @classmethod
@@ -50,8 +73,9 @@ class KnowledgeBase:
         return frozenset(r for e in self.entries for r in e.regions)
 
     def applicability(self, entry: Entry, region: str | None) -> float:
-        """How well an entry fits a candidate's region: 1 same region, 0.95 an enclosing one,
-        0.75 a region inside it (广州 rules for someone who said 广东), 0 unrelated."""
+        """How well an entry fits a candidate's region: 1 same region, 0.8 an enclosing one (the
+        city's own notice, which implements the province's, wins a tie), 0.6 a region inside it
+        (广州 rules for someone who said 广东), 0 unrelated."""
         if region is None:
             return 1.0
         best = 0.0
@@ -60,9 +84,9 @@ class KnowledgeBase:
             if r == region:
                 return 1.0
             if r in lineage:
-                best = max(best, 0.95)
+                best = max(best, 0.8)
             elif self.regions.contains(region, r):
-                best = max(best, 0.75)
+                best = max(best, 0.6)
         return best
 
     def covers(self, region: str) -> bool:

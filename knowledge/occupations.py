@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from knowledge.analyzer import Analyzer
 
@@ -40,12 +40,18 @@ class OccupationMatcher:
                 return OccupationMatch(name, True, typed)
         # Character typos that are not homophones: compare with partial alignment, long names only,
         # because two-character names (电工, 车工) would match half the questions.
-        long_names = [n for n in self.names if len(n) >= 3]
-        if long_names:
-            best = process.extractOne(text, long_names, scorer=fuzz.partial_ratio, score_cutoff=86)
-            if best is not None:
-                name = best[0]
-                return OccupationMatch(name, True, self._typed(text, name))
+        best: tuple[float, str] | None = None
+        for name in self.names:
+            if len(name) < 4:
+                continue
+            # One wrong character in four is 75; in five, 80. Shorter names need an exact or
+            # homophone match, or every question would look like 电工.
+            cutoff = 75 if len(name) == 4 else 80
+            score = fuzz.partial_ratio(name, text, score_cutoff=cutoff)
+            if score and (best is None or score > best[0]):
+                best = (score, name)
+        if best is not None:
+            return OccupationMatch(best[1], True, self._typed(text, best[1]))
         for m in _SHAPE.finditer(text):
             candidate = m.group(0)
             for stop in ("的", "了", "吗", "是", "在", "我", "考", "报", "还", "能", "想", "有", "当", "做"):

@@ -20,7 +20,7 @@ from knowledge.answer import HUMAN_HINT, Answer
 from knowledge.base import Entry, KnowledgeBase
 from knowledge.datetext import FoundDate, find_dates
 from knowledge.occupations import OccupationMatch, OccupationMatcher
-from knowledge.schema import Event, OccupationList, Relative, Rule
+from knowledge.schema import Contact, Event, Form, OccupationList, Relative, Rule
 from knowledge.search import FactIndex, Hit
 from knowledge.timeline import compute_relative, relative_rules, status_now
 
@@ -59,6 +59,8 @@ class _Query:
     dates: list[FoundDate]
     now: dt.date
     occupation: OccupationMatch | None
+    docs: frozenset[str] = frozenset()
+    """Notices the question names by number (145号文)."""
 
 
 class PolicyQA:
@@ -69,10 +71,12 @@ class PolicyQA:
         self.threshold = threshold
         lexicon = lexicon or Lexicon.load()
         keywords = {k for e in kb.entries for k in e.fact.keywords if 2 <= len(k) <= 8}
-        self.analyzer = Analyzer(lexicon, extra_terms=[*kb.occupations, *keywords], protected_terms=kb.occupations)
-        self._region_words = frozenset(
-            normalize(w) for r in kb.regions.regions.values() for w in (r.name, *r.aliases)
-        ) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
+        region_names = {normalize(w) for r in kb.regions.regions.values() for w in (r.name, *r.aliases)}
+        self.analyzer = Analyzer(
+            lexicon, extra_terms=[*kb.occupations, *keywords, *region_names], protected_terms=kb.occupations
+        )
+        self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
+        self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
         self.occupations = OccupationMatcher(kb.occupations, self.analyzer)
         self.index = FactIndex([self._fields(e) for e in kb.entries])
 
@@ -95,8 +99,20 @@ class PolicyQA:
         }
         if isinstance(f, Event):
             fields["answer"] += self._words(f.action)
+        details: list[str] = []
         if isinstance(f, OccupationList):
             fields["names"] = [w for o in f.occupations for w in self._words(o)]
+        elif isinstance(f, Rule):
+            details += f.materials
+            details += [f"{a.body} {a.scope}" for a in f.authorities]
+            details += [f"{d.subject} {d.text or ''}" for d in f.durations]
+        elif isinstance(f, Form):
+            details += [f.name, *(x.label for x in f.fields), *f.columns, *f.notes]
+        elif isinstance(f, Contact):
+            details += [f.organization, f.department or "", f.person or "", f.address or ""]
+            details += [p.label or "" for p in f.phones]
+        if details:
+            fields["details"] = [w for d in details for w in self._words(d)]
         return fields
 
     # -- entry point ---------------------------------------------------------------------------
@@ -109,14 +125,13 @@ class PolicyQA:
                 matched=False,
                 kind="empty",
             )
-        named = self.kb.regions.detect(text)
+        repaired = self.analyzer.repair(text)
+        named = self.kb.regions.detect(repaired)
+        # An unknown --region value is ignored rather than guessed.
         chosen = named[0] if named else self.kb.regions.resolve(region) if region else None
-        if region and not chosen:
-            chosen = None  # an unknown --region value is ignored rather than guessed
         if chosen and not self.kb.covers(chosen):
             return self._uncovered(chosen)
 
-        repaired = self.analyzer.repair(text)
         after = self.analyzer.has_cue(repaired, "after_cues")
         dates = find_dates(repaired, now, future=not after)
         undated = repaired
@@ -132,9 +147,12 @@ class PolicyQA:
                 kind="bad_date",
             )
         occupation = self.occupations.find(repaired, original=text)
-        query = _Query(repaired, words, chosen, dates, now, occupation)
+        docs = frozenset(
+            doc for doc, num in self._doc_numbers.items() if num and re.search(rf"(?<!\d){num}\s*号", repaired)
+        )
+        query = _Query(repaired, words, chosen, dates, now, occupation, docs)
 
-        if occupation and occupation.known and self.analyzer.has_cue(repaired, "status_cues"):
+        if occupation and self.analyzer.has_cue(repaired, "status_cues"):
             return self._occupation_status(query)
         return self._lookup(query)
 
@@ -169,15 +187,33 @@ class PolicyQA:
             entry = self.kb.entries[i]
             if notices is not None and entry.doc_no not in notices:
                 return 0.0
-            return self.kb.applicability(entry, query.region)
+            factor = self.kb.applicability(entry, query.region)
+            if query.docs:
+                factor *= 1.5 if entry.doc_no in query.docs else 0.5
+            return factor
 
         return self.index.search(words, boost=boost, limit=12)
+
+    def _membership(self, query: _Query) -> str:
+        """One line per list the named occupation is on, e.g. 心理咨询师属于全国统一鉴定职业."""
+        if not (query.occupation and query.occupation.known):
+            return ""
+        name = query.occupation.name
+        lines = []
+        for e in self.kb.occupation_lists:
+            fact = e.fact
+            if isinstance(fact, OccupationList) and name in fact.occupations and self.kb.applicability(e, query.region):
+                lines.append(f"【{_region_label(e.regions)}】{name}{STATUS_WORDS[fact.status]}（《{fact.title}》，{e.doc_no}）。")
+        typed = query.occupation.corrected_from
+        lead = f"（按“{name}”理解您说的“{typed}”）" if typed else ""
+        return lead + "".join(lines)
 
     def _lookup(self, query: _Query, prefix: str = "") -> Answer:
         words = query.words
         if query.occupation and query.occupation.known:
             # The occupation selects the notice; the rest of the question selects the fact.
             words = [w for w in words if w != query.occupation.name] or words
+            prefix = prefix or self._membership(query)
         hits = self._search(query, words)
         if query.occupation and query.occupation.known and query.region is None:
             docs = {e.doc_no for e in self.kb.occupation_lists if query.occupation.name in e.fact.occupations}  # type: ignore[union-attr]

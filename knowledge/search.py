@@ -51,10 +51,14 @@ class FactIndex:
         n = max(self.size, 1)
         self.idf = {w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for w, p in self.postings.items()}
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
+        ordered = sorted(self.idf.values())
+        self.unknown_weight = ordered[len(ordered) // 2] if ordered else 1.0
 
     def word_weight(self, word: str) -> float:
-        """How informative a query word is; unknown words weigh like the rarest ones."""
-        return self.idf.get(word, self.max_idf)
+        """How informative a query word is. A word no fact uses weighs like a typical word:
+        colloquial filler (那边, 到手) is common, and topic words from elsewhere (公务员) must
+        still be able to pull a question below the threshold together with the rest."""
+        return self.idf.get(word, self.unknown_weight)
 
     def _match(self, word: str, vocab: frozenset[str]) -> float:
         if word in vocab:
