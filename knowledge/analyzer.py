@@ -118,6 +118,7 @@ class Analyzer:
             # dictionary prefers a split (e.g. 个人弃考声明 rather than 个人/弃考/声明).
             self.tokenizer.add_word(term, freq=200_000)
         self.vocab = frozenset(vocab)
+        self._tags: dict[str, str] | None = None
         # Terms that may be repaired even when the typo is itself a word (电功 is physics, 电工 a trade).
         self.protected = frozenset(normalize(t) for t in protected_terms)
         self._pinyin_index: dict[tuple[str, ...], str] | None = None
@@ -193,6 +194,27 @@ class Analyzer:
         if repair:
             text = self.repair(text)
         return self.words(text)
+
+    def _tag_map(self) -> dict[str, str]:
+        if self._tags is None:
+            tags: dict[str, str] = {}
+            with _reduced_dictionary().open(encoding="utf-8") as fh:
+                for line in fh:
+                    parts = line.split()
+                    if len(parts) >= 3:
+                        tags[parts[0]] = parts[2]
+            self._tags = tags
+        return self._tags
+
+    def is_topic_word(self, word: str) -> bool:
+        """A noun-like word (公务员, 公租房, 护士) names what a question is about; filler such as
+        那边 or 到手 does not. Words jieba does not know are taken as names of things."""
+        if word in self.vocab:
+            return True
+        tag = self._tag_map().get(word)
+        if tag is None:
+            return len(word) >= 2 and bool(_CJK.search(word))
+        return tag.startswith("n") or tag in {"vn", "nz", "eng"}
 
     def has_cue(self, text: str, intent: str) -> bool:
         return any(c in text for c in self.lexicon.intents.get(intent, ()))

@@ -78,7 +78,7 @@ class PolicyQA:
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
         self.occupations = OccupationMatcher(kb.occupations, self.analyzer)
-        self.index = FactIndex([self._fields(e) for e in kb.entries])
+        self.index = FactIndex([self._fields(e) for e in kb.entries], is_topic_word=self.analyzer.is_topic_word)
 
     @classmethod
     def load(cls) -> PolicyQA:
@@ -150,6 +150,11 @@ class PolicyQA:
         docs = frozenset(
             doc for doc, num in self._doc_numbers.items() if num and re.search(rf"(?<!\d){num}\s*号", repaired)
         )
+        if occupation and not occupation.known:
+            # An occupation no list names is the topic of the question: keep it whole, so that
+            # 一级建造师 weighs as one unknown thing rather than as 一级 / 建造 / 师.
+            pieces = set(self.analyzer.words(occupation.name))
+            words = [occupation.name, *(w for w in words if w not in pieces)]
         query = _Query(repaired, words, chosen, dates, now, occupation, docs)
 
         if occupation and self.analyzer.has_cue(repaired, "status_cues"):

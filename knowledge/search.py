@@ -31,8 +31,11 @@ class Hit:
 class FactIndex:
     """An inverted index of analysed documents (one per fact)."""
 
-    def __init__(self, docs: Sequence[dict[str, list[str]]]) -> None:
+    def __init__(
+        self, docs: Sequence[dict[str, list[str]]], is_topic_word: Callable[[str], bool] | None = None
+    ) -> None:
         self.size = len(docs)
+        self.is_topic_word = is_topic_word
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self.vocab_of: list[frozenset[str]] = []
         lengths: list[float] = []
@@ -55,16 +58,24 @@ class FactIndex:
         self.unknown_weight = ordered[len(ordered) // 2] if ordered else 1.0
 
     def word_weight(self, word: str) -> float:
-        """How informative a query word is. A word no fact uses weighs like a typical word:
-        colloquial filler (那边, 到手) is common, and topic words from elsewhere (公务员) must
-        still be able to pull a question below the threshold together with the rest."""
-        return self.idf.get(word, self.unknown_weight)
+        """How informative a query word is. A word no fact uses weighs like the rarest words when
+        it names a thing (公务员, 公租房: the question is about something the notices do not
+        cover) and lightly when it is colloquial filler (那边, 到手)."""
+        weight = self.idf.get(word)
+        if weight is None:
+            topical = self.is_topic_word is None or self.is_topic_word(word)
+            weight = self.max_idf if topical else self.unknown_weight * 0.5
+        # A single character (公, 师, 表) says little on its own, known or not.
+        return weight * 0.3 if len(word) == 1 else weight
 
     def _match(self, word: str, vocab: frozenset[str]) -> float:
         if word in vocab:
             return 1.0
         for v in vocab:
-            if (len(word) == 1 and word in v) or (len(v) >= 2 and len(word) >= 2 and (v in word or word in v)):
+            # Partial credit only when most of the longer word is shared: 职业资格证 ~ 职业资格,
+            # 填 ~ 填写; but 执业资格 is not 资格, and 一级建造师 is not 技师.
+            shorter, longer = (word, v) if len(word) <= len(v) else (v, word)
+            if shorter in longer and len(shorter) * 3 >= len(longer) * 2 - (1 if len(shorter) == 1 else 0):
                 return _PARTIAL
         return 0.0
 
