@@ -50,6 +50,7 @@ class Lexicon:
     stopwords: frozenset[str]
     intents: dict[str, tuple[str, ...]]
     rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()
+    form_words: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
@@ -64,6 +65,7 @@ class Lexicon:
             stopwords=frozenset(normalize(w) for w in raw.get("stopwords") or ()),
             intents={k: tuple(normalize(c) for c in v) for k, v in (raw.get("intents") or {}).items()},
             rewrites=tuple((re.compile(p), r) for p, r in raw.get("rewrites") or ()),
+            form_words=frozenset(normalize(w) for w in raw.get("form_words") or ()),
         )
 
 
@@ -129,7 +131,7 @@ class Analyzer:
         if self._pinyin_index is None:
             index: dict[tuple[str, ...], str] = {}
             for term in self._vocab_by_len:
-                if _CJK.search(term) and 2 <= len(term) <= 8:
+                if _CJK.search(term) and 2 <= len(term) <= 10:
                     index.setdefault(pinyin_key(term), term)
             self._pinyin_index = index
         return self._pinyin_index
@@ -154,7 +156,7 @@ class Analyzer:
         while i < len(text):
             replaced = False
             if not covered[i] and _CJK.match(text[i]):
-                for n in range(min(6, len(text) - i), 1, -1):
+                for n in range(min(10, len(text) - i), 1, -1):
                     window = text[i : i + n]
                     if any(covered[i : i + n]) or not all(_CJK.match(c) for c in window):
                         continue
@@ -178,7 +180,8 @@ class Analyzer:
     def words(self, text: str) -> list[str]:
         """Segmented words, canonicalised by the synonym table, without stopwords and punctuation."""
         out: list[str] = []
-        for raw in self.tokenizer.lcut(_PUNCT.sub(" ", self.rewrite(text))):
+        # HMM off: jieba's guessed words (哪天要, 交完) would count as unknown topics.
+        for raw in self.tokenizer.lcut(_PUNCT.sub(" ", self.rewrite(text)), HMM=False):
             w = raw.strip()
             if not w:
                 continue

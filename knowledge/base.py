@@ -28,7 +28,8 @@ def notice_card(notice: Notice) -> Rule:
         title=f"{notice.doc_no} {notice.title}",
         topic="通知文号 发文单位 发文日期 依据文件",
         answer="".join(parts),
-        keywords=[notice.doc_no, notice.issuer, "文号", "发文", "发布", "依据"],
+        keywords=[notice.doc_no, notice.issuer, "文号", "发文日期", "发布", "依据", "文件"],
+        questions=["这个通知是哪天发的", "通知的文号是多少", "是根据哪个文件制定的", "依据哪些文件", "是谁发的通知"],
         source=Source(clause="文头", quote=f"{notice.doc_no} {notice.title}"),
     )
 

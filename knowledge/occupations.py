@@ -28,9 +28,10 @@ class OccupationMatch:
 
 
 class OccupationMatcher:
-    def __init__(self, names: Sequence[str], analyzer: Analyzer) -> None:
+    def __init__(self, names: Sequence[str], analyzer: Analyzer, region_names: Sequence[str] = ()) -> None:
         self.names = sorted(names, key=len, reverse=True)
         self.analyzer = analyzer
+        self.region_prefixes = sorted(region_names, key=len, reverse=True)
 
     def find(self, text: str, original: str | None = None) -> OccupationMatch | None:
         """`text` has been through typo repair; `original` is what the candidate typed."""
@@ -52,15 +53,29 @@ class OccupationMatcher:
                 best = (score, name)
         if best is not None:
             return OccupationMatch(best[1], True, self._typed(text, best[1]))
+        # An unknown occupation must end where a word ends: 鉴定工作 holds no 鉴定工.
+        boundaries = set()
+        pos = 0
+        for token in self.analyzer.tokenizer.cut(text):
+            pos += len(token)
+            boundaries.add(pos)
         for m in _SHAPE.finditer(text):
+            if m.end() not in boundaries:
+                continue
             candidate = m.group(0)
-            for stop in ("的", "了", "吗", "是", "在", "我", "考", "报", "还", "能", "想", "有", "当", "做"):
+            for stop in ("的", "了", "吗", "是", "在", "我", "考", "报", "还", "能", "想", "有", "当", "做", "个", "和"):
                 candidate = candidate.split(stop)[-1]
+            for region in self.region_spans(candidate):
+                candidate = candidate[region:]
             if len(candidate) >= 2 and candidate not in _NOT_OCCUPATIONS and not any(
                 candidate.endswith(w) for w in _NOT_OCCUPATIONS if len(w) >= 2
             ):
                 return OccupationMatch(candidate, False)
         return None
+
+    def region_spans(self, text: str) -> list[int]:
+        """Ends of region names at the start of `text` (福建焊工 → 焊工)."""
+        return [len(r) for r in self.region_prefixes if text.startswith(r) and len(r) < len(text)][:1]
 
     @staticmethod
     def _typed(text: str, name: str) -> str | None:

@@ -77,7 +77,7 @@ class PolicyQA:
         )
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
-        self.occupations = OccupationMatcher(kb.occupations, self.analyzer)
+        self.occupations = OccupationMatcher(kb.occupations, self.analyzer, sorted(region_names))
         self.index = FactIndex([self._fields(e) for e in kb.entries], is_topic_word=self.analyzer.is_topic_word)
 
     @classmethod
@@ -95,7 +95,9 @@ class PolicyQA:
             "topic": self._words(f.topic),
             "keywords": [w for k in f.keywords for w in self._words(k)],
             "questions": [w for q in f.questions for w in self._words(q)],
-            "answer": self._words(f.answer),
+            # A notice card's answer summarises every topic of the notice; indexing it would let
+            # the card win any broad question.
+            "answer": [] if f.id.endswith(".notice-card") else self._words(f.answer),
         }
         if isinstance(f, Event):
             fields["answer"] += self._words(f.action)
@@ -195,9 +197,13 @@ class PolicyQA:
             factor = self.kb.applicability(entry, query.region)
             if query.docs:
                 factor *= 1.5 if entry.doc_no in query.docs else 0.5
+            if query.dates and isinstance(entry.fact, Event | Rule) and relative_rules(entry.fact):
+                factor *= 1.3  # a concrete date asks for a calculation
             return factor
 
-        return self.index.search(words, boost=boost, limit=12)
+        return self.index.search(
+            words, boost=boost, limit=12, ignore_in_coverage=self.analyzer.lexicon.form_words
+        )
 
     def _membership(self, query: _Query) -> str:
         """One line per list the named occupation is on, e.g. 心理咨询师属于全国统一鉴定职业."""
@@ -444,12 +450,12 @@ class PolicyQA:
             fact = entry.fact
             assert isinstance(fact, OccupationList)
             text = (
-                f"{lead}【{_region_label(entry.regions)}】《{fact.title}》（{len(fact.occupations)}个职业）中没有{name}。"
+                f"{lead}【{_region_label(entry.regions)}】{name}不在《{fact.title}》所列的{len(fact.occupations)}个职业中。"
                 f"名单之外的职业是否有调整，通知没有说明；{HUMAN_HINT}\n{self._source_line(entry)}"
             )
             return Answer(text, matched=True, sources=(entry.doc_no,), confidence=0.7, fact_ids=(fact.id,),
                           region=query.region, regions=entry.regions, kind="occupation_status")
-        return self._lookup(query, prefix=f"{lead}通知所附的职业名单中没有{name}，以下是与您的问题最相关的规定：")
+        return self._lookup(query, prefix=f"{lead}{name}不在通知所附的职业名单中，以下是与您的问题最相关的规定：")
 
 
 def _label_keys(label: str) -> list[str]:

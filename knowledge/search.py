@@ -72,10 +72,10 @@ class FactIndex:
         if word in vocab:
             return 1.0
         for v in vocab:
-            # Partial credit only when most of the longer word is shared: 职业资格证 ~ 职业资格,
-            # 填 ~ 填写; but 执业资格 is not 资格, and 一级建造师 is not 技师.
-            shorter, longer = (word, v) if len(word) <= len(v) else (v, word)
-            if shorter in longer and len(shorter) * 3 >= len(longer) * 2 - (1 if len(shorter) == 1 else 0):
+            # A query word inside a fact's word is that fact speaking of it (对象 in 试点对象,
+            # 填 in 填写). A fact's word inside a longer query word counts only when it is most of
+            # it (职业资格 in 职业资格证), not a generic tail (资格 in 执业资格, 技师 in 建造技师).
+            if word in v or (v in word and len(v) * 3 >= len(word) * 2):
                 return _PARTIAL
         return 0.0
 
@@ -98,6 +98,7 @@ class FactIndex:
         *,
         boost: Callable[[int], float] | None = None,
         limit: int = 10,
+        ignore_in_coverage: frozenset[str] = frozenset(),
     ) -> list[Hit]:
         """Rank documents for the query words; `boost` scales (or with 0 excludes) a document."""
         scores: dict[int, float] = defaultdict(float)
@@ -116,7 +117,8 @@ class FactIndex:
                 ranked.append((s * factor, doc))
         ranked.sort(reverse=True)
         hits = []
+        topical = [w for w in words if w not in ignore_in_coverage] or list(words)
         for s, doc in ranked[:limit]:
-            cov, matched = self.coverage(words, doc)
+            cov, matched = self.coverage(topical, doc)
             hits.append(Hit(doc, s, cov, matched))
         return hits
