@@ -12,7 +12,8 @@ from knowledge.analyzer import Analyzer
 
 # Words shaped like an occupation (…工/…师/…员) that are not one.
 _NOT_OCCUPATIONS = frozenset(
-    "员工 职工 人员 学员 考生员 工作人员 考评员 考评人员 督导员 督导人员 监考人员 技工 高级工 中级工 初级工 技师 高级技师 "
+    "员工 职工 人员 学员 考生员 工作人员 考评员 考评人员 督导员 督导人员 监考人员 "
+    "技工 高级工 中级工 初级工 技师 高级技师 "
     "老师 教师 公务员 会员 成员 动员 官员 专员 社工 打工 务工 用工 开工 完工 分工 加工 施工 志愿者 技工院校".split()
 )
 _SHAPE = re.compile(r"[\u4e00-\u9fff]{1,7}?(?:工|师|员)")
@@ -36,8 +37,13 @@ class OccupationMatcher:
     def find(self, text: str, original: str | None = None) -> OccupationMatch | None:
         """`text` has been through typo repair; `original` is what the candidate typed."""
         for name in self.names:
-            if name in text:
-                typed = None if original is None or name in original else self._typed(original, name)
+            at = text.find(name)
+            if at >= 0:
+                typed = None
+                if original is not None and name not in original:
+                    # Homophone repair swaps equal-length windows, so the typed form sits at the same place.
+                    same = len(original) == len(text)
+                    typed = original[at : at + len(name)] if same else self._typed(original, name)
                 return OccupationMatch(name, True, typed)
         # Character typos that are not homophones: compare with partial alignment, long names only,
         # because two-character names (电工, 车工) would match half the questions.
@@ -63,12 +69,31 @@ class OccupationMatcher:
             if m.end() not in boundaries:
                 continue
             candidate = m.group(0)
-            for stop in ("的", "了", "吗", "是", "在", "我", "考", "报", "还", "能", "想", "有", "当", "做", "个", "和"):
+            for stop in (
+                "的",
+                "了",
+                "吗",
+                "是",
+                "在",
+                "我",
+                "考",
+                "报",
+                "还",
+                "能",
+                "想",
+                "有",
+                "当",
+                "做",
+                "个",
+                "和",
+            ):
                 candidate = candidate.split(stop)[-1]
             for region in self.region_spans(candidate):
                 candidate = candidate[region:]
-            if len(candidate) >= 2 and candidate not in _NOT_OCCUPATIONS and not any(
-                candidate.endswith(w) for w in _NOT_OCCUPATIONS if len(w) >= 2
+            if (
+                len(candidate) >= 2
+                and candidate not in _NOT_OCCUPATIONS
+                and not any(candidate.endswith(w) for w in _NOT_OCCUPATIONS if len(w) >= 2)
             ):
                 return OccupationMatch(candidate, False)
         return None

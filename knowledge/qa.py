@@ -201,9 +201,7 @@ class PolicyQA:
                 factor *= 1.3  # a concrete date asks for a calculation
             return factor
 
-        return self.index.search(
-            words, boost=boost, limit=12, ignore_in_coverage=self.analyzer.lexicon.form_words
-        )
+        return self.index.search(words, boost=boost, limit=12, ignore_in_coverage=self.analyzer.lexicon.form_words)
 
     def _membership(self, query: _Query) -> str:
         """One line per list the named occupation is on, e.g. 心理咨询师属于全国统一鉴定职业."""
@@ -214,7 +212,9 @@ class PolicyQA:
         for e in self.kb.occupation_lists:
             fact = e.fact
             if isinstance(fact, OccupationList) and name in fact.occupations and self.kb.applicability(e, query.region):
-                lines.append(f"【{_region_label(e.regions)}】{name}{STATUS_WORDS[fact.status]}（《{fact.title}》，{e.doc_no}）。")
+                lines.append(
+                    f"【{_region_label(e.regions)}】{name}{STATUS_WORDS[fact.status]}（《{fact.title}》，{e.doc_no}）。"
+                )
         typed = query.occupation.corrected_from
         lead = f"（按“{name}”理解您说的“{typed}”）" if typed else ""
         return lead + "".join(lines)
@@ -275,7 +275,9 @@ class PolicyQA:
                     parts.append(compute_relative(rel, anchor, action, query.now).text)
             if rules and anchor is None:
                 anchors = "、".join(dict.fromkeys(r.anchor for r in rules))
-                parts.append(f"告诉我具体的{anchors}日期（如“2026年6月22日考试”），我可以按法定节假日帮您算出具体哪天。")
+                parts.append(
+                    f"告诉我具体的{anchors}日期（如“2026年6月22日考试”），我可以按法定节假日帮您算出具体哪天。"
+                )
         if isinstance(fact, Event):
             status = status_now(fact, query.now)
             if status:
@@ -372,8 +374,7 @@ class PolicyQA:
             assert isinstance(fact, OccupationList)
             count = f"共{fact.stated_count}个职业" if fact.stated_count else "名单未穷尽"
             lines.append(
-                f"【{_region_label(entry.regions)}】{name}{STATUS_WORDS[fact.status]}"
-                f"（《{fact.title}》，{count}）。"
+                f"【{_region_label(entry.regions)}】{name}{STATUS_WORDS[fact.status]}（《{fact.title}》，{count}）。"
             )
             docs = {entry.doc_no} | {n.doc_no for n in self.kb.forwarders(entry.doc_no)}
             events = self._list_events(query, entry, docs)
@@ -453,11 +454,18 @@ class PolicyQA:
                 f"{lead}【{_region_label(entry.regions)}】{name}不在《{fact.title}》所列的{len(fact.occupations)}个职业中。"
                 f"名单之外的职业是否有调整，通知没有说明；{HUMAN_HINT}\n{self._source_line(entry)}"
             )
-            return Answer(text, matched=True, sources=(entry.doc_no,), confidence=0.7, fact_ids=(fact.id,),
-                          region=query.region, regions=entry.regions, kind="occupation_status")
+            return Answer(
+                text,
+                matched=True,
+                sources=(entry.doc_no,),
+                confidence=0.7,
+                fact_ids=(fact.id,),
+                region=query.region,
+                regions=entry.regions,
+                kind="occupation_status",
+            )
         return self._lookup(query, prefix=f"{lead}{name}不在通知所附的职业名单中，以下是与您的问题最相关的规定：")
 
 
 def _label_keys(label: str) -> list[str]:
     return [k for k in ("日常", "统一", "全国", "全省", "竞赛", "补考") if k in label]
-

@@ -26,9 +26,7 @@ class RegionRegistry:
     @classmethod
     def load(cls, path: Path = REGIONS_FILE) -> RegionRegistry:
         rows = yaml.safe_load(path.read_text(encoding="utf-8"))
-        regions = {
-            r["name"]: Region(r["name"], tuple(r.get("aliases") or ()), r.get("parent")) for r in rows
-        }
+        regions = {r["name"]: Region(r["name"], tuple(r.get("aliases") or ()), r.get("parent")) for r in rows}
         return cls(regions)
 
     def __contains__(self, name: object) -> bool:

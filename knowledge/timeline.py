@@ -23,8 +23,10 @@ def describe_when(when: OnDate | DateRange | Relative) -> str:
         text = format_date(when.date) + ("前" if when.bound == "by" else "")
     elif isinstance(when, DateRange):
         if when.precision == "month":
-            text = _month_text(when.start) if when.start.month == when.end.month else (
-                f"{_month_text(when.start)}至{when.end.month}月"
+            text = (
+                _month_text(when.start)
+                if when.start.month == when.end.month
+                else (f"{_month_text(when.start)}至{when.end.month}月")
             )
         else:
             text = f"{format_date(when.start)}至{format_date(when.end)}"
@@ -61,7 +63,8 @@ def status_now(event: Event, now: dt.date) -> Status | None:
                 all_passed = False
                 parts.append(f"{label}今天（{format_date(d)}）就是{'最后一天' if when.bound == 'by' else '当天'}")
             else:
-                parts.append(f"{label}{format_date(d)}{'已截止' if when.bound == 'by' else '已过'}（已过去{_days((now - d).days)}）")
+                verb = "已截止" if when.bound == "by" else "已过"
+                parts.append(f"{label}{format_date(d)}{verb}（已过去{_days((now - d).days)}）")
         else:
             start, end = when.start, when.end
             if when.precision == "month":

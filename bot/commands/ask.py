@@ -55,7 +55,7 @@ def run_ask(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         return 0
     if args.question is None:
-        print("请提供问题，例如：python -m bot ask \"广州退考截止到哪天\"", file=sys.stderr)
+        print('请提供问题，例如：python -m bot ask "广州退考截止到哪天"', file=sys.stderr)
         return 2
     try:
         now = _parse_now(args.now)

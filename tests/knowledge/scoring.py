@@ -83,7 +83,11 @@ if __name__ == "__main__":  # python -m tests.knowledge.scoring [--show]
         for r in results:
             if not (r.ok and r.cited):
                 it = r.item
-                print(f"FAIL {it['id']} [{it.get('kind')}] {it['question']} region={it.get('region')} now={it.get('now')}")
-                print(f"   missing={r.missing if r.answer.matched else 'matched=false'} cited={r.cited} "
-                      f"want={it.get('source')} got={list(r.answer.sources)} conf={r.answer.confidence:.2f}")
+                print(
+                    f"FAIL {it['id']} [{it.get('kind')}] {it['question']} region={it.get('region')} now={it.get('now')}"
+                )
+                print(
+                    f"   missing={r.missing if r.answer.matched else 'matched=false'} cited={r.cited} "
+                    f"want={it.get('source')} got={list(r.answer.sources)} conf={r.answer.confidence:.2f}"
+                )
                 print("   " + r.answer.text[:260].replace("\n", " | "))

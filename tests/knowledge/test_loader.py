@@ -18,7 +18,10 @@ GOOD = NOTICES_DIR / "gz-2017-145.yaml"
 def kb_check(directory: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "kb", "check", "--dir", str(directory)],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
 
 
@@ -30,8 +33,13 @@ def test_shipped_knowledge_base_is_valid():
 
 def test_every_notice_has_a_file_of_its_own(kb):
     assert set(kb.notices) == {
-        "穗人社职鉴函〔2017〕145号", "粤人社职鉴〔2017〕70号", "吉人社办字〔2017〕11号", "厦人社〔2020〕141号",
-        "闽人社办〔2020〕143号", "粤人社函〔2020〕61号", "苏人社函〔2020〕239号",
+        "穗人社职鉴函〔2017〕145号",
+        "粤人社职鉴〔2017〕70号",
+        "吉人社办字〔2017〕11号",
+        "厦人社〔2020〕141号",
+        "闽人社办〔2020〕143号",
+        "粤人社函〔2020〕61号",
+        "苏人社函〔2020〕239号",
     }
 
 

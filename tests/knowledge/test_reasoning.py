@@ -1,0 +1,107 @@
+"""Structured questions are answered by reasoning over the knowledge base, not by canned text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+D = dt.date
+
+
+def test_deadline_ahead_says_how_many_days_are_left(qa):
+    a = qa.answer("我想在广州退考，还来得及吗", now=D(2017, 9, 25))
+    assert a.matched and a.sources[0] == "穗人社职鉴函〔2017〕145号"
+    assert "2017年9月30日" in a.text and "还有5天" in a.text
+
+
+def test_deadline_today_is_the_last_day(qa):
+    a = qa.answer("广州退考退费登记截止哪天", now=D(2017, 9, 30))
+    assert "今天" in a.text and "最后一天" in a.text
+
+
+def test_deadline_passed_gives_the_consequence(qa):
+    a = qa.answer("广州退考退费现在还能登记吗", now=D(2017, 10, 20))
+    assert a.matched
+    assert "已截止" in a.text
+    assert "视为选择继续参加考试" in a.text
+
+
+def test_city_notice_wins_over_the_province_for_a_city_candidate(qa):
+    city = qa.answer("退考退费登记截止哪天", region="广州")
+    province = qa.answer("退考退费登记截止哪天", region="深圳")
+    assert "9月30日" in city.text and city.sources[0] == "穗人社职鉴函〔2017〕145号"
+    assert "9月22日" in province.text and province.sources[0] == "粤人社职鉴〔2017〕70号"
+
+
+def test_no_region_gives_each_regions_answer(qa):
+    a = qa.answer("退考退费登记截止到哪天")
+    assert a.kind == "multi_region" and a.asks_region
+    assert "9月30日" in a.text and "9月22日" in a.text
+    assert {"穗人社职鉴函〔2017〕145号", "粤人社职鉴〔2017〕70号"} <= set(a.sources)
+
+
+@pytest.mark.parametrize(
+    ("question", "now", "expected"),
+    [
+        ("吉林日常鉴定2026年6月22日考试，报名最晚哪天", D(2026, 5, 1), "2026年6月5日"),  # Dragon Boat Festival
+        ("广州日常鉴定2026年5月11日考试，鉴定费最晚哪天交", D(2026, 4, 1), "2026年4月28日"),  # May Day, 9 May worked
+        # Sat 10 Oct worked; 1–7 Oct (National Day) and Fri 25 Sep (Mid-Autumn) off.
+        ("广州日常鉴定2026年10月12日考，鉴定费哪天前交", D(2026, 9, 1), "2026年9月24日"),
+        ("吉林2026年9月19日考的日常鉴定，成绩最晚哪天出", D(2026, 9, 20), "2026年10月15日"),
+    ],
+)
+def test_working_day_deadlines_use_the_official_calendar(qa, question, now, expected):
+    a = qa.answer(question, now=now)
+    assert a.matched, a.text
+    assert expected in a.text, a.text
+
+
+def test_year_without_calendar_data_says_so(qa):
+    a = qa.answer("吉林日常鉴定2031年3月10日考试，报名截止哪天", now=D(2031, 1, 5))
+    assert a.matched
+    assert "2031年2月24日" in a.text  # ten weekdays back from Monday 10 March
+    assert "尚未收录" in a.text and "只按周末推算" in a.text
+
+
+def test_relative_rule_without_a_date_asks_for_one(qa):
+    a = qa.answer("吉林日常鉴定报名截止是考前几个工作日")
+    assert "10个工作日" in a.text and "告诉我具体的" in a.text
+
+
+@pytest.mark.parametrize(("question", "typed"), [("电功退出目录了吗", "电功"), ("福建的钳工还能考吗", None)])
+def test_occupation_on_the_exit_list(qa, question, typed):
+    a = qa.answer(question, region="福建", now=D(2020, 9, 1))
+    assert a.kind == "occupation_status" and a.matched
+    assert "退出" in a.text and "2020年9月30日" in a.text and "还有29天" in a.text
+    assert "闽人社办〔2020〕143号" in a.sources
+    if typed:
+        assert f"您说的“{typed}”" in a.text
+
+
+def test_exit_list_after_the_cut_off_points_to_skill_level_recognition(qa):
+    a = qa.answer("育婴员还能考职业资格证吗", region="福建", now=D(2021, 3, 1))
+    assert "已截止" in a.text and "职业技能等级" in a.text
+
+
+def test_occupation_not_on_the_list_is_said_so_not_guessed(qa):
+    a = qa.answer("焊工退出目录了吗", region="福建")
+    assert "焊工不在" in a.text and "42个职业" in a.text and "转人工" in a.text
+
+
+def test_occupation_without_region_names_the_regions_that_list_it(qa):
+    a = qa.answer("企业人力资源管理师还能考吗")
+    assert "福建省" in a.text and "吉林省" in a.text
+    assert {"闽人社办〔2020〕143号", "吉人社办字〔2017〕11号"} <= set(a.sources)
+
+
+def test_region_without_a_notice_abstains(qa):
+    a = qa.answer("北京电工证还能考吗")
+    assert not a.matched and "北京市" in a.text and "转人工" in a.text
+
+
+def test_every_answer_names_its_source(qa):
+    for q in ("技师理论考试多长时间", "竞赛类鉴定费什么时候交", "江苏证书遗失了怎么办", "技工院校试点对象是谁"):
+        a = qa.answer(q)
+        assert a.matched and a.sources, q
+        assert all(doc in a.text for doc in a.sources), q

@@ -1,0 +1,79 @@
+"""The command-line contract other tools depend on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT, input=stdin, timeout=120
+    )
+
+
+def test_help_lists_the_commands():
+    out = run("--help").stdout
+    for command in ("ask", "kb", "bench"):
+        assert command in out
+
+
+def test_ask_plain_and_json():
+    plain = run("ask", "我想在广州退考，还来得及吗", "--now", "2017-09-28")
+    assert plain.returncode == 0
+    assert "2017年9月30日" in plain.stdout and "还有2天" in plain.stdout
+    data = json.loads(run("ask", "技师理论考试多长时间", "--region", "吉林", "--json").stdout)
+    assert data["matched"] is True and data["sources"] == ["吉人社办字〔2017〕11号"]
+    assert "90分钟" in data["answer"]
+
+
+def test_ask_rejects_a_malformed_now():
+    result = run("ask", "广州退考截止哪天", "--now", "2017/13/40")
+    assert result.returncode == 2
+    assert "YYYY-MM-DD" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_batch_prints_one_json_object_per_line_and_nothing_else(tmp_path):
+    items = [
+        {"id": "a", "question": "吉林日常鉴定2026年6月22日考试，报名最晚哪天", "now": "2026-05-01"},
+        {"id": "b", "question": "技师理论考试多长时间", "region": "吉林"},
+        {"id": "c", "question": "给我讲个笑话"},
+        {"id": "d", "question": None, "now": "not-a-date"},
+    ]
+    batch = tmp_path / "q.jsonl"
+    batch.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n\nnot json\n", encoding="utf-8")
+    result = run("ask", "--json", "--batch", str(batch))
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4
+    answers = {obj["id"]: obj for obj in map(json.loads, lines)}
+    for obj in answers.values():
+        assert {"id", "answer", "matched", "sources"} <= obj.keys()
+    assert answers["a"]["matched"] and "2026年6月5日" in answers["a"]["answer"]
+    assert answers["b"]["sources"] == ["吉人社办字〔2017〕11号"]
+    assert answers["c"]["matched"] is False and answers["c"]["sources"] == []
+    assert answers["d"]["matched"] is False
+    assert "不是有效的 JSON" in result.stderr
+
+
+def test_broken_knowledge_base_refuses_to_answer(tmp_path, monkeypatch):
+    (tmp_path / "x.yaml").write_text("doc_no: [\n", encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from knowledge import loader; from pathlib import Path;"
+            f"loader.NOTICES_DIR = Path({str(tmp_path)!r});"
+            "from bot.__main__ import main; sys.exit(main(['ask', '广州退考截止哪天']))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "x.yaml: line" in result.stderr and "Traceback" not in result.stderr
