@@ -7,7 +7,11 @@ and the rare words it adds do not help retrieval over a few hundred facts.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+import marshal
+import os
 import re
 import tempfile
 import unicodedata
@@ -81,21 +85,41 @@ def _reduced_dictionary() -> Path:
                 if len(parts) >= 2:
                     rows.append((int(parts[1]), line))
         rows.sort(key=lambda r: -r[0])
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text("".join(line for _, line in rows[:_DICT_WORDS]), encoding="utf-8")
-        tmp.replace(target)  # atomic, so concurrent first runs never read half a file
+        _atomic_write(target, "".join(line for _, line in rows[:_DICT_WORDS]).encode("utf-8"))
     return target
+
+
+def _cache_dir() -> Path:
+    return Path(tempfile.gettempdir())
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(target)  # atomic, so concurrent first runs never read half a file
 
 
 @cache
 def _char_pinyin() -> dict[str, str]:
-    """Toneless first reading of every CJK character; loaded only when a typo is suspected."""
+    """Toneless first reading of every CJK character; loaded only when a typo is suspected.
+
+    Importing pypinyin pulls in its phrase dictionary (a quarter of a second), so the table is
+    built once and kept beside jieba's cache."""
+    from importlib.metadata import version
+
+    target = _cache_dir() / f"jianding-bot-pinyin-{version('pypinyin')}.marshal"
+    try:
+        return dict(marshal.loads(target.read_bytes()))
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
     from pypinyin.pinyin_dict import pinyin_dict
 
     out: dict[str, str] = {}
     for code, readings in pinyin_dict.items():
         first = readings.split(",")[0]
         out[chr(code)] = "".join(c for c in unicodedata.normalize("NFD", first) if not unicodedata.combining(c))
+    with contextlib.suppress(OSError):
+        _atomic_write(target, marshal.dumps(out))
     return out
 
 
@@ -191,6 +215,33 @@ class Analyzer:
                 continue
             out.append(w)
         return out
+
+    def fingerprint(self) -> str:
+        """Identifies everything `words` depends on, for caching its results across runs."""
+        h = hashlib.sha256()
+        for part in (jieba.__version__, str(_DICT_WORDS), *sorted(self.vocab), *self.lexicon.stopwords):
+            h.update(part.encode("utf-8") + b"\0")
+        for k in sorted(self.lexicon.synonyms):
+            h.update(f"{k}={self.lexicon.synonyms[k]}".encode() + b"\0")
+        for pattern, replacement in self.lexicon.rewrites:
+            h.update(f"{pattern.pattern}->{replacement}".encode() + b"\0")
+        return h.hexdigest()[:16]
+
+    def words_memo(self, texts: Iterable[str]) -> dict[str, list[str]]:
+        """`words` of many texts, memoised on disk: the knowledge base's texts rarely change, and
+        segmenting them all is most of the start-up time."""
+        target = _cache_dir() / f"jianding-bot-words-{self.fingerprint()}.marshal"
+        try:
+            memo: dict[str, list[str]] = marshal.loads(target.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            memo = {}
+        missing = [t for t in dict.fromkeys(texts) if t not in memo]
+        for t in missing:
+            memo[t] = self.words(normalize(t))
+        if missing:
+            with contextlib.suppress(OSError):
+                _atomic_write(target, marshal.dumps(memo))
+        return memo
 
     def analyze(self, text: str, *, repair: bool = True) -> list[str]:
         text = normalize(text)
