@@ -81,6 +81,9 @@ class PolicyQA:
         self._memo = self.analyzer.words_memo(t for e in kb.entries for t in self._texts(e))
         self.index = FactIndex([self._fields(e) for e in kb.entries], is_topic_word=self.analyzer.is_topic_word)
         del self._memo
+        self._calculable = frozenset(
+            i for i, e in enumerate(kb.entries) if isinstance(e.fact, Event | Rule) and relative_rules(e.fact)
+        )
 
     @classmethod
     def load(cls) -> PolicyQA:
@@ -211,14 +214,19 @@ class PolicyQA:
 
     # -- retrieval -----------------------------------------------------------------------------
     def _search(self, query: _Query, words: Sequence[str], notices: set[str] | None = None) -> list[Hit]:
+        # Applicability depends only on an entry's regions, of which there are a handful.
+        by_regions: dict[tuple[str, ...], float] = {}
+
         def boost(i: int) -> float:
             entry = self.kb.entries[i]
             if notices is not None and entry.doc_no not in notices:
                 return 0.0
-            factor = self.kb.applicability(entry, query.region)
+            factor = by_regions.get(entry.regions)
+            if factor is None:
+                factor = by_regions[entry.regions] = self.kb.applicability(entry, query.region)
             if query.docs:
                 factor *= 1.5 if entry.doc_no in query.docs else 0.5
-            if query.dates and isinstance(entry.fact, Event | Rule) and relative_rules(entry.fact):
+            if query.dates and i in self._calculable:
                 factor *= 1.3  # a concrete date asks for a calculation
             return factor
 

@@ -7,6 +7,7 @@ BM25 ranks; it is not a confidence. Coverage asks how much of what the candidate
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -53,6 +54,14 @@ class FactIndex:
         self.avg_length = (sum(lengths) / len(lengths)) if lengths else 1.0
         n = max(self.size, 1)
         self.idf = {w: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for w, p in self.postings.items()}
+        # BM25's term weight depends only on the document, so it is computed once here.
+        self.weighted: dict[str, list[tuple[int, float]]] = {
+            w: [
+                (doc, self.idf[w] * f * (_K1 + 1) / (f + _K1 * (1 - _B + _B * lengths[doc] / self.avg_length)))
+                for doc, f in p
+            ]
+            for w, p in self.postings.items()
+        }
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
         ordered = sorted(self.idf.values())
         self.unknown_weight = ordered[len(ordered) // 2] if ordered else 1.0
@@ -103,22 +112,16 @@ class FactIndex:
         """Rank documents for the query words; `boost` scales (or with 0 excludes) a document."""
         scores: dict[int, float] = defaultdict(float)
         for w in dict.fromkeys(words):
-            postings = self.postings.get(w)
-            if not postings:
-                continue
-            idf = self.idf[w]
-            for doc, f in postings:
-                norm = f * (_K1 + 1) / (f + _K1 * (1 - _B + _B * self.lengths[doc] / self.avg_length))
-                scores[doc] += idf * norm
-        ranked: list[tuple[float, int]] = []
-        for doc, s in scores.items():
-            factor = boost(doc) if boost else 1.0
-            if factor > 0:
-                ranked.append((s * factor, doc))
-        ranked.sort(reverse=True)
+            for doc, weight in self.weighted.get(w, ()):
+                scores[doc] += weight
+        if boost is not None:
+            boosted = ((s * boost(doc), doc) for doc, s in scores.items())
+            ranked = heapq.nlargest(limit, ((s, doc) for s, doc in boosted if s > 0))
+        else:
+            ranked = heapq.nlargest(limit, ((s, doc) for doc, s in scores.items()))
         hits = []
         topical = [w for w in words if w not in ignore_in_coverage] or list(words)
-        for s, doc in ranked[:limit]:
+        for s, doc in ranked:
             cov, matched = self.coverage(topical, doc)
             hits.append(Hit(doc, s, cov, matched))
         return hits
