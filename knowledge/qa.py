@@ -31,8 +31,8 @@ THRESHOLD = 0.55
 """Coverage below which the bot abstains; calibrated on tests/knowledge/questions.yaml
 (see tests/knowledge/test_accuracy.py, which prints the abstention trade-off)."""
 CONFIDENT = 0.8
-MULTI_REGION_RATIO = 0.7
-RELATED_RATIO = 0.85
+MULTI_REGION_RATIO = 0.6
+RELATED_RATIO = 0.75
 
 STATUS_WORDS = {
     "exiting_catalog": "已列入退出国家职业资格目录的职业名单",
@@ -305,15 +305,21 @@ class PolicyQA:
             if rules and anchor is None:
                 anchors = "、".join(dict.fromkeys(r.anchor for r in rules))
                 parts.append(
-                    f"告诉我具体的{anchors}日期（如“2026年6月22日考试”），我可以按法定节假日帮您算出具体哪天。"
+                    f"如告诉我{anchors}的具体日期（例如“2026年6月22日”），我可以按法定节假日帮您算出是哪一天。"
                 )
         if isinstance(fact, Event):
             status = status_now(fact, query.now)
             if status:
                 parts.append(status.text)
-                if status.passed and query.now.year - entry.notice.year >= 2:
-                    parts.append(f"（该通知发布于{entry.notice.year}年，之后如有新通知，以最新通知为准。）")
         return "".join(parts)
+
+    @staticmethod
+    def _dated_caveat(query: _Query, entries: Sequence[Entry]) -> str:
+        """Old notices are still the ground truth, but a candidate should know how old they are."""
+        years = sorted({e.notice.year for e in entries if isinstance(e.fact, Event)})
+        if years and query.now.year - years[-1] >= 2:
+            return f"（提示：以上通知发布于{'、'.join(map(str, years))}年，如之后有新通知，以最新通知为准。）"
+        return ""
 
     @staticmethod
     def _pick_rules(rules: list[Relative], query: _Query) -> list[Relative]:
@@ -340,6 +346,9 @@ class PolicyQA:
             facts.append(related.fact.id)
             if related.doc_no not in sources:
                 sources.append(related.doc_no)
+        caveat = self._dated_caveat(query, [entry])
+        if caveat:
+            lines.append(caveat)
         lines.append(self._source_line(entry))
         if related is not None and related.doc_no != entry.doc_no:
             lines.append(self._source_line(related))
@@ -371,6 +380,9 @@ class PolicyQA:
                 sources.append(entry.doc_no)
             facts.append(entry.fact.id)
             regions.extend(r for r in key if r not in regions)
+        caveat = self._dated_caveat(query, [self.kb.entries[h.index] for h in groups.values()])
+        if caveat:
+            lines.append(caveat)
         lines.append("请告诉我您报考的地区，我可以只给出该地区的规定。")
         return Answer(
             "\n".join(lines),
@@ -401,10 +413,11 @@ class PolicyQA:
         for entry in holding:
             fact = entry.fact
             assert isinstance(fact, OccupationList)
-            count = f"共{fact.stated_count}个职业" if fact.stated_count else "名单未穷尽"
-            lines.append(
-                f"【{_region_label(entry.regions)}】{name}{STATUS_WORDS[fact.status]}（《{fact.title}》，{count}）。"
-            )
+            title = fact.title.strip("《》")
+            count = "" if str(fact.stated_count) in title else f"，共{fact.stated_count}个职业"
+            if fact.stated_count is None:
+                count = "，名单未穷尽"
+            lines.append(f"【{_region_label(entry.regions)}】{name}{STATUS_WORDS[fact.status]}（《{title}》{count}）。")
             docs = {entry.doc_no} | {n.doc_no for n in self.kb.forwarders(entry.doc_no)}
             events = self._list_events(query, entry, docs)
             all_passed = bool(events)

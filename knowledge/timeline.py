@@ -46,25 +46,24 @@ class Status:
 
 def status_now(event: Event, now: dt.date) -> Status | None:
     """Whether the fact's fixed dates are ahead or past; None when it only has relative dates."""
-    parts: list[str] = []
     fixed = [w for w in event.dates if not isinstance(w, Relative)]
     if not fixed:
         return None
+    parts: list[str] = []
     all_passed = True
     for when in fixed:
-        label = f"{when.label}" if when.label else ""
+        label = f"{when.label}：" if when.label and len(fixed) > 1 else ""
         if isinstance(when, OnDate):
-            d = when.date
+            d, deadline = when.date, when.bound == "by"
+            name = f"截止日期{format_date(d)}" if deadline else format_date(d)
             if now < d:
                 all_passed = False
-                verb = "距截止还有" if when.bound == "by" else "距该日还有"
-                parts.append(f"{label}{format_date(d)}：{verb}{_days((d - now).days)}")
+                parts.append(f"{label}{name}，还有{_days((d - now).days)}")
             elif now == d:
                 all_passed = False
-                parts.append(f"{label}今天（{format_date(d)}）就是{'最后一天' if when.bound == 'by' else '当天'}")
+                parts.append(f"{label}今天（{format_date(d)}）就是{'最后一天' if deadline else '当天'}")
             else:
-                verb = "已截止" if when.bound == "by" else "已过"
-                parts.append(f"{label}{format_date(d)}{verb}（已过去{_days((now - d).days)}）")
+                parts.append(f"{label}{name}已过（已过去{_days((now - d).days)}）")
         else:
             start, end = when.start, when.end
             if when.precision == "month":
@@ -72,22 +71,16 @@ def status_now(event: Event, now: dt.date) -> Status | None:
             span = describe_when(when.model_copy(update={"label": None}))
             if now < start:
                 all_passed = False
-                parts.append(f"{label}{span}：尚未开始，距开始还有{_days((start - now).days)}")
+                parts.append(f"{label}{span}尚未开始，还有{_days((start - now).days)}开始")
             elif now <= end:
                 all_passed = False
-                parts.append(f"{label}{span}：正在进行中，距结束还有{_days((end - now).days)}")
+                parts.append(f"{label}{span}正在进行中，还有{_days((end - now).days)}结束")
             else:
-                parts.append(f"{label}{span}：已结束（已过去{_days((now - end).days)}）")
-    text = "；".join(parts)
-    if all_passed:
-        text = "按今天（" + format_date(now) + "）计，" + text
-        if event.if_missed:
-            text += f"。逾期的后果：{event.if_missed}"
-        else:
-            text += "，已经过了"
-    else:
-        text = "按今天（" + format_date(now) + "）计，" + text
-    return Status(text + "。", all_passed)
+                parts.append(f"{label}{span}已结束（已过去{_days((now - end).days)}）")
+    text = f"按今天（{format_date(now)}）计：" + "；".join(parts) + "。"
+    if all_passed and event.if_missed:
+        text += f"逾期的后果：{event.if_missed.strip().rstrip('。')}。"
+    return Status(text, all_passed)
 
 
 @dataclass(frozen=True)

@@ -135,8 +135,10 @@ def run_bench(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     qa = PolicyQA.load()
-    print(f"seed knowledge base: {len(qa.kb.notices)} notices, {len(qa.kb.entries)} facts, "
-          f"built in {(time.perf_counter() - t0) * 1000:.0f} ms")
+    print(
+        f"seed knowledge base: {len(qa.kb.notices)} notices, {len(qa.kb.entries)} facts, "
+        f"built in {(time.perf_counter() - t0) * 1000:.0f} ms"
+    )
     _report("seed KB", _time_questions(qa, questions, args.rounds))
 
     t0 = time.perf_counter()
@@ -145,7 +147,9 @@ def run_bench(args: argparse.Namespace) -> int:
     _report(f"{args.faq} FAQ KB", _time_questions(faq, questions, max(1, args.rounds // 4)))
 
     cold = _cold_start()
-    print(f"cold start of `python -m bot ask` (5 runs after the first): median {statistics.median(cold):.2f} s, "
-          f"max {max(cold):.2f} s")
+    print(
+        f"cold start of `python -m bot ask` (5 runs after the first): median {statistics.median(cold):.2f} s, "
+        f"max {max(cold):.2f} s"
+    )
     print(f"peak RSS of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0

@@ -23,7 +23,7 @@ def test_deadline_today_is_the_last_day(qa):
 def test_deadline_passed_gives_the_consequence(qa):
     a = qa.answer("广州退考退费现在还能登记吗", now=D(2017, 10, 20))
     assert a.matched
-    assert "已截止" in a.text
+    assert "已过" in a.text
     assert "视为选择继续参加考试" in a.text
 
 
@@ -66,7 +66,7 @@ def test_year_without_calendar_data_says_so(qa):
 
 def test_relative_rule_without_a_date_asks_for_one(qa):
     a = qa.answer("吉林日常鉴定报名截止是考前几个工作日")
-    assert "10个工作日" in a.text and "告诉我具体的" in a.text
+    assert "10个工作日" in a.text and "如告诉我" in a.text
 
 
 @pytest.mark.parametrize(("question", "typed"), [("电功退出目录了吗", "电功"), ("福建的钳工还能考吗", None)])
@@ -81,7 +81,7 @@ def test_occupation_on_the_exit_list(qa, question, typed):
 
 def test_exit_list_after_the_cut_off_points_to_skill_level_recognition(qa):
     a = qa.answer("育婴员还能考职业资格证吗", region="福建", now=D(2021, 3, 1))
-    assert "已截止" in a.text and "职业技能等级" in a.text
+    assert "已过" in a.text and "职业技能等级" in a.text
 
 
 def test_occupation_not_on_the_list_is_said_so_not_guessed(qa):
