@@ -19,9 +19,10 @@ from knowledge.analyzer import Analyzer, Lexicon, normalize
 from knowledge.answer import HUMAN_HINT, Answer
 from knowledge.base import Entry, KnowledgeBase
 from knowledge.datetext import FoundDate, find_dates
+from knowledge.fact_index import build_index
 from knowledge.occupations import OccupationMatch, OccupationMatcher
-from knowledge.schema import Contact, Event, Form, OccupationList, Relative, Rule
-from knowledge.search import FactIndex, Hit
+from knowledge.schema import Event, OccupationList, Relative, Rule
+from knowledge.search import Hit
 from knowledge.timeline import compute_relative, relative_rules, status_now
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -78,9 +79,7 @@ class PolicyQA:
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
         self.occupations = OccupationMatcher(kb.occupations, self.analyzer, sorted(region_names))
-        self._memo = self.analyzer.words_memo(t for e in kb.entries for t in self._texts(e))
-        self.index = FactIndex([self._fields(e) for e in kb.entries], is_topic_word=self.analyzer.is_topic_word)
-        del self._memo
+        self.index = build_index(kb.entries, self.analyzer, self._region_words)
         self._calculable = frozenset(
             i for i, e in enumerate(kb.entries) if isinstance(e.fact, Event | Rule) and relative_rules(e.fact)
         )
@@ -88,58 +87,6 @@ class PolicyQA:
     @classmethod
     def load(cls) -> PolicyQA:
         return cls(KnowledgeBase.load())
-
-    # -- indexing ------------------------------------------------------------------------------
-    def _words(self, text: str) -> list[str]:
-        words = self._memo.get(text) if hasattr(self, "_memo") else None
-        if words is None:
-            words = self.analyzer.words(normalize(text))
-        return [w for w in words if w not in self._region_words]
-
-    def _texts(self, entry: Entry) -> list[str]:
-        """Every text `_fields` segments, so that they can be segmented (or recalled) in one go."""
-        f = entry.fact
-        texts = [f.title, f.topic, f.answer, *f.keywords, *f.questions]
-        if isinstance(f, Event):
-            texts.append(f.action)
-        if isinstance(f, OccupationList):
-            texts += f.occupations
-        return texts + self._details(entry)
-
-    @staticmethod
-    def _details(entry: Entry) -> list[str]:
-        f = entry.fact
-        details: list[str] = []
-        if isinstance(f, Rule):
-            details += f.materials
-            details += [f"{a.body} {a.scope}" for a in f.authorities]
-            details += [f"{d.subject} {d.text or ''}" for d in f.durations]
-        elif isinstance(f, Form):
-            details += [f.name, *(x.label for x in f.fields), *f.columns, *f.notes]
-        elif isinstance(f, Contact):
-            details += [f.organization, f.department or "", f.person or "", f.address or ""]
-            details += [p.label or "" for p in f.phones]
-        return details
-
-    def _fields(self, entry: Entry) -> dict[str, list[str]]:
-        f = entry.fact
-        fields = {
-            "title": self._words(f.title),
-            "topic": self._words(f.topic),
-            "keywords": [w for k in f.keywords for w in self._words(k)],
-            "questions": [w for q in f.questions for w in self._words(q)],
-            # A notice card's answer summarises every topic of the notice; indexing it would let
-            # the card win any broad question.
-            "answer": [] if f.id.endswith(".notice-card") else self._words(f.answer),
-        }
-        if isinstance(f, Event):
-            fields["answer"] += self._words(f.action)
-        if isinstance(f, OccupationList):
-            fields["names"] = [w for o in f.occupations for w in self._words(o)]
-        details = self._details(entry)
-        if details:
-            fields["details"] = [w for d in details for w in self._words(d)]
-        return fields
 
     # -- entry point ---------------------------------------------------------------------------
     def answer(self, question: str, *, region: str | None = None, now: dt.date | None = None) -> Answer:
