@@ -55,6 +55,7 @@ class Lexicon:
     intents: dict[str, tuple[str, ...]]
     rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()
     form_words: frozenset[str] = frozenset()
+    smalltalk: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
@@ -70,6 +71,7 @@ class Lexicon:
             intents={k: tuple(normalize(c) for c in v) for k, v in (raw.get("intents") or {}).items()},
             rewrites=tuple((re.compile(p), r) for p, r in raw.get("rewrites") or ()),
             form_words=frozenset(normalize(w) for w in raw.get("form_words") or ()),
+            smalltalk=frozenset(normalize(w) for w in raw.get("smalltalk") or ()),
         )
 
 
@@ -269,6 +271,11 @@ class Analyzer:
         if tag is None:
             return len(word) >= 2 and bool(_CJK.search(word))
         return tag.startswith("n") or tag in {"vn", "nz", "eng"}
+
+    def is_smalltalk(self, text: str) -> bool:
+        """The whole message is a greeting, thanks or a plea for help, not a question."""
+        bare = _PUNCT.sub("", normalize(text))
+        return bool(bare) and bare in self.lexicon.smalltalk
 
     def has_cue(self, text: str, intent: str) -> bool:
         return any(c in text for c in self.lexicon.intents.get(intent, ()))

@@ -98,6 +98,16 @@ class PolicyQA:
                 matched=False,
                 kind="empty",
             )
+        if self.analyzer.is_smalltalk(text):
+            return Answer(
+                "您好！我是职业技能鉴定政策助手，可以解答"
+                f"{self._covered_regions()}通知中的报名时间、考试安排、鉴定费缴纳、退考退费、补考、证书办理、"
+                "职业是否退出目录等问题，并按法定节假日帮您推算截止日期。"
+                "请直接输入您的问题，例如：“广州退考退费登记截止到哪天？”“吉林技师理论考多久？”"
+                "需要人工服务时，可回复“转人工”。",
+                matched=False,
+                kind="smalltalk",
+            )
         repaired = self.analyzer.repair(text)
         named = self.kb.regions.detect(repaired)
         # An unknown --region value is ignored rather than guessed.

@@ -16,6 +16,13 @@ def test_empty_or_symbol_only_asks_for_a_question(qa, question):
     assert "请用文字描述" in a.text
 
 
+@pytest.mark.parametrize("message", ["你好", "谢谢！", "帮助", "在吗？", "Hello"])
+def test_small_talk_gets_an_introduction_not_a_lookup(qa, message):
+    a = qa.answer(message)
+    assert not a.matched and a.kind == "smalltalk"
+    assert "请直接输入您的问题" in a.text
+
+
 def test_very_long_question_is_answered_from_its_beginning(qa):
     a = qa.answer("广州退考退费登记截止到哪天？" + "啊" * 10_000)
     assert a.matched and "9月30日" in a.text
