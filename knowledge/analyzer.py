@@ -245,12 +245,6 @@ class Analyzer:
                 _atomic_write(target, marshal.dumps(memo))
         return memo
 
-    def analyze(self, text: str, *, repair: bool = True) -> list[str]:
-        text = normalize(text)
-        if repair:
-            text = self.repair(text)
-        return self.words(text)
-
     def _tag_map(self) -> dict[str, str]:
         if self._tags is None:
             tags: dict[str, str] = {}

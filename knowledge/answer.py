@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 HUMAN_HINT = "如需进一步确认，可回复“转人工”，由工作人员为您解答。"
@@ -20,7 +20,6 @@ class Answer:
     regions: tuple[str, ...] = ()
     """Regions whose rules the answer gives; several when the question named none."""
     kind: str = "lookup"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def asks_region(self) -> bool:

@@ -75,7 +75,3 @@ class RegionRegistry:
             if name not in out:
                 out.append(name)
         return out
-
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        pattern, _ = self._alias_pattern
-        return [m.span() for m in pattern.finditer(text)]
