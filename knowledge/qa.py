@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from knowledge.analyzer import Analyzer, Lexicon, normalize
@@ -101,7 +102,7 @@ class PolicyQA:
         if self.analyzer.is_smalltalk(text):
             return Answer(
                 "您好！我是职业技能鉴定政策助手，可以解答"
-                f"{self._covered_regions()}通知中的报名时间、考试安排、鉴定费缴纳、退考退费、补考、证书办理、"
+                f"{self._covered}通知中的报名时间、考试安排、鉴定费缴纳、退考退费、补考、证书办理、"
                 "职业是否退出目录等问题，并按法定节假日帮您推算截止日期。"
                 "请直接输入您的问题，例如：“广州退考退费登记截止到哪天？”“吉林技师理论考多久？”"
                 "需要人工服务时，可回复“转人工”。",
@@ -145,14 +146,20 @@ class PolicyQA:
         return self._lookup(query)
 
     # -- abstentions -------------------------------------------------------------------------
-    def _covered_regions(self) -> str:
-        provinces = sorted({self.kb.regions.lineage(r)[-1] for r in self.kb.governed})
-        return "、".join(provinces)
+    @cached_property
+    def _covered(self) -> str:
+        """The provinces some notice governs, as candidates read them (吉林省、广东省 …)."""
+        return "、".join(sorted({self.kb.regions.lineage(r)[-1] for r in self.kb.governed}))
+
+    @staticmethod
+    def _typo_lead(occupation: OccupationMatch) -> str:
+        typed = occupation.corrected_from
+        return f"（按“{occupation.name}”理解您说的“{typed}”）" if typed else ""
 
     def _uncovered(self, region: str) -> Answer:
         return Answer(
             f"抱歉，知识库中还没有{region}的职业技能鉴定通知，无法给出准确答复，以免误导您。"
-            f"目前收录的地区：{self._covered_regions()}。{HUMAN_HINT}",
+            f"目前收录的地区：{self._covered}。{HUMAN_HINT}",
             matched=False,
             region=region,
             kind="region_not_covered",
@@ -161,8 +168,7 @@ class PolicyQA:
     def _abstain(self, query: _Query, confidence: float) -> Answer:
         return Answer(
             "抱歉，这个问题我在现有通知里没有找到可靠的答案，为避免误导您，暂不作答。"
-            f"我可以解答{self._covered_regions()}职业技能鉴定通知中的报名、考试、缴费、退考退费、补考、证书等问题。"
-            + HUMAN_HINT,
+            f"我可以解答{self._covered}职业技能鉴定通知中的报名、考试、缴费、退考退费、补考、证书等问题。" + HUMAN_HINT,
             matched=False,
             confidence=confidence,
             region=query.region,
@@ -201,8 +207,7 @@ class PolicyQA:
                 lines.append(
                     f"【{_region_label(e.regions)}】{name}{STATUS_WORDS[fact.status]}（《{fact.title}》，{e.doc_no}）。"
                 )
-        typed = query.occupation.corrected_from
-        lead = f"（按“{name}”理解您说的“{typed}”）" if typed else ""
+        lead = self._typo_lead(query.occupation)
         return lead + "".join(lines)
 
     def _lookup(self, query: _Query, prefix: str = "") -> Answer:
@@ -356,9 +361,7 @@ class PolicyQA:
     def _occupation_status(self, query: _Query) -> Answer:
         assert query.occupation is not None
         name = query.occupation.name
-        lead = ""
-        if query.occupation.corrected_from:
-            lead = f"（按“{name}”理解您说的“{query.occupation.corrected_from}”）"
+        lead = self._typo_lead(query.occupation)
         lists = [e for e in self.kb.occupation_lists if self.kb.applicability(e, query.region) > 0]
         holding = [e for e in lists if name in e.fact.occupations]  # type: ignore[union-attr]
         if not holding:
