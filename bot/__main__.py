@@ -26,6 +26,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = kb_sub.add_parser("check", help="校验全部通知文件，错误按 文件: 位置: 说明 输出")
     check.add_argument("--dir", help="通知文件目录（默认 knowledge/notices）")
 
+    chat = sub.add_parser("chat", help="在终端或管道中与机器人对话（每行一条消息）")
+    chat.add_argument("--user", required=True, help="用户标识")
+    chat.add_argument("--channel", default="cli", help="渠道名（默认 cli）")
+    chat.add_argument("--now", help="把今天固定为 YYYY-MM-DD（北京时间）")
+
+    requests = sub.add_parser("requests", help="退考退费申请")
+    req_sub = requests.add_subparsers(dest="requests_command", metavar="REQUESTS", required=True)
+    req_list = req_sub.add_parser("list", help="列出申请（个人信息已脱敏）")
+    req_list.add_argument("--status", help="只列出该状态：submitted、approved、rejected、refunded")
+    req_list.add_argument("--json", action="store_true", help="输出 JSON")
+
     bench = sub.add_parser("bench", help="性能基准（不属于测试）")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
     qa = bench_sub.add_parser("qa", help="问答延迟 p50/p99、冷启动时间、万条 FAQ 知识库")
@@ -44,6 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.commands.kb import run_kb
 
         return run_kb(args)
+    if args.command == "chat":
+        from bot.commands.chat import run_chat
+
+        return run_chat(args)
+    if args.command == "requests":
+        from bot.commands.requests import run_requests
+
+        return run_requests(args)
     if args.command == "bench":
         from bot.commands.bench import run_bench
 

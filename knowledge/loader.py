@@ -124,9 +124,43 @@ def _cross_checks(notices: dict[str, Notice], files: dict[str, str], regions: Re
             for ref in fact.applies.occupation_lists:
                 if ref not in list_ids:
                     problems.append(LoadProblem(file, f"facts.{fact.id}.applies", f"没有 id 为 {ref} 的职业名单"))
+        if notice.withdrawal is not None:
+            problems.extend(_withdrawal_checks(notice, file))
         for ref in notice.supersedes:
             if ref not in notices:
                 problems.append(LoadProblem(file, "supersedes", f"被替代的文件 {ref} 不在知识库中"))
+    return problems
+
+
+def _withdrawal_checks(notice: Notice, file: str) -> list[LoadProblem]:
+    policy = notice.withdrawal
+    assert policy is not None
+    facts = {f.id: f for f in notice.facts}
+    expected = {
+        "grant": None,
+        "deadline": ("deadline", "event"),
+        "exam_by": ("deadline", "event"),
+        "occupation_list": ("occupation_list",),
+        "declaration": ("form",),
+        "refund": None,
+        "report": ("deadline", "event"),
+    }
+    problems = []
+    for name, kinds in expected.items():
+        ref = getattr(policy, name)
+        if ref is None:
+            continue
+        fact = facts.get(ref)
+        if fact is None:
+            problems.append(LoadProblem(file, f"withdrawal.{name}", f"本文件中没有 id 为 {ref} 的条目"))
+        elif kinds and fact.kind not in kinds:
+            problems.append(
+                LoadProblem(file, f"withdrawal.{name}", f"{ref} 的类型是 {fact.kind}，应为 {'/'.join(kinds)}")
+            )
+        elif name in ("deadline", "exam_by") and not any(d.kind == "date" for d in fact.dates):  # type: ignore[union-attr]
+            problems.append(LoadProblem(file, f"withdrawal.{name}", f"{ref} 没有具体日期"))
+        elif name == "declaration" and not fact.template:  # type: ignore[union-attr]
+            problems.append(LoadProblem(file, f"withdrawal.{name}", f"{ref} 没有声明正文 template"))
     return problems
 
 

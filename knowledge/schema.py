@@ -205,6 +205,31 @@ class Form(_Fact):
 Fact = Annotated[Event | OccupationList | Rule | Contact | Form, Field(discriminator="kind")]
 
 
+class WithdrawalPolicy(_Model):
+    """How a candidate withdraws with a refund under this notice. Every part names the fact that
+    states it, so the request flow cites the notice instead of hard-coding a rule."""
+
+    grant: str = Field(description="允许退考退费的条款（fact id）")
+    deadline: str | None = Field(default=None, description="登记截止（fact id，取其第一个 by 日期）")
+    exam_by: str | None = Field(default=None, description="考试须在此日期前完成（fact id）")
+    occupation_list: str | None = Field(default=None, description="可退考的职业名单（fact id）；无则由工作人员核实")
+    scope_question: str | None = Field(default=None, description="无名单时请考生确认是否属于适用范围（是/否）")
+    declaration: str | None = Field(default=None, description="声明表格（form fact id，含 template）")
+    template: str | None = Field(default=None, description="通知未附声明样式时，依通知原文拟定的声明正文")
+    template_note: str | None = None
+    refund: str | None = Field(default=None, description="费用退还方式（fact id）")
+    report: str | None = Field(default=None, description="报考机构报送名单的期限（fact id），用于说明后续流程")
+    register_with: str = "原报考机构"
+
+    @model_validator(mode="after")
+    def _declaration_or_template(self) -> WithdrawalPolicy:
+        if (self.declaration is None) == (self.template is None):
+            raise ValueError("exactly one of declaration and template is required")
+        if self.occupation_list is None and self.scope_question is None:
+            raise ValueError("scope_question is required when there is no occupation_list")
+        return self
+
+
 class Notice(_Model):
     """One published document (通知/公告) and the facts it states."""
 
@@ -221,6 +246,7 @@ class Notice(_Model):
     supersedes: list[str] = []
     summary: str
     facts: list[Fact] = Field(min_length=1)
+    withdrawal: WithdrawalPolicy | None = Field(default=None, description="退考退费办理规则")
 
     @model_validator(mode="after")
     def _consistent(self) -> Notice:

@@ -1,0 +1,74 @@
+"""The composition root: builds the database, the key, the knowledge base and the engine once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.clock import Clock, fixed_day_clock, system_clock
+from bot.config import Settings
+from handlers.context import Services
+from handlers.engine import ConversationEngine
+from knowledge.base import KnowledgeBase
+from knowledge.qa import PolicyQA
+from storage.database import Database
+from storage.models import Setting
+from storage.pii import PiiCipher, PiiKeyError, load_or_create_key
+from storage.requests import count_encrypted_rows
+
+KEY_FINGERPRINT = "pii_key_fingerprint"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    services: Services
+    engine: ConversationEngine
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def open_cipher(db: Database, settings: Settings) -> PiiCipher:
+    """Loads (or, on an empty database, creates) the PII key and checks it is the one that
+    encrypted the stored rows: a wrong key would make every stored ID number unreadable."""
+    async with db.transaction() as session:
+        recorded = await session.get(Setting, KEY_FINGERPRINT)
+        rows = await count_encrypted_rows(session)
+        configured = settings.pii_key.get_secret_value() if settings.pii_key else None
+        key = load_or_create_key(
+            settings.key_file, configured=configured, encrypted_rows_exist=rows > 0 or recorded is not None
+        )
+        cipher = PiiCipher(key)
+        if recorded is None:
+            session.add(Setting(name=KEY_FINGERPRINT, value=cipher.fingerprint))
+        elif recorded.value != cipher.fingerprint:
+            raise PiiKeyError(
+                f"加密密钥与数据库不匹配（数据库记录的密钥指纹 {recorded.value}，当前密钥 {cipher.fingerprint}）。"
+                "请恢复原来的密钥文件或 PII_KEY，否则已加密的个人信息将无法读取。"
+            )
+    return cipher
+
+
+async def build_runtime(settings: Settings | None = None, *, clock: Clock | None = None) -> Runtime:
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    try:
+        await db.migrate()
+        cipher = await open_cipher(db, settings)
+        kb = KnowledgeBase.load()
+        services = Services(kb=kb, qa=PolicyQA(kb), cipher=cipher)
+    except BaseException:
+        await db.dispose()
+        raise
+    if clock is None:
+        clock = fixed_day_clock(settings.bot_now) if settings.bot_now else system_clock
+    return Runtime(settings, db, services, ConversationEngine(db, services, clock))
+
+
+async def key_fingerprint(db: Database) -> str | None:
+    async with db.sessions() as session:
+        return (await session.execute(select(Setting.value).where(Setting.name == KEY_FINGERPRINT))).scalar()

@@ -1,0 +1,61 @@
+"""`python -m bot chat`: talk to the bot from a terminal or a pipe, one message per line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+
+from bot.app import build_runtime
+from bot.clock import fixed_day_clock, parse_day
+from bot.config import Settings
+from handlers.messages import ConversationKey, Inbound, Reply
+from knowledge.loader import KnowledgeBaseError
+from storage.pii import PiiKeyError
+
+
+def _render(reply: Reply) -> str:
+    text = reply.text
+    if reply.choices:
+        text += "\n［" + "｜".join(reply.choices) + "］"
+    return text
+
+
+async def _chat(args: argparse.Namespace) -> int:
+    settings = Settings()
+    clock = fixed_day_clock(parse_day(args.now)) if args.now else None
+    runtime = await build_runtime(settings, clock=clock)
+    interactive = sys.stdin.isatty()
+    key = ConversationKey(args.channel, args.user)
+    session_tag = uuid.uuid4().hex[:8]
+    try:
+        count = 0
+        while True:
+            if interactive:
+                print("> ", end="", flush=True)
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                break
+            text = line.rstrip("\n")
+            if not text.strip():
+                continue
+            count += 1
+            # Each line is a distinct message; ids are unique per run so reruns are not "retries".
+            inbound = Inbound(key=key, text=text, message_id=f"cli-{session_tag}-{count}")
+            replies = await runtime.engine.handle(inbound)
+            print("\n\n".join(_render(r) for r in replies) or "（无回复）")
+            print("─" * 20 if interactive else "", flush=True)
+    finally:
+        await runtime.close()
+    return 0
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_chat(args))
+    except (KnowledgeBaseError, PiiKeyError, ValueError) as exc:
+        print(f"无法启动：{exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

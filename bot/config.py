@@ -1,0 +1,34 @@
+"""All configuration in one Settings class, read from the environment (and an optional .env file).
+
+Built only by the composition root (`bot.app`), never at import time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="SQLite 文件与加密密钥所在目录")
+    database_url: str | None = Field(default=None, description="默认 sqlite+aiosqlite:///<DATA_DIR>/bot.db")
+    pii_key: SecretStr | None = Field(default=None, description="个人信息加密主密钥（32 字节，base64 或 hex）")
+    bot_now: dt.date | None = Field(default=None, description="把“今天”固定为某日（演示与测试）")
+    log_level: str = "INFO"
+
+    @field_validator("bot_now", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v in ("", None) else v
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'bot.db'}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "pii.key"

@@ -1,0 +1,51 @@
+"""What a handler gets besides the message: services, the database session, the clock and state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import Inbound
+from knowledge.base import KnowledgeBase
+from knowledge.qa import PolicyQA
+from storage.pii import PiiCipher
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Services:
+    """Built once at start-up and shared by every conversation."""
+
+    kb: KnowledgeBase
+    qa: PolicyQA
+    cipher: PiiCipher
+
+
+@dataclass
+class Context:
+    """One message being handled, inside one database transaction."""
+
+    inbound: Inbound
+    services: Services
+    session: AsyncSession
+    now: dt.datetime
+    """Aware; the engine's clock, which tests and demos may set (--now, BOT_NOW)."""
+    state: dict[str, Any] = field(default_factory=dict)
+    """The conversation's remembered state, saved as JSON when the message is done."""
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone(SHANGHAI).date()
+
+    @property
+    def channel(self) -> str:
+        return self.inbound.key.channel
+
+    @property
+    def user_id(self) -> str:
+        return self.inbound.key.user_id

@@ -1,0 +1,269 @@
+"""The conversation engine: one inbound message in, replies out, inside one transaction.
+
+Order of business for a message: a retry of a message already handled gets the recorded
+replies; channel events; global commands (帮助, 取消, 我的申请, 订阅提醒, 转人工); the form in
+progress; starting the withdrawal form; otherwise a policy question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from handlers.context import Context, Services
+from handlers.field_parsers import looks_like_question
+from handlers.forms import FormContext, FormRunner
+from handlers.handoff import handoff_reply
+from handlers.help import help_reply, welcome_reply
+from handlers.messages import Inbound, Reply
+from handlers.my_requests import my_requests_reply
+from handlers.policy_qa import answer_reply
+from handlers.text import compact
+from handlers.withdrawal_form import FORM_NAME, build_withdrawal_form
+from storage.conversations import (
+    StaleState,
+    append_transcript,
+    claim_message,
+    load_conversation,
+    record_replies,
+    save_conversation,
+    stored_replies,
+)
+from storage.database import Database
+from storage.masking import mask_text
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+MAX_ATTEMPTS = 8
+MAX_TEXT = 2000
+SORRY = Reply("抱歉，系统暂时无法处理您的消息，请稍后再试；也可以回复“转人工”。", ("转人工",))
+
+HELP_WORDS = frozenset({"帮助", "菜单", "help", "menu", "start", "功能", "主菜单", "使用说明", "怎么用"})
+CANCEL_WORDS = frozenset({"取消", "退出", "不办了", "算了", "取消办理", "结束", "cancel", "stop"})
+MY_REQUESTS_WORDS = frozenset({"我的申请", "查询申请", "申请进度", "查进度", "进度查询", "我的退费", "申请状态"})
+REMIND_WORDS = frozenset({"订阅提醒", "提醒", "我的提醒", "订阅", "截止提醒"})
+HUMAN_WORDS = frozenset({"转人工", "人工", "人工客服", "人工服务", "找人工", "客服", "联系人工"})
+QA_WORDS = frozenset({"政策问答", "问答", "咨询"})
+WITHDRAW_STARTS = (
+    "退考退费",
+    "我要退考",
+    "我想退考",
+    "申请退考",
+    "办理退考",
+    "我要退费",
+    "我想退费",
+    "申请退费",
+    "办理退费",
+    "我要弃考",
+    "我想弃考",
+    "申请弃考",
+    "退考登记",
+    "弃考登记",
+)
+WITHDRAW_WORDS = frozenset({"退考", "退费", "弃考"})
+MEDIA_EVENTS = {
+    "image": "图片",
+    "voice": "语音",
+    "video": "视频",
+    "shortvideo": "视频",
+    "location": "位置",
+    "link": "链接",
+    "file": "文件",
+    "sticker": "表情",
+}
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class ConversationEngine:
+    """Handles messages for every channel. Build once; `handle` is safe to call concurrently."""
+
+    def __init__(self, db: Database, services: Services, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.services = services
+        self.clock = clock
+        self.forms = FormRunner([build_withdrawal_form(answer_question=self._form_question)])
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Never raises: a failure is logged (masked) and the candidate gets an apology."""
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                replies = await self._handle_once(inbound)
+            except (StaleState, IntegrityError) as exc:
+                log.info("retrying message after conflict: %s", type(exc).__name__)
+            except DBAPIError as exc:
+                if not _retryable(exc):
+                    log.error("database error: %s", mask_text(str(exc.orig))[:300])
+                    return [SORRY]
+                log.info("retrying message after %s", type(exc.orig).__name__)
+            except Exception:
+                log.exception("failed to handle message from %s", inbound.key.channel)
+                return [SORRY]
+            else:
+                if replies is not None:
+                    return replies
+                return await self._replay(inbound)
+            await asyncio.sleep(0.01 * (attempt + 1))
+        return [SORRY]
+
+    async def _handle_once(self, inbound: Inbound) -> list[Reply] | None:
+        now = self.clock()
+        key = inbound.key
+        async with self.db.transaction() as session:
+            if inbound.message_id is not None:
+                claimed = await claim_message(
+                    session, channel=key.channel, message_id=inbound.message_id, user_id=key.user_id, now=now
+                )
+                if not claimed:
+                    return None
+            conversation = await load_conversation(session, channel=key.channel, user_id=key.user_id, now=now)
+            state: dict[str, Any] = _copy(conversation.state)
+            ctx = Context(inbound=inbound, services=self.services, session=session, now=now, state=state)
+            replies = await self._dispatch(ctx)
+            await save_conversation(session, conversation, ctx.state, now)
+            incoming = inbound.text[:MAX_TEXT] if inbound.text else f"[{inbound.event or 'empty'}]"
+            await append_transcript(
+                session,
+                channel=key.channel,
+                user_id=key.user_id,
+                lines=[("in", incoming), *(("out", r.text) for r in replies)],
+                now=now,
+            )
+            if inbound.message_id is not None:
+                await record_replies(
+                    session, channel=key.channel, message_id=inbound.message_id, replies=[r.to_json() for r in replies]
+                )
+        return replies
+
+    async def _replay(self, inbound: Inbound, wait: float = 5.0) -> list[Reply]:
+        """The replies recorded for a message handled before (or being handled right now)."""
+        assert inbound.message_id is not None
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            async with self.db.sessions() as session:
+                stored = await stored_replies(session, channel=inbound.key.channel, message_id=inbound.message_id)
+            if stored is not None:
+                return [Reply.from_json(r) for r in stored]
+            if asyncio.get_running_loop().time() > deadline:
+                return []
+            await asyncio.sleep(0.05)
+
+    # -- routing --------------------------------------------------------------------------------
+    async def _dispatch(self, ctx: Context) -> list[Reply]:
+        inbound = ctx.inbound
+        if inbound.event:
+            return await self._event(ctx, inbound.event)
+        text = inbound.text[:MAX_TEXT]
+        return await self._text(ctx, text)
+
+    async def _event(self, ctx: Context, event: str) -> list[Reply]:
+        if event == "subscribe":
+            ctx.state.pop("unsubscribed", None)
+            return [welcome_reply(ctx)]
+        if event == "unsubscribe":
+            # Nothing can be delivered to someone who left; remember it so nothing is sent.
+            ctx.state["unsubscribed"] = True
+            return []
+        if event.startswith("menu:"):
+            return await self._text(ctx, event[len("menu:") :])
+        kind = MEDIA_EVENTS.get(event)
+        if kind is not None:
+            return [Reply(f"暂时无法识别{kind}消息，请用文字描述您的问题，或回复“帮助”查看我能做什么。", ("帮助",))]
+        return [Reply("收到。请用文字描述您的问题，或回复“帮助”查看我能做什么。", ("帮助",))]
+
+    async def _text(self, ctx: Context, text: str) -> list[Reply]:
+        word = compact(text)
+        in_form = self.forms.active(ctx)
+        command = self._command(word)
+        if command is not None:
+            replies = await command(ctx, text)
+            resume = self.forms.prompt_again(ctx) if command is not self._cancel else None
+            return replies + ([resume] if resume else [])
+        if in_form:
+            return await self.forms.step(ctx, text)
+        if self._starts_withdrawal(text, word):
+            detected = ctx.services.kb.regions.detect(ctx.services.qa.analyzer.repair(text))
+            prefill = {"region": detected[0]} if detected else None
+            return await self.forms.start(ctx, FORM_NAME, prefill)
+        if word:
+            # Kept (masked) so that a later 转人工 tells staff what the candidate asked.
+            ctx.state["last_question"] = mask_text(text[:200])
+        return [answer_reply(ctx, text)]
+
+    def _command(self, word: str) -> Callable[[Context, str], Awaitable[list[Reply]]] | None:
+        if word in HELP_WORDS:
+            return self._help
+        if word in CANCEL_WORDS:
+            return self._cancel
+        if word in MY_REQUESTS_WORDS:
+            return self._my_requests
+        if word in REMIND_WORDS:
+            return self._remind
+        if word in HUMAN_WORDS or word.startswith("转人工"):
+            return self._human
+        if word in QA_WORDS:
+            return self._qa_hint
+        return None
+
+    @staticmethod
+    def _starts_withdrawal(text: str, word: str) -> bool:
+        if word in WITHDRAW_WORDS:
+            return True
+        return word.startswith(WITHDRAW_STARTS) and not looks_like_question(text)
+
+    # -- commands -------------------------------------------------------------------------------
+    async def _help(self, ctx: Context, text: str) -> list[Reply]:
+        return [help_reply(ctx)]
+
+    async def _cancel(self, ctx: Context, text: str) -> list[Reply]:
+        title = self.forms.cancel(ctx)
+        if title is None:
+            return [Reply("当前没有正在办理的事项。需要帮助请回复“帮助”。", ("帮助",))]
+        return [Reply(f"已取消{title}，您填写的信息未提交、已清除。需要时可随时重新办理。", ("退考退费", "帮助"))]
+
+    async def _my_requests(self, ctx: Context, text: str) -> list[Reply]:
+        return [await my_requests_reply(ctx)]
+
+    async def _remind(self, ctx: Context, text: str) -> list[Reply]:
+        return [
+            Reply(
+                "截止日期提醒功能正在开通中，开通后会在本对话通知您。现在可以直接提问，例如“广州退考退费登记截止到哪天？”。",
+                ("帮助",),
+            )
+        ]
+
+    async def _human(self, ctx: Context, text: str) -> list[Reply]:
+        recent = ctx.state.get("last_question", "")
+        return [await handoff_reply(ctx, f"{text} {recent}".strip())]
+
+    async def _qa_hint(self, ctx: Context, text: str) -> list[Reply]:
+        return [Reply("请直接输入您的问题，例如：“广州退考退费登记截止到哪天？”“钳工还能报名吗？”")]
+
+    def _form_question(self, text: str, fctx: FormContext) -> Reply | None:
+        """A question asked in the middle of a form, answered for the form's region."""
+        ctx = fctx.ctx
+        region = fctx.values.get("region") if "region" in fctx.values else ctx.state.get("region")
+        answer = ctx.services.qa.answer(text, region=region, now=ctx.today)
+        if not answer.matched:
+            return None
+        return Reply(answer.text)
+
+
+def _copy(state: dict[str, Any] | None) -> dict[str, Any]:
+    return copy.deepcopy(state) if state else {}
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """Serialization failures, deadlocks and SQLite's busy lock are worth another try."""
+    text = str(exc.orig).lower()
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in ("40001", "40P01") or "locked" in text or "deadlock" in text or "serializ" in text

@@ -1,0 +1,374 @@
+"""Parsers for the fields of the withdrawal/refund form (退考退费登记).
+
+Each parser takes what a candidate typed in a chat and returns `Ok` or `Invalid` (see `handlers.parsing`).
+They are pure: no I/O, no clock; `today` is passed in. Messages never repeat a full ID or phone number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from handlers.parsing import Invalid, Ok
+from knowledge.datetext import find_dates
+from storage.masking import mask_id_number, mask_phone
+
+__all__ = [
+    "LEVELS",
+    "looks_like_question",
+    "parse_exam_date",
+    "parse_id_number",
+    "parse_institution",
+    "parse_level",
+    "parse_name",
+    "parse_phone",
+    "parse_receipt_no",
+    "parse_yes_no",
+]
+
+# Characters trimmed from the end of an answer: people finish chat messages with them.
+_TRAILING_PUNCT = "。．.！!，,；;、~…"
+# Separators people put inside long numbers (138 1234 5678, 110105-1949…); dash variants from phone keyboards.
+_NUMBER_SEPARATORS = r"[\s\-‐‑‒–—_]+"
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+
+
+def _nfkc(text: str) -> str:
+    """Full-width digits, letters and punctuation become ASCII; U+3000 becomes a space."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _trim(text: str) -> str:
+    return text.strip().rstrip(_TRAILING_PUNCT).strip()
+
+
+# --- name -------------------------------------------------------------------------------------------------
+
+_NAME_PREFIXES = (
+    "我的名字叫",
+    "我的名字是",
+    "我的姓名是",
+    "名字叫",
+    "名字是",
+    "姓名是",
+    "我叫",
+    "姓名",
+    "名字",
+    "我是",
+)
+# Minority names are written with many look-alike dots depending on the input method.
+_MIDDLE_DOTS = str.maketrans(dict.fromkeys("•・‧∙⋅･", "·"))
+_CHINESE_NAME = re.compile(rf"[{_CJK}]+(?:·[{_CJK}]+)*")
+_LATIN_NAME = re.compile(r"[A-Za-z]+(?:[ '\-][A-Za-z]+)*")
+_NAME_EXAMPLE = "例如：张三、阿依古丽·买买提、John Smith"
+
+
+def parse_name(text: str) -> Ok | Invalid:
+    """The candidate's name as on the ID card: Chinese (with · for minority names) or Latin letters."""
+    s = _nfkc(text).translate(_MIDDLE_DOTS).strip().strip("\"'“”「」『』")
+    for prefix in _NAME_PREFIXES:
+        if s.startswith(prefix):
+            s = s[len(prefix) :].lstrip(" :,")
+            break
+    s = _trim(s)
+    # Many keyboards have no ·, so 阿依古丽.买买提 is typed; between Chinese characters it can only mean ·.
+    s = re.sub(rf"(?<=[{_CJK}])\s*\.\s*(?=[{_CJK}])", "·", s)
+    if not s:
+        return Invalid(f"请输入您的姓名（与身份证上一致），{_NAME_EXAMPLE}。")
+    if any(c.isdigit() for c in s):
+        return Invalid(f"姓名中不能包含数字，请输入您身份证上的姓名，{_NAME_EXAMPLE}。")
+    if "?" in s:
+        return Invalid(f"姓名中不能包含问号，请只输入您的姓名，{_NAME_EXAMPLE}。")
+    compact = re.sub(r"\s+", "", s)
+    if _CHINESE_NAME.fullmatch(compact):
+        name = compact
+    elif _LATIN_NAME.fullmatch(re.sub(r"\s+", " ", s)):
+        name = re.sub(r"\s+", " ", s)
+    else:
+        return Invalid(
+            f"姓名只能由汉字（少数民族姓名可用间隔号“·”）或英文字母组成，请不要输入表情或其他符号，{_NAME_EXAMPLE}。"
+        )
+    if len(name) < 2:
+        return Invalid(f"姓名至少应有2个字，请输入完整的姓名，{_NAME_EXAMPLE}。")
+    if len(name) > 20:
+        return Invalid(f"姓名最多20个字，您输入了{len(name)}个字，请只输入姓名本身。")
+    return Ok(name, name)
+
+
+# --- ID number --------------------------------------------------------------------------------------------
+
+_PROVINCE_CODES = frozenset(
+    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
+    | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
+)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+_ID_TOKEN = re.compile(r"[0-9X]*[0-9][0-9X]*")
+_EARLIEST_BIRTH = dt.date(1900, 1, 1)
+_ID_HINT = "请输入18位居民身份证号码（最后一位可能是X）"
+
+
+def _id_check_char(first17: str) -> str:
+    """The GB 11643-1999 check character for the first 17 digits."""
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CHARS[total % 11]
+
+
+def _number_tokens(text: str, token: re.Pattern[str], wanted: int) -> list[str]:
+    """Number-like runs in `text`. Runs are joined across spaces/dashes only when no run already has
+    the wanted length, so that two numbers separated by a space are not glued into one."""
+    tokens = token.findall(text)
+    if any(len(t) == wanted for t in tokens):
+        return tokens
+    return token.findall(re.sub(rf"(?<=[0-9X]){_NUMBER_SEPARATORS}(?=[0-9X])", "", text))
+
+
+def parse_id_number(text: str, *, today: dt.date) -> Ok | Invalid:
+    """An 18-character resident ID number, checked for area, birth date and check digit."""
+    tokens = _number_tokens(_nfkc(text).upper(), _ID_TOKEN, 18)
+    full = sorted({t for t in tokens if len(t) == 18})
+    if len(full) > 1:
+        return Invalid(f"您的消息里有{len(full)}个18位号码，请一次只输入一个身份证号码。")
+    if not full:
+        if not tokens:
+            return Invalid(f"没有识别到身份证号码，{_ID_HINT}。")
+        if any(len(t) == 15 and t.isdigit() for t in tokens):
+            return Invalid("旧的15位身份证号码已不再受理，请输入您现行居民身份证上的18位号码。")
+        longest = max(tokens, key=len)
+        return Invalid(f"您输入的号码是{len(longest)}位，身份证号码应为18位，{_ID_HINT}。")
+    number = full[0]
+    if not number[:17].isdigit():
+        return Invalid("身份证号码的前17位都应是数字，只有最后一位可能是X，请核对后重新输入。")
+    if int(number[:2]) not in _PROVINCE_CODES:
+        return Invalid(f"身份证号码的前两位（{number[:2]}）不是有效的省份代码，请核对后重新输入。")
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return Invalid("身份证号码第7至14位的出生日期不是一个存在的日期，请核对后重新输入。")
+    if birth > today:
+        return Invalid("身份证号码第7至14位的出生日期晚于今天，请核对后重新输入。")
+    if birth < _EARLIEST_BIRTH:
+        return Invalid("身份证号码第7至14位的出生日期早于1900年，请核对后重新输入。")
+    if _id_check_char(number[:17]) != number[17]:
+        return Invalid("身份证号码未通过校验（最后一位校验码不符），请核对后重新输入。")
+    return Ok(number, mask_id_number(number))
+
+
+# --- phone ------------------------------------------------------------------------------------------------
+
+# ASCII digits only: \d would also take Arabic-Indic or Devanagari digits into the stored value.
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_DIGITS = re.compile(r"[0-9]+")
+_PHONE_HINT = "请输入11位手机号码，例如 138 1234 5678"
+
+
+def _as_mobile(token: str) -> str | None:
+    for prefix in ("0086", "86", ""):
+        if token.startswith(prefix) and _MOBILE.fullmatch(token[len(prefix) :]):
+            return token[len(prefix) :]
+    return None
+
+
+def parse_phone(text: str) -> Ok | Invalid:
+    """An 11-digit mainland mobile number; spaces, dashes, +86 and surrounding words are allowed."""
+    s = _nfkc(text)
+    tokens = _DIGITS.findall(s)
+    mobiles = {m for t in tokens if (m := _as_mobile(t))}
+    if not mobiles:
+        tokens = _DIGITS.findall(re.sub(rf"(?<=[0-9])(?:{_NUMBER_SEPARATORS}|\.)(?=[0-9])", "", s))
+        mobiles = {m for t in tokens if (m := _as_mobile(t))}
+    if len(mobiles) > 1:
+        return Invalid(f"您的消息里有{len(mobiles)}个手机号码，请只输入一个能联系到您的手机号码。")
+    if mobiles:
+        phone = mobiles.pop()
+        return Ok(phone, mask_phone(phone))
+    if not tokens:
+        return Invalid(f"没有识别到手机号码，{_PHONE_HINT}。")
+    longest = max(tokens, key=len)
+    if longest.startswith("0") or "座机" in s or "固话" in s:
+        return Invalid(f"这看起来是座机号码。为了能及时联系到您，{_PHONE_HINT}。")
+    if len(longest) == 11:
+        return Invalid(f"这不是有效的手机号码（手机号码以13至19开头），{_PHONE_HINT}。")
+    return Invalid(f"您输入的号码是{len(longest)}位，{_PHONE_HINT}。")
+
+
+# --- exam date --------------------------------------------------------------------------------------------
+
+_DATE_EXAMPLES = "例如：2017年10月15日、10月15日、10.15 或 2017-10-15"
+
+
+def _show_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _next_occurrence(month: int, day: int, today: dt.date) -> dt.date | None:
+    """The first `month`/`day` on or after `today`; 2月29日 may be up to four years away."""
+    for year in range(today.year, today.year + 9):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if candidate >= today:
+            return candidate
+    return None
+
+
+def parse_exam_date(
+    text: str, *, today: dt.date, latest: dt.date | None = None, latest_reason: str = ""
+) -> Ok | Invalid:
+    """The exam date originally scheduled; without a year, its next occurrence on or after `today`."""
+    # Spaces go only around date punctuation: removing all of them would glue two dates into one number.
+    s = re.sub(r"\s*([年月日号./\-])\s*", r"\1", _nfkc(text).strip())
+    # find_dates knows neither two-digit years (17年10月15日) nor a bare day after 月 (10月15);
+    # candidates type both, and in this form a year can only be 20xx.
+    s = re.sub(r"(?<![0-9])([0-9]{2})年(?=[0-9]{1,2}月)", r"20\1年", s)
+    s = re.sub(r"(月[0-9]{1,2})(?![0-9日号])", r"\1日", s)
+    found = find_dates(s, today, future=False)
+    if not found:
+        return Invalid(f"没有识别到考试日期，请输入原定的考试日期，{_DATE_EXAMPLES}。")
+    dates: set[dt.date] = set()
+    for item in found:
+        if item.date is None:
+            # find_dates takes a yearless date in today's year, so 2月29日 is None in a non-leap year
+            # although it exists; probe a leap year before calling it impossible.
+            leap = None if item.year_given else find_dates(item.text, dt.date(2000, 1, 1), future=False)
+            if not leap or leap[0].date is None:
+                return Invalid(f"{item.text}不存在，请核对考试日期后重新输入，{_DATE_EXAMPLES}。")
+            day = _next_occurrence(2, 29, today)
+        elif item.year_given:
+            day = item.date
+        else:
+            # future=True only moves days more than a month past to next year; the form wants the next
+            # occurrence, so the year is chosen here.
+            day = _next_occurrence(item.date.month, item.date.day, today)
+        if day is not None:
+            dates.add(day)
+    if not dates:
+        return Invalid(f"没有识别到考试日期，请输入原定的考试日期，{_DATE_EXAMPLES}。")
+    if len(dates) > 1:
+        shown = "、".join(_show_date(d) for d in sorted(dates))
+        return Invalid(f"您的消息里有多个日期（{shown}），请只输入原定的考试日期。")
+    exam = dates.pop()
+    if exam < today:
+        return Invalid(
+            f"考试日期已过：{_show_date(exam)}早于今天（{_show_date(today)}），已经考过的考试无法办理退考。"
+            "如果日期输错了，请重新输入原定的考试日期。"
+        )
+    if latest is not None and exam > latest:
+        reason = f"{latest_reason.rstrip('。')}。" if latest_reason else ""
+        return Invalid(
+            f"{_show_date(exam)}晚于可登记的最晚考试日期{_show_date(latest)}。{reason}请核对后重新输入考试日期。"
+        )
+    return Ok(exam, _show_date(exam))
+
+
+# --- level ------------------------------------------------------------------------------------------------
+
+LEVELS = ("五级/初级工", "四级/中级工", "三级/高级工", "二级/技师", "一级/高级技师")
+_LEVEL_BY_NUMBER = {"五": 0, "5": 0, "四": 1, "4": 1, "三": 2, "3": 2, "二": 3, "2": 3, "一": 4, "1": 4}
+_LEVEL_BY_WORD = {
+    "高级技师": 4,
+    "技师": 3,
+    "高级工": 2,
+    "高级": 2,
+    "中级工": 1,
+    "中级": 1,
+    "初级工": 0,
+    "初级": 0,
+}
+# Longest words first so 高级技师 is never read as 高级 or 技师; 高级工程师 is a title, not a skill level;
+# the numeral must not be the tail of a longer number (十二级, 15级).
+_LEVEL = re.compile(
+    r"(?P<word>高级技师|技师|高级工(?!程)|高级(?!工程)|中级工(?!程)|中级(?!工程)|初级工(?!程)|初级(?!工程))"
+    r"|(?<![\d〇零一二两三四五六七八九十])(?P<num>[一二三四五1-5])级"
+)
+_LEVEL_OPTIONS = "、".join(LEVELS)
+
+
+def parse_level(text: str) -> Ok | Invalid:
+    """申报等级, returned as one of `LEVELS`."""
+    s = re.sub(r"\s+", "", _nfkc(text))
+    chosen = {_LEVEL_BY_WORD[m["word"]] if m["word"] else _LEVEL_BY_NUMBER[m["num"]] for m in _LEVEL.finditer(s)}
+    if len(chosen) > 1:
+        shown = "、".join(LEVELS[i] for i in sorted(chosen))
+        return Invalid(f"您的消息里有多个等级（{shown}），请只选择一个：{_LEVEL_OPTIONS}。")
+    if not chosen:
+        return Invalid(f"没有识别到申报等级，请从以下五个等级中选择一个：{_LEVEL_OPTIONS}。")
+    level = LEVELS[chosen.pop()]
+    return Ok(level, level)
+
+
+# --- institution ------------------------------------------------------------------------------------------
+
+_INSTITUTION_PREFIX = re.compile(r"^(?:原报考机构|报考机构|机构名称)\s*(?:是|为|:|：)?\s*")
+_NAME_LETTER = re.compile(rf"[{_CJK}A-Za-z]")
+_INSTITUTION_EXAMPLE = "例如：广州市职业技能鉴定指导中心、某某职业技术学校"
+
+
+def parse_institution(text: str) -> Ok | Invalid:
+    """原报考机构: the school, training centre or 鉴定所/站 the candidate registered with."""
+    # The value keeps the candidate's own characters (full-width brackets are normal in these names).
+    s = _trim(_INSTITUTION_PREFIX.sub("", text.strip()))
+    if not s:
+        return Invalid(f"请输入您原来报考的机构名称（学校、培训中心或鉴定所/站），{_INSTITUTION_EXAMPLE}。")
+    if len(_NAME_LETTER.findall(_nfkc(s))) < 2:
+        return Invalid(f"这看起来不像机构名称，请输入报考机构的名称（至少包含两个汉字），{_INSTITUTION_EXAMPLE}。")
+    if len(s) > 60:
+        return Invalid(f"机构名称最多60个字，您输入了{len(s)}个字，请只输入机构名称。")
+    return Ok(s, s)
+
+
+# --- receipt number ---------------------------------------------------------------------------------------
+
+_RECEIPT_SKIPS = frozenset(
+    {"无", "没有", "跳过", "不知道", "暂无", "忘了", "-", "没", "忘记了", "不清楚", "没有票据", "skip", "none"}
+)
+_RECEIPT_PREFIX = re.compile(r"^(?:票据号码|票据号|票号|编号)\s*[:：]?\s*|^no[.:]?\s*(?=\d)", re.IGNORECASE)
+_RECEIPT = re.compile(r"[A-Za-z0-9\-]{4,40}")
+
+
+def parse_receipt_no(text: str) -> Ok | Invalid:
+    """缴费票据号 (optional): Ok(None, "未提供") when the candidate has none."""
+    s = _trim(_nfkc(text))
+    if s.lower() in _RECEIPT_SKIPS:
+        return Ok(None, "未提供")
+    number = re.sub(r"\s+", "", _RECEIPT_PREFIX.sub("", s))
+    # Receipt numbers always carry digits; requiring one keeps words such as "unknown" out.
+    if _RECEIPT.fullmatch(number) and any(c.isdigit() for c in number):
+        return Ok(number, number)
+    return Invalid(
+        "缴费票据号应为4至40位的字母、数字或短横线，请照票据上的号码输入。如果没有票据或不知道号码，可以回复“跳过”。"
+    )
+
+
+# --- yes/no and questions ---------------------------------------------------------------------------------
+
+_YES = frozenset(
+    {"是", "是的", "是啊", "对", "对的", "对啊", "嗯", "嗯嗯", "好", "好的", "没错", "确认", "确定", "yes", "y", "ok"}
+)
+_NO = frozenset({"否", "不是", "不是的", "不对", "不", "没有", "错", "错了", "no", "n"})
+# Question marks are not trimmed: "是？" asks back rather than confirms.
+_YES_NO_TRIM = " 。.！!，,~…、'\"“”"
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """True for 是/对/好/确认…, False for 否/不是/不对…, None for anything else."""
+    s = re.sub(r"\s+", "", _nfkc(text)).strip(_YES_NO_TRIM).lower()
+    if s in _YES:
+        return True
+    if s in _NO:
+        return False
+    return None
+
+
+_QUESTION_WORDS = re.compile(
+    r"[?吗哪啥]|怎么|什么|多少|几时|几号|几天|能不能|可不可以|是否|为什么|如何"
+    # 么 and 呢 ask only at the end of a clause: 么 is also a surname and 呢 a word in 呢绒厂.
+    r"|[么呢](?=$|[\s.,!;:~…。、])"
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """True when the text reads as a question to answer rather than a value for the current field."""
+    return _QUESTION_WORDS.search(_nfkc(text).strip()) is not None

@@ -1,0 +1,39 @@
+"""Masked forms of personal data, for replies, logs, the console and error messages."""
+
+from __future__ import annotations
+
+import re
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])|(?<!\d)(\d{15})(?!\d)")
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def mask_id_number(value: str) -> str:
+    """4401**********123X: the issuing area's first four digits and the last four stay readable."""
+    v = value.strip()
+    if len(v) <= 8:
+        return "*" * len(v)
+    return v[:4] + "*" * (len(v) - 8) + v[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """138****5678."""
+    v = value.strip()
+    if len(v) < 7:
+        return "*" * len(v)
+    return v[:3] + "*" * (len(v) - 7) + v[-4:]
+
+
+def mask_name(value: str) -> str:
+    """张*, 欧阳**: the family name stays, the given name is hidden."""
+    v = value.strip()
+    if len(v) <= 1:
+        return "*" if v else ""
+    keep = 2 if len(v) >= 4 else 1
+    return v[:keep] + "*" * (len(v) - keep)
+
+
+def mask_text(text: str) -> str:
+    """Masks every ID number (18 or 15 digits) and mobile number found in free text."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)

@@ -1,0 +1,168 @@
+"""Typed SQLAlchemy models. Personal data (ID numbers, phones, declarations) is stored encrypted;
+the `*_masked` columns hold the only readable form, for lists and logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC in and out, on SQLite (which keeps naive text) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Conversation(Base):
+    """One user on one channel: the form in progress and what the bot remembers, as JSON.
+
+    `version` makes every save conditional on nobody else having saved in between."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_conversations_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class ProcessedMessage(Base):
+    """A channel message already handled, with the replies it got: a retry gets them again."""
+
+    __tablename__ = "processed_messages"
+    __table_args__ = (UniqueConstraint("channel", "message_id", name="uq_processed_messages_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    replies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[dt.datetime]
+
+
+class TranscriptLine(Base):
+    """The conversation as staff will read it, personal numbers masked."""
+
+    __tablename__ = "transcript"
+    __table_args__ = (Index("ix_transcript_user", "channel", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime]
+
+
+class ReferenceCounter(Base):
+    """Last reference number issued per day (QK-YYYYMMDD-NNNN), incremented in one statement."""
+
+    __tablename__ = "reference_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class WithdrawalRequest(Base):
+    """A confirmed 退考退费 request. The declaration is irrevocable: the candidate cannot edit it."""
+
+    __tablename__ = "withdrawal_requests"
+    __table_args__ = (
+        # One person, one exam: the keyed hash of the ID number stands for the person.
+        UniqueConstraint("id_number_hash", "occupation", "exam_date", name="uq_requests_person_exam"),
+        Index("ix_requests_status", "status", "created_at"),
+        Index("ix_requests_user", "channel", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    name: Mapped[str] = mapped_column(String(40))
+    id_number_cipher: Mapped[str] = mapped_column(Text)
+    id_number_hash: Mapped[str] = mapped_column(String(64), index=True)
+    id_number_masked: Mapped[str] = mapped_column(String(24))
+    phone_cipher: Mapped[str] = mapped_column(Text)
+    phone_masked: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(32))
+    doc_no: Mapped[str] = mapped_column(String(64))
+    occupation: Mapped[str] = mapped_column(String(64))
+    occupation_listed: Mapped[bool] = mapped_column(default=False)
+    """True when the occupation was found on the notice's list; False means staff must verify it."""
+    level: Mapped[str] = mapped_column(String(16))
+    exam_date: Mapped[dt.date] = mapped_column(Date)
+    institution: Mapped[str] = mapped_column(String(120))
+    receipt_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    deadline: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    declaration_cipher: Mapped[str] = mapped_column(Text)
+    declaration_masked: Mapped[str] = mapped_column(Text)
+    confirmed_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    refunded_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class RequestEvent(Base):
+    """History of a request: submitted, approved, rejected, refunded; append-only."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("withdrawal_requests.id"), index=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Handoff(Base):
+    """A candidate asked for a human (转人工)."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class Setting(Base):
+    """Small facts about the database itself, such as which key encrypted its personal data."""
+
+    __tablename__ = "settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

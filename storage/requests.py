@@ -1,0 +1,119 @@
+"""Withdrawal/refund requests: reference numbers, creation, duplicate look-up and listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.masking import mask_id_number, mask_name, mask_phone, mask_text
+from storage.models import ReferenceCounter, RequestEvent, WithdrawalRequest
+from storage.pii import PiiCipher
+
+STATUSES = ("submitted", "approved", "rejected", "refunded")
+
+
+async def next_reference(session: AsyncSession, day: dt.date, prefix: str = "QK") -> str:
+    """QK-YYYYMMDD-NNNN. One upsert statement per number: concurrent submissions queue on the
+    counter row instead of reading the same last value."""
+    key = day.strftime("%Y%m%d")
+    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
+    stmt = module.insert(ReferenceCounter).values(day=key, last=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": ReferenceCounter.last + 1}).returning(
+        ReferenceCounter.last
+    )
+    number = (await session.execute(stmt)).scalar_one()
+    return f"{prefix}-{key}-{number:04d}"
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    channel: str
+    user_id: str
+    name: str
+    id_number: str
+    phone: str
+    region: str
+    doc_no: str
+    occupation: str
+    occupation_listed: bool
+    level: str
+    exam_date: dt.date
+    institution: str
+    receipt_no: str | None
+    deadline: dt.date | None
+    declaration: str
+
+
+async def find_for_exam(
+    session: AsyncSession, *, id_number_hash: str, occupation: str, exam_date: dt.date
+) -> WithdrawalRequest | None:
+    stmt = select(WithdrawalRequest).where(
+        WithdrawalRequest.id_number_hash == id_number_hash,
+        WithdrawalRequest.occupation == occupation,
+        WithdrawalRequest.exam_date == exam_date,
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def create_request(
+    session: AsyncSession, new: NewRequest, *, cipher: PiiCipher, now: dt.datetime, today: dt.date
+) -> WithdrawalRequest:
+    """Stores a confirmed request with status `submitted`. The unique (person, occupation, exam
+    date) constraint makes a concurrent duplicate fail rather than be stored twice."""
+    request = WithdrawalRequest(
+        reference=await next_reference(session, today),
+        channel=new.channel,
+        user_id=new.user_id,
+        status="submitted",
+        name=new.name,
+        id_number_cipher=cipher.encrypt(new.id_number, context="id_number"),
+        id_number_hash=cipher.keyed_hash(new.id_number),
+        id_number_masked=mask_id_number(new.id_number),
+        phone_cipher=cipher.encrypt(new.phone, context="phone"),
+        phone_masked=mask_phone(new.phone),
+        region=new.region,
+        doc_no=new.doc_no,
+        occupation=new.occupation,
+        occupation_listed=new.occupation_listed,
+        level=new.level,
+        exam_date=new.exam_date,
+        institution=new.institution,
+        receipt_no=new.receipt_no,
+        deadline=new.deadline,
+        declaration_cipher=cipher.encrypt(new.declaration, context="declaration"),
+        declaration_masked=mask_text(new.declaration).replace(new.name, mask_name(new.name)),
+        confirmed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    await session.flush()
+    session.add(RequestEvent(request_id=request.id, at=now, actor="candidate", action="submit", to_status="submitted"))
+    await session.flush()
+    return request
+
+
+async def requests_of_user(session: AsyncSession, *, channel: str, user_id: str) -> list[WithdrawalRequest]:
+    stmt = (
+        select(WithdrawalRequest)
+        .where(WithdrawalRequest.channel == channel, WithdrawalRequest.user_id == user_id)
+        .order_by(WithdrawalRequest.id.desc())
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def list_requests(
+    session: AsyncSession, *, status: str | None = None, limit: int = 1000
+) -> list[WithdrawalRequest]:
+    stmt = select(WithdrawalRequest).order_by(WithdrawalRequest.id.desc()).limit(limit)
+    if status is not None:
+        stmt = stmt.where(WithdrawalRequest.status == status)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def count_encrypted_rows(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count(WithdrawalRequest.id)))).scalar_one())
