@@ -42,6 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     qa = bench_sub.add_parser("qa", help="问答延迟 p50/p99、冷启动时间、万条 FAQ 知识库")
     qa.add_argument("--rounds", type=int, default=20, help="每个问题重复次数")
     qa.add_argument("--faq", type=int, default=10_000, help="生成的 FAQ 条目数")
+    chat_bench = bench_sub.add_parser(
+        "chat",
+        help="并发模拟多名考生完整办理退考退费登记：吞吐量、每条消息延迟、受理编号与存储核对",
+        description="注意：指定 --database-url 时会先清空该数据库的 public 模式（全部数据被删除），"
+        "只能用于专门的测试库。",
+    )
+    chat_bench.add_argument("--users", type=int, default=1000, help="模拟考生人数（默认 1000）")
+    chat_bench.add_argument("--concurrency", type=int, default=20, help="同时办理的考生数上限（默认 20）")
+    chat_bench.add_argument(
+        "--database-url",
+        help="数据库地址，例如 postgresql+asyncpg://…；警告：会先清空该库的 public 模式！默认使用临时 SQLite 文件",
+    )
     return parser
 
 

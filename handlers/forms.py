@@ -182,8 +182,16 @@ class FormRunner:
         if isinstance(result, Invalid):
             return [Reply(result.message, self._choices(field, fctx))]
         if isinstance(result, Stop):
+            if self._state(ctx).get("editing"):
+                # A change that cannot go on must not throw away everything else already given.
+                return [
+                    Reply(
+                        f"{result.message}\n您可以重新填写{field.label}，或回复“取消”结束办理。",
+                        self._choices(field, fctx) or ("取消", "转人工"),
+                    )
+                ]
             ctx.state.pop("form", None)
-            return [Reply(result.message, ("转人工", "帮助"))]
+            return [Reply(f"{result.message}\n本次办理已结束，未登记任何信息。", ("转人工", "帮助"))]
         if isinstance(result, Confirm):
             value, kind = _encode(result.value)
             self._state(ctx)["pending"] = {"field": field.name, "v": value, "t": kind, "d": result.display}
@@ -238,6 +246,7 @@ class FormRunner:
             return [Reply(f"“{field.label}”在本次办理中不需要填写。")]
         self._clear(ctx, form, field.name)
         self._state(ctx)["asking"] = field.name
+        self._state(ctx)["editing"] = True
         return [
             Reply(f"好的，请重新填写{field.label}。" + self._prompt(field, self._fctx(ctx)), self._choices(field, fctx))
         ]
@@ -269,6 +278,7 @@ class FormRunner:
         if encrypted:
             value = ctx.services.cipher.encrypt(str(value), context=f"form:{field.name}")
         state["values"][field.name] = {"v": value, "d": result.display, "t": kind, "enc": encrypted}
+        state["editing"] = False
         if field.name in state["order"]:
             state["order"].remove(field.name)
         state["order"].append(field.name)

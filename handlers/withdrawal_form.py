@@ -62,7 +62,7 @@ def _parse_region(text: str, fctx: FormContext) -> Parsed:
         )
     check = rules.deadline_check(fctx.today)
     if not check.open:
-        return Stop(check.text + f"本次未登记任何信息。{HUMAN_HINT}")
+        return Stop(check.text + HUMAN_HINT)
     return Ok(region, f"{region}（依据{rules.doc_no}）")
 
 

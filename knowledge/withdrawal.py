@@ -128,16 +128,19 @@ class WithdrawalRules:
         candidates = [c for c in dict.fromkeys([typed, repaired or typed]) if c]
         if names is None:
             known = self.kb.occupations
-            for c in candidates:
-                if c in known:
-                    return OccupationCheck("unverified", c)
+            if typed in known:
+                return OccupationCheck("unverified", typed)
+            if repaired in known:
+                return OccupationCheck("suggest", repaired)
             best = process.extractOne(typed, known, scorer=fuzz.ratio, score_cutoff=75)
             if best is not None:
                 return OccupationCheck("suggest", best[0])
             return OccupationCheck("unverified", typed)
-        for c in candidates:
-            if c in names:
-                return OccupationCheck("listed", c)
+        if typed in names:
+            return OccupationCheck("listed", typed)
+        if repaired in names:
+            # A homophone repair (电功 → 电工) is still a guess: the candidate confirms it.
+            return OccupationCheck("suggest", repaired)
         for c in candidates:
             # 我报的是电工 holds 电工; 美容 is part of 美容师 only.
             inside = [n for n in names if n in c] or [n for n in names if len(c) >= 2 and c in n]
