@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +11,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT, input=stdin, timeout=120
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        input=stdin,
+        timeout=120,
+        env={**os.environ, **(env or {})},
     )
 
 
 def test_help_lists_the_commands():
     out = run("--help").stdout
-    for command in ("ask", "kb", "bench"):
+    for command in ("ask", "kb", "bench", "chat", "requests"):
         assert command in out
 
 
@@ -77,3 +84,28 @@ def test_broken_knowledge_base_refuses_to_answer(tmp_path, monkeypatch):
     )
     assert result.returncode == 1
     assert "x.yaml: line" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_chat_in_a_pipe_files_a_request_and_requests_list_shows_it_masked(tmp_path):
+    from tests.dialogs import dialog, make_id_number
+
+    id_number = make_id_number(seq=555)
+    env = {"DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    lines = [*dialog("广州", "秘书", "2017年10月15日", id_number), "确认弃考"]
+    first = run("chat", "--user", "cli-1", "--now", "2017-09-25", stdin="\n".join(lines[:5]) + "\n", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "> " not in first.stdout, "no prompt noise in a pipe"
+    assert "请输入原定考试日期" not in first.stdout.splitlines()[-1]
+    # A second process continues the same conversation.
+    second = run("chat", "--user", "cli-1", "--now", "2017-09-25", stdin="\n".join(lines[5:]) + "\n", env=env)
+    assert "受理编号：QK-20170925-0001" in second.stdout, second.stdout + second.stderr
+
+    listed = json.loads(run("requests", "list", "--json", env=env).stdout)
+    assert [r["reference"] for r in listed] == ["QK-20170925-0001"]
+    assert listed[0]["id_number"] == id_number[:4] + "**********" + id_number[-4:]
+    assert listed[0]["phone"] == "138****5678" and listed[0]["name"] == "张*"
+    plain = run("requests", "list", "--status", "submitted", env=env)
+    assert "QK-20170925-0001" in plain.stdout and id_number not in plain.stdout
+    assert "没有状态为 refunded" in run("requests", "list", "--status", "refunded", env=env).stdout
+    bad = run("requests", "list", "--status", "nonsense", env=env)
+    assert bad.returncode == 2 and "submitted" in bad.stderr

@@ -1,0 +1,164 @@
+"""The engine outside the withdrawal form: events, commands, questions, bad input, personal
+data at rest, and a property test that it always replies."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+
+from handlers.context import Services
+from handlers.engine import ConversationEngine
+from handlers.messages import ConversationKey, Inbound
+from storage.database import Database
+from storage.models import Base, Conversation, TranscriptLine
+from tests.dialogs import Chat, SettableClock, dialog, make_id_number
+
+DAY = dt.date(2017, 9, 25)
+
+
+def engine_for(db: Database, services: Services) -> ConversationEngine:
+    return ConversationEngine(db, services, SettableClock(DAY))
+
+
+async def test_subscribe_gets_a_welcome_and_media_a_polite_text(db: Database, services: Services) -> None:
+    chat = Chat(engine_for(db, services), channel="wechat")
+    welcome = await chat.event("subscribe")
+    assert "欢迎关注" in welcome and "退考退费" in welcome
+    assert "图片" in await chat.event("image")
+    assert "语音" in await chat.event("voice")
+    assert "文字" in await chat.event("some-future-event")
+    assert await chat.event("unsubscribe") == ""
+    async with db.sessions() as session:
+        conversation = (await session.execute(select(Conversation))).scalar_one()
+    assert conversation.state.get("unsubscribed") is True
+
+
+async def test_menu_events_map_to_commands(db: Database, services: Services) -> None:
+    chat = Chat(engine_for(db, services), channel="wechat")
+    assert "请问您是在哪个省份或城市报考的" in await chat.event("menu:退考退费")
+    assert "还没有提交过" in await chat.event("menu:我的申请")
+    assert "人工服务" in await chat.event("menu:转人工")
+
+
+async def test_questions_are_answered_with_their_source(db: Database, services: Services) -> None:
+    chat = Chat(engine_for(db, services))
+    reply = await chat.say("广州退考退费登记截止到哪天？")
+    assert "2017年9月30日" in reply and "穗人社职鉴函〔2017〕145号" in reply
+    assert "退考退费" in chat.choices, "a refund answer offers to start the request"
+    unknown = await chat.say("明天会下雨吗")
+    assert "转人工" in unknown
+
+
+async def test_a_question_about_withdrawing_is_answered_not_started(db: Database, services: Services) -> None:
+    chat = Chat(engine_for(db, services))
+    reply = await chat.say("退考退费要在哪天前登记？")
+    assert "请问您是在哪个省份" not in reply
+    assert "9月" in reply
+
+
+async def test_cancel_and_help_outside_a_form(db: Database, services: Services) -> None:
+    chat = Chat(engine_for(db, services))
+    assert "没有正在办理" in await chat.say("取消")
+    assert "政策问答" in await chat.say("菜单")
+    assert "提醒" in await chat.say("订阅提醒")
+
+
+async def test_an_empty_or_huge_message_gets_a_reply(db: Database, services: Services) -> None:
+    chat = Chat(engine_for(db, services))
+    assert await chat.say("   ")
+    assert await chat.say("退" * 100_000)
+    assert await chat.say("<xml><![CDATA[x]]></xml>")
+
+
+async def test_personal_numbers_never_reach_the_database_in_clear(db: Database, services: Services) -> None:
+    id_number = make_id_number(seq=777)
+    chat = Chat(engine_for(db, services))
+    # Half-way (state holds the ID number), then the transcript, then a stored request.
+    for line in dialog("广州", "秘书", "2017年10月15日", id_number)[:7]:
+        await chat.say(line)
+    await chat.say(f"我的身份证是{id_number}，电话13812345678")
+    await chat.say("返回")
+    for line in dialog("广州", "秘书", "2017年10月15日", id_number)[6:]:
+        await chat.say(line)
+    assert "受理编号" in await chat.say("确认弃考")
+
+    dump = []
+    async with db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = (await conn.execute(text(f"SELECT * FROM {table.name}"))).all()
+            dump.extend(str(value) for row in rows for value in row)
+    everything = "\n".join(dump)
+    assert id_number not in everything
+    assert id_number.lower() not in everything
+    assert "13812345678" not in everything
+    assert id_number[:4] + "**********" + id_number[-4:] in everything, "the masked form is what is kept"
+
+
+async def test_the_transcript_is_masked_and_ordered(db: Database, services: Services) -> None:
+    chat = Chat(engine_for(db, services))
+    await chat.say("我的电话13812345678")
+    async with db.sessions() as session:
+        lines = (await session.execute(select(TranscriptLine).order_by(TranscriptLine.id))).scalars().all()
+    assert [line.direction for line in lines] == ["in", "out"]
+    assert "138****5678" in lines[0].text
+
+
+async def test_a_message_without_id_is_still_handled(db: Database, services: Services) -> None:
+    engine = engine_for(db, services)
+    key = ConversationKey("test", "no-id")
+    replies = await engine.handle(Inbound(key=key, text="帮助"))
+    assert replies and "我的申请" in replies[0].text
+
+
+_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=string.digits + "XxＸ年月日.-/ ", max_size=25),
+    st.sampled_from(
+        [
+            "退考退费",
+            "取消",
+            "返回",
+            "修改手机号",
+            "修改",
+            "确认弃考",
+            "是",
+            "否",
+            "广州",
+            "厦门",
+            "电工",
+            "转人工",
+            "帮助",
+        ]
+    ),
+)
+_EVENT = st.sampled_from(["subscribe", "unsubscribe", "image", "menu:退考退费", "menu:未知", "", "LOCATION"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(st.lists(st.one_of(_TEXT, _EVENT.map(lambda e: ("event", e))), min_size=1, max_size=12))
+def test_random_messages_never_raise_and_always_reply(tmp_path_factory, services: Services, messages) -> None:
+    async def scenario() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'bot.db'}")
+        await db.migrate()
+        engine = ConversationEngine(db, services, SettableClock(DAY))
+        key = ConversationKey("fuzz", "u")
+        try:
+            for i, message in enumerate(messages):
+                if isinstance(message, tuple):
+                    inbound = Inbound(key=key, event=message[1] or None, message_id=str(i))
+                else:
+                    inbound = Inbound(key=key, text=message, message_id=str(i))
+                replies = await engine.handle(inbound)
+                if inbound.event != "unsubscribe":
+                    assert replies, message
+                    assert all(r.text.strip() for r in replies)
+                    assert not any("抱歉，系统暂时无法处理" in r.text for r in replies), message
+        finally:
+            await db.dispose()
+
+    asyncio.run(scenario())
