@@ -190,6 +190,14 @@ class ConversationEngine:
             return replies + ([resume] if resume else [])
         if in_form:
             return await self.forms.step(ctx, text)
+        if word.startswith(("修改", "更改", "撤回", "撤销")) and not looks_like_question(text):
+            return [
+                Reply(
+                    "当前没有正在填写的表单。已提交的退考退费申请（个人弃考声明）不可由本人更改或撤回；"
+                    "如信息有误，请回复“转人工”由工作人员处理。回复“我的申请”可查看已提交的内容。",
+                    ("转人工", "我的申请"),
+                )
+            ]
         if self._starts_withdrawal(text, word):
             detected = ctx.services.kb.regions.detect(ctx.services.qa.analyzer.repair(text))
             prefill = {"region": detected[0]} if detected else None

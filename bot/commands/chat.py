@@ -10,6 +10,7 @@ import uuid
 from bot.app import build_runtime
 from bot.clock import fixed_day_clock, parse_day
 from bot.config import Settings
+from bot.logs import configure_logging
 from handlers.messages import ConversationKey, Inbound, Reply
 from knowledge.loader import KnowledgeBaseError
 from storage.pii import PiiKeyError
@@ -24,6 +25,7 @@ def _render(reply: Reply) -> str:
 
 async def _chat(args: argparse.Namespace) -> int:
     settings = Settings()
+    configure_logging(settings.log_level)
     clock = fixed_day_clock(parse_day(args.now)) if args.now else None
     runtime = await build_runtime(settings, clock=clock)
     interactive = sys.stdin.isatty()

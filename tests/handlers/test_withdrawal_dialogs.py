@@ -353,3 +353,23 @@ async def test_same_message_id_three_times_is_handled_once(db: Database, service
     assert "原定考试日期" in replies[0]
     # Had the retry run again, "秘书" would have been taken as the exam date and refused.
     assert "姓名" in await chat.say("2017年10月15日")
+
+
+async def test_status_changes_show_in_my_requests_and_a_filed_request_cannot_be_edited(
+    db: Database, services: Services
+) -> None:
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    chat = Chat(engine)
+    await run(chat, [*dialog("广州", "秘书", "2017年10月15日", ID), "确认弃考"])
+    refused = await chat.say("修改手机号")
+    assert "不可由本人更改" in refused and "转人工" in refused
+    async with db.transaction() as session:
+        request = (await session.execute(select(WithdrawalRequest))).scalar_one()
+        request.status, request.status_reason = "rejected", "考试已于报名前取消"
+    mine = await chat.say("我的申请")
+    assert "未通过" in mine and "考试已于报名前取消" in mine
+    async with db.transaction() as session:
+        request = (await session.execute(select(WithdrawalRequest))).scalar_one()
+        request.status, request.refunded_on = "refunded", dt.date(2017, 10, 20)
+    mine = await chat.say("我的申请")
+    assert "已退费" in mine and "2017年10月20日" in mine
