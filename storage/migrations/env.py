@@ -8,7 +8,7 @@ from storage.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("migrations run through storage.database.Database.migrate (python -m bot db upgrade)")
+    raise RuntimeError("migrations run through storage.database.Database.migrate, which the bot calls on start")
 
 context.configure(
     connection=connection,
