@@ -26,15 +26,7 @@ from handlers.my_requests import my_requests_reply
 from handlers.policy_qa import answer_reply
 from handlers.text import compact
 from handlers.withdrawal_form import FORM_NAME, build_withdrawal_form
-from storage.conversations import (
-    StaleState,
-    append_transcript,
-    claim_message,
-    load_conversation,
-    record_replies,
-    save_conversation,
-    stored_replies,
-)
+from storage.conversations import StaleState, append_transcript, load_conversation, save_conversation
 from storage.database import Database
 from storage.masking import mask_text
 
@@ -43,6 +35,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 MAX_ATTEMPTS = 8
 MAX_TEXT = 2000
+# Replies kept for retries: WeChat retries within about 15 seconds, well inside the last few messages.
+RECENT_MESSAGES = 8
 SORRY = Reply("抱歉，系统暂时无法处理您的消息，请稍后再试；也可以回复“转人工”。", ("转人工",))
 
 HELP_WORDS = frozenset({"帮助", "菜单", "help", "menu", "start", "功能", "主菜单", "使用说明", "怎么用"})
@@ -109,26 +103,27 @@ class ConversationEngine:
                 log.exception("failed to handle message from %s", inbound.key.channel)
                 return [SORRY]
             else:
-                if replies is not None:
-                    return replies
-                return await self._replay(inbound)
+                return replies
             await asyncio.sleep(0.01 * (attempt + 1))
         return [SORRY]
 
-    async def _handle_once(self, inbound: Inbound) -> list[Reply] | None:
+    async def _handle_once(self, inbound: Inbound) -> list[Reply]:
         now = self.clock()
         key = inbound.key
         async with self.db.transaction() as session:
-            if inbound.message_id is not None:
-                claimed = await claim_message(
-                    session, channel=key.channel, message_id=inbound.message_id, user_id=key.user_id, now=now
-                )
-                if not claimed:
-                    return None
             conversation = await load_conversation(session, channel=key.channel, user_id=key.user_id, now=now)
-            state: dict[str, Any] = _copy(conversation.state)
+            # The conversation row is locked: a retry of a message being handled waits here, then
+            # finds the recorded replies instead of running the message a second time.
+            seen = _recorded(conversation.state, inbound.message_id)
+            if seen is not None:
+                return seen
+            state: dict[str, Any] = copy.deepcopy(conversation.state)
             ctx = Context(inbound=inbound, services=self.services, session=session, now=now, state=state)
             replies = await self._dispatch(ctx)
+            if inbound.message_id is not None:
+                recent = [m for m in ctx.state.get("recent", []) if m["id"] != inbound.message_id]
+                recent.append({"id": inbound.message_id, "replies": [r.to_json() for r in replies]})
+                ctx.state["recent"] = recent[-RECENT_MESSAGES:]
             await save_conversation(session, conversation, ctx.state, now)
             incoming = inbound.text[:MAX_TEXT] if inbound.text else f"[{inbound.event or 'empty'}]"
             await append_transcript(
@@ -138,24 +133,7 @@ class ConversationEngine:
                 lines=[("in", incoming), *(("out", r.text) for r in replies)],
                 now=now,
             )
-            if inbound.message_id is not None:
-                await record_replies(
-                    session, channel=key.channel, message_id=inbound.message_id, replies=[r.to_json() for r in replies]
-                )
         return replies
-
-    async def _replay(self, inbound: Inbound, wait: float = 5.0) -> list[Reply]:
-        """The replies recorded for a message handled before (or being handled right now)."""
-        assert inbound.message_id is not None
-        deadline = asyncio.get_running_loop().time() + wait
-        while True:
-            async with self.db.sessions() as session:
-                stored = await stored_replies(session, channel=inbound.key.channel, message_id=inbound.message_id)
-            if stored is not None:
-                return [Reply.from_json(r) for r in stored]
-            if asyncio.get_running_loop().time() > deadline:
-                return []
-            await asyncio.sleep(0.05)
 
     # -- routing --------------------------------------------------------------------------------
     async def _dispatch(self, ctx: Context) -> list[Reply]:
@@ -266,8 +244,13 @@ class ConversationEngine:
         return Reply(answer.text)
 
 
-def _copy(state: dict[str, Any] | None) -> dict[str, Any]:
-    return copy.deepcopy(state) if state else {}
+def _recorded(state: dict[str, Any], message_id: str | None) -> list[Reply] | None:
+    if message_id is None:
+        return None
+    for message in state.get("recent", ()):
+        if message["id"] == message_id:
+            return [Reply.from_json(r) for r in message["replies"]]
+    return None
 
 
 def _retryable(exc: DBAPIError) -> bool:

@@ -1,84 +1,76 @@
-"""Conversation state, processed-message records and the transcript."""
+"""Conversation state (with the replies to the latest messages, for retries) and the transcript.
+
+Statements are Core statements on the tables, built once: the engine runs them for every message,
+and SQLAlchemy caches their compiled form only when they are built the same way each time."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.masking import mask_text
-from storage.models import Conversation, ProcessedMessage, TranscriptLine
+from storage.models import Conversation, TranscriptLine, UTCDateTime
+
+_conversations = Conversation.__table__
+_transcript = TranscriptLine.__table__
+
+_SELECT_FOR_UPDATE = (
+    select(_conversations.c.id, _conversations.c.state, _conversations.c.version)
+    .where(_conversations.c.channel == bindparam("channel"), _conversations.c.user_id == bindparam("user_id"))
+    .with_for_update()
+)
+# ON CONFLICT … DO NOTHING reads the same on SQLite (3.24+) and PostgreSQL.
+_CREATE = text(
+    "INSERT INTO conversations (channel, user_id, state, version, created_at, updated_at) "
+    "VALUES (:channel, :user_id, '{}', 0, :now, :now) ON CONFLICT (channel, user_id) DO NOTHING"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+_SAVE = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("cid"), _conversations.c.version == bindparam("expected"))
+    .values(state=bindparam("new_state"), version=bindparam("new_version"), updated_at=bindparam("now"))
+)
+_APPEND = _transcript.insert()
 
 
 class StaleState(Exception):
     """Someone saved the conversation after we read it; the message must be handled again."""
 
 
-def _insert_ignore(session: AsyncSession, model: type, index: list[str]) -> Any:
-    dialect = session.bind.dialect.name  # type: ignore[union-attr]
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model).on_conflict_do_nothing(index_elements=index)
+@dataclass
+class ConversationRow:
+    id: int
+    state: dict[str, Any]
+    version: int
 
 
-async def claim_message(
-    session: AsyncSession, *, channel: str, message_id: str, user_id: str, now: dt.datetime
-) -> bool:
-    """Records that a message is being handled; False when it already was (a retry).
-
-    On PostgreSQL a concurrent claim of the same id waits for the first to commit or roll back."""
-    stmt = (
-        _insert_ignore(session, ProcessedMessage, ["channel", "message_id"])
-        .values(channel=channel, message_id=message_id, user_id=user_id, created_at=now)
-        .returning(ProcessedMessage.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
-
-
-async def stored_replies(session: AsyncSession, *, channel: str, message_id: str) -> list[dict[str, Any]] | None:
-    stmt = select(ProcessedMessage.replies).where(
-        ProcessedMessage.channel == channel, ProcessedMessage.message_id == message_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def record_replies(
-    session: AsyncSession, *, channel: str, message_id: str, replies: list[dict[str, Any]]
-) -> None:
-    await session.execute(
-        update(ProcessedMessage)
-        .where(ProcessedMessage.channel == channel, ProcessedMessage.message_id == message_id)
-        .values(replies=replies)
-    )
-
-
-async def load_conversation(session: AsyncSession, *, channel: str, user_id: str, now: dt.datetime) -> Conversation:
-    """The user's conversation row, created on first contact and locked for this transaction."""
-    await session.execute(
-        _insert_ignore(session, Conversation, ["channel", "user_id"]).values(
-            channel=channel, user_id=user_id, state={}, version=0, created_at=now, updated_at=now
-        )
-    )
-    stmt = (
-        select(Conversation)
-        .where(Conversation.channel == channel, Conversation.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one()
+async def load_conversation(session: AsyncSession, *, channel: str, user_id: str, now: dt.datetime) -> ConversationRow:
+    """The user's conversation, created on first contact, locked until the transaction ends
+    (PostgreSQL row lock; SQLite holds its write lock from BEGIN IMMEDIATE)."""
+    params = {"channel": channel, "user_id": user_id}
+    row = (await session.execute(_SELECT_FOR_UPDATE, params)).first()
+    if row is None:
+        await session.execute(_CREATE, {**params, "now": now})
+        row = (await session.execute(_SELECT_FOR_UPDATE, params)).one()
+    return ConversationRow(row.id, dict(row.state or {}), row.version)
 
 
 async def save_conversation(
-    session: AsyncSession, conversation: Conversation, state: dict[str, Any], now: dt.datetime
+    session: AsyncSession, conversation: ConversationRow, state: dict[str, Any], now: dt.datetime
 ) -> None:
     """Saves only if nobody saved since we read (`version`); otherwise raises StaleState."""
     result = await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id, Conversation.version == conversation.version)
-        .values(state=state, version=conversation.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
+        _SAVE,
+        {
+            "cid": conversation.id,
+            "expected": conversation.version,
+            "new_state": state,
+            "new_version": conversation.version + 1,
+            "now": now,
+        },
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleState(f"conversation {conversation.id} changed concurrently")
@@ -91,7 +83,7 @@ async def append_transcript(
     if not lines:
         return
     await session.execute(
-        insert(TranscriptLine),
+        _APPEND,
         [{"channel": channel, "user_id": user_id, "direction": d, "text": mask_text(t), "at": now} for d, t in lines],
     )
 

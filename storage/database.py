@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +44,7 @@ class Database:
         if self.is_sqlite:
             self._configure_sqlite()
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writer_lock = asyncio.Lock() if self.is_sqlite else None
 
     def _configure_sqlite(self) -> None:
         @event.listens_for(self.engine.sync_engine, "connect")
@@ -65,7 +67,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on any error."""
-        async with self.sessions() as session, session.begin():
+        if self._writer_lock is None:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        # SQLite lets one transaction write at a time. Queue in-process on an asyncio lock rather
+        # than in SQLite's busy handler, which sleeps up to 100 ms between tries.
+        async with self._writer_lock, self.sessions() as session, session.begin():
             yield session
 
     async def migrate(self) -> None:

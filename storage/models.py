@@ -35,7 +35,8 @@ class Base(DeclarativeBase):
 
 
 class Conversation(Base):
-    """One user on one channel: the form in progress and what the bot remembers, as JSON.
+    """One user on one channel: the form in progress and what the bot remembers, as JSON,
+    including the replies to the latest channel message ids, so that a retry gets them again.
 
     `version` makes every save conditional on nobody else having saved in between."""
 
@@ -49,20 +50,6 @@ class Conversation(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
-
-
-class ProcessedMessage(Base):
-    """A channel message already handled, with the replies it got: a retry gets them again."""
-
-    __tablename__ = "processed_messages"
-    __table_args__ = (UniqueConstraint("channel", "message_id", name="uq_processed_messages_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    message_id: Mapped[str] = mapped_column(String(128))
-    user_id: Mapped[str] = mapped_column(String(128))
-    replies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[dt.datetime]
 
 
 class TranscriptLine(Base):

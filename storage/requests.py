@@ -5,27 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.masking import mask_id_number, mask_name, mask_phone, mask_text
-from storage.models import ReferenceCounter, RequestEvent, WithdrawalRequest
+from storage.models import RequestEvent, WithdrawalRequest
 from storage.pii import PiiCipher
 
 STATUSES = ("submitted", "approved", "rejected", "refunded")
+
+
+_NEXT_NUMBER = text(
+    "INSERT INTO reference_counters (day, last) VALUES (:day, 1) "
+    "ON CONFLICT (day) DO UPDATE SET last = reference_counters.last + 1 RETURNING last"
+)
 
 
 async def next_reference(session: AsyncSession, day: dt.date, prefix: str = "QK") -> str:
     """QK-YYYYMMDD-NNNN. One upsert statement per number: concurrent submissions queue on the
     counter row instead of reading the same last value."""
     key = day.strftime("%Y%m%d")
-    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
-    stmt = module.insert(ReferenceCounter).values(day=key, last=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": ReferenceCounter.last + 1}).returning(
-        ReferenceCounter.last
-    )
-    number = (await session.execute(stmt)).scalar_one()
+    number = (await session.execute(_NEXT_NUMBER, {"day": key})).scalar_one()
     return f"{prefix}-{key}-{number:04d}"
 
 

@@ -18,7 +18,7 @@ from handlers.messages import ConversationKey, Inbound, Reply
 from storage.conversations import transcript
 from storage.database import Database
 from storage.masking import mask_text
-from storage.models import Conversation, ProcessedMessage, ReferenceCounter, WithdrawalRequest
+from storage.models import Conversation, ReferenceCounter, WithdrawalRequest
 from tests.dialogs import SettableClock
 
 DAY = dt.date(2017, 9, 25)
@@ -88,7 +88,9 @@ def joined(replies: list[Reply]) -> str:
 
 
 def comparable(state: dict[str, Any]) -> dict[str, Any]:
-    """The form state without ciphertexts, which differ on every encryption of the same value."""
+    """The form state without ciphertexts, which differ on every encryption of the same value, and
+    without the message ids recorded for retries, which differ between the two users."""
+    state = {k: v for k, v in state.items() if k != "recent"}
     form = state.get("form")
     if not form:
         return state
@@ -124,7 +126,8 @@ async def test_the_same_message_delivered_three_times_at_once_runs_once(db: Data
     lines = await lines_of(db, "dup")
     assert [t for d, t in lines if d == "in"] == ["退考退费", "广州"]
     assert [t for d, t in lines if d == "out"][-len(results[0]) :] == [mask_text(r.text) for r in results[0]]
-    assert await count(db, ProcessedMessage.id, ProcessedMessage.message_id == "dup-twice") == 1
+    recent = [m["id"] for m in (await conversation(db, "dup")).state["recent"]]
+    assert recent.count("dup-twice") == 1
     # The form moved one step: the region is recorded once, and a later retry still replays.
     assert list((await conversation(db, "dup")).state["form"]["values"]) == ["region"]
     assert await send(engine, "dup", "广州", "dup-twice") == results[0]
@@ -158,7 +161,8 @@ async def test_concurrent_messages_of_one_user_are_serialised(
     returned = dict(zip(burst, results, strict=True))
     for text, outs in stored_turns[len(sent_before) :]:
         assert outs == [mask_text(r.text) for r in returned[text]]
-    assert await count(db, ProcessedMessage.id, ProcessedMessage.user_id == user) == total
+    recorded = [m["id"] for m in final.state["recent"]]
+    assert sorted(recorded[-len(burst) :]) == sorted(f"burst-{n}" for n in range(len(burst)))
 
     # Serialisable: replaying the stored order one by one gives the same replies and the same state.
     replay_user = "serial"

@@ -19,7 +19,7 @@ async def test_migrations_match_the_models(db: Database) -> None:
         differences = await conn.run_sync(diff)
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert differences == []
-    assert {"conversations", "withdrawal_requests", "processed_messages", "alembic_version"} <= tables
+    assert {"conversations", "withdrawal_requests", "transcript", "handoffs", "alembic_version"} <= tables
 
 
 async def test_migrating_twice_changes_nothing(db: Database) -> None:

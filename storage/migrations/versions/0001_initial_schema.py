@@ -45,17 +45,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_handoffs_status", ["status", "created_at"], unique=False)
 
     op.create_table(
-        "processed_messages",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("channel", sa.String(length=32), nullable=False),
-        sa.Column("message_id", sa.String(length=128), nullable=False),
-        sa.Column("user_id", sa.String(length=128), nullable=False),
-        sa.Column("replies", sa.JSON(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("channel", "message_id", name="uq_processed_messages_id"),
-    )
-    op.create_table(
         "reference_counters",
         sa.Column("day", sa.String(length=8), nullable=False),
         sa.Column("last", sa.Integer(), nullable=False),
@@ -156,7 +145,6 @@ def downgrade() -> None:
     op.drop_table("transcript")
     op.drop_table("settings")
     op.drop_table("reference_counters")
-    op.drop_table("processed_messages")
     with op.batch_alter_table("handoffs", schema=None) as batch_op:
         batch_op.drop_index("ix_handoffs_status")
 
