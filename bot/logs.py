@@ -26,3 +26,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Migrations announce themselves on every start; only their problems are worth a line.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
