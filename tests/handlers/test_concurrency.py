@@ -19,35 +19,21 @@ from storage.conversations import transcript
 from storage.database import Database
 from storage.masking import mask_text
 from storage.models import Conversation, ReferenceCounter, WithdrawalRequest
-from tests.dialogs import SettableClock
+from tests.dialogs import SettableClock, dialog, make_id_number
 
 DAY = dt.date(2017, 9, 25)
 CHANNEL = "test"
 REFERENCE = re.compile(r"受理编号：(QK-\d{8}-\d{4})")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def id_number(i: int) -> str:
     """A distinct valid ID number per index, so that each simulated candidate is a different person."""
-    body = f"440103{dt.date(1990, 1, 1) + dt.timedelta(days=i):%Y%m%d}{i % 1000:03d}"
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+    return make_id_number(birth=dt.date(1990, 1, 1) + dt.timedelta(days=i), seq=i % 1000)
 
 
 def dialog_until_summary(number: str) -> list[str]:
     """Guangzhou, valid on 2017-09-25, up to the summary that waits for 确认弃考."""
-    return [
-        "退考退费",
-        "广州",
-        "是",
-        "电工",
-        "2017年10月15日",
-        "张三",
-        number,
-        "中级",
-        "广州市第一技工学校",
-        "跳过",
-        "13812345678",
-    ]
+    return dialog("广州", "电工", "2017年10月15日", number)
 
 
 @pytest.fixture
