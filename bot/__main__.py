@@ -26,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = kb_sub.add_parser("check", help="校验全部通知文件，错误按 文件: 位置: 说明 输出")
     check.add_argument("--dir", help="通知文件目录（默认 knowledge/notices）")
 
+    serve = sub.add_parser("serve", help="启动服务：网页聊天、微信公众号、Telegram、/healthz、/metrics")
+    serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    serve.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    serve.add_argument("--workers", type=int, default=1, help="进程数（多进程请用 PostgreSQL 与 Telegram webhook）")
+
     chat = sub.add_parser("chat", help="在终端或管道中与机器人对话（每行一条消息）")
     chat.add_argument("--user", required=True, help="用户标识")
     chat.add_argument("--channel", default="cli", help="渠道名（默认 cli）")
@@ -54,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url",
         help="数据库地址，例如 postgresql+asyncpg://…；警告：会先清空该库的 public 模式！默认使用临时 SQLite 文件",
     )
+    wx = bench_sub.add_parser("wechat", help="微信消息负载：本服务与仅验签解密回显的裸端点对比")
+    wx.add_argument("--messages", type=int, default=3000, help="消息总数（默认 3000）")
+    wx.add_argument("--clients", type=int, default=50, help="并发客户端数（默认 50）")
+    wx.add_argument("--users", type=int, default=500, help="模拟用户数（默认 500）")
     return parser
 
 
@@ -67,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.commands.kb import run_kb
 
         return run_kb(args)
+    if args.command == "serve":
+        from bot.commands.serve import run_serve
+
+        return run_serve(args)
     if args.command == "chat":
         from bot.commands.chat import run_chat
 
@@ -76,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_requests(args)
     if args.command == "bench":
+        if args.bench_command == "wechat":
+            from bot.commands.bench_wechat import run_wechat_bench
+
+            return run_wechat_bench(args)
         from bot.commands.bench import run_bench
 
         return run_bench(args)

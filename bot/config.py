@@ -19,8 +19,31 @@ class Settings(BaseSettings):
     pii_key: SecretStr | None = Field(default=None, description="个人信息加密主密钥（32 字节，base64 或 hex）")
     bot_now: dt.date | None = Field(default=None, description="把“今天”固定为某日（演示与测试）")
     log_level: str = "INFO"
+    log_format: str = Field(default="auto", description="json（每行一个 JSON）、text，或 auto：终端用 text")
+    reply_budget_seconds: float = Field(default=4.0, description="微信被动回复的时间预算，超时改用客服消息")
 
-    @field_validator("bot_now", mode="before")
+    wechat_token: SecretStr | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = Field(default=None, description="EncodingAESKey（43 位），安全/兼容模式")
+    wechat_api_base_url: str = "https://api.weixin.qq.com/"
+
+    telegram_token: SecretStr | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    @field_validator(
+        "bot_now",
+        "wechat_token",
+        "wechat_app_id",
+        "wechat_app_secret",
+        "wechat_aes_key",
+        "telegram_token",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
         return None if v in ("", None) else v

@@ -241,7 +241,7 @@ class ConversationEngine:
         answer = ctx.services.qa.answer(text, region=region, now=ctx.today)
         if not answer.matched:
             return None
-        return Reply(answer.text)
+        return Reply(answer.text, sources=answer.sources, kind="answer")
 
 
 def _recorded(state: dict[str, Any], message_id: str | None) -> list[Reply] | None:

@@ -36,11 +36,17 @@ class Reply:
 
     text: str
     choices: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    """Document numbers the text relies on, for channels that show them apart (the web page)."""
+    kind: str = ""
+    """What produced it: 'answer' or 'abstain' for policy questions; '' otherwise. Used for metrics."""
 
     def to_json(self) -> dict[str, object]:
-        return {"text": self.text, "choices": list(self.choices)}
+        return {"text": self.text, "choices": list(self.choices), "sources": list(self.sources), "kind": self.kind}
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Reply:
-        choices = data.get("choices") or ()
-        return cls(str(data["text"]), tuple(str(c) for c in choices))  # type: ignore[union-attr]
+        def strings(key: str) -> tuple[str, ...]:
+            return tuple(str(c) for c in data.get(key) or ())  # type: ignore[union-attr]
+
+        return cls(str(data["text"]), strings("choices"), strings("sources"), str(data.get("kind") or ""))

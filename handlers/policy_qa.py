@@ -21,4 +21,4 @@ def answer_reply(ctx: Context, text: str, *, offer_withdrawal: bool = True) -> R
         ctx.services.kb.by_id[f].fact.topic in WITHDRAWAL_TOPICS for f in answer.fact_ids if f in ctx.services.kb.by_id
     ):
         choices = ("退考退费",)
-    return Reply(answer.text, choices)
+    return Reply(answer.text, choices, sources=answer.sources, kind="answer" if answer.matched else "abstain")

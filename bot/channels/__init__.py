@@ -1,0 +1,1 @@
+"""Channel adapters: each turns its SDK's input into `Inbound` and sends `Reply` back."""

@@ -1,0 +1,22 @@
+"""The one path from any channel into the engine: timing, counting and the replies."""
+
+from __future__ import annotations
+
+import time
+
+from bot.metrics import Metrics
+from handlers.engine import SORRY, ConversationEngine
+from handlers.messages import Inbound, Reply
+
+
+async def handle(engine: ConversationEngine, metrics: Metrics, inbound: Inbound) -> list[Reply]:
+    started = time.perf_counter()
+    replies = await engine.handle(inbound)
+    channel = inbound.key.channel
+    metrics.latency.labels(channel).observe(time.perf_counter() - started)
+    outcome = "error" if SORRY in replies else "ok"
+    metrics.messages.labels(channel, outcome).inc()
+    for reply in replies:
+        if reply.kind in ("answer", "abstain"):
+            metrics.answers.labels(reply.kind).inc()
+    return replies

@@ -1,0 +1,150 @@
+"""The web chat page: `GET /` serves it, `POST /api/chat` answers it.
+
+A visitor is known only by a random session id in an HttpOnly cookie that `GET /` sets; the
+conversation key is `ConversationKey("web", <that id>)`. Posts need the cookie and must come from the
+page's own origin, so another site cannot talk to the bot in a visitor's name."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.channels.dispatch import handle
+from bot.config import Settings
+from handlers.messages import ConversationKey, Inbound
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+CHANNEL = "web"
+COOKIE = "jd_chat"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+MAX_BODY = 8 * 1024
+MAX_TEXT = 2000
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,64}")
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The page loads nothing from elsewhere; a strict policy keeps injected markup inert too.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def routes(settings: Settings) -> list[BaseRoute]:
+    """The page, its assets and the chat API; always enabled."""
+    return [
+        Route("/", page, methods=["GET", "HEAD"]),
+        Route("/api/chat", chat, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+
+
+@contextlib.asynccontextmanager
+async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
+    """Nothing to start: the page is served by the routes alone."""
+    yield
+
+
+async def page(request: Request) -> Response:
+    response = FileResponse(STATIC_DIR / "chat.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+    # Keep a visitor's id (and so their conversation); a missing or malformed one is replaced.
+    session = _session(request) or secrets.token_urlsafe(32)
+    response.set_cookie(
+        COOKIE,
+        session,
+        max_age=COOKIE_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def chat(request: Request) -> Response:
+    if not _same_origin(request):
+        return _error(403, "请求来源不被允许，请在本站页面内发送消息。")
+    session = _session(request)
+    if session is None:
+        return _error(403, "会话已失效，请刷新页面后再试。")
+    body = await _read_body(request)
+    if body is None:
+        return _error(413, "消息过大，请精简后再发送。")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _error(400, "请求格式错误：需要 JSON 对象。")
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return _error(400, "请求格式错误：缺少文字内容（text）。")
+    text: str = data["text"].strip()
+    if not text:
+        return _error(400, "请输入内容后再发送。")
+    if len(text) > MAX_TEXT:
+        return _error(400, f"消息太长，请控制在{MAX_TEXT}字以内。")
+    client_id = data.get("id")
+    if client_id is not None and not (isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id)):
+        return _error(400, "请求格式错误：消息编号（id）无效。")
+
+    runtime = request.app.state.runtime
+    inbound = Inbound(
+        key=ConversationKey(CHANNEL, session),
+        text=text,
+        # Scoped to the session, so one visitor's ids never meet another's; a resend is answered once.
+        message_id=f"{session}:{client_id}" if client_id else None,
+    )
+    replies = await handle(runtime.engine, request.app.state.metrics, inbound)
+    payload = [{"text": r.text, "choices": list(r.choices), "sources": list(r.sources)} for r in replies]
+    return JSONResponse({"replies": payload}, headers={"Cache-Control": "no-store"})
+
+
+def _session(request: Request) -> str | None:
+    value = request.cookies.get(COOKIE)
+    return value if value and SESSION_ID.fullmatch(value) else None
+
+
+def _same_origin(request: Request) -> bool:
+    """Refuses posts a browser made for another site (CSRF). Clients that are not browsers send
+    neither header and carry no visitor's cookie unless they were given it."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    # Compare with the Host the browser used: behind a TLS-terminating proxy the scheme seen here may differ.
+    host = request.headers.get("host", "")
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == host.lower()
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None when it exceeds MAX_BODY (checked while reading, not after)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store"})

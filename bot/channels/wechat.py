@@ -1,0 +1,259 @@
+"""WeChat Official Account message server at /wechat (wechatpy), plaintext, compatible and safe modes.
+
+Every POST is authenticated by its signature before anything else is read. A reply that is not
+ready within the budget is answered with `success` and delivered later as a customer-service
+message, because WeChat shows "该公众号暂时无法提供服务" after 5 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+import httpx
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+
+from bot.channels.dispatch import handle
+from bot.config import Settings
+from handlers.messages import ConversationKey, Inbound, Reply
+from storage.masking import mask_text
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+UNREADABLE = "抱歉，暂时无法识别这条消息，请用文字描述您的问题。"
+# Menu keys (configured in `wechat menu`) and what they mean to the engine.
+MENU_COMMANDS = {
+    "QA": "政策问答",
+    "WITHDRAW": "退考退费",
+    "MY_REQUESTS": "我的申请",
+    "REMIND": "订阅提醒",
+    "HUMAN": "转人工",
+}
+MEDIA = {"image", "voice", "video", "shortvideo", "location", "link", "file"}
+
+
+def _signature(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def _valid(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected, given or "")
+
+
+class WeChatSender:
+    """Customer-service messages through the API at WECHAT_API_BASE_URL.
+
+    The token comes from the stable-token endpoint, which returns the same token to every caller
+    until it expires, so several workers fetching it do not invalidate each other's."""
+
+    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+        self.base = settings.wechat_api_base_url.rstrip("/") + "/"
+        self.app_id = settings.wechat_app_id or ""
+        self.secret = settings.wechat_app_secret.get_secret_value() if settings.wechat_app_secret else ""
+        self.client = client
+        self._token: tuple[str, float] | None = None
+        self._lock = asyncio.Lock()
+
+    async def access_token(self, *, refresh: bool = False) -> str:
+        async with self._lock:
+            if self._token and not refresh and self._token[1] > time.monotonic():
+                return self._token[0]
+            response = await self.client.post(
+                self.base + "cgi-bin/stable_token",
+                json={"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret},
+            )
+            data = response.json()
+            if "access_token" not in data:
+                raise RuntimeError(f"stable_token failed: errcode {data.get('errcode')}")
+            # Renew five minutes early; the old token stays valid for a while after a refresh.
+            self._token = (data["access_token"], time.monotonic() + int(data.get("expires_in", 7200)) - 300)
+            return self._token[0]
+
+    async def send_text(self, openid: str, text: str) -> dict[str, Any]:
+        for attempt in range(2):
+            token = await self.access_token(refresh=attempt > 0)
+            response = await self.client.post(
+                self.base + "cgi-bin/message/custom/send",
+                params={"access_token": token},
+                json={"touser": openid, "msgtype": "text", "text": {"content": text}},
+            )
+            data: dict[str, Any] = response.json()
+            if data.get("errcode") in (40001, 40014, 42001) and attempt == 0:
+                continue
+            return data
+        return data
+
+
+def render(replies: list[Reply]) -> str:
+    """WeChat shows one passive reply: the texts joined, choices as a line to copy."""
+    parts = []
+    for reply in replies:
+        text = reply.text
+        if reply.choices:
+            text += "\n（可回复：" + "｜".join(reply.choices) + "）"
+        parts.append(text)
+    return "\n\n".join(parts)
+
+
+def to_inbound(message: Any) -> Inbound | None:
+    """wechatpy's message → our Inbound; None for events that need no answer (VIEW, template receipts)."""
+    key = ConversationKey("wechat", str(message.source))
+    if message.type == "text":
+        return Inbound(key=key, text=str(message.content or ""), message_id=str(message.id))
+    event_id = f"{message.source}:{message.create_time}"
+    if message.type == "event":
+        event = str(message.event or "").lower()
+        if event in ("subscribe", "subscribe_scan"):
+            return Inbound(key=key, event="subscribe", message_id=f"{event_id}:subscribe")
+        if event == "unsubscribe":
+            return Inbound(key=key, event="unsubscribe", message_id=f"{event_id}:unsubscribe")
+        if event == "click":
+            command = MENU_COMMANDS.get(str(message.key or ""), str(message.key or ""))
+            return Inbound(key=key, event=f"menu:{command}", message_id=f"{event_id}:click:{message.key}")
+        return None
+    kind = message.type if message.type in MEDIA else "unknown"
+    return Inbound(key=key, event=kind, message_id=str(message.id or event_id))
+
+
+class WeChatChannel:
+    def __init__(self, settings: Settings) -> None:
+        assert settings.wechat_token is not None
+        self.settings = settings
+        self.token = settings.wechat_token.get_secret_value()
+        aes = settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else None
+        self.crypto = WeChatCrypto(self.token, aes, settings.wechat_app_id or "") if aes else None
+        self.budget = settings.reply_budget_seconds
+        self.sender: WeChatSender | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def endpoint(self, request: Request) -> Response:
+        q = request.query_params
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        if not _valid(_signature(self.token, timestamp, nonce), q.get("signature")):
+            return PlainTextResponse("invalid signature", status_code=403)
+        if request.method == "GET":
+            return PlainTextResponse(q.get("echostr", ""))
+        body = await _read_limited(request)
+        if body is None:
+            return PlainTextResponse("body too large", status_code=413)
+        try:
+            envelope = safe_fromstring(body)  # refuses DOCTYPE, entities and external references
+        except (DefusedXmlException, SyntaxError, ValueError):
+            return PlainTextResponse("bad xml", status_code=400)
+        encrypted = q.get("encrypt_type") == "aes"
+        if encrypted:
+            if self.crypto is None:
+                return PlainTextResponse("encryption not configured", status_code=400)
+            try:
+                xml = self.crypto.decrypt_message(body, q.get("msg_signature", ""), timestamp, nonce)
+            except (InvalidSignatureException, InvalidAppIdException):
+                return PlainTextResponse("invalid signature", status_code=403)
+            except Exception:  # noqa: BLE001 - malformed ciphertext or envelope
+                return PlainTextResponse("bad message", status_code=400)
+        else:
+            xml = body.decode("utf-8", errors="replace")
+        try:
+            message = parse_message(xml)
+        except (ExpatError, KeyError, ValueError, TypeError):
+            message = None
+        if message is None or not getattr(message, "source", None):
+            # Signed by WeChat but incomplete: answer politely when we know whom to answer.
+            sender, receiver = envelope.findtext("FromUserName"), envelope.findtext("ToUserName")
+            if not sender or not receiver or encrypted:
+                return PlainTextResponse("success")
+            polite = TextReply(source=receiver, target=sender, content=UNREADABLE)
+            return Response(polite.render(), media_type="application/xml")
+        inbound = to_inbound(message)
+        if inbound is None:
+            return PlainTextResponse("success")
+        replies = await self._answer(request.app, inbound)
+        if replies is None or not replies:
+            return PlainTextResponse("success")
+        reply_xml = TextReply(content=render(replies), message=message).render()
+        if encrypted:
+            assert self.crypto is not None
+            reply_xml = self.crypto.encrypt_message(reply_xml, nonce, timestamp)
+        return Response(reply_xml, media_type="application/xml")
+
+    async def _answer(self, app: Starlette, inbound: Inbound) -> list[Reply] | None:
+        """The replies if ready within the budget; otherwise None, and they are sent later."""
+        task = asyncio.create_task(handle(app.state.runtime.engine, app.state.metrics, inbound))
+        done, _ = await asyncio.wait({task}, timeout=self.budget)
+        if task in done:
+            return task.result()
+        followup = asyncio.create_task(self._send_later(task, inbound.key.user_id))
+        self._background.add(followup)
+        followup.add_done_callback(self._background.discard)
+        return None
+
+    async def _send_later(self, task: asyncio.Task[list[Reply]], openid: str) -> None:
+        replies = await task
+        if not replies or self.sender is None:
+            return
+        try:
+            result = await self.sender.send_text(openid, render(replies))
+            if result.get("errcode", 0) != 0:
+                log.warning("customer-service message failed: errcode %s", result.get("errcode"))
+        except Exception as exc:  # noqa: BLE001 - a failed follow-up must not kill the server
+            log.warning("customer-service message failed: %s", mask_text(str(exc)))
+
+    async def drain(self) -> None:
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+
+async def _read_limited(request: Request) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _endpoint(request: Request) -> Response:
+    channel: WeChatChannel = request.app.state.wechat
+    return await channel.endpoint(request)
+
+
+def routes(settings: Settings) -> list[BaseRoute]:
+    if settings.wechat_token is None:
+        return []
+    return [Route("/wechat", _endpoint, methods=["GET", "POST"])]
+
+
+@contextlib.asynccontextmanager
+async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
+    if settings.wechat_token is None:
+        yield
+        return
+    channel = WeChatChannel(settings)
+    app.state.wechat = channel
+    async with httpx.AsyncClient(timeout=10) as client:
+        if settings.wechat_app_id and settings.wechat_app_secret:
+            channel.sender = WeChatSender(settings, client)
+        try:
+            yield
+        finally:
+            await channel.drain()

@@ -1,0 +1,29 @@
+"""Prometheus metrics of one server process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.messages = Counter(
+            "bot_messages_total",
+            "Messages handled, by channel and outcome",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self.answers = Counter(
+            "bot_policy_answers_total", "Policy questions answered or abstained", ["result"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "bot_message_seconds",
+            "Time to handle one message",
+            ["channel"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.0, 10.0),
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,62 @@
+"""The ASGI application: one place that declares routes, middleware and the lifespan.
+
+Shared services (the runtime, metrics, channels) live on `app.state`, built in the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.app import Runtime, build_runtime
+from bot.clock import Clock
+from bot.config import Settings
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    checks = {"knowledge_base": bool(runtime.services.kb.notices)}
+    try:
+        async with runtime.db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = True
+    except Exception:  # noqa: BLE001 - any failure means "not healthy", reported below
+        checks["database"] = False
+    ok = all(checks.values())
+    return JSONResponse({"status": "ok" if ok else "fail", **checks}, status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    settings = settings or Settings()
+    from bot.channels import telegram, web, wechat
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime = await build_runtime(settings, clock=clock)
+        app.state.runtime = runtime
+        app.state.metrics = Metrics()
+        app.state.settings = settings
+        async with contextlib.AsyncExitStack() as stack:
+            for channel in (wechat, telegram, web):
+                await stack.enter_async_context(channel.running(app, settings))
+            log.info("server ready")
+            yield
+        await runtime.close()
+
+    routes = [Route("/healthz", healthz), Route("/metrics", metrics)]
+    for channel in (wechat, telegram, web):
+        routes.extend(channel.routes(settings))
+    return Starlette(routes=routes, lifespan=lifespan)
