@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from handlers.context import SHANGHAI
 from handlers.engine import Clock, system_clock
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 __all__ = ["Clock", "fixed_day_clock", "parse_day", "system_clock"]
 
 

@@ -109,7 +109,7 @@ _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 _ID_HINT = "请输入18位居民身份证号码（最后一位可能是X）"
 
 
-def _id_check_char(first17: str) -> str:
+def id_check_char(first17: str) -> str:
     """The GB 11643-1999 check character for the first 17 digits."""
     total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK_CHARS[total % 11]
@@ -150,7 +150,7 @@ def parse_id_number(text: str, *, today: dt.date) -> Ok | Invalid:
         return Invalid("身份证号码第7至14位的出生日期晚于今天，请核对后重新输入。")
     if birth < _EARLIEST_BIRTH:
         return Invalid("身份证号码第7至14位的出生日期早于1900年，请核对后重新输入。")
-    if _id_check_char(number[:17]) != number[17]:
+    if id_check_char(number[:17]) != number[17]:
         return Invalid("身份证号码未通过校验（最后一位校验码不符），请核对后重新输入。")
     return Ok(number, mask_id_number(number))
 

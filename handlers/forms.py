@@ -56,10 +56,15 @@ class FormValues:
 class FormContext:
     ctx: Context
     values: FormValues
+    form: Form
 
     @property
     def today(self) -> dt.date:
         return self.ctx.today
+
+    def answered(self) -> list[tuple[str, str]]:
+        """(label, shown value) of every field filled so far, in the form's order."""
+        return [(f.label, self.values.display(f.name)) for f in self.form.fields if f.name in self.values]
 
 
 Prompt = str | Callable[[FormContext], str]
@@ -133,7 +138,8 @@ class FormRunner:
         return ctx.state["form"]
 
     def _fctx(self, ctx: Context) -> FormContext:
-        return FormContext(ctx, FormValues(ctx, self._state(ctx)["values"]))
+        state = self._state(ctx)
+        return FormContext(ctx, FormValues(ctx, state["values"]), self.forms[state["name"]])
 
     def cancel(self, ctx: Context) -> str | None:
         """Drops the form in progress; returns its title, or None when there was none."""

@@ -142,26 +142,10 @@ def _declaration(fctx: FormContext, *, masked: bool) -> str:
     )
 
 
-FIELD_ORDER_FOR_SUMMARY = (
-    "region",
-    "occupation",
-    "level",
-    "exam_date",
-    "name",
-    "id_number",
-    "institution",
-    "receipt_no",
-    "phone",
-)
-
-
 def _summary(fctx: FormContext) -> str:
     rules = _rules(fctx)
-    form = build_withdrawal_form()
     lines = [f"请核对您的退考退费登记（依据{rules.doc_no}）："]
-    for name in FIELD_ORDER_FOR_SUMMARY:
-        if name in fctx.values:
-            lines.append(f"· {form.field(name).label}：{fctx.values.display(name)}")
+    lines += [f"· {label}：{shown}" for label, shown in fctx.answered()]
     lines += [
         "",
         f"您将签署的{rules.declaration_name}（身份证号已部分隐藏）：",

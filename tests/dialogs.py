@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from handlers.engine import ConversationEngine
+from handlers.field_parsers import id_check_char
 from handlers.messages import ConversationKey, Inbound, Reply
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -68,8 +69,7 @@ async def reset_postgres(url: str) -> None:
 def make_id_number(area: str = "440103", birth: dt.date = dt.date(1990, 1, 1), seq: int = 123) -> str:
     """A valid 18-digit ID number (GB 11643 check digit), for tests only."""
     body = f"{area}{birth:%Y%m%d}{seq:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+    return body + id_check_char(body)
 
 
 def dialog(region: str, occupation: str, exam: str, id_number: str, *, scope: str | None = "是") -> list[str]:

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.dispatch import handle
+from bot.channels.http_body import read_limited
 from bot.config import Settings
 from handlers.messages import ConversationKey, Inbound
 
@@ -81,7 +82,7 @@ async def chat(request: Request) -> Response:
     session = _session(request)
     if session is None:
         return _error(403, "会话已失效，请刷新页面后再试。")
-    body = await _read_body(request)
+    body = await read_limited(request, MAX_BODY)
     if body is None:
         return _error(413, "消息过大，请精简后再发送。")
     try:
@@ -129,21 +130,6 @@ def _same_origin(request: Request) -> bool:
     host = request.headers.get("host", "")
     parts = urlsplit(origin)
     return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == host.lower()
-
-
-async def _read_body(request: Request) -> bytes | None:
-    """The body, or None when it exceeds MAX_BODY (checked while reading, not after)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(status: int, message: str) -> JSONResponse:

@@ -30,6 +30,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
 from bot.channels.dispatch import handle
+from bot.channels.http_body import read_limited
 from bot.config import Settings
 from handlers.messages import ConversationKey, Inbound, Reply
 from storage.masking import mask_text
@@ -150,7 +151,7 @@ class WeChatChannel:
             return PlainTextResponse("invalid signature", status_code=403)
         if request.method == "GET":
             return PlainTextResponse(q.get("echostr", ""))
-        body = await _read_limited(request)
+        body = await read_limited(request, MAX_BODY)
         if body is None:
             return PlainTextResponse("body too large", status_code=413)
         try:
@@ -217,19 +218,6 @@ class WeChatChannel:
     async def drain(self) -> None:
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-
-
-async def _read_limited(request: Request) -> bytes | None:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def _endpoint(request: Request) -> Response:

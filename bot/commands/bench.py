@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 from bot.clock import fixed_day_clock
 from handlers.context import Services
 from handlers.engine import ConversationEngine
+from handlers.field_parsers import id_check_char
 from handlers.messages import ConversationKey, Inbound
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
@@ -183,8 +184,6 @@ def run_bench(args: argparse.Namespace) -> int:
 CHAT_DAY = dt.date(2017, 9, 25)
 TARGET_MSG_PER_S = 300
 TARGET_P99_MS = 20.0
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 
 def synthetic_id_number(i: int) -> str:
@@ -192,7 +191,7 @@ def synthetic_id_number(i: int) -> str:
     that no two simulated candidates are taken for the same person."""
     birth = dt.date(1990, 1, 1) + dt.timedelta(days=i // 999)
     body = f"440103{birth:%Y%m%d}{i % 999 + 1:03d}"
-    return body + _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+    return body + id_check_char(body)
 
 
 def withdrawal_dialog(i: int) -> list[str]:
