@@ -6,6 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -42,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     req_list.add_argument("--status", help="只列出该状态：submitted、approved、rejected、refunded")
     req_list.add_argument("--json", action="store_true", help="输出 JSON")
 
+    wechat = sub.add_parser("wechat", help="微信公众号管理")
+    wechat_sub = wechat.add_subparsers(dest="wechat_command", metavar="WECHAT", required=True)
+    menu = wechat_sub.add_parser("menu", help="按配置（WECHAT_MENU，默认内置菜单）创建自定义菜单")
+    menu.add_argument("--dry-run", action="store_true", help="只校验并打印菜单 JSON，不调用接口")
+
     bench = sub.add_parser("bench", help="性能基准（不属于测试）")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
     qa = bench_sub.add_parser("qa", help="问答延迟 p50/p99、冷启动时间、万条 FAQ 知识库")
@@ -68,6 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (SettingsError, ValidationError) as exc:
+        # A mistyped environment variable: say which, without a traceback (values may be secrets).
+        print(f"配置有误（环境变量或 .env）：{_config_problem(exc)}", file=sys.stderr)
+        return 2
+
+
+def _config_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+    return str(exc)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
         from bot.commands.ask import run_ask
 
@@ -88,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.commands.requests import run_requests
 
         return run_requests(args)
+    if args.command == "wechat":
+        from bot.commands.wechat import run_wechat
+
+        return run_wechat(args)
     if args.command == "bench":
         if args.bench_command == "wechat":
             from bot.commands.bench_wechat import run_wechat_bench

@@ -35,6 +35,7 @@ async def open_cipher(db: Database, settings: Settings) -> PiiCipher:
     """Loads (or, on an empty database, creates) the PII key and checks it is the one that
     encrypted the stored rows: a wrong key would make every stored ID number unreadable."""
     async with db.transaction() as session:
+        await db.serialize_startup(session)
         recorded = await session.get(Setting, KEY_FINGERPRINT)
         rows = await count_encrypted_rows(session)
         configured = settings.pii_key.get_secret_value() if settings.pii_key else None

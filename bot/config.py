@@ -6,13 +6,41 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class WeChatTemplate(BaseModel):
+    """A template message approved in the Official Account's back office.
+
+    `fields` maps the template's keywords (thing1, time2 …) to the names of a message's fields
+    (title, date, source …), because every account's templates number their keywords differently."""
+
+    template_id: str
+    fields: dict[str, str]
+    url: str | None = None
+
+
+DEFAULT_MENU: dict[str, Any] = {
+    "button": [
+        {"type": "click", "name": "政策问答", "key": "QA"},
+        {"type": "click", "name": "退考退费", "key": "WITHDRAW"},
+        {
+            "name": "我的",
+            "sub_button": [
+                {"type": "click", "name": "我的申请", "key": "MY_REQUESTS"},
+                {"type": "click", "name": "订阅提醒", "key": "REMIND"},
+                {"type": "click", "name": "转人工", "key": "HUMAN"},
+            ],
+        },
+    ]
+}
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(default=Path("data"), description="SQLite 文件与加密密钥所在目录")
     database_url: str | None = Field(default=None, description="默认 sqlite+aiosqlite:///<DATA_DIR>/bot.db")
@@ -27,6 +55,12 @@ class Settings(BaseSettings):
     wechat_app_secret: SecretStr | None = None
     wechat_aes_key: SecretStr | None = Field(default=None, description="EncodingAESKey（43 位），安全/兼容模式")
     wechat_api_base_url: str = "https://api.weixin.qq.com/"
+    wechat_templates: dict[str, WeChatTemplate] = Field(
+        default_factory=dict, description="模板消息（JSON）：消息类别 → 模板 id 与字段对应，48 小时窗口外使用"
+    )
+    wechat_menu: dict[str, Any] = Field(
+        default_factory=lambda: DEFAULT_MENU, description="自定义菜单（JSON，微信 menu/create 格式）"
+    )
 
     telegram_token: SecretStr | None = None
     telegram_webhook_url: str | None = None

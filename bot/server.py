@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
@@ -32,7 +33,8 @@ async def healthz(request: Request) -> Response:
     except Exception:  # noqa: BLE001 - any failure means "not healthy", reported below
         checks["database"] = False
     ok = all(checks.values())
-    return JSONResponse({"status": "ok" if ok else "fail", **checks}, status_code=200 if ok else 503)
+    body = {"status": "ok" if ok else "fail", **checks, "worker": os.getpid()}
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 async def metrics(request: Request) -> Response:

@@ -50,3 +50,34 @@ class Reply:
             return tuple(str(c) for c in data.get(key) or ())  # type: ignore[union-attr]
 
         return cls(str(data["text"]), strings("choices"), strings("sources"), str(data.get("kind") or ""))
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A message the bot sends first: a reminder, a request's new status, a staff reply.
+
+    `fields` are short named values (title, date, source …) for channels that can only send a
+    fixed template outside a conversation (WeChat template messages); `text` is the full message."""
+
+    text: str
+    kind: str = "notice"
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one proactive send.
+
+    - sent: delivered (`via` says how: custom, template, telegram …);
+    - retry: a transient failure, worth trying again later (`retry_after` seconds if the API said);
+    - failed: will not succeed as it is (`error` says why);
+    - unreachable: the user unsubscribed or blocked the bot: stop sending to them."""
+
+    status: str
+    via: str = ""
+    error: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"

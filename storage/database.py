@@ -10,11 +10,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+STARTUP_LOCK = 0x6A69616E  # an arbitrary application-wide advisory lock key ("jian")
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -77,9 +78,16 @@ class Database:
             yield session
 
     async def migrate(self) -> None:
-        """Brings the schema to the newest Alembic revision."""
+        """Brings the schema to the newest Alembic revision. Workers starting together take turns."""
         async with self.engine.begin() as conn:
+            await self.serialize_startup(conn)
             await conn.run_sync(upgrade_schema)
+
+    async def serialize_startup(self, conn: AsyncConnection | AsyncSession) -> None:
+        """Makes this transaction wait for any other process's start-up transaction (migrations,
+        first key record). SQLite's `BEGIN IMMEDIATE` already does; PostgreSQL needs a lock."""
+        if not self.is_sqlite:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STARTUP_LOCK})
 
     async def has_table(self, name: str) -> bool:
         async with self.engine.connect() as conn:

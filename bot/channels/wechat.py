@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 from xml.parsers.expat import ExpatError
@@ -31,22 +30,18 @@ from wechatpy.replies import TextReply
 
 from bot.channels.dispatch import handle
 from bot.channels.http_body import read_limited
+from bot.channels.wechat_api import WeChatApi, WeChatApiError
+from bot.channels.wechat_menu import MENU_COMMANDS
+from bot.channels.wechat_push import WeChatPush
 from bot.config import Settings
 from handlers.messages import ConversationKey, Inbound, Reply
+from storage.api_tokens import SharedToken
 from storage.masking import mask_text
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 UNREADABLE = "抱歉，暂时无法识别这条消息，请用文字描述您的问题。"
-# Menu keys (configured in `wechat menu`) and what they mean to the engine.
-MENU_COMMANDS = {
-    "QA": "政策问答",
-    "WITHDRAW": "退考退费",
-    "MY_REQUESTS": "我的申请",
-    "REMIND": "订阅提醒",
-    "HUMAN": "转人工",
-}
 MEDIA = {"image", "voice", "video", "shortvideo", "location", "link", "file"}
 
 
@@ -56,50 +51,6 @@ def _signature(*parts: str) -> str:
 
 def _valid(expected: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(expected, given or "")
-
-
-class WeChatSender:
-    """Customer-service messages through the API at WECHAT_API_BASE_URL.
-
-    The token comes from the stable-token endpoint, which returns the same token to every caller
-    until it expires, so several workers fetching it do not invalidate each other's."""
-
-    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
-        self.base = settings.wechat_api_base_url.rstrip("/") + "/"
-        self.app_id = settings.wechat_app_id or ""
-        self.secret = settings.wechat_app_secret.get_secret_value() if settings.wechat_app_secret else ""
-        self.client = client
-        self._token: tuple[str, float] | None = None
-        self._lock = asyncio.Lock()
-
-    async def access_token(self, *, refresh: bool = False) -> str:
-        async with self._lock:
-            if self._token and not refresh and self._token[1] > time.monotonic():
-                return self._token[0]
-            response = await self.client.post(
-                self.base + "cgi-bin/stable_token",
-                json={"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret},
-            )
-            data = response.json()
-            if "access_token" not in data:
-                raise RuntimeError(f"stable_token failed: errcode {data.get('errcode')}")
-            # Renew five minutes early; the old token stays valid for a while after a refresh.
-            self._token = (data["access_token"], time.monotonic() + int(data.get("expires_in", 7200)) - 300)
-            return self._token[0]
-
-    async def send_text(self, openid: str, text: str) -> dict[str, Any]:
-        for attempt in range(2):
-            token = await self.access_token(refresh=attempt > 0)
-            response = await self.client.post(
-                self.base + "cgi-bin/message/custom/send",
-                params={"access_token": token},
-                json={"touser": openid, "msgtype": "text", "text": {"content": text}},
-            )
-            data: dict[str, Any] = response.json()
-            if data.get("errcode") in (40001, 40014, 42001) and attempt == 0:
-                continue
-            return data
-        return data
 
 
 def render(replies: list[Reply]) -> str:
@@ -141,7 +92,7 @@ class WeChatChannel:
         aes = settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else None
         self.crypto = WeChatCrypto(self.token, aes, settings.wechat_app_id or "") if aes else None
         self.budget = settings.reply_budget_seconds
-        self.sender: WeChatSender | None = None
+        self.api: WeChatApi | None = None
         self._background: set[asyncio.Task[None]] = set()
 
     async def endpoint(self, request: Request) -> Response:
@@ -206,12 +157,12 @@ class WeChatChannel:
 
     async def _send_later(self, task: asyncio.Task[list[Reply]], openid: str) -> None:
         replies = await task
-        if not replies or self.sender is None:
+        if not replies or self.api is None:
             return
         try:
-            result = await self.sender.send_text(openid, render(replies))
-            if result.get("errcode", 0) != 0:
-                log.warning("customer-service message failed: errcode %s", result.get("errcode"))
+            await self.api.send_text(openid, render(replies))
+        except WeChatApiError as exc:
+            log.warning("customer-service message failed: errcode %s", exc.errcode)
         except Exception as exc:  # noqa: BLE001 - a failed follow-up must not kill the server
             log.warning("customer-service message failed: %s", mask_text(str(exc)))
 
@@ -240,7 +191,10 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     app.state.wechat = channel
     async with httpx.AsyncClient(timeout=10) as client:
         if settings.wechat_app_id and settings.wechat_app_secret:
-            channel.sender = WeChatSender(settings, client)
+            runtime = app.state.runtime
+            token = SharedToken(runtime.db, runtime.services.cipher, f"wechat:{settings.wechat_app_id}")
+            channel.api = WeChatApi(settings, client, token)
+            app.state.wechat_push = WeChatPush(channel.api, settings.wechat_templates)
         try:
             yield
         finally:

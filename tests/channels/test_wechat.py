@@ -8,20 +8,17 @@ import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
 from storage.models import TranscriptLine
 from tests.channels.conftest import serving
+from tests.channels.fake_wechat import FakeWeChatApi
 
 TOKEN = "spamtest"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -211,32 +208,6 @@ async def test_bad_bodies_are_refused_before_parsing(wechat_app: Starlette, body
     assert await inbound_count(wechat_app) == 0
 
 
-class FakeWeChatApi:
-    """Records customer-service messages; hands out one stable token."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-        self.token_calls = 0
-        self.app = Starlette(
-            routes=[
-                Route("/cgi-bin/stable_token", self.stable_token, methods=["POST"]),
-                Route("/cgi-bin/message/custom/send", self.custom_send, methods=["POST"]),
-            ]
-        )
-
-    async def stable_token(self, request: Request) -> JSONResponse:
-        self.token_calls += 1
-        body = await request.json()
-        assert body["appid"] == APP_ID and body["secret"] == "s3cret"
-        return JSONResponse({"access_token": "TOKEN-1", "expires_in": 7200})
-
-    async def custom_send(self, request: Request) -> JSONResponse:
-        if request.query_params.get("access_token") != "TOKEN-1":
-            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
-        self.sent.append(await request.json())
-        return JSONResponse({"errcode": 0, "errmsg": "ok"})
-
-
 async def test_a_slow_reply_is_answered_success_then_sent_as_a_customer_service_message(
     make_app: Callable[..., Starlette],
 ) -> None:
@@ -265,4 +236,4 @@ async def test_a_slow_reply_is_answered_success_then_sent_as_a_customer_service_
                     break
                 await asyncio.sleep(0.05)
     assert fake.sent[0]["touser"] == "oUser1" and "2017年9月30日" in fake.sent[0]["text"]["content"]
-    assert len(fake.sent) == 2 and fake.token_calls == 1, "the token is fetched once and reused"
+    assert len(fake.sent) == 2 and len(fake.token_calls) == 1, "the token is fetched once and reused"

@@ -1,0 +1,89 @@
+"""Proactive WeChat messages: a customer-service message inside the 48-hour window after the user's
+last interaction, a template message outside it, and what each API error means for the caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+import httpx
+
+from bot.channels.wechat_api import WeChatApi, WeChatApiError
+from bot.config import WeChatTemplate
+from handlers.messages import Delivery, Outbound
+from storage.masking import mask_text
+
+log = logging.getLogger(__name__)
+
+WINDOW = dt.timedelta(hours=48)
+# Keep a margin: our record of the last interaction and WeChat's may differ by a few seconds.
+WINDOW_MARGIN = dt.timedelta(minutes=5)
+TEMPLATE_FIELD_MAX = 20
+
+UNREACHABLE = frozenset({43004, 40003, 43019})
+"""unsubscribed, not an openid of this account, user blacklisted the account: stop sending."""
+OUTSIDE_WINDOW = frozenset({45015, 45047})
+"""no interaction within 48 hours; custom-message quota of the window used up: use a template."""
+TRANSIENT = frozenset({-1, 45009, 45011, 40001, 40014, 42001})
+"""system busy, daily API quota, call frequency, token trouble: worth trying again later."""
+
+
+def template_value(text: str) -> str:
+    """A template field: one line, at most 20 characters (WeChat rejects or cuts longer ones)."""
+    line = re.sub(r"\s+", " ", text).strip()
+    if len(line) <= TEMPLATE_FIELD_MAX:
+        return line
+    return line[: TEMPLATE_FIELD_MAX - 1] + "…"
+
+
+def template_data(template: WeChatTemplate, message: Outbound) -> dict[str, str]:
+    return {keyword: template_value(message.fields.get(name, "") or "—") for keyword, name in template.fields.items()}
+
+
+def _failure(exc: Exception) -> Delivery:
+    if isinstance(exc, WeChatApiError):
+        if exc.errcode in UNREACHABLE:
+            return Delivery("unreachable", error=f"errcode {exc.errcode}")
+        if exc.errcode in TRANSIENT:
+            return Delivery("retry", error=f"errcode {exc.errcode}")
+        return Delivery("failed", error=f"errcode {exc.errcode}: {exc.errmsg}")
+    if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code < 500:
+        return Delivery("failed", error=f"HTTP {exc.response.status_code}")
+    return Delivery("retry", error=mask_text(f"{type(exc).__name__}: {exc}"))
+
+
+class WeChatPush:
+    def __init__(self, api: WeChatApi, templates: dict[str, WeChatTemplate]) -> None:
+        self.api = api
+        self.templates = templates
+
+    @staticmethod
+    def in_window(last_seen: dt.datetime | None, now: dt.datetime) -> bool:
+        return last_seen is not None and now - last_seen < WINDOW - WINDOW_MARGIN
+
+    async def send(
+        self, openid: str, message: Outbound, *, last_seen: dt.datetime | None, now: dt.datetime
+    ) -> Delivery:
+        if self.in_window(last_seen, now):
+            try:
+                await self.api.send_text(openid, message.text)
+                return Delivery("sent", via="custom")
+            except WeChatApiError as exc:
+                if exc.errcode not in OUTSIDE_WINDOW:
+                    return _failure(exc)
+                log.info("customer-service message refused (errcode %s); trying a template", exc.errcode)
+            except httpx.HTTPError as exc:
+                return _failure(exc)
+        template = self.templates.get(message.kind)
+        if template is None:
+            return Delivery(
+                "failed", error=f"outside the 48-hour window and no template configured for {message.kind!r}"
+            )
+        try:
+            await self.api.send_template(
+                openid, template.template_id, template_data(template, message), url=template.url
+            )
+        except (WeChatApiError, httpx.HTTPError) as exc:
+            return _failure(exc)
+        return Delivery("sent", via="template")
