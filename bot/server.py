@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.runtime = runtime
         app.state.metrics = Metrics()
         app.state.settings = settings
+        app.state.pushers = {}  # channel → Push, filled by the channels that can send first
         async with contextlib.AsyncExitStack() as stack:
             for channel in (wechat, telegram, web):
                 await stack.enter_async_context(channel.running(app, settings))

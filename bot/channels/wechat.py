@@ -194,7 +194,7 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
             runtime = app.state.runtime
             token = SharedToken(runtime.db, runtime.services.cipher, f"wechat:{settings.wechat_app_id}")
             channel.api = WeChatApi(settings, client, token)
-            app.state.wechat_push = WeChatPush(channel.api, settings.wechat_templates)
+            app.state.pushers["wechat"] = WeChatPush(channel.api, settings.wechat_templates)
         try:
             yield
         finally:
