@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.clock import Clock, fixed_day_clock, system_clock
+from bot.clock import Clock, running_clock, start_instant, system_clock
 from bot.config import Settings
+from bot.reminders.policy import schedule_from_settings
 from handlers.context import Services
 from handlers.engine import ConversationEngine
 from knowledge.base import KnowledgeBase
@@ -61,12 +62,12 @@ async def build_runtime(settings: Settings | None = None, *, clock: Clock | None
         await db.migrate()
         cipher = await open_cipher(db, settings)
         kb = KnowledgeBase.load()
-        services = Services(kb=kb, qa=PolicyQA(kb), cipher=cipher)
+        services = Services(kb=kb, qa=PolicyQA(kb), cipher=cipher, schedule=schedule_from_settings(settings))
     except BaseException:
         await db.dispose()
         raise
     if clock is None:
-        clock = fixed_day_clock(settings.bot_now) if settings.bot_now else system_clock
+        clock = running_clock(start_instant(settings.bot_now)) if settings.bot_now else system_clock
     return Runtime(settings, db, services, ConversationEngine(db, services, clock))
 
 

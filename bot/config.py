@@ -45,10 +45,26 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="SQLite 文件与加密密钥所在目录")
     database_url: str | None = Field(default=None, description="默认 sqlite+aiosqlite:///<DATA_DIR>/bot.db")
     pii_key: SecretStr | None = Field(default=None, description="个人信息加密主密钥（32 字节，base64 或 hex）")
-    bot_now: dt.date | None = Field(default=None, description="把“今天”固定为某日（演示与测试）")
+    bot_now: dt.datetime | dt.date | None = Field(
+        default=None,
+        description="时钟从此刻起走（YYYY-MM-DD 或 YYYY-MM-DDTHH:MM，北京时间），只给日期时取当前钟点",
+    )
     log_level: str = "INFO"
     log_format: str = Field(default="auto", description="json（每行一个 JSON）、text，或 auto：终端用 text")
     reply_budget_seconds: float = Field(default=4.0, description="微信被动回复的时间预算，超时改用客服消息")
+
+    reminders_enabled: bool = Field(default=True, description="运行提醒的规划与发送（多进程时选举一个）")
+    reminder_offsets: str = Field(
+        default="7d@09:00,1d@09:00,0d@09:00", description="提前多少天、几点提醒（北京时间），逗号分隔"
+    )
+    quiet_hours: str = Field(default="21:00-08:00", description="免打扰时段（北京时间），其间应发的消息推迟到结束时")
+    reminder_daily_cap: int = Field(default=3, ge=1, description="每位用户每天最多收到的提醒与群发条数")
+    wechat_rate_per_second: float = Field(default=50.0, gt=0, description="微信主动消息的发送速率上限")
+    telegram_rate_per_second: float = Field(default=25.0, gt=0, description="Telegram 速率上限（约 30 条/秒）")
+    web_rate_per_second: float = Field(default=500.0, gt=0, description="网页收件箱的写入速率上限")
+    claim_seconds: float = Field(default=60.0, gt=0, description="领取一条待发消息的租期，进程死亡后到期重发")
+    leader_lease_seconds: float = Field(default=30.0, gt=0, description="SQLite 上调度主进程租约的时长")
+    scheduler_interval_seconds: float = Field(default=10.0, gt=0, description="规划与发送的运行间隔（秒，≤60）")
 
     wechat_token: SecretStr | None = None
     wechat_app_id: str | None = None

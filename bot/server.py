@@ -19,6 +19,7 @@ from bot.app import Runtime, build_runtime
 from bot.clock import Clock
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.reminders.wiring import reminders_running
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         async with contextlib.AsyncExitStack() as stack:
             for channel in (wechat, telegram, web):
                 await stack.enter_async_context(channel.running(app, settings))
+            if settings.reminders_enabled:
+                await stack.enter_async_context(reminders_running(app, settings))
             log.info("server ready")
             yield
         await runtime.close()

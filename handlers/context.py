@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messages import Inbound
+
+if TYPE_CHECKING:
+    from handlers.reminder_schedule import ReminderSchedule
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
 from storage.pii import PiiCipher
@@ -24,6 +27,8 @@ class Services:
     kb: KnowledgeBase
     qa: PolicyQA
     cipher: PiiCipher
+    schedule: ReminderSchedule | None = None
+    """When reminders go out (settings); None means the defaults."""
 
 
 @dataclass

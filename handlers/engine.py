@@ -24,11 +24,19 @@ from handlers.help import help_reply, welcome_reply
 from handlers.messages import Inbound, Reply
 from handlers.my_requests import my_requests_reply
 from handlers.policy_qa import answer_reply
+from handlers.reminder_form import FORM_NAME as REMINDER_FORM
+from handlers.reminder_form import (
+    build_reminder_form,
+    my_reminders_reply,
+    subscribe_request_reply,
+    unsubscribe_reply,
+)
 from handlers.text import compact
 from handlers.withdrawal_form import FORM_NAME, build_withdrawal_form
 from storage.conversations import StaleState, append_transcript, load_conversation, save_conversation
 from storage.database import Database
 from storage.masking import mask_text
+from storage.subscriptions import set_reachable
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +50,10 @@ SORRY = Reply("抱歉，系统暂时无法处理您的消息，请稍后再试�
 HELP_WORDS = frozenset({"帮助", "菜单", "help", "menu", "start", "功能", "主菜单", "使用说明", "怎么用"})
 CANCEL_WORDS = frozenset({"取消", "退出", "不办了", "算了", "取消办理", "结束", "cancel", "stop"})
 MY_REQUESTS_WORDS = frozenset({"我的申请", "查询申请", "申请进度", "查进度", "进度查询", "我的退费", "申请状态"})
-REMIND_WORDS = frozenset({"订阅提醒", "提醒", "我的提醒", "订阅", "截止提醒"})
+REMIND_WORDS = frozenset({"订阅提醒", "提醒", "订阅", "截止提醒", "提醒我", "设置提醒"})
+MY_REMINDERS_WORDS = frozenset({"我的提醒", "查看提醒", "我的订阅", "提醒列表", "查看订阅"})
+REQUEST_REMINDER_WORDS = frozenset({"订阅截止提醒", "订阅申请提醒", "提醒我截止日期"})
+UNSUBSCRIBE_PREFIXES = ("退订", "取消订阅", "取消提醒", "不要提醒", "关闭提醒")
 HUMAN_WORDS = frozenset({"转人工", "人工", "人工客服", "人工服务", "找人工", "客服", "联系人工"})
 QA_WORDS = frozenset({"政策问答", "问答", "咨询"})
 WITHDRAW_STARTS = (
@@ -85,7 +96,7 @@ class ConversationEngine:
         self.db = db
         self.services = services
         self.clock = clock
-        self.forms = FormRunner([build_withdrawal_form(answer_question=self._form_question)])
+        self.forms = FormRunner([build_withdrawal_form(answer_question=self._form_question), build_reminder_form()])
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Never raises: a failure is logged (masked) and the candidate gets an apology."""
@@ -146,10 +157,19 @@ class ConversationEngine:
     async def _event(self, ctx: Context, event: str) -> list[Reply]:
         if event == "subscribe":
             ctx.state.pop("unsubscribed", None)
+            await set_reachable(ctx.session, channel=ctx.channel, user_id=ctx.user_id, reachable=True, now=ctx.now)
             return [welcome_reply(ctx)]
         if event == "unsubscribe":
-            # Nothing can be delivered to someone who left; remember it so nothing is sent.
+            # Nothing can be delivered to someone who left: stop every pending send to them.
             ctx.state["unsubscribed"] = True
+            await set_reachable(
+                ctx.session,
+                channel=ctx.channel,
+                user_id=ctx.user_id,
+                reachable=False,
+                now=ctx.now,
+                reason="用户取消关注",
+            )
             return []
         if event.startswith("menu:"):
             return await self._text(ctx, event[len("menu:") :])
@@ -164,7 +184,7 @@ class ConversationEngine:
         command = self._command(word)
         if command is not None:
             replies = await command(ctx, text)
-            resume = self.forms.prompt_again(ctx) if command is not self._cancel else None
+            resume = self.forms.prompt_again(ctx) if in_form and command is not self._cancel else None
             return replies + ([resume] if resume else [])
         if in_form:
             return await self.forms.step(ctx, text)
@@ -194,6 +214,12 @@ class ConversationEngine:
             return self._my_requests
         if word in REMIND_WORDS:
             return self._remind
+        if word in MY_REMINDERS_WORDS:
+            return self._my_reminders
+        if word in REQUEST_REMINDER_WORDS:
+            return self._remind_request
+        if word.startswith(UNSUBSCRIBE_PREFIXES):
+            return self._unsubscribe
         if word in HUMAN_WORDS or word.startswith("转人工"):
             return self._human
         if word in QA_WORDS:
@@ -220,12 +246,19 @@ class ConversationEngine:
         return [await my_requests_reply(ctx)]
 
     async def _remind(self, ctx: Context, text: str) -> list[Reply]:
-        return [
-            Reply(
-                "截止日期提醒功能正在开通中，开通后会在本对话通知您。现在可以直接提问，例如“广州退考退费登记截止到哪天？”。",
-                ("帮助",),
-            )
-        ]
+        if self.forms.active(ctx):
+            return [Reply("您正在办理其他事项，请先完成，或回复“取消”后再订阅提醒。")]
+        detected = ctx.services.kb.regions.detect(ctx.services.qa.analyzer.repair(text))
+        return await self.forms.start(ctx, REMINDER_FORM, {"region": detected[0]} if detected else None)
+
+    async def _my_reminders(self, ctx: Context, text: str) -> list[Reply]:
+        return [await my_reminders_reply(ctx)]
+
+    async def _remind_request(self, ctx: Context, text: str) -> list[Reply]:
+        return [await subscribe_request_reply(ctx)]
+
+    async def _unsubscribe(self, ctx: Context, text: str) -> list[Reply]:
+        return [await unsubscribe_reply(ctx, text)]
 
     async def _human(self, ctx: Context, text: str) -> list[Reply]:
         recent = ctx.state.get("last_question", "")

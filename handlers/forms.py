@@ -271,7 +271,7 @@ class FormRunner:
 
     def _confirm_hint(self, form: Form) -> Reply:
         return Reply(
-            f"确认无误请回复“{form.confirm_phrase}”提交；需要更改请回复“修改+项目”（如“修改手机号”）；"
+            f"确认无误请回复“{form.confirm_phrase}”提交；需要更改请回复“修改+项目”（如“修改{form.fields[-1].label}”）；"
             "不办理了请回复“取消”。",
             (form.confirm_phrase, "取消"),
         )

@@ -221,7 +221,8 @@ async def _submit(fctx: FormContext) -> list[Reply]:
     if not new.occupation_listed:
         lines.append("您报考的职业是否属于可退考范围，将由报考机构核实。")
     lines.append("可随时回复“我的申请”查看进度；声明已提交，不可更改，如需更正请回复“转人工”。")
-    return [Reply("\n".join(lines), ("我的申请",))]
+    lines.append("需要在截止日期前提醒您吗？回复“订阅截止提醒”。")
+    return [Reply("\n".join(lines), ("我的申请", "订阅截止提醒"))]
 
 
 def _duplicate_reply(reference: str, status: str, day: str) -> Reply:

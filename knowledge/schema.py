@@ -112,6 +112,9 @@ class Event(_Fact):
     dates: list[When] = Field(min_length=1)
     action: str
     if_missed: str | None = None
+    recurs: Literal["yearly"] | None = Field(
+        default=None, description="每年同月同日重复（如每年的统一鉴定报名期）；提醒按当年推算并提示以当年通知为准"
+    )
 
 
 class OccupationList(_Fact):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,25 +126,19 @@ async def is_reachable(session: AsyncSession, *, channel: str, user_id: str) -> 
     return value is None or bool(value)
 
 
-async def active_subscriptions(session: AsyncSession, *, batch: int = 1000) -> AsyncIterator[list[Subscription]]:
-    """Every active subscription of a reachable user, in batches by id: never the whole table in memory."""
-    last = 0
+async def active_subscriptions(session: AsyncSession, *, after_id: int = 0, limit: int = 1000) -> list[Subscription]:
+    """Up to `limit` active subscriptions of reachable users with ids above `after_id`, by id: callers
+    walk the table batch by batch, never holding all of it in memory."""
     recipient = and_(Recipient.channel == Subscription.channel, Recipient.user_id == Subscription.user_id)
-    while True:
-        stmt = (
-            select(Subscription)
-            .outerjoin(Recipient, recipient)
-            .where(
-                Subscription.active.is_(True),
-                Subscription.id > last,
-                or_(Recipient.reachable.is_(None), Recipient.reachable.is_(True)),
-            )
-            .order_by(Subscription.id)
-            .limit(batch)
+    stmt = (
+        select(Subscription)
+        .outerjoin(Recipient, recipient)
+        .where(
+            Subscription.active.is_(True),
+            Subscription.id > after_id,
+            or_(Recipient.reachable.is_(None), Recipient.reachable.is_(True)),
         )
-        rows = list((await session.execute(stmt)).scalars())
-        if not rows:
-            return
-        yield rows
-        last = rows[-1].id
-        session.expunge_all()
+        .order_by(Subscription.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,77 @@
+"""APScheduler drives the planner and the dispatcher in the elected process; every process asks
+for leadership on each tick, so another takes over within a tick or a lease when the leader dies."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.reminders.dispatcher import Dispatcher
+from bot.reminders.leader import Leadership
+from bot.reminders.planner import Planner
+from handlers.context import SHANGHAI
+
+log = logging.getLogger(__name__)
+
+
+class ReminderService:
+    def __init__(self, planner: Planner, dispatcher: Dispatcher, leadership: Leadership, *, interval: float) -> None:
+        self.planner = planner
+        self.dispatcher = dispatcher
+        self.leadership = leadership
+        self.interval = min(interval, 60.0)
+        self.scheduler = AsyncIOScheduler(timezone=SHANGHAI)
+        self.leading = False
+        self._dispatching: asyncio.Task[object] | None = None
+
+    def start(self) -> None:
+        first = dt.datetime.now(SHANGHAI)
+        common = {"trigger": "interval", "seconds": self.interval, "max_instances": 1, "coalesce": True}
+        self.scheduler.add_job(self.plan, id="plan", next_run_time=first, **common)
+        self.scheduler.add_job(self.dispatch, id="dispatch", next_run_time=first, **common)
+        self.scheduler.start()
+
+    async def _lead(self) -> bool:
+        try:
+            leading = await self.leadership.hold()
+        except Exception:  # noqa: BLE001 - a database hiccup: not leading this tick
+            log.exception("leader election failed")
+            leading = False
+        if self.leading and not leading:
+            self.dispatcher.stop()
+        self.leading = leading
+        return leading
+
+    async def plan(self) -> None:
+        if not await self._lead():
+            return
+        try:
+            await self.planner.run_once()
+        except Exception:  # noqa: BLE001 - the next tick tries again; the job must stay scheduled
+            log.exception("reminder planner failed")
+
+    async def dispatch(self) -> None:
+        if not await self._lead():
+            return
+        self._dispatching = asyncio.current_task()
+        try:
+            await self.dispatcher.run_once(budget=max(1.0, self.interval * 0.9))
+        except Exception:  # noqa: BLE001
+            log.exception("reminder dispatcher failed")
+        finally:
+            self._dispatching = None
+
+    async def stop(self) -> None:
+        self.dispatcher.stop()
+        self.scheduler.shutdown(wait=False)
+        # Let a running dispatch notice the stop and record what it sent before the database closes.
+        running = self._dispatching
+        if running is not None:
+            await asyncio.wait({running}, timeout=10)
+        try:
+            await self.leadership.release()
+        except Exception:  # noqa: BLE001
+            log.warning("could not release the reminder leadership")

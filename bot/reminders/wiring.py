@@ -1,0 +1,49 @@
+"""Builds the reminder service from the settings and the running app's runtime and channels."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+
+from bot.config import Settings
+from bot.reminders.dispatcher import Dispatcher, worker_name
+from bot.reminders.leader import leadership_for
+from bot.reminders.planner import Planner
+from bot.reminders.policy import schedule_from_settings
+from bot.reminders.service import ReminderService
+
+
+def channel_rates(settings: Settings) -> dict[str, float]:
+    return {
+        "wechat": settings.wechat_rate_per_second,
+        "telegram": settings.telegram_rate_per_second,
+        "web": settings.web_rate_per_second,
+    }
+
+
+@contextlib.asynccontextmanager
+async def reminders_running(app: Starlette, settings: Settings) -> AsyncIterator[ReminderService]:
+    runtime = app.state.runtime
+    policy = runtime.services.schedule or schedule_from_settings(settings)
+    worker = worker_name()
+    planner = Planner(runtime.services.kb, runtime.db, runtime.engine.clock, policy)
+    dispatcher = Dispatcher(
+        runtime.db,
+        app.state.pushers,
+        runtime.engine.clock,
+        policy.rules,
+        rates=channel_rates(settings),
+        worker=worker,
+        lease=dt.timedelta(seconds=settings.claim_seconds),
+    )
+    leadership = leadership_for(runtime.db, worker, ttl=dt.timedelta(seconds=settings.leader_lease_seconds))
+    service = ReminderService(planner, dispatcher, leadership, interval=settings.scheduler_interval_seconds)
+    app.state.reminders = service
+    service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()

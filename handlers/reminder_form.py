@@ -1,0 +1,266 @@
+"""订阅提醒, 我的提醒 and 退订: subscribing to the dates of a region (and an occupation or exam kind,
+and the candidate's own exam date), listing subscriptions with their next reminder, cancelling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from handlers.context import SHANGHAI, Context
+from handlers.field_parsers import parse_exam_date
+from handlers.forms import Field, Form, FormContext
+from handlers.messages import Reply
+from handlers.parsing import Invalid, Ok, Parsed, Stop
+from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule, Upcoming
+from handlers.text import compact
+from knowledge.reminders import Interest
+from knowledge.workdays import format_date
+from storage.models import Subscription
+from storage.outbox import next_pending_for
+from storage.requests import requests_of_user
+from storage.subscriptions import NewSubscription, cancel_subscriptions, subscribe, subscriptions_of_user
+
+FORM_NAME = "subscription"
+CONFIRM_PHRASE = "确认订阅"
+EXAM_KINDS = {
+    "日常鉴定": "日常鉴定",
+    "日常": "日常鉴定",
+    "统一鉴定": "全国统一鉴定",
+    "全国统一鉴定": "全国统一鉴定",
+    "统考": "全国统一鉴定",
+    "全省统一鉴定": "全省统一鉴定",
+    "全省统考": "全省统一鉴定",
+    "补考": "补考",
+}
+ALL_WORDS = frozenset({"全部", "都要", "都关心", "所有", "不限", "跳过", "都可以"})
+SKIP_WORDS = frozenset({"跳过", "不知道", "不清楚", "没有", "无", "不确定", "还没定"})
+_OCCUPATION_FILLER = re.compile(r"^(我|本人)?(报的是|报考的是|报考|报的|报了|考的是|是|关心)|(职业|工种|专业|证|考试)$")
+
+
+def schedule_of(ctx: Context) -> ReminderSchedule:
+    return ctx.services.schedule or DEFAULT_SCHEDULE
+
+
+def _parse_region(text: str, fctx: FormContext) -> Parsed:
+    services = fctx.ctx.services
+    found = services.kb.regions.detect(services.qa.analyzer.repair(text.strip()))
+    if not found:
+        return Invalid("没有识别出地区。请告诉我您报考所在的省份或城市，例如：广州、广东、吉林、福建、江苏。")
+    region = found[0]
+    if not services.kb.covers(region):
+        return Stop(f"目前收录的通知都不涉及{region}，暂时无法为您提醒{region}的日期。需要帮助请回复“转人工”。")
+    return Ok(region, region)
+
+
+def _parse_interest(text: str, fctx: FormContext) -> Parsed:
+    word = compact(text)
+    if word in ALL_WORDS:
+        return Ok({}, "全部考试")
+    kind = EXAM_KINDS.get(word)
+    if kind is not None:
+        return Ok({"exam_kind": kind}, kind)
+    occupation = _OCCUPATION_FILLER.sub("", word) or word
+    if not re.search(r"[\u4e00-\u9fff]", occupation) or len(occupation) > 20:
+        return Invalid("请回复职业名称（如：电工）或考试类别（日常鉴定、统一鉴定、补考），都关心请回复“全部”。")
+    return Ok({"occupation": occupation}, occupation)
+
+
+def _parse_exam_date(text: str, fctx: FormContext) -> Parsed:
+    if compact(text) in SKIP_WORDS:
+        return Ok(None, "未填写")
+    return parse_exam_date(text, today=fctx.today)
+
+
+def interest_of(region: str, interest: dict[str, str] | None, exam_date: object) -> Interest:
+    interest = interest or {}
+    return Interest(
+        region=region,
+        occupation=interest.get("occupation"),
+        exam_kind=interest.get("exam_kind"),
+        exam_date=exam_date,  # type: ignore[arg-type]
+    )
+
+
+def when_text(at: dt.datetime) -> str:
+    local = at.astimezone(SHANGHAI)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def upcoming_lines(items: list[Upcoming]) -> list[str]:
+    """One line per date reminded of, with the times of its reminders."""
+    by_due: dict[str, list[Upcoming]] = {}
+    for u in items:
+        by_due.setdefault(u.due.key, []).append(u)
+    lines = []
+    for group in by_due.values():
+        due = group[0].due
+        note = "，按往年通知推算，以当年通知为准" if due.recurring else ""
+        times = "、".join(when_text(u.at) for u in group)
+        lines.append(f"· {due.title}（{format_date(due.day)}，{due.doc_no}{note}）：{times} 提醒")
+    return lines
+
+
+def _summary(fctx: FormContext) -> str:
+    ctx = fctx.ctx
+    values = fctx.values
+    interest = interest_of(values.get("region"), values.get("interest"), values.get("exam_date"))
+    lines = ["请确认订阅：", *(f"{label}：{shown}" for label, shown in fctx.answered())]
+    upcoming = schedule_of(ctx).upcoming(ctx.services.kb, interest, ctx.now, limit=9)
+    if upcoming:
+        lines += ["接下来的提醒：", *upcoming_lines(upcoming)]
+    else:
+        lines.append(
+            f"目前收录的通知中没有{interest.region}今后的相关日期，暂时不会收到日期提醒；"
+            "订阅后仍可收到主管部门发布的新通知。"
+        )
+    return "\n".join(lines)
+
+
+async def _submit(fctx: FormContext) -> list[Reply]:
+    ctx = fctx.ctx
+    values = fctx.values
+    interest = interest_of(values.get("region"), values.get("interest"), values.get("exam_date"))
+    subscription, created = await subscribe(
+        ctx.session,
+        NewSubscription(
+            channel=ctx.channel,
+            user_id=ctx.user_id,
+            region=interest.region,
+            occupation=interest.occupation,
+            exam_kind=interest.exam_kind,
+            exam_date=interest.exam_date,
+        ),
+        now=ctx.now,
+    )
+    head = "已订阅。" if created else "您已订阅过相同的提醒，无需重复订阅。"
+    return [Reply(f"{head}{_quiet_note(ctx)}回复“我的提醒”查看，回复“退订”取消。", ("我的提醒",))]
+
+
+def _quiet_note(ctx: Context) -> str:
+    rules = schedule_of(ctx).rules
+    return (
+        f"提醒在截止日前按时发送，{rules.quiet_start:%H:%M}至次日{rules.quiet_end:%H:%M}不打扰，"
+        f"每天最多{rules.daily_cap}条。"
+    )
+
+
+def build_reminder_form() -> Form:
+    fields = (
+        Field(
+            "region",
+            "地区",
+            "请问您在哪个省份或城市报考？（例如：广州、吉林、福建、江苏）",
+            _parse_region,
+            aliases=("省份", "城市"),
+        ),
+        Field(
+            "interest",
+            "关注的考试",
+            "您关心哪类考试？可回复职业名称（如：电工），或考试类别：日常鉴定、统一鉴定、补考；都关心请回复“全部”。",
+            _parse_interest,
+            aliases=("职业", "考试类别", "类别"),
+            choices=("日常鉴定", "统一鉴定", "补考", "全部"),
+        ),
+        Field(
+            "exam_date",
+            "本人考试日期",
+            "如已知道自己的考试日期，请输入（例如：2026年12月20日），我会按通知推算报名、缴费等截止日；"
+            "不知道请回复“跳过”。",
+            _parse_exam_date,
+            aliases=("考试日期",),
+            choices=("跳过",),
+        ),
+    )
+    return Form(
+        name=FORM_NAME,
+        title="订阅提醒",
+        intro="订阅截止日期提醒：回答三个问题，确认后生效。随时可回复“取消”。",
+        fields=fields,
+        summary=_summary,
+        confirm_phrase=CONFIRM_PHRASE,
+        submit=_submit,
+    )
+
+
+async def my_reminders_reply(ctx: Context) -> Reply:
+    subscriptions = await subscriptions_of_user(ctx.session, channel=ctx.channel, user_id=ctx.user_id)
+    if not subscriptions:
+        return Reply("您还没有订阅提醒。回复“订阅提醒”即可订阅报名、缴费、退考等截止日期的提醒。", ("订阅提醒",))
+    schedule = schedule_of(ctx)
+    lines = [f"您有{len(subscriptions)}项提醒订阅："]
+    for number, s in enumerate(subscriptions, 1):
+        lines.append(f"{number}. {_describe(s)}")
+        # A planned row (possibly deferred by quiet hours or the daily cap) or the next one to plan.
+        pending = await next_pending_for(ctx.session, s.id)
+        upcoming = schedule.upcoming(ctx.services.kb, interest_of_subscription(s), ctx.now, limit=1)
+        candidates = [pending] if pending else []
+        candidates += [(u.at, f"{u.due.title}（{format_date(u.due.day)}，{u.due.doc_no}）") for u in upcoming]
+        if candidates:
+            at, what = min(candidates, key=lambda c: c[0])
+            lines.append(f"   下次提醒：{at.astimezone(SHANGHAI).year}年{when_text(at)}，{what}")
+        else:
+            lines.append("   暂无今后的日期（收录的通知中没有）；有新通知时仍会通知您。")
+    lines.append("回复“退订”+编号（如“退订1”）取消一项，回复“退订全部”取消全部。")
+    return Reply("\n".join(lines), ("退订全部", "订阅提醒"))
+
+
+def interest_of_subscription(s: Subscription) -> Interest:
+    return Interest(region=s.region, occupation=s.occupation, exam_kind=s.exam_kind, exam_date=s.exam_date)
+
+
+def _describe(s: Subscription) -> str:
+    parts = [s.region, s.occupation or s.exam_kind or "全部考试"]
+    if s.exam_date:
+        parts.append(f"本人考试日期{format_date(s.exam_date)}")
+    if s.request_id:
+        parts.append("退考退费申请相关")
+    return "｜".join(parts)
+
+
+async def unsubscribe_reply(ctx: Context, text: str) -> Reply:
+    word = compact(text)
+    subscriptions = await subscriptions_of_user(ctx.session, channel=ctx.channel, user_id=ctx.user_id)
+    if not subscriptions:
+        return Reply("您目前没有订阅提醒，无需退订。", ("订阅提醒",))
+    rest = re.sub(r"^(退订|取消订阅|取消提醒)", "", word)
+    if rest in {"全部", "所有", "全部提醒"} or (not rest and len(subscriptions) == 1):
+        count = await cancel_subscriptions(ctx.session, channel=ctx.channel, user_id=ctx.user_id, now=ctx.now)
+        return Reply(f"已退订{count}项提醒，之后不会再收到提醒。需要时可回复“订阅提醒”重新订阅。", ("订阅提醒",))
+    numbers = [int(n) for n in re.findall(r"\d+", rest)]
+    if not numbers:
+        listing = "\n".join(f"{n}. {_describe(s)}" for n, s in enumerate(subscriptions, 1))
+        return Reply(
+            f"您有{len(subscriptions)}项订阅：\n{listing}\n请回复“退订”+编号（如“退订1”），或“退订全部”。",
+            tuple(f"退订{n}" for n in range(1, min(len(subscriptions), 3) + 1)) + ("退订全部",),
+        )
+    wrong = [n for n in numbers if not 1 <= n <= len(subscriptions)]
+    if wrong:
+        return Reply(f"没有编号为{wrong[0]}的订阅。回复“我的提醒”查看编号。", ("我的提醒",))
+    ids = [subscriptions[n - 1].id for n in numbers]
+    count = await cancel_subscriptions(ctx.session, channel=ctx.channel, user_id=ctx.user_id, now=ctx.now, ids=ids)
+    return Reply(f"已退订{count}项提醒。回复“我的提醒”查看其余订阅。", ("我的提醒",))
+
+
+async def subscribe_request_reply(ctx: Context) -> Reply:
+    """Reminders for the deadlines of the candidate's latest withdrawal request."""
+    requests = await requests_of_user(ctx.session, channel=ctx.channel, user_id=ctx.user_id)
+    if not requests:
+        return Reply("您还没有提交过退考退费申请。要订阅一般的截止日期提醒，请回复“订阅提醒”。", ("订阅提醒",))
+    request = max(requests, key=lambda r: r.created_at)
+    interest = Interest(region=request.region, occupation=request.occupation, exam_date=request.exam_date)
+    _, created = await subscribe(
+        ctx.session,
+        NewSubscription(
+            channel=ctx.channel,
+            user_id=ctx.user_id,
+            region=request.region,
+            occupation=request.occupation,
+            exam_date=request.exam_date,
+            request_id=request.id,
+        ),
+        now=ctx.now,
+    )
+    upcoming = schedule_of(ctx).upcoming(ctx.services.kb, interest, ctx.now)
+    head = f"已为申请{request.reference}订阅提醒。" if created else f"申请{request.reference}的提醒已订阅过。"
+    body = "\n".join(["接下来的提醒：", *upcoming_lines(upcoming)]) if upcoming else "目前没有今后的相关截止日期。"
+    return Reply(f"{head}\n{body}\n回复“我的提醒”查看，回复“退订”取消。", ("我的提醒",))

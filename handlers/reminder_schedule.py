@@ -1,0 +1,86 @@
+"""When reminders go out: offsets before a date, quiet hours, the daily cap, and the reminders a
+subscription will get next. Shared by the subscription dialogs and the planner, so that what the
+candidate is told is what the planner does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from knowledge.reminders import DueDate, Interest, due_dates
+
+from handlers.context import SHANGHAI
+from knowledge.base import KnowledgeBase
+from storage.outbox import Rules
+
+
+@dataclass(frozen=True)
+class Offset:
+    days: int
+    at: dt.time
+
+    @property
+    def name(self) -> str:
+        return f"{self.days}d{self.at:%H%M}"
+
+
+def parse_offsets(text: str) -> tuple[Offset, ...]:
+    """'7d@09:00,1d@09:00,0d@09:00' → offsets, furthest first."""
+    offsets = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = re.fullmatch(r"(\d{1,3})d@(\d{1,2}):(\d{2})", part)
+        if not match or int(match[2]) > 23 or int(match[3]) > 59:
+            raise ValueError(f"提醒时间格式应为 7d@09:00，收到：{part!r}")
+        offsets.append(Offset(int(match[1]), dt.time(int(match[2]), int(match[3]))))
+    if not offsets:
+        raise ValueError("至少需要一个提醒时间")
+    return tuple(sorted(set(offsets), key=lambda o: (-o.days, o.at)))
+
+
+def parse_quiet_hours(text: str) -> tuple[dt.time, dt.time]:
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match or max(int(match[1]), int(match[3])) > 23 or max(int(match[2]), int(match[4])) > 59:
+        raise ValueError(f"免打扰时段格式应为 21:00-08:00，收到：{text!r}")
+    return dt.time(int(match[1]), int(match[2])), dt.time(int(match[3]), int(match[4]))
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    at: dt.datetime
+    due: DueDate
+    offset: Offset
+
+
+@dataclass(frozen=True)
+class ReminderSchedule:
+    offsets: tuple[Offset, ...]
+    rules: Rules
+    horizon: dt.timedelta = dt.timedelta(days=2)
+    """How far ahead the planner writes reminders into the outbox."""
+    grace: dt.timedelta = dt.timedelta(hours=12)
+    """A reminder whose time passed longer ago than this (the server was down) is not sent late."""
+
+    @classmethod
+    def build(cls, *, offsets: str, quiet_hours: str, daily_cap: int) -> ReminderSchedule:
+        start, end = parse_quiet_hours(quiet_hours)
+        return cls(parse_offsets(offsets), Rules(quiet_start=start, quiet_end=end, daily_cap=daily_cap, zone=SHANGHAI))
+
+    def send_time(self, day: dt.date, offset: Offset) -> dt.datetime:
+        """When to remind of `day` at `offset`, moved out of quiet hours."""
+        local = dt.datetime.combine(day - dt.timedelta(days=offset.days), offset.at, SHANGHAI)
+        return self.rules.after_quiet(local.astimezone(dt.UTC))
+
+    def upcoming(self, kb: KnowledgeBase, interest: Interest, now: dt.datetime, *, limit: int = 5) -> list[Upcoming]:
+        """The next reminders a subscription with `interest` gets, earliest first."""
+        today = now.astimezone(SHANGHAI).date()
+        out = [
+            Upcoming(at, due, offset)
+            for due in due_dates(kb, interest, today=today)
+            for offset in self.offsets
+            if (at := self.send_time(due.day, offset)) >= now
+        ]
+        return sorted(out, key=lambda u: (u.at, u.due.day, u.due.key))[:limit]
+
+
+DEFAULT_SCHEDULE = ReminderSchedule.build(offsets="7d@09:00,1d@09:00,0d@09:00", quiet_hours="21:00-08:00", daily_cap=3)

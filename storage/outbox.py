@@ -1,0 +1,330 @@
+"""The outbox of proactive messages: idempotent planning, claiming by dispatchers, recording outcomes.
+
+Planning inserts rows under a unique key, so planning the same thing twice, at once, or on two hosts
+creates one row. Dispatchers claim due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one
+writer at a time) for a limited time: a dispatcher that dies leaves its claims to expire, and the
+next one sends them. Only messages handed to the channel API but not yet recorded as sent at the
+moment of a crash can go out twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DeliveryAttempt, OutboxMessage, Recipient
+from storage.subscriptions import set_reachable
+
+ENQUEUE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Planned:
+    key: str
+    channel: str
+    user_id: str
+    kind: str
+    text: str
+    due_at: dt.datetime
+    fields: dict[str, str] = field(default_factory=dict)
+    event_day: dt.date | None = None
+    capped: bool = True
+    subscription_id: int | None = None
+    broadcast_id: int | None = None
+
+
+async def enqueue(session: AsyncSession, items: Sequence[Planned], *, now: dt.datetime) -> int:
+    """Inserts the items whose key is not in the outbox yet; returns how many were new."""
+    if not items:
+        return 0
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    created = 0
+    for start in range(0, len(items), ENQUEUE_BATCH):
+        rows: list[dict[str, Any]] = [
+            {
+                "key": p.key,
+                "channel": p.channel,
+                "user_id": p.user_id,
+                "kind": p.kind,
+                "text": p.text,
+                "fields": p.fields,
+                "event_day": p.event_day,
+                "capped": p.capped,
+                "subscription_id": p.subscription_id,
+                "broadcast_id": p.broadcast_id,
+                "due_at": p.due_at,
+                "next_attempt_at": p.due_at,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for p in items[start : start + ENQUEUE_BATCH]
+        ]
+        stmt = insert(OutboxMessage).values(rows).on_conflict_do_nothing(index_elements=["key"])
+        result = await session.execute(stmt.returning(OutboxMessage.id))
+        created += len(result.all())
+    return created
+
+
+@dataclass(frozen=True)
+class Rules:
+    """When a claimed message may go out (all times Beijing time)."""
+
+    quiet_start: dt.time
+    quiet_end: dt.time
+    daily_cap: int
+    zone: dt.tzinfo
+
+    def local(self, at: dt.datetime) -> dt.datetime:
+        return at.astimezone(self.zone)
+
+    def quiet(self, at: dt.datetime) -> bool:
+        t = self.local(at).time()
+        if self.quiet_start > self.quiet_end:  # spans midnight, e.g. 21:00–08:00
+            return t >= self.quiet_start or t < self.quiet_end
+        return self.quiet_start <= t < self.quiet_end
+
+    def after_quiet(self, at: dt.datetime) -> dt.datetime:
+        """The end of the quiet period `at` falls in (`at` itself when it is not quiet)."""
+        if not self.quiet(at):
+            return at
+        local = self.local(at)
+        end = dt.datetime.combine(local.date(), self.quiet_end, self.zone)
+        if end <= local:
+            end += dt.timedelta(days=1)
+        return end.astimezone(dt.UTC)
+
+    def next_morning(self, at: dt.datetime) -> dt.datetime:
+        """The end of quiet hours on the next day: where a message over the daily cap goes."""
+        local = self.local(at)
+        return dt.datetime.combine(local.date() + dt.timedelta(days=1), self.quiet_end, self.zone).astimezone(dt.UTC)
+
+
+@dataclass
+class Claimed:
+    id: int
+    channel: str
+    user_id: str
+    kind: str
+    text: str
+    fields: dict[str, str]
+    capped: bool
+    attempts: int
+
+
+@dataclass
+class ClaimStats:
+    claimed: int = 0
+    deferred: int = 0
+    skipped: int = 0
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    worker: str,
+    now: dt.datetime,
+    rules: Rules,
+    limit: int,
+    lease: dt.timedelta,
+    channels: Sequence[str] | None = None,
+) -> tuple[list[Claimed], ClaimStats]:
+    """Claims up to `limit` due messages for `worker`. On the way: a message whose day has passed is
+    skipped; one falling in quiet hours or over the user's daily cap is moved to later."""
+    stats = ClaimStats()
+    if rules.quiet(now):
+        return [], stats  # nothing goes out now; rows stay pending until quiet hours end
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        # Claimed by a dispatcher that never reported back (it died): try again.
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    )
+    stmt = select(OutboxMessage).where(due)
+    if channels is not None:
+        stmt = stmt.where(OutboxMessage.channel.in_(channels))
+    stmt = stmt.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
+    rows = list((await session.execute(stmt)).scalars())
+    if not rows:
+        return [], stats
+    today = rules.local(now).date()
+    recipients = await _lock_recipients(session, {(r.channel, r.user_id) for r in rows})
+    claimed: list[Claimed] = []
+    for row in rows:
+        recipient = recipients[(row.channel, row.user_id)]
+        if not recipient.reachable:
+            row.status, row.last_error = "cancelled", recipient.unreachable_reason or "unreachable"
+            stats.skipped += 1
+            continue
+        if row.event_day is not None and row.event_day < today:
+            row.status, row.last_error = "skipped", "日期已过"
+            stats.skipped += 1
+            continue
+        if row.capped:
+            if recipient.sent_day != today:
+                recipient.sent_day, recipient.sent_today = today, 0
+            if recipient.sent_today >= rules.daily_cap:
+                row.status = "pending"
+                row.next_attempt_at = rules.next_morning(now)
+                row.claimed_by = row.claimed_until = None
+                stats.deferred += 1
+                continue
+            recipient.sent_today += 1
+        row.status = "sending"
+        row.claimed_by = worker
+        row.claimed_until = now + lease
+        row.attempts += 1
+        claimed.append(
+            Claimed(row.id, row.channel, row.user_id, row.kind, row.text, dict(row.fields), row.capped, row.attempts)
+        )
+    stats.claimed = len(claimed)
+    return claimed, stats
+
+
+async def _lock_recipients(session: AsyncSession, users: set[tuple[str, str]]) -> dict[tuple[str, str], Recipient]:
+    """The recipients' rows, created if missing and locked in a fixed order (no deadlocks between
+    dispatchers), so that their daily counts are read and written by one dispatcher at a time."""
+    ordered = sorted(users)
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(Recipient)
+        .values([{"channel": c, "user_id": u, "reachable": True, "sent_today": 0} for c, u in ordered])
+        .on_conflict_do_nothing(index_elements=["channel", "user_id"])
+    )
+    found: dict[tuple[str, str], Recipient] = {}
+    for start in range(0, len(ordered), 200):
+        chunk = ordered[start : start + 200]
+        stmt = (
+            select(Recipient)
+            .where(or_(*(and_(Recipient.channel == c, Recipient.user_id == u) for c, u in chunk)))
+            .order_by(Recipient.channel, Recipient.user_id)
+            .with_for_update()
+        )
+        for recipient in (await session.execute(stmt)).scalars():
+            found[(recipient.channel, recipient.user_id)] = recipient
+    return found
+
+
+def backoff(attempts: int, *, base: float = 30.0, cap: float = 3600.0) -> dt.timedelta:
+    """30 s, 1 min, 2 min, 4 min … up to an hour between tries."""
+    return dt.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a send came to: status sent | retry | failed | unreachable (see handlers.messages.Delivery)."""
+
+    message: Claimed
+    status: str
+    via: str = ""
+    error: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"
+
+
+async def record(
+    session: AsyncSession,
+    outcomes: Sequence[Outcome],
+    *,
+    worker: str,
+    now: dt.datetime,
+    rules: Rules,
+    max_attempts: int = 8,
+) -> None:
+    """Writes what became of each claimed message, and every attempt."""
+    session.add_all(
+        DeliveryAttempt(
+            outbox_id=o.message.id,
+            at=now,
+            status=o.status,
+            via=o.via or None,
+            error=o.error,
+            worker=worker,
+        )
+        for o in outcomes
+    )
+    sent = [o.message.id for o in outcomes if o.ok]
+    if sent:
+        for via in {o.via for o in outcomes if o.ok}:
+            ids = [o.message.id for o in outcomes if o.ok and o.via == via]
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(status="sent", sent_at=now, via=via, claimed_by=None, claimed_until=None, last_error=None)
+            )
+    today = rules.local(now).date()
+    for outcome in outcomes:
+        message, delivery = outcome.message, outcome
+        if delivery.ok:
+            continue
+        if message.capped:
+            # It did not reach the user: it must not use up one of their reminders for today.
+            await session.execute(
+                update(Recipient)
+                .where(
+                    Recipient.channel == message.channel,
+                    Recipient.user_id == message.user_id,
+                    Recipient.sent_day == today,
+                    Recipient.sent_today > 0,
+                )
+                .values(sent_today=Recipient.sent_today - 1)
+            )
+        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": delivery.error}
+        if delivery.status == "retry" and message.attempts < max_attempts:
+            wait = backoff(message.attempts)
+            if delivery.retry_after:
+                wait = max(wait, dt.timedelta(seconds=delivery.retry_after))
+            values.update(status="pending", next_attempt_at=rules.after_quiet(now + wait))
+        else:
+            values.update(status="failed")
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
+        if delivery.status == "unreachable":
+            await set_reachable(
+                session,
+                channel=message.channel,
+                user_id=message.user_id,
+                reachable=False,
+                now=now,
+                reason=delivery.error or "unreachable",
+            )
+
+
+async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """(channel, status) → number of messages."""
+    stmt = select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
+        OutboxMessage.channel, OutboxMessage.status
+    )
+    return {(c, s): int(n) for c, s, n in (await session.execute(stmt)).all()}
+
+
+async def next_due(session: AsyncSession) -> dt.datetime | None:
+    stmt = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+    value = (await session.execute(stmt)).scalar()
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)  # func.min bypasses the column type on SQLite
+    return value
+
+
+async def next_pending_for(session: AsyncSession, subscription_id: int) -> tuple[dt.datetime, str] | None:
+    """The subscription's next unsent reminder: when, and what (title, date and source)."""
+    stmt = (
+        select(OutboxMessage.next_attempt_at, OutboxMessage.fields)
+        .where(OutboxMessage.subscription_id == subscription_id, OutboxMessage.status == "pending")
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    fields = row.fields or {}
+    return row.next_attempt_at, f"{fields.get('title', '')}（{fields.get('date', '')}，{fields.get('source', '')}）"
