@@ -45,6 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     req_list.add_argument("--status", help="只列出该状态：submitted、approved、rejected、refunded")
     req_list.add_argument("--json", action="store_true", help="输出 JSON")
 
+    broadcast = sub.add_parser("broadcast", help="向订阅者群发通知（经发件箱、限速、每人一次）")
+    broadcast.add_argument("--region", help="受众地区，如 吉林、广州（含下级地区的订阅者）")
+    broadcast.add_argument("--occupation", help="只发给订阅了该职业的考生")
+    broadcast.add_argument("--channel", help="只发该渠道：wechat、telegram、web")
+    broadcast.add_argument("--text", help="群发内容")
+    broadcast.add_argument("--at", help="发送时间 YYYY-MM-DDTHH:MM（北京时间，默认立即）")
+    broadcast.add_argument("--dry-run", action="store_true", help="只统计受众人数并列出样例")
+    broadcast.add_argument("--cancel", type=int, metavar="ID", help="取消一次群发（未发出的不再发送）")
+
+    reminders = sub.add_parser("reminders", help="提醒与群发的发送情况")
+    rem_sub = reminders.add_subparsers(dest="reminders_command", metavar="REMINDERS", required=True)
+    rem_sub.add_parser("status", help="各渠道待发、已发、失败条数与下一条待发时间")
+
     wechat = sub.add_parser("wechat", help="微信公众号管理")
     wechat_sub = wechat.add_subparsers(dest="wechat_command", metavar="WECHAT", required=True)
     menu = wechat_sub.add_parser("menu", help="按配置（WECHAT_MENU，默认内置菜单）创建自定义菜单")
@@ -111,6 +124,14 @@ def _run(args: argparse.Namespace) -> int:
         from bot.commands.requests import run_requests
 
         return run_requests(args)
+    if args.command == "broadcast":
+        from bot.commands.reminders import run_broadcast
+
+        return run_broadcast(args)
+    if args.command == "reminders":
+        from bot.commands.reminders import run_reminders
+
+        return run_reminders(args)
     if args.command == "wechat":
         from bot.commands.wechat import run_wechat
 

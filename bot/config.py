@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, v: object) -> object:
         return None if v in ("", None) else v
 
+    @field_validator("bot_now", mode="before")
+    @classmethod
+    def _bare_date(cls, v: object) -> object:
+        # "2026-09-01" means that day at the current time of day, not midnight: keep it a date.
+        if isinstance(v, str) and len(v.strip()) == 10:
+            return dt.date.fromisoformat(v.strip())
+        return v
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'bot.db'}"

@@ -24,7 +24,6 @@ from telegram import Bot, Chat, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     BaseHandler,
     CallbackQueryHandler,
@@ -35,6 +34,7 @@ from telegram.ext import (
 )
 
 from bot.channels import dispatch
+from bot.channels.telegram_push import RateLimiter, TelegramPush
 from bot.config import Settings
 from handlers.messages import ConversationKey, Inbound, Reply
 
@@ -66,6 +66,7 @@ NEW_MESSAGE = filters.UpdateType.MESSAGE
 POLL_TIMEOUT = 30
 CONCURRENT_UPDATES = 64
 SEEN_UPDATES = 4096
+REPLY_RETRIES = 3
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
@@ -118,8 +119,9 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
         .base_url(base_url)
         # Set too, so that with a local Bot API server (or a test fake) nothing reaches api.telegram.org.
         .base_file_url(_file_url(base_url))
-        # Honours Telegram's 429 retry_after (up to three tries) and keeps the bot under ~30 messages/s.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Keeps the bot under ~30 messages/s. Replies sleep out Telegram's 429 retry_after (up to three tries);
+        # pushes ask for no retries and hand the 429 back to the outbox (see RateLimiter).
+        .rate_limiter(RateLimiter(max_retries=REPLY_RETRIES))
         .concurrent_updates(CONCURRENT_UPDATES)
     )
     if webhook_url is not None:
@@ -129,6 +131,8 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     app.state.telegram = application
     async with application:
         await application.start()
+        # Registered once the bot is initialized, in both modes: sending needs no updater.
+        app.state.pushers[CHANNEL] = TelegramPush(application.bot)
         try:
             if webhook_url is None:
                 assert application.updater is not None

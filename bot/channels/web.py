@@ -1,8 +1,10 @@
-"""The web chat page: `GET /` serves it, `POST /api/chat` answers it.
+"""The web chat page: `GET /` serves it, `POST /api/chat` answers it, `GET /api/inbox` hands it the
+reminders and other messages the bot sent first (stored by `WebPush`).
 
 A visitor is known only by a random session id in an HttpOnly cookie that `GET /` sets; the
 conversation key is `ConversationKey("web", <that id>)`. Posts need the cookie and must come from the
-page's own origin, so another site cannot talk to the bot in a visitor's name."""
+page's own origin, so another site cannot talk to the bot in a visitor's name; the inbox answers only
+the session in the cookie, so nobody can read another visitor's messages."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.channels.dispatch import handle
 from bot.channels.http_body import read_limited
+from bot.channels.web_push import WebPush, inbox_after
 from bot.config import Settings
 from handlers.messages import ConversationKey, Inbound
 
@@ -33,6 +36,7 @@ MAX_BODY = 8 * 1024
 MAX_TEXT = 2000
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,64}")
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+INBOX_AFTER = re.compile(r"[0-9]{1,18}")
 # The page loads nothing from elsewhere; a strict policy keeps injected markup inert too.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -50,13 +54,15 @@ def routes(settings: Settings) -> list[BaseRoute]:
     return [
         Route("/", page, methods=["GET", "HEAD"]),
         Route("/api/chat", chat, methods=["POST"]),
+        Route("/api/inbox", inbox, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
 
 @contextlib.asynccontextmanager
 async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
-    """Nothing to start: the page is served by the routes alone."""
+    """Nothing to start: the page is served by the routes alone. Messages the bot sends first wait in the inbox."""
+    app.state.pushers[CHANNEL] = WebPush(app.state.runtime.db)
     yield
 
 
@@ -110,6 +116,23 @@ async def chat(request: Request) -> Response:
     replies = await handle(runtime.engine, request.app.state.metrics, inbound)
     payload = [{"text": r.text, "choices": list(r.choices), "sources": list(r.sources)} for r in replies]
     return JSONResponse({"replies": payload}, headers={"Cache-Control": "no-store"})
+
+
+async def inbox(request: Request) -> Response:
+    """The visitor's messages after the id `after` (the last one the page showed), oldest first, 50 at most."""
+    # A GET reads nothing but the visitor's own messages, and another site's page cannot read the answer;
+    # refusing a cross-site request all the same costs nothing and covers browsers without SameSite.
+    if not _same_origin(request):
+        return _error(403, "请求来源不被允许。")
+    session = _session(request)
+    if session is None:
+        return _error(403, "会话已失效，请刷新页面后再试。")
+    after = request.query_params.get("after", "0")
+    if not INBOX_AFTER.fullmatch(after):
+        return _error(400, "请求格式错误：after 应为消息编号。")
+    rows = await inbox_after(request.app.state.runtime.db, session, int(after))
+    messages = [{"id": row.id, "text": row.text, "at": row.created_at.isoformat()} for row in rows]
+    return JSONResponse({"messages": messages}, headers={"Cache-Control": "no-store"})
 
 
 def _session(request: Request) -> str | None:

@@ -67,10 +67,10 @@ class Dispatcher:
         *,
         rates: Mapping[str, float],
         worker: str | None = None,
-        concurrency: int = 32,
+        concurrency: int = 16,
         claim_batch: int = 200,
         lease: dt.timedelta = dt.timedelta(seconds=60),
-        flush_every: int = 25,
+        flush_every: int = 16,
     ) -> None:
         self.db = db
         self.pushers = pushers

@@ -25,6 +25,8 @@ class ReminderService:
         self.interval = min(interval, 60.0)
         self.scheduler = AsyncIOScheduler(timezone=SHANGHAI)
         self.leading = False
+        # The plan and dispatch jobs ask at the same time; one question at a time on one connection.
+        self._asking = asyncio.Lock()
         self._dispatching: asyncio.Task[object] | None = None
 
     def start(self) -> None:
@@ -36,7 +38,8 @@ class ReminderService:
 
     async def _lead(self) -> bool:
         try:
-            leading = await self.leadership.hold()
+            async with self._asking:
+                leading = await self.leadership.hold()
         except Exception:  # noqa: BLE001 - a database hiccup: not leading this tick
             log.exception("leader election failed")
             leading = False

@@ -150,4 +150,101 @@
     if (!button || button.disabled || button.dataset.choice === undefined) return;
     send(button.dataset.choice);
   });
+
+  // Messages the bot sends first (reminders) wait on the server until the page asks for them: now, every
+  // 20 seconds while the tab is visible, and whenever it becomes visible again. `?poll=<seconds>` shortens
+  // the interval (tests), never below a second.
+  const INBOX_PAGE = 50;
+  const INBOX_KEY = "jd_inbox_last";
+  const pollSeconds = Math.max(1, Number(new URLSearchParams(location.search).get("poll")) || 20);
+  // The last id shown survives a reload of this tab, so a reminder is not shown twice there.
+  let inboxLast = 0;
+  try {
+    inboxLast = Number(sessionStorage.getItem(INBOX_KEY)) || 0;
+  } catch (_) {
+    // Storage disabled: remember in memory only.
+  }
+  let inboxBusy = false;
+  let inboxStopped = false;
+  let inboxTimer = 0;
+
+  function rememberInbox(id) {
+    inboxLast = id;
+    try {
+      sessionStorage.setItem(INBOX_KEY, String(id));
+    } catch (_) {
+      // Memory only, as above.
+    }
+  }
+
+  function showReminder(message) {
+    const item = addMessage("bot reminder", String(message.text ?? ""));
+    const head = document.createElement("div");
+    head.className = "reminder-head";
+    const label = document.createElement("span");
+    label.className = "label";
+    label.textContent = "提醒";
+    head.appendChild(label);
+    const at = new Date(String(message.at ?? ""));
+    if (!Number.isNaN(at.getTime())) {
+      const time = document.createElement("time");
+      time.dateTime = at.toISOString();
+      time.textContent = at.toLocaleString("zh-CN", {
+        month: "numeric",
+        day: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+      head.appendChild(time);
+    }
+    item.insertBefore(head, item.firstChild);
+  }
+
+  async function checkInbox() {
+    if (inboxBusy || inboxStopped) return;
+    inboxBusy = true;
+    try {
+      // More than a page waiting (a visitor back after long): fetch on, a few pages at a time.
+      for (let page = 0; page < 5; page++) {
+        const response = await fetch("api/inbox?after=" + inboxLast, {
+          credentials: "same-origin",
+          cache: "no-store",
+        });
+        if (response.status === 403) {
+          // The session is gone; the next message the visitor sends says so and asks for a reload.
+          inboxStopped = true;
+          return;
+        }
+        if (!response.ok) return;
+        const data = await response.json();
+        const messages = data && Array.isArray(data.messages) ? data.messages : [];
+        for (const message of messages) {
+          const id = Number(message.id);
+          if (!(id > inboxLast)) continue;
+          showReminder(message);
+          rememberInbox(id);
+        }
+        if (messages.length) scrollToEnd();
+        if (messages.length < INBOX_PAGE) return;
+      }
+    } catch (_) {
+      // Offline, or the server restarting: the next poll tries again.
+    } finally {
+      inboxBusy = false;
+    }
+  }
+
+  function scheduleInbox() {
+    clearTimeout(inboxTimer);
+    inboxTimer = setTimeout(async () => {
+      if (!document.hidden) await checkInbox();
+      scheduleInbox();
+    }, pollSeconds * 1000);
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) checkInbox();
+  });
+  checkInbox();
+  scheduleInbox();
 })();

@@ -17,8 +17,10 @@ SECRET = "s3cret"
 
 
 class FakeWeChatApi:
-    def __init__(self, *, token_delay: float = 0.0) -> None:
+    def __init__(self, *, token_delay: float = 0.0, send_delay: float = 0.0) -> None:
         self.token_delay = token_delay
+        self.send_delay = send_delay
+        """Seconds each message send takes, as a real API's round trip does."""
         self.token_calls: list[dict[str, Any]] = []
         self.current_token = ""
         self.sent: list[dict[str, Any]] = []
@@ -61,6 +63,7 @@ class FakeWeChatApi:
         return body
 
     async def custom_send(self, request: Request) -> JSONResponse:
+        await asyncio.sleep(self.send_delay)
         body = await self._authorised(request)
         if isinstance(body, JSONResponse):
             return body
@@ -71,6 +74,7 @@ class FakeWeChatApi:
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
 
     async def template_send(self, request: Request) -> JSONResponse:
+        await asyncio.sleep(self.send_delay)
         body = await self._authorised(request)
         if isinstance(body, JSONResponse):
             return body
