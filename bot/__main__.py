@@ -80,10 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url",
         help="数据库地址，例如 postgresql+asyncpg://…；警告：会先清空该库的 public 模式！默认使用临时 SQLite 文件",
     )
+    rb = bench_sub.add_parser("reminders", help="十万订阅者的规划与限速发送：规划耗时、发送速率、峰值内存、重复")
+    rb.add_argument("--subscribers", type=int, default=100_000, help="订阅者人数（默认 100000）")
+    rb.add_argument("--rate", type=float, default=1000.0, help="发送速率上限，条/秒（默认 1000）")
+    rb.add_argument("--database-url", help="数据库地址；警告：PostgreSQL 会先清空 public 模式！默认临时 SQLite")
     wx = bench_sub.add_parser("wechat", help="微信消息负载：本服务与仅验签解密回显的裸端点对比")
-    wx.add_argument("--messages", type=int, default=3000, help="消息总数（默认 3000）")
-    wx.add_argument("--clients", type=int, default=50, help="并发客户端数（默认 50）")
-    wx.add_argument("--users", type=int, default=500, help="模拟用户数（默认 500）")
+    wx.add_argument("--clients", type=int, default=50, help="并发连接数（默认 50）")
+    wx.add_argument("--users", type=int, default=2000, help="模拟用户（openid）数（默认 2000）")
+    wx.add_argument("--duration", type=int, default=15, help="饱和阶段每个服务的时长，秒（默认 15）")
+    wx.add_argument("--latency-duration", type=int, default=30, help="定速延迟阶段每个服务的时长，秒（默认 30）")
+    wx.add_argument("--rate", type=float, help="定速阶段的发送速率，条/秒（默认：本服务饱和吞吐量的 50%%）")
+    wx.add_argument("--warmup", type=int, default=1000, help="每个服务预热消息数（默认 1000）")
     return parser
 
 
@@ -137,6 +144,10 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_wechat(args)
     if args.command == "bench":
+        if args.bench_command == "reminders":
+            from bot.commands.bench_reminders import run_reminders_bench
+
+            return run_reminders_bench(args)
         if args.bench_command == "wechat":
             from bot.commands.bench_wechat import run_wechat_bench
 

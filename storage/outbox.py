@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,8 @@ async def enqueue(session: AsyncSession, items: Sequence[Planned], *, now: dt.da
     if not items:
         return 0
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    # One statement, many parameter sets: compiled once and cached, sent in batches by SQLAlchemy.
+    stmt = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
     created = 0
     for start in range(0, len(items), ENQUEUE_BATCH):
         rows: list[dict[str, Any]] = [
@@ -66,9 +68,7 @@ async def enqueue(session: AsyncSession, items: Sequence[Planned], *, now: dt.da
             }
             for p in items[start : start + ENQUEUE_BATCH]
         ]
-        stmt = insert(OutboxMessage).values(rows).on_conflict_do_nothing(index_elements=["key"])
-        result = await session.execute(stmt.returning(OutboxMessage.id))
-        created += len(result.all())
+        created += len((await session.execute(stmt, rows)).all())
     return created
 
 
@@ -194,20 +194,19 @@ async def _lock_recipients(session: AsyncSession, users: set[tuple[str, str]]) -
     ordered = sorted(users)
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     await session.execute(
-        insert(Recipient)
-        .values([{"channel": c, "user_id": u, "reachable": True, "sent_today": 0} for c, u in ordered])
-        .on_conflict_do_nothing(index_elements=["channel", "user_id"])
+        insert(Recipient).on_conflict_do_nothing(index_elements=["channel", "user_id"]),
+        [{"channel": c, "user_id": u, "reachable": True, "sent_today": 0} for c, u in ordered],
+    )
+    stmt = (
+        select(Recipient)
+        .where(tuple_(Recipient.channel, Recipient.user_id).in_(bindparam("users", expanding=True)))
+        .order_by(Recipient.channel, Recipient.user_id)
+        .with_for_update()
     )
     found: dict[tuple[str, str], Recipient] = {}
-    for start in range(0, len(ordered), 200):
-        chunk = ordered[start : start + 200]
-        stmt = (
-            select(Recipient)
-            .where(or_(*(and_(Recipient.channel == c, Recipient.user_id == u) for c, u in chunk)))
-            .order_by(Recipient.channel, Recipient.user_id)
-            .with_for_update()
-        )
-        for recipient in (await session.execute(stmt)).scalars():
+    for start in range(0, len(ordered), 500):
+        result = await session.execute(stmt, {"users": ordered[start : start + 500]})
+        for recipient in result.scalars():
             found[(recipient.channel, recipient.user_id)] = recipient
     return found
 
@@ -242,16 +241,19 @@ async def record(
     max_attempts: int = 8,
 ) -> None:
     """Writes what became of each claimed message, and every attempt."""
-    session.add_all(
-        DeliveryAttempt(
-            outbox_id=o.message.id,
-            at=now,
-            status=o.status,
-            via=o.via or None,
-            error=o.error,
-            worker=worker,
-        )
-        for o in outcomes
+    await session.execute(
+        DeliveryAttempt.__table__.insert(),
+        [
+            {
+                "outbox_id": o.message.id,
+                "at": now,
+                "status": o.status,
+                "via": o.via or None,
+                "error": o.error,
+                "worker": worker,
+            }
+            for o in outcomes
+        ],
     )
     sent = [o.message.id for o in outcomes if o.ok]
     if sent:

@@ -1,25 +1,40 @@
-"""`python -m bot bench wechat`: signed, encrypted WeChat text messages posted over loopback to a
-running server, and in the same run to a bare endpoint that only verifies, decrypts and echoes with
-wechatpy: the floor our stack cannot beat.
+"""`python -m bot bench wechat`: signed, encrypted WeChat text messages posted over loopback to
+`python -m bot serve` (one worker, temporary SQLite database) and, in the same run, to a bare
+endpoint that only verifies, decrypts and echoes with wechatpy: the floor our stack cannot beat.
 
-Both servers run as separate processes (`python -m bot serve` on a temporary SQLite database, and
-uvicorn with `echo_app`), so the load generator does not share their CPU time slices unfairly.
+The load comes from wrk, not from Python: on two cores a Python client needs a core of its own
+and becomes the bottleneck. Python builds every request beforehand (unique MsgId, openids spread
+over many users, real query-string signatures); a generated Lua script hands each one out once.
+
+Two phases per server, with the same uvicorn settings for both servers:
+- saturation: closed loop, N connections, no think time: the throughput ceiling;
+- latency: the same N connections, but the offered rate fixed, so that p99 measures the service
+  and not a queue we built ourselves.
+Afterwards the bot's database must show every message sent handled exactly once.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import collections
 import hashlib
+import json
+import math
 import os
 import re
+import shutil
+import signal
 import socket
-import statistics
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from starlette.applications import Starlette
@@ -41,6 +56,126 @@ QUESTIONS = (
     "帮助",
     "福建电工退出目录了吗",
 )
+# One wrk thread: the server gets one core, wrk the other, and one wrk thread sends tens of
+# thousands of requests a second, far beyond either server.
+WRK_THREADS = 1
+# Messages built per second of a closed-loop run; a run that uses them all stops early (never
+# sending a message twice) and its throughput is still measured over the time it ran.
+CLOSED_LOOP_CAPACITY = 4000
+P99_TARGET_MS = 100.0
+RATIO_TARGET = 0.5
+
+# wrk's Lua side. Arguments: data file (one "path<TAB>body" line per message), message count,
+# thread count, offered rate in msg/s (0: closed loop).
+LUA_SCRIPT = r"""
+local threads, thread_count = {}, 0
+function setup(thread)
+  thread_count = thread_count + 1
+  thread:set("id", thread_count)
+  table.insert(threads, thread)
+end
+
+-- Read by done() through thread:get, hence globals.
+sent, ok, bad, exhausted = 0, 0, 0, 0
+
+local requests, next_index = {}, 1
+local verify_pending = false
+local spare
+
+function init(args)
+  local path, total, nthreads, rate = args[1], tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
+  local id = wrk.thread:get("id")
+  local first = math.floor((id - 1) * total / nthreads) + 1
+  local last = math.floor(id * total / nthreads)
+  local i = 0
+  for line in io.lines(path) do
+    i = i + 1
+    if i > last then break end
+    if i >= first then
+      local tab = line:find("\t", 1, true)
+      local headers = {["Content-Type"] = "text/xml"}
+      for name, value in pairs(wrk.headers) do headers[name] = value end
+      requests[#requests + 1] = wrk.format("POST", line:sub(1, tab - 1), headers, line:sub(tab + 1))
+    end
+  end
+  -- Not a message: what a connection gets after the slice is used up, in the instant before
+  -- the thread stops. Its response is not counted.
+  spare = wrk.format("GET", "/wechat")
+  -- wrk calls request() once on its first thread to check that it parses, and never sends that
+  -- one: hand it the spare, so that no message is counted as sent that was not.
+  verify_pending = id == 1
+  if rate > 0 then
+    -- One schedule per thread: each request takes the next free slot, so the connections together
+    -- offer `rate`. A connection that frees up late sends at once; the slot it missed is lost, so
+    -- a server that falls behind shows as an achieved rate below the offered one.
+    local has_ffi, ffi = pcall(require, "ffi")
+    if not has_ffi then error("pacing needs wrk built with LuaJIT (its ffi module reads the clock)") end
+    ffi.cdef[[
+      typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+      int clock_gettime(int clock_id, bench_timespec *tp);
+    ]]
+    local ts = ffi.new("bench_timespec")
+    local interval = nthreads / rate
+    local next_slot = nil
+    delay = function()
+      ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+      local now = tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+      if next_slot == nil or next_slot < now then next_slot = now end
+      local wait = next_slot - now
+      next_slot = next_slot + interval
+      return math.floor(wait * 1000 + 0.5)
+    end
+  end
+end
+
+function request()
+  if verify_pending then
+    verify_pending = false
+    return spare
+  end
+  local r = requests[next_index]
+  if r == nil then
+    if exhausted == 0 then
+      exhausted = 1
+      wrk.thread:stop()
+      -- wrk's main thread sleeps for the whole duration; this line makes the caller interrupt it.
+      io.write("BENCH-EXHAUSTED\n")
+      io.stdout:flush()
+    end
+    return spare
+  end
+  next_index = next_index + 1
+  sent = sent + 1
+  return r
+end
+
+function response(status, headers, body)
+  if exhausted == 1 then return end
+  if status == 200 and body:find("<Encrypt>", 1, true) and body:find("<MsgSignature>", 1, true) then
+    ok = ok + 1
+  else
+    bad = bad + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local s, o, b, x, per_thread = 0, 0, 0, 0, {}
+  for _, t in ipairs(threads) do
+    s = s + t:get("sent")
+    o = o + t:get("ok")
+    b = b + t:get("bad")
+    x = math.max(x, t:get("exhausted"))
+    per_thread[#per_thread + 1] = tostring(t:get("sent"))
+  end
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH-RESULT duration_us=%d completed=%d sent=%d ok=%d bad=%d exhausted=%d connect=%d read=%d "
+      .. "write=%d timeout=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d sent_by_thread=%s\n",
+    summary.duration, summary.requests, s, o, b, x, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    table.concat(per_thread, ",")))
+end
+"""
 
 
 def echo_app() -> Starlette:
@@ -60,150 +195,444 @@ def echo_app() -> Starlette:
     return Starlette(routes=[Route("/wechat", endpoint, methods=["POST"])])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def serve_echo(port: int) -> None:
+    """The bare endpoint under exactly the uvicorn and logging settings of `bot.commands.serve`."""
+    import uvicorn
+
+    from bot.logs import configure_logging
+
+    configure_logging("WARNING", "auto")
+    uvicorn.run(
+        "bot.commands.bench_wechat:echo_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=1,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@dataclass(frozen=True)
+class Message:
+    msg_id: int
+    openid: str
+    line: str  # "path<TAB>body", as the Lua script reads it
 
 
 def _sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def _requests(count: int, users: int, first_id: int = 10_000_000) -> list[tuple[dict[str, str], str]]:
-    """Pre-built (query, body) pairs, so that building them is not timed."""
+def build_messages(count: int, users: int, first_id: int) -> list[Message]:
+    """Requests as WeChat sends them in safe mode, built before the clock starts."""
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    timestamp = str(int(time.time()))
     out = []
     for i in range(count):
-        timestamp, nonce = str(1700000000 + i), str(100000 + i)
+        msg_id = first_id + i
+        openid = f"obench{(msg_id * 7919) % users:022d}"  # 28 characters, like a real openid
+        nonce = str(msg_id)
         xml = (
-            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[user{i % users}]]>"
+            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
             f"</FromUserName><CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{QUESTIONS[i % len(QUESTIONS)]}]]></Content><MsgId>{first_id + i}</MsgId></xml>"
+            f"<Content><![CDATA[{QUESTIONS[msg_id % len(QUESTIONS)]}]]></Content><MsgId>{msg_id}</MsgId></xml>"
         )
         sealed = crypto.encrypt_message(xml, nonce, timestamp)
-        msg_signature = re.search(r"<MsgSignature><!\[CDATA\[(\w+)\]\]>", sealed)
-        assert msg_signature
-        query = {
-            "signature": _sign(TOKEN, timestamp, nonce),
-            "timestamp": timestamp,
-            "nonce": nonce,
-            "openid": f"user{i % users}",
-            "encrypt_type": "aes",
-            "msg_signature": msg_signature.group(1),
-        }
-        out.append((query, sealed))
+        encrypt = re.search(r"<Encrypt><!\[CDATA\[(.+?)\]\]></Encrypt>", sealed)
+        assert encrypt
+        body = (
+            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[{encrypt.group(1)}]]></Encrypt></xml>"
+        )
+        query = urlencode(
+            {
+                "signature": _sign(TOKEN, timestamp, nonce),
+                "timestamp": timestamp,
+                "nonce": nonce,
+                "openid": openid,
+                "encrypt_type": "aes",
+                "msg_signature": _sign(TOKEN, timestamp, nonce, encrypt.group(1)),
+            }
+        )
+        out.append(Message(msg_id, openid, f"/wechat?{query}\t{body}"))
     return out
 
 
-async def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}")
+@dataclass
+class WrkResult:
+    duration_s: float
+    completed: int
+    sent: int
+    ok: int
+    bad: int
+    socket_errors: int
+    exhausted: bool
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    sent_by_thread: list[int]
+    # CPU used during the run, in cores: wrk's own, the server's, and everyone else's on the machine.
+    wrk_cpu: float = 0.0
+    server_cpu: float = 0.0
+    other_cpu: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return self.ok / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def errors(self) -> int:
+        return self.bad + self.socket_errors
+
+
+def _parse_wrk(stdout: str) -> WrkResult:
+    line = next((x for x in stdout.splitlines() if x.startswith("BENCH-RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result:\n{stdout}")
+    fields = dict(part.split("=", 1) for part in line.split()[1:])
+    num = {k: int(v) for k, v in fields.items() if k != "sent_by_thread"}
+    return WrkResult(
+        duration_s=num["duration_us"] / 1e6,
+        completed=num["completed"],
+        sent=num["sent"],
+        ok=num["ok"],
+        bad=num["bad"],
+        socket_errors=num["connect"] + num["read"] + num["write"] + num["timeout"],
+        exhausted=bool(num["exhausted"]),
+        p50_ms=num["p50_us"] / 1000,
+        p90_ms=num["p90_us"] / 1000,
+        p99_ms=num["p99_us"] / 1000,
+        max_ms=num["max_us"] / 1000,
+        sent_by_thread=[int(x) for x in fields["sent_by_thread"].split(",")],
+    )
+
+
+class Pool:
+    """Messages in a data file for wrk; each server is sent each message at most once."""
+
+    def __init__(self, directory: Path, name: str, messages: list[Message]) -> None:
+        self.messages = messages
+        self.path = directory / f"{name}.txt"
+        self.path.write_text("".join(m.line + "\n" for m in messages), encoding="utf-8")
+
+    def sent(self, result: WrkResult) -> list[Message]:
+        """The messages wrk handed out: the head of each thread's slice."""
+        out: list[Message] = []
+        total = len(self.messages)
+        for index, count in enumerate(result.sent_by_thread):
+            first = index * total // WRK_THREADS
+            out.extend(self.messages[first : first + count])
+        return out
+
+
+def run_wrk(url: str, script: Path, pool: Pool, *, clients: int, duration: float, rate: float = 0.0) -> WrkResult:
+    cmd = ["wrk", "-t", str(WRK_THREADS), "-c", str(clients), "-d", f"{max(1, math.ceil(duration))}s"]
+    cmd += ["--timeout", "10s", "-s", str(script), url, "--"]
+    cmd += [str(pool.path), str(len(pool.messages)), str(WRK_THREADS), f"{rate:.3f}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    output = []
+    for line in proc.stdout:
+        output.append(line)
+        if line.startswith("BENCH-EXHAUSTED") and proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C does: wrk stops and reports
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {''.join(output)}")
+    result = _parse_wrk("".join(output))
+    result.wrk_cpu = (usage.ru_utime + usage.ru_stime) / result.duration_s
+    return result
+
+
+class Server:
+    """One server process on a free loopback port."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str], ready_path: str) -> None:
+        self.name = name
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([*cmd, str(self.port)], env=env)
+        self.ready_path = ready_path
+        self.sent: list[Message] = []
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} server exited with {self.proc.returncode}")
             try:
-                await client.get(url)
+                httpx.get(self.base + self.ready_path, timeout=2)
                 return
             except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    raise RuntimeError("server did not start")
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.name} server did not start")
+
+    def run(self, script: Path, pool: Pool, *, clients: int, duration: float, rate: float = 0.0) -> WrkResult:
+        machine, server, own = _machine_busy_seconds(), _cpu_seconds(self.proc.pid), time.process_time()
+        result = run_wrk(self.base + "/wechat", script, pool, clients=clients, duration=duration, rate=rate)
+        machine = _machine_busy_seconds() - machine
+        server = _cpu_seconds(self.proc.pid) - server
+        own = time.process_time() - own
+        result.server_cpu = server / result.duration_s
+        # Whatever else ran on the machine (other people's tests, say) took CPU from the servers.
+        result.other_cpu = max(0.0, machine - server - own) / result.duration_s - result.wrk_cpu
+        self.sent.extend(pool.sent(result))
+        return result
+
+    def _proc_status(self, field: str) -> str:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return line.split(":", 1)[1].strip()
+        return "?"
+
+    def peak_rss(self) -> str:
+        return self._proc_status("VmHWM")
+
+    def stack(self) -> str:
+        """Which event loop and HTTP parser uvicorn's `auto` picked, from the libraries mapped."""
+        maps = Path(f"/proc/{self.proc.pid}/maps").read_text()
+        loop = "uvloop" if "/uvloop/" in maps else "asyncio"
+        http = "httptools" if "/httptools/" in maps else "h11"
+        return f"{loop} + {http}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
-async def _load(base: str, requests: list[tuple[dict[str, str], str]], clients: int) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    queue: asyncio.Queue[tuple[dict[str, str], str]] = asyncio.Queue()
-    for item in requests:
-        queue.put_nowait(item)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-
-        async def worker() -> None:
-            nonlocal errors
-            while not queue.empty():
-                query, body = queue.get_nowait()
-                started = time.perf_counter()
-                try:
-                    response = await client.post(f"{base}/wechat", params=query, content=body)
-                    ok = response.status_code == 200 and "<Encrypt>" in response.text
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append(time.perf_counter() - started)
-                errors += not ok
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        wall = time.perf_counter() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
-
-    return {
-        "throughput": len(requests) / wall,
-        "p50": pct(0.50),
-        "p99": pct(0.99),
-        "mean": statistics.fmean(latencies) * 1000,
-        "errors": errors,
-    }
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of one process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _handled_count(base: str) -> int:
-    async with httpx.AsyncClient() as client:
-        text = (await client.get(f"{base}/metrics")).text
-    return int(sum(float(m) for m in re.findall(r'^bot_messages_total\{channel="wechat",[^}]*\} (\S+)$', text, re.M)))
+def _machine_busy_seconds() -> float:
+    """CPU time spent by all cores on anything but idling and waiting for I/O."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-async def _bench(args: argparse.Namespace) -> int:
-    requests = _requests(args.messages, args.users)
-    warmup = _requests(50, 5, first_id=1)
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def _stopping(servers: Sequence[Server]) -> Iterator[None]:
+    """Stops the servers however the block ends (they start as soon as they are created)."""
+    try:
+        yield
+    finally:
+        for server in servers:
+            if server.proc.poll() is None:
+                server.stop()
+
+
+def _engine_counts(base: str) -> dict[str, int]:
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    counts: dict[str, int] = collections.Counter()
+    for outcome, value in re.findall(r'^bot_messages_total\{channel="wechat",outcome="(\w+)"\} (\S+)$', text, re.M):
+        counts[outcome] += int(float(value))
+    return counts
+
+
+def _wait_idle(base: str, expected: int) -> dict[str, int]:
+    """Requests cut off when wrk stopped may still be in the engine: wait until it has seen all."""
+    deadline = time.monotonic() + 30
+    counts = _engine_counts(base)
+    while sum(counts.values()) < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+        counts = _engine_counts(base)
+    return counts
+
+
+@dataclass
+class OnceCheck:
+    sent: int
+    transcript_in: int
+    users_mismatched: int
+    duplicate_ids: int
+    unknown_ids: int
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.sent == self.transcript_in
+            and not self.users_mismatched
+            and not self.duplicate_ids
+            and not self.unknown_ids
+        )
+
+
+def check_handled_once(db_file: Path, sent: list[Message]) -> OnceCheck:
+    """Each message sent left exactly one incoming transcript line for its user, and the message
+    ids the engine remembers (the latest few per user) are ids we sent, none twice."""
+    expected = collections.Counter(m.openid for m in sent)
+    sent_ids = {str(m.msg_id) for m in sent}
+    with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True) as db:
+        lines = dict(
+            db.execute(
+                "SELECT user_id, count(*) FROM transcript "
+                "WHERE channel = 'wechat' AND direction = 'in' GROUP BY user_id"
+            ).fetchall()
+        )
+        states = db.execute("SELECT state FROM conversations WHERE channel = 'wechat'").fetchall()
+    users = set(expected) | set(lines)
+    mismatched = sum(1 for user in users if expected.get(user, 0) != lines.get(user, 0))
+    duplicates = unknown = 0
+    for (state,) in states:
+        ids = [entry["id"] for entry in json.loads(state or "{}").get("recent", [])]
+        duplicates += len(ids) - len(set(ids))
+        unknown += sum(1 for i in ids if i not in sent_ids)
+    return OnceCheck(len(sent), sum(lines.values()), mismatched, duplicates, unknown)
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def _row(name: str, r: WrkResult, *, paced: bool = False) -> str:
+    offered = f"offered {r.sent / r.duration_s:4.0f}, " if paced and r.duration_s else ""
+    note = "  (ran out of prepared messages; stopped early)" if r.exhausted else ""
+    return (
+        f"  {name:<4} {offered}replied {r.throughput:5.0f} msg/s   p50 {r.p50_ms:6.1f}  p90 {r.p90_ms:6.1f}  "
+        f"p99 {r.p99_ms:6.1f}  max {r.max_ms:6.1f} ms   errors {r.errors}   "
+        f"({r.ok} replies in {r.duration_s:.1f} s){note}\n"
+        f"       CPU in cores: server {r.server_cpu:.2f}, wrk {r.wrk_cpu:.2f}, other processes {r.other_cpu:.2f}"
+    )
+
+
+def _report(
+    args: argparse.Namespace, results: dict[tuple[str, str], WrkResult], rate: float, engine: dict[str, int]
+) -> bool:
+    """Prints both phases and a verdict per target; True if every target is met."""
+    clients = args.clients
+    sat_bare, sat_bot = results["bare", "saturation"], results["bot", "saturation"]
+    lat_bare, lat_bot = results["bare", "latency"], results["bot", "latency"]
+    print(f"\n[1] Saturation: closed loop, {clients} connections, no think time, {args.duration} s per server")
+    print(_row("bare", sat_bare))
+    print(_row("bot", sat_bot))
+    ratio = sat_bot.throughput / sat_bare.throughput if sat_bare.throughput else 0.0
+    ratio_ok = ratio >= RATIO_TARGET
+    print(f"  throughput bot/bare: {ratio:.1%}   target ≥ {RATIO_TARGET:.0%}: {_verdict(ratio_ok)}")
+    # In a closed loop every connection waits its turn, so latency is about clients / throughput.
+    print(
+        f"  bot p99 with no think time: {sat_bot.p99_ms:.1f} ms "
+        f"({_verdict(sat_bot.p99_ms <= P99_TARGET_MS)} against {P99_TARGET_MS:.0f} ms, for reference; "
+        f"about {clients} / throughput = {1000 * clients / max(sat_bot.throughput, 1e-9):.0f} ms of queue; "
+        "the target is judged at a stated load in [2])"
+    )
+
+    source = "--rate" if args.rate else "50% of the bot's saturation throughput"
+    print(
+        f"\n[2] Latency at a fixed offered load: {rate:.0f} msg/s ({source}), {clients} connections, "
+        f"{args.latency_duration} s per server"
+    )
+    print(_row("bare", lat_bare, paced=True))
+    print(_row("bot", lat_bot, paced=True))
+    offered = lat_bot.sent / lat_bot.duration_s if lat_bot.duration_s else 0.0
+    # Below the schedule, the bot held the connections so long that wrk could not offer the rate.
+    kept_up = offered >= 0.95 * rate
+    p99_ok = lat_bot.p99_ms <= P99_TARGET_MS and kept_up
+    print(
+        f"  bot p99 {lat_bot.p99_ms:.1f} ms at {offered:.0f} msg/s offered   "
+        f"target ≤ {P99_TARGET_MS:.0f} ms at {clients} clients: {_verdict(p99_ok)}"
+        + ("" if kept_up else f" (the offered rate fell short of {rate:.0f} msg/s)")
+    )
+
+    http_errors = {name: sum(r.errors for (n, _), r in results.items() if n == name) for name in ("bare", "bot")}
+    errors = http_errors["bare"] + http_errors["bot"] + engine.get("error", 0)
+    print(
+        f"\nerrors (all runs, warm-up included): bare {http_errors['bare']}, bot {http_errors['bot']} "
+        f"+ {engine.get('error', 0)} apologies from the engine   target 0: {_verdict(errors == 0)}"
+    )
+    busy = max(r.other_cpu for r in results.values())
+    if busy > 0.1:
+        print(
+            f"WARNING: other processes used up to {busy:.2f} cores during a run; "
+            "the figures above understate both servers."
+        )
+    return ratio_ok and p99_ok and errors == 0
+
+
+def run_wechat_bench(args: argparse.Namespace) -> int:
+    if shutil.which("wrk") is None:
+        print(
+            "wrk not found: this benchmark drives the load with wrk (C, Lua-scripted), because a Python "
+            "client saturates a core of its own.\nInstall it with `sudo apt-get install wrk` (Debian/Ubuntu) "
+            "or `brew install wrk` (macOS), then run again.",
+            file=sys.stderr,
+        )
+        return 2
+    clients = args.clients
+    print(
+        f"WeChat load benchmark: signed, encrypted text messages from {args.users} users over loopback; "
+        "server: one worker on SQLite.\n"
+        f"load: wrk -t {WRK_THREADS} -c {clients} --timeout 10s with a generated Lua script "
+        "(each message sent once); percentiles as wrk reports them (coordinated-omission corrected)."
+    )
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_AES_KEY": AES_KEY,
         "WECHAT_APP_ID": APP_ID,
         "BOT_NOW": "2017-09-25",
         "LOG_LEVEL": "WARNING",
     }
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="bench-wechat-") as tmp:
-        env["DATA_DIR"] = tmp
-        env.pop("DATABASE_URL", None)
-        for name in ("bare", "bot"):
-            port = _free_port()
-            if name == "bare":
-                cmd = [sys.executable, "-m", "uvicorn", "--factory", "bot.commands.bench_wechat:echo_app"]
-                cmd += ["--port", str(port), "--log-level", "warning"]
-            else:
-                cmd = [sys.executable, "-m", "bot", "serve", "--port", str(port)]
-            proc = subprocess.Popen(cmd, env=env, cwd=Path.cwd())
-            base = f"http://127.0.0.1:{port}"
-            try:
-                await _wait_ready(base + ("/healthz" if name == "bot" else "/"), proc)
-                await _load(base, warmup, 5)
-                results[name] = await _load(base, requests, args.clients)
-                if name == "bot":
-                    results[name]["handled"] = await _handled_count(base) - len(warmup)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=20)
-    bare, bot = results["bare"], results["bot"]
-    print(f"messages: {args.messages} from {args.users} users, {args.clients} concurrent clients, one worker, SQLite")
-    for name, r in results.items():
-        print(
-            f"{name:>4}: {r['throughput']:.0f} msg/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
-            f"mean {r['mean']:.1f} ms, errors {int(r['errors'])}"
-        )
-    ratio = bot["throughput"] / bare["throughput"]
-    print(f"throughput ratio bot/bare: {ratio:.0%} (目标 ≥ 50%：{'达标' if ratio >= 0.5 else '未达标'})")
-    print(f"bot p99: {bot['p99']:.1f} ms (目标 ≤ 100 ms：{'达标' if bot['p99'] <= 100 else '未达标'})")
-    handled = int(bot.get("handled", -1))
-    print(f"handled by the engine: {handled} of {args.messages} (each exactly once: {handled == args.messages})")
-    failed = bot["errors"] or handled != args.messages
-    if failed:
-        print("FAIL: errors or messages not handled exactly once")
-    return 1 if failed else 0
+    with tempfile.TemporaryDirectory(prefix="bench-wechat-") as tmp_name:
+        tmp = Path(tmp_name)
+        env["DATA_DIR"] = str(tmp / "data")
+        script = tmp / "wechat.lua"
+        script.write_text(LUA_SCRIPT, encoding="utf-8")
+        serve_bare = "import sys; from bot.commands.bench_wechat import serve_echo; serve_echo(int(sys.argv[1]))"
+        bare = Server("bare", [sys.executable, "-c", serve_bare], env, "/")
+        bot = Server("bot", [sys.executable, "-m", "bot", "serve", "--port"], env, "/healthz")
 
+        with _stopping([bare, bot]):
+            # Built while the servers start; the bare endpoint may need this many in the saturation run.
+            started = time.monotonic()
+            warm = Pool(tmp, "warmup", build_messages(args.warmup, args.users, first_id=1_000_000))
+            count = args.duration * CLOSED_LOOP_CAPACITY
+            saturation = Pool(tmp, "saturation", build_messages(count, args.users, first_id=10_000_000))
+            print(f"prepared {args.warmup + count} messages in {time.monotonic() - started:.1f} s")
+            bare.wait_ready()
+            bot.wait_ready()
+            print(f"uvicorn (loop and http 'auto', same settings for both): bare {bare.stack()}, bot {bot.stack()}")
+            results: dict[tuple[str, str], WrkResult] = {}
+            for server in (bare, bot):
+                # Imports, caches, SQLite pages and the first contact of many users, before measuring.
+                results[server.name, "warm-up"] = server.run(script, warm, clients=clients, duration=10)
+                results[server.name, "saturation"] = server.run(
+                    script, saturation, clients=clients, duration=args.duration
+                )
 
-def run_wechat_bench(args: argparse.Namespace) -> int:
-    return asyncio.run(_bench(args))
+            rate = args.rate or max(1.0, round(0.5 * results["bot", "saturation"].throughput))
+            count = math.ceil(rate * args.latency_duration * 1.1) + clients
+            paced = Pool(tmp, "latency", build_messages(count, args.users, first_id=20_000_000))
+            for server in (bot, bare):
+                results[server.name, "latency"] = server.run(
+                    script, paced, clients=clients, duration=args.latency_duration, rate=rate
+                )
+
+            engine = _wait_idle(bot.base, len(bot.sent))
+            rss = {s.name: s.peak_rss() for s in (bare, bot)}
+        once = check_handled_once(tmp / "data" / "bot.db", bot.sent)
+
+    met = _report(args, results, rate, engine)
+    print(
+        f"handled once: {once.sent} messages sent to the bot (warm-up included), {once.transcript_in} incoming "
+        f"transcript lines, {once.users_mismatched} users whose count differs, {once.duplicate_ids} repeated and "
+        f"{once.unknown_ids} unknown message ids remembered   {_verdict(once.passed)}"
+    )
+    print(f"peak RSS (VmHWM): bot {rss['bot']}, bare {rss['bare']}")
+    met = met and once.passed
+    print("all targets met" if met else "NOT all targets met")
+    return 0 if met else 1
