@@ -1,0 +1,58 @@
+"""`python -m bot broadcast` and `python -m bot reminders status` as staff run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot(*args: str, data: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DATA_DIR": str(data), "DATABASE_URL": "", "LOG_LEVEL": "WARNING", **env},
+    )
+
+
+def test_broadcast_dry_run_queue_status_and_cancel(tmp_path: Path) -> None:
+    for user, region in (("oA", "吉林"), ("oB", "长春"), ("oC", "广州")):
+        chat = bot(
+            "chat", "--user", user, "--channel", "wechat", "--now", "2026-09-01",
+            data=tmp_path, stdin=f"订阅提醒\n{region}\n全部\n跳过\n确认订阅\n",
+        )  # fmt: skip
+        assert "已订阅" in chat.stdout, chat.stdout + chat.stderr
+
+    dry = bot("broadcast", "--region", "吉林", "--text", "补报名通知", "--dry-run", data=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    # 长春 is a city of 吉林省 (knowledge/regions.yaml): its subscriber is in the audience too.
+    assert "受众：2 人" in dry.stdout and "oA" in dry.stdout and "oB" in dry.stdout and "oC" not in dry.stdout
+
+    queued = bot("broadcast", "--region", "吉林", "--text", "补报名通知", "--at", "2026-09-02T09:30", data=tmp_path)
+    assert queued.returncode == 0 and "群发 1 已排队" in queued.stdout and "2026-09-02 09:30" in queued.stdout
+
+    status = bot("reminders", "status", data=tmp_path)
+    assert status.returncode == 0 and "群发 1｜吉林省｜scheduled" in status.stdout and "wechat" in status.stdout
+
+    cancelled = bot("broadcast", "--cancel", "1", data=tmp_path)
+    assert cancelled.returncode == 0 and "已取消" in cancelled.stdout
+    assert "群发 1｜吉林省｜cancelled" in bot("reminders", "status", data=tmp_path).stdout
+
+
+def test_broadcast_refuses_bad_input_politely(tmp_path: Path) -> None:
+    unknown = bot("broadcast", "--region", "火星", "--text", "x", data=tmp_path)
+    assert unknown.returncode == 2 and "不认识的地区" in unknown.stderr and "Traceback" not in unknown.stderr
+    no_text = bot("broadcast", "--region", "吉林", data=tmp_path)
+    assert no_text.returncode == 2 and "--text" in no_text.stderr
+    bad_time = bot("broadcast", "--region", "吉林", "--text", "x", "--at", "明天", data=tmp_path)
+    assert bad_time.returncode == 2 and "YYYY-MM-DD" in bad_time.stderr
+    missing = bot("broadcast", "--cancel", "99", data=tmp_path)
+    assert missing.returncode == 1 and "没有编号为 99" in missing.stderr
+
