@@ -8,10 +8,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from knowledge.reminders import DueDate, Interest, due_dates
-
 from handlers.context import SHANGHAI
 from knowledge.base import KnowledgeBase
+from knowledge.reminders import DueDate, Interest, due_dates
 from storage.outbox import Rules
 
 

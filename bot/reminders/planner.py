@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from knowledge.reminders import DueDate, Interest, due_dates
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import SHANGHAI
 from handlers.reminder_schedule import Offset, ReminderSchedule
 from knowledge.base import KnowledgeBase
+from knowledge.reminders import DueDate, Interest, due_dates
 from storage.database import Database
 from storage.models import Broadcast, OutboxMessage, Subscription
 from storage.outbox import Planned, enqueue

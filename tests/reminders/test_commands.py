@@ -55,4 +55,3 @@ def test_broadcast_refuses_bad_input_politely(tmp_path: Path) -> None:
     assert bad_time.returncode == 2 and "YYYY-MM-DD" in bad_time.stderr
     missing = bot("broadcast", "--cancel", "99", data=tmp_path)
     assert missing.returncode == 1 and "没有编号为 99" in missing.stderr
-
