@@ -30,6 +30,10 @@ class Services:
     schedule: ReminderSchedule | None = None
     """When reminders go out (settings); None means the defaults."""
 
+    def regions_in(self, text: str) -> list[str]:
+        """The regions `text` names, innermost first, after repairing typos ('广洲' → 广州)."""
+        return self.kb.regions.detect(self.qa.analyzer.repair(text.strip()))
+
 
 @dataclass
 class Context:

@@ -197,7 +197,7 @@ class ConversationEngine:
                 )
             ]
         if self._starts_withdrawal(text, word):
-            detected = ctx.services.kb.regions.detect(ctx.services.qa.analyzer.repair(text))
+            detected = ctx.services.regions_in(text)
             prefill = {"region": detected[0]} if detected else None
             return await self.forms.start(ctx, FORM_NAME, prefill)
         if word:
@@ -248,7 +248,7 @@ class ConversationEngine:
     async def _remind(self, ctx: Context, text: str) -> list[Reply]:
         if self.forms.active(ctx):
             return [Reply("您正在办理其他事项，请先完成，或回复“取消”后再订阅提醒。")]
-        detected = ctx.services.kb.regions.detect(ctx.services.qa.analyzer.repair(text))
+        detected = ctx.services.regions_in(text)
         return await self.forms.start(ctx, REMINDER_FORM, {"region": detected[0]} if detected else None)
 
     async def _my_reminders(self, ctx: Context, text: str) -> list[Reply]:

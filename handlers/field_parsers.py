@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from handlers.parsing import Invalid, Ok
+from handlers.text import compact
 from knowledge.datetext import find_dates
 from storage.masking import mask_id_number, mask_phone
 
@@ -372,3 +373,12 @@ _QUESTION_WORDS = re.compile(
 def looks_like_question(text: str) -> bool:
     """True when the text reads as a question to answer rather than a value for the current field."""
     return _QUESTION_WORDS.search(_nfkc(text).strip()) is not None
+
+
+_OCCUPATION_FILLER = re.compile(r"^(我|本人)?(报的是|报考的是|报考|报的|报了|考的是|是|关心)|(职业|工种|专业|证|考试)$")
+
+
+def occupation_name(text: str) -> str:
+    """The occupation in '我报的是电工' / '电工职业' / '关心电工考试': the words around it dropped."""
+    word = compact(text)
+    return _OCCUPATION_FILLER.sub("", word) or word

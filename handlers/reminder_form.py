@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 from handlers.context import SHANGHAI, Context
-from handlers.field_parsers import parse_exam_date
+from handlers.field_parsers import occupation_name, parse_exam_date
 from handlers.forms import Field, Form, FormContext
 from handlers.messages import Reply
 from handlers.parsing import Invalid, Ok, Parsed, Stop
@@ -34,7 +34,6 @@ EXAM_KINDS = {
 }
 ALL_WORDS = frozenset({"全部", "都要", "都关心", "所有", "不限", "跳过", "都可以"})
 SKIP_WORDS = frozenset({"跳过", "不知道", "不清楚", "没有", "无", "不确定", "还没定"})
-_OCCUPATION_FILLER = re.compile(r"^(我|本人)?(报的是|报考的是|报考|报的|报了|考的是|是|关心)|(职业|工种|专业|证|考试)$")
 
 
 def schedule_of(ctx: Context) -> ReminderSchedule:
@@ -43,7 +42,7 @@ def schedule_of(ctx: Context) -> ReminderSchedule:
 
 def _parse_region(text: str, fctx: FormContext) -> Parsed:
     services = fctx.ctx.services
-    found = services.kb.regions.detect(services.qa.analyzer.repair(text.strip()))
+    found = services.regions_in(text)
     if not found:
         return Invalid("没有识别出地区。请告诉我您报考所在的省份或城市，例如：广州、广东、吉林、福建、江苏。")
     region = found[0]
@@ -59,7 +58,7 @@ def _parse_interest(text: str, fctx: FormContext) -> Parsed:
     kind = EXAM_KINDS.get(word)
     if kind is not None:
         return Ok({"exam_kind": kind}, kind)
-    occupation = _OCCUPATION_FILLER.sub("", word) or word
+    occupation = occupation_name(text)
     if not re.search(r"[\u4e00-\u9fff]", occupation) or len(occupation) > 20:
         return Invalid("请回复职业名称（如：电工）或考试类别（日常鉴定、统一鉴定、补考），都关心请回复“全部”。")
     return Ok({"occupation": occupation}, occupation)
@@ -120,20 +119,24 @@ async def _submit(fctx: FormContext) -> list[Reply]:
     ctx = fctx.ctx
     values = fctx.values
     interest = interest_of(values.get("region"), values.get("interest"), values.get("exam_date"))
-    subscription, created = await subscribe(
-        ctx.session,
-        NewSubscription(
-            channel=ctx.channel,
-            user_id=ctx.user_id,
-            region=interest.region,
-            occupation=interest.occupation,
-            exam_kind=interest.exam_kind,
-            exam_date=interest.exam_date,
-        ),
-        now=ctx.now,
-    )
+    created = await _subscribe(ctx, interest)
     head = "已订阅。" if created else "您已订阅过相同的提醒，无需重复订阅。"
     return [Reply(f"{head}{_quiet_note(ctx)}回复“我的提醒”查看，回复“退订”取消。", ("我的提醒",))]
+
+
+async def _subscribe(ctx: Context, interest: Interest, *, request_id: int | None = None) -> bool:
+    """Subscribes the user to `interest`; False when the same subscription existed already."""
+    new = NewSubscription(
+        channel=ctx.channel,
+        user_id=ctx.user_id,
+        region=interest.region,
+        occupation=interest.occupation,
+        exam_kind=interest.exam_kind,
+        exam_date=interest.exam_date,
+        request_id=request_id,
+    )
+    _, created = await subscribe(ctx.session, new, now=ctx.now)
+    return created
 
 
 def _quiet_note(ctx: Context) -> str:
@@ -248,18 +251,7 @@ async def subscribe_request_reply(ctx: Context) -> Reply:
         return Reply("您还没有提交过退考退费申请。要订阅一般的截止日期提醒，请回复“订阅提醒”。", ("订阅提醒",))
     request = max(requests, key=lambda r: r.created_at)
     interest = Interest(region=request.region, occupation=request.occupation, exam_date=request.exam_date)
-    _, created = await subscribe(
-        ctx.session,
-        NewSubscription(
-            channel=ctx.channel,
-            user_id=ctx.user_id,
-            region=request.region,
-            occupation=request.occupation,
-            exam_date=request.exam_date,
-            request_id=request.id,
-        ),
-        now=ctx.now,
-    )
+    created = await _subscribe(ctx, interest, request_id=request.id)
     upcoming = schedule_of(ctx).upcoming(ctx.services.kb, interest, ctx.now)
     head = f"已为申请{request.reference}订阅提醒。" if created else f"申请{request.reference}的提醒已订阅过。"
     body = "\n".join(["接下来的提醒：", *upcoming_lines(upcoming)]) if upcoming else "目前没有今后的相关截止日期。"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from handlers.context import SHANGHAI
@@ -70,16 +71,19 @@ class ReminderSchedule:
         local = dt.datetime.combine(day - dt.timedelta(days=offset.days), offset.at, SHANGHAI)
         return self.rules.after_quiet(local.astimezone(dt.UTC))
 
-    def upcoming(self, kb: KnowledgeBase, interest: Interest, now: dt.datetime, *, limit: int = 5) -> list[Upcoming]:
-        """The next reminders a subscription with `interest` gets, earliest first."""
-        today = now.astimezone(SHANGHAI).date()
+    def between(self, dues: Iterable[DueDate], start: dt.datetime, end: dt.datetime | None = None) -> list[Upcoming]:
+        """Every reminder of `dues` whose time falls in [start, end], earliest first."""
         out = [
             Upcoming(at, due, offset)
-            for due in due_dates(kb, interest, today=today)
+            for due in dues
             for offset in self.offsets
-            if (at := self.send_time(due.day, offset)) >= now
+            if start <= (at := self.send_time(due.day, offset)) and (end is None or at <= end)
         ]
-        return sorted(out, key=lambda u: (u.at, u.due.day, u.due.key))[:limit]
+        return sorted(out, key=lambda u: (u.at, u.due.day, u.due.key))
+
+    def upcoming(self, kb: KnowledgeBase, interest: Interest, now: dt.datetime, *, limit: int = 5) -> list[Upcoming]:
+        """The next reminders a subscription with `interest` gets, earliest first."""
+        return self.between(due_dates(kb, interest, today=now.astimezone(SHANGHAI).date()), now)[:limit]
 
 
 DEFAULT_SCHEDULE = ReminderSchedule.build(offsets="7d@09:00,1d@09:00,0d@09:00", quiet_hours="21:00-08:00", daily_cap=3)

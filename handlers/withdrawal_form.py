@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from handlers.context import Services
 from handlers.field_parsers import (
+    occupation_name,
     parse_exam_date,
     parse_id_number,
     parse_institution,
@@ -35,7 +36,6 @@ FORM_NAME = "withdrawal"
 CONFIRM_PHRASE = "确认弃考"
 LEVELS = ("五级/初级工", "四级/中级工", "三级/高级工", "二级/技师", "一级/高级技师")
 STATUS_TEXT = {"submitted": "已提交，待审核", "approved": "已通过", "rejected": "未通过", "refunded": "已退费"}
-_OCCUPATION_FILLER = re.compile(r"^(我|本人)?(报的是|报考的是|报考|报的|报了|考的是|是)|(职业|工种|专业|证)$")
 
 
 def _rules(fctx: FormContext) -> WithdrawalRules:
@@ -50,7 +50,7 @@ def _covered(services: Services) -> str:
 
 def _parse_region(text: str, fctx: FormContext) -> Parsed:
     services = fctx.ctx.services
-    found = services.kb.regions.detect(services.qa.analyzer.repair(text.strip()))
+    found = services.regions_in(text)
     if not found:
         return Invalid("没有识别出地区。请告诉我您报考所在的省份或城市，例如：广州、广东、福建、厦门、江苏。")
     region = found[0]
@@ -95,7 +95,7 @@ def _occupation_prompt(fctx: FormContext) -> str:
 
 def _parse_occupation(text: str, fctx: FormContext) -> Parsed:
     rules = _rules(fctx)
-    typed = _OCCUPATION_FILLER.sub("", compact(text)) or compact(text)
+    typed = occupation_name(text)
     if not re.search(r"[\u4e00-\u9fff]", typed) or len(typed) > 20:
         return Invalid("请输入职业（工种）的中文名称，例如：电工、美容师。")
     check = rules.match_occupation(typed, fctx.ctx.services.qa.analyzer.repair(typed))

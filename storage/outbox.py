@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.database import dialect_insert
 from storage.models import DeliveryAttempt, OutboxMessage, Recipient
 from storage.subscriptions import set_reachable
 
@@ -43,7 +43,7 @@ async def enqueue(session: AsyncSession, items: Sequence[Planned], *, now: dt.da
     """Inserts the items whose key is not in the outbox yet; returns how many were new."""
     if not items:
         return 0
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     # One statement, many parameter sets: compiled once and cached, sent in batches by SQLAlchemy.
     stmt = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
     created = 0
@@ -192,7 +192,7 @@ async def _lock_recipients(session: AsyncSession, users: set[tuple[str, str]]) -
     """The recipients' rows, created if missing and locked in a fixed order (no deadlocks between
     dispatchers), so that their daily counts are read and written by one dispatcher at a time."""
     ordered = sorted(users)
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     await session.execute(
         insert(Recipient).on_conflict_do_nothing(index_elements=["channel", "user_id"]),
         [{"channel": c, "user_id": u, "reachable": True, "sent_today": 0} for c, u in ordered],
@@ -266,8 +266,8 @@ async def record(
             )
     today = rules.local(now).date()
     for outcome in outcomes:
-        message, delivery = outcome.message, outcome
-        if delivery.ok:
+        message = outcome.message
+        if outcome.ok:
             continue
         if message.capped:
             # It did not reach the user: it must not use up one of their reminders for today.
@@ -281,23 +281,23 @@ async def record(
                 )
                 .values(sent_today=Recipient.sent_today - 1)
             )
-        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": delivery.error}
-        if delivery.status == "retry" and message.attempts < max_attempts:
+        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": outcome.error}
+        if outcome.status == "retry" and message.attempts < max_attempts:
             wait = backoff(message.attempts)
-            if delivery.retry_after:
-                wait = max(wait, dt.timedelta(seconds=delivery.retry_after))
+            if outcome.retry_after:
+                wait = max(wait, dt.timedelta(seconds=outcome.retry_after))
             values.update(status="pending", next_attempt_at=rules.after_quiet(now + wait))
         else:
             values.update(status="failed")
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
-        if delivery.status == "unreachable":
+        if outcome.status == "unreachable":
             await set_reachable(
                 session,
                 channel=message.channel,
                 user_id=message.user_id,
                 reachable=False,
                 now=now,
-                reason=delivery.error or "unreachable",
+                reason=outcome.error or "unreachable",
             )
 
 

@@ -87,17 +87,10 @@ class Planner:
             exam_kind=subscription.exam_kind,
             exam_date=subscription.exam_date,
         )
-        out = []
-        for due in self.dates_for(interest, today):
-            for offset in self.policy.offsets:
-                at = self.policy.send_time(due.day, offset)
-                if not self._plannable(at, now):
-                    continue
-                out.append(self._planned(subscription, due, offset, at))
-        return out
-
-    def _plannable(self, at: dt.datetime, now: dt.datetime) -> bool:
-        return now - self.policy.grace <= at <= now + self.policy.horizon
+        window = self.policy.between(
+            self.dates_for(interest, today), now - self.policy.grace, now + self.policy.horizon
+        )
+        return [self._planned(subscription, u.due, u.offset, u.at) for u in window]
 
     def _planned(self, subscription: Subscription, due: DueDate, offset: Offset, at: dt.datetime) -> Planned:
         return Planned(
@@ -164,8 +157,8 @@ class Planner:
             "title": "鉴定服务通知",
             "date": day_text(now.astimezone(SHANGHAI).date()),
             "source": broadcast.region,
+            "note": broadcast.text,
         }
-        fields["note"] = broadcast.text
         created, last = 0, 0
         while True:
             async with self.db.transaction() as session:
