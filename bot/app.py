@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,6 +20,15 @@ from storage.pii import PiiCipher, PiiKeyError, load_or_create_key
 from storage.requests import count_encrypted_rows
 
 KEY_FINGERPRINT = "pii_key_fingerprint"
+
+GIL_SWITCH_INTERVAL = 0.0005
+"""Seconds. aiosqlite runs every statement on its own thread; at CPython's default 5 ms the event
+loop, handing a statement over, can wait up to 5 ms for the GIL while that thread holds it. At
+0.5 ms the reminder dispatcher sends about a fifth more per second on less CPU (`bench reminders`)."""
+
+
+def tune_interpreter() -> None:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
 
 
 @dataclass
@@ -56,6 +66,7 @@ async def open_cipher(db: Database, settings: Settings) -> PiiCipher:
 
 async def build_runtime(settings: Settings | None = None, *, clock: Clock | None = None) -> Runtime:
     settings = settings or Settings()
+    tune_interpreter()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
     try:

@@ -136,78 +136,120 @@ async def claim(
     channels: Sequence[str] | None = None,
 ) -> tuple[list[Claimed], ClaimStats]:
     """Claims up to `limit` due messages for `worker`. On the way: a message whose day has passed is
-    skipped; one falling in quiet hours or over the user's daily cap is moved to later."""
+    skipped; one falling in quiet hours or over the user's daily cap is moved to later.
+
+    Core statements, one per kind of change, rather than ORM objects: a dispatcher claims a thousand
+    rows a second, and the unit of work cost more than the sends."""
     stats = ClaimStats()
     if rules.quiet(now):
         return [], stats  # nothing goes out now; rows stay pending until quiet hours end
+    o = OutboxMessage
     due = or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(o.status == "pending", o.next_attempt_at <= now),
         # Claimed by a dispatcher that never reported back (it died): try again.
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+        and_(o.status == "sending", o.claimed_until < now),
     )
-    stmt = select(OutboxMessage).where(due)
+    stmt = select(o.id, o.channel, o.user_id, o.kind, o.text, o.fields, o.capped, o.attempts, o.event_day).where(due)
     if channels is not None:
-        stmt = stmt.where(OutboxMessage.channel.in_(channels))
-    stmt = stmt.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+        stmt = stmt.where(o.channel.in_(channels))
+    stmt = stmt.order_by(o.next_attempt_at, o.id).limit(limit)
     if session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
-    rows = list((await session.execute(stmt)).scalars())
+        stmt = stmt.with_for_update(skip_locked=True, of=o)
+    rows = (await session.execute(stmt)).all()
     if not rows:
         return [], stats
     today = rules.local(now).date()
     recipients = await _lock_recipients(session, {(r.channel, r.user_id) for r in rows})
+    counted: dict[tuple[str, str], int] = {}
+    cancelled: dict[str, list[int]] = {}
+    skipped: list[int] = []
+    deferred: list[int] = []
     claimed: list[Claimed] = []
     for row in rows:
-        recipient = recipients[(row.channel, row.user_id)]
-        if not recipient.reachable:
-            row.status, row.last_error = "cancelled", recipient.unreachable_reason or "unreachable"
-            stats.skipped += 1
+        who = (row.channel, row.user_id)
+        reachable, reason, sent_day, sent_today = recipients[who]
+        if not reachable:
+            cancelled.setdefault(reason or "unreachable", []).append(row.id)
             continue
         if row.event_day is not None and row.event_day < today:
-            row.status, row.last_error = "skipped", "日期已过"
-            stats.skipped += 1
+            skipped.append(row.id)
             continue
         if row.capped:
-            if recipient.sent_day != today:
-                recipient.sent_day, recipient.sent_today = today, 0
-            if recipient.sent_today >= rules.daily_cap:
-                row.status = "pending"
-                row.next_attempt_at = rules.next_morning(now)
-                row.claimed_by = row.claimed_until = None
-                stats.deferred += 1
+            count = counted.get(who, sent_today if sent_day == today else 0)
+            if count >= rules.daily_cap:
+                deferred.append(row.id)
                 continue
-            recipient.sent_today += 1
-        row.status = "sending"
-        row.claimed_by = worker
-        row.claimed_until = now + lease
-        row.attempts += 1
+            counted[who] = count + 1
         claimed.append(
-            Claimed(row.id, row.channel, row.user_id, row.kind, row.text, dict(row.fields), row.capped, row.attempts)
+            Claimed(
+                row.id,
+                row.channel,
+                row.user_id,
+                row.kind,
+                row.text,
+                dict(row.fields or {}),
+                row.capped,
+                row.attempts + 1,
+            )
         )
+    by_id = o.id.in_(bindparam("ids", expanding=True))
+    for reason, ids in cancelled.items():
+        await session.execute(update(o).where(by_id).values(status="cancelled", last_error=reason), {"ids": ids})
+    if skipped:
+        await session.execute(update(o).where(by_id).values(status="skipped", last_error="日期已过"), {"ids": skipped})
+    if deferred:
+        await session.execute(
+            update(o)
+            .where(by_id)
+            .values(status="pending", next_attempt_at=rules.next_morning(now), claimed_by=None, claimed_until=None),
+            {"ids": deferred},
+        )
+    if claimed:
+        await session.execute(
+            update(o)
+            .where(by_id)
+            .values(status="sending", claimed_by=worker, claimed_until=now + lease, attempts=o.attempts + 1),
+            {"ids": [c.id for c in claimed]},
+        )
+    if counted:
+        table = Recipient.__table__
+        await session.execute(
+            update(table)
+            .where(table.c.channel == bindparam("c"), table.c.user_id == bindparam("u"))
+            .values(sent_day=today, sent_today=bindparam("n")),
+            [{"c": c, "u": u, "n": n} for (c, u), n in counted.items()],
+        )
+    stats.skipped = sum(len(ids) for ids in cancelled.values()) + len(skipped)
+    stats.deferred = len(deferred)
     stats.claimed = len(claimed)
     return claimed, stats
 
 
-async def _lock_recipients(session: AsyncSession, users: set[tuple[str, str]]) -> dict[tuple[str, str], Recipient]:
-    """The recipients' rows, created if missing and locked in a fixed order (no deadlocks between
-    dispatchers), so that their daily counts are read and written by one dispatcher at a time."""
+async def _lock_recipients(
+    session: AsyncSession, users: set[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[bool, str | None, dt.date | None, int]]:
+    """The recipients' (reachable, reason, sent_day, sent_today), rows created if missing and locked
+    in a fixed order (no deadlocks between dispatchers), so that their daily counts are read and
+    written by one dispatcher at a time."""
     ordered = sorted(users)
     insert = dialect_insert(session)
     await session.execute(
         insert(Recipient).on_conflict_do_nothing(index_elements=["channel", "user_id"]),
         [{"channel": c, "user_id": u, "reachable": True, "sent_today": 0} for c, u in ordered],
     )
+    r = Recipient
     stmt = (
-        select(Recipient)
-        .where(tuple_(Recipient.channel, Recipient.user_id).in_(bindparam("users", expanding=True)))
-        .order_by(Recipient.channel, Recipient.user_id)
-        .with_for_update()
+        select(r.channel, r.user_id, r.reachable, r.unreachable_reason, r.sent_day, r.sent_today)
+        .where(tuple_(r.channel, r.user_id).in_(bindparam("users", expanding=True)))
+        .order_by(r.channel, r.user_id)
     )
-    found: dict[tuple[str, str], Recipient] = {}
+    if session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    found: dict[tuple[str, str], tuple[bool, str | None, dt.date | None, int]] = {}
     for start in range(0, len(ordered), 500):
         result = await session.execute(stmt, {"users": ordered[start : start + 500]})
-        for recipient in result.scalars():
-            found[(recipient.channel, recipient.user_id)] = recipient
+        for channel, user_id, reachable, reason, sent_day, sent_today in result:
+            found[(channel, user_id)] = (reachable, reason, sent_day, sent_today or 0)
     return found
 
 

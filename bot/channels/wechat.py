@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 from starlette.applications import Starlette
@@ -30,7 +29,7 @@ from wechatpy.replies import TextReply
 
 from bot.channels.dispatch import handle
 from bot.channels.http_body import read_limited
-from bot.channels.wechat_api import WeChatApi, WeChatApiError
+from bot.channels.wechat_api import WeChatApi, WeChatApiError, new_http_session
 from bot.channels.wechat_menu import MENU_COMMANDS
 from bot.channels.wechat_push import WeChatPush
 from bot.config import Settings
@@ -189,7 +188,7 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
         return
     channel = WeChatChannel(settings)
     app.state.wechat = channel
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with new_http_session() as client:
         if settings.wechat_app_id and settings.wechat_app_secret:
             runtime = app.state.runtime
             token = SharedToken(runtime.db, runtime.services.cipher, f"wechat:{settings.wechat_app_id}")

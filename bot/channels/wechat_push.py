@@ -7,9 +7,7 @@ import datetime as dt
 import logging
 import re
 
-import httpx
-
-from bot.channels.wechat_api import WeChatApi, WeChatApiError
+from bot.channels.wechat_api import WeChatApi, WeChatApiError, WeChatHttpError
 from bot.config import WeChatTemplate
 from handlers.messages import Delivery, Outbound
 from storage.masking import mask_text
@@ -48,8 +46,8 @@ def _failure(exc: Exception) -> Delivery:
         if exc.errcode in TRANSIENT:
             return Delivery("retry", error=f"errcode {exc.errcode}")
         return Delivery("failed", error=f"errcode {exc.errcode}: {exc.errmsg}")
-    if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code < 500:
-        return Delivery("failed", error=f"HTTP {exc.response.status_code}")
+    if isinstance(exc, WeChatHttpError) and exc.status is not None and exc.status < 500:
+        return Delivery("failed", error=f"HTTP {exc.status}")
     return Delivery("retry", error=mask_text(f"{type(exc).__name__}: {exc}"))
 
 
@@ -73,7 +71,7 @@ class WeChatPush:
                 if exc.errcode not in OUTSIDE_WINDOW:
                     return _failure(exc)
                 log.info("customer-service message refused (errcode %s); trying a template", exc.errcode)
-            except httpx.HTTPError as exc:
+            except WeChatHttpError as exc:
                 return _failure(exc)
         template = self.templates.get(message.kind)
         if template is None:
@@ -84,6 +82,6 @@ class WeChatPush:
             await self.api.send_template(
                 openid, template.template_id, template_data(template, message), url=template.url
             )
-        except (WeChatApiError, httpx.HTTPError) as exc:
+        except (WeChatApiError, WeChatHttpError) as exc:
             return _failure(exc)
         return Delivery("sent", via="template")

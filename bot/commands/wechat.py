@@ -8,10 +8,8 @@ import json
 import sys
 from typing import Any
 
-import httpx
-
 from bot.app import open_cipher
-from bot.channels.wechat_api import WeChatApi, WeChatApiError
+from bot.channels.wechat_api import WeChatApi, WeChatApiError, WeChatHttpError, new_http_session
 from bot.channels.wechat_menu import menu_problems
 from bot.config import Settings
 from bot.logs import configure_logging
@@ -27,7 +25,7 @@ async def _create_menu(settings: Settings, menu: dict[str, Any]) -> None:
         await db.migrate()
         # The same shared token as the running server, so creating the menu does not revoke its token.
         token = SharedToken(db, await open_cipher(db, settings), f"wechat:{settings.wechat_app_id}")
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with new_http_session() as client:
             await WeChatApi(settings, client, token).create_menu(menu)
     finally:
         await db.dispose()
@@ -54,7 +52,7 @@ def run_wechat(args: argparse.Namespace) -> int:
     except WeChatApiError as exc:
         print(f"微信接口拒绝了菜单：错误码 {exc.errcode} {exc.errmsg}", file=sys.stderr)
         return 1
-    except (httpx.HTTPError, TokenUnavailable) as exc:
+    except (WeChatHttpError, TokenUnavailable) as exc:
         print(f"无法调用微信接口（{settings.wechat_api_base_url}）：{mask_text(str(exc))}", file=sys.stderr)
         return 1
     buttons = "、".join(str(b.get("name")) for b in menu["button"])

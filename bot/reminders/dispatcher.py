@@ -25,7 +25,7 @@ from bot.channels.push import Push
 from handlers.messages import Delivery, Outbound
 from storage.database import Database
 from storage.models import Conversation
-from storage.outbox import Claimed, Outcome, Rules, claim, record
+from storage.outbox import Claimed, ClaimStats, Outcome, Rules, claim, record
 
 log = logging.getLogger(__name__)
 
@@ -116,35 +116,52 @@ class Dispatcher:
             finally:
                 slots.release()
 
+        def more() -> bool:
+            return not self._stop.is_set() and time.perf_counter() - started < budget
+
+        async def claim_next() -> tuple[list[Claimed], ClaimStats, dict[tuple[str, str], dt.datetime]]:
+            async with self.db.transaction() as session:
+                claimed, claim_stats = await claim(
+                    session,
+                    worker=self.worker,
+                    now=self.clock(),
+                    rules=self.rules,
+                    limit=self.claim_batch,
+                    lease=self.lease,
+                    channels=list(self.pushers),
+                )
+                return claimed, claim_stats, await _last_seen(session, claimed)
+
+        prefetch: asyncio.Task[tuple[list[Claimed], ClaimStats, dict[tuple[str, str], dt.datetime]]] | None = None
         try:
-            while not self._stop.is_set() and time.perf_counter() - started < budget:
-                async with self.db.transaction() as session:
-                    claimed, claim_stats = await claim(
-                        session,
-                        worker=self.worker,
-                        now=self.clock(),
-                        rules=self.rules,
-                        limit=self.claim_batch,
-                        lease=self.lease,
-                        channels=list(self.pushers),
-                    )
-                    seen = await _last_seen(session, claimed)
+            batch = await claim_next() if more() else None
+            while batch is not None:
+                claimed, claim_stats, seen = batch
+                batch = None
                 stats.deferred += claim_stats.deferred
                 stats.skipped += claim_stats.skipped
                 if not claimed:
-                    if claim_stats.deferred or claim_stats.skipped:
-                        continue
-                    break
-                for message in claimed:
+                    if (claim_stats.deferred or claim_stats.skipped) and more():
+                        batch = await claim_next()
+                    continue
+                # Claim the next batch while the second half of this one goes out, so that the
+                # channel never waits for the database. A claimed batch waits at most half a batch.
+                halfway = len(claimed) // 2
+                for i, message in enumerate(claimed):
                     await slots.acquire()
                     task = asyncio.create_task(deliver(message, seen.get((message.channel, message.user_id))))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
-                # Let this batch finish before claiming the next, so a claim never outlives its lease.
-                if in_flight:
-                    await asyncio.gather(*in_flight)
-                await flush()
+                    if i == halfway and prefetch is None and more():
+                        prefetch = asyncio.create_task(claim_next())
+                if prefetch is not None:
+                    batch, prefetch = await prefetch, None
         finally:
+            if prefetch is not None:
+                # Stopped between claiming a batch and sending it: its claims expire with the lease
+                # and the next run sends them.
+                prefetch.cancel()
+                await asyncio.gather(prefetch, return_exceptions=True)
             if in_flight:
                 await asyncio.gather(*in_flight, return_exceptions=True)
             await flush()

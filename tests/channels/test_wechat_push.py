@@ -8,10 +8,9 @@ import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from bot.channels.wechat_api import WeChatApi
+from bot.channels.wechat_api import WeChatApi, new_http_session
 from bot.channels.wechat_push import TEMPLATE_FIELD_MAX, WeChatPush, template_value
 from bot.config import Settings, WeChatTemplate
 from handlers.messages import Outbound
@@ -39,7 +38,7 @@ MESSAGE = Outbound(
 @pytest.fixture
 async def fake_and_push(db: Database, tmp_path: Path) -> AsyncIterator[tuple[FakeWeChatApi, WeChatPush]]:
     fake = FakeWeChatApi()
-    async with serving(fake.app) as base, httpx.AsyncClient() as client:
+    async with serving(fake.app) as base, new_http_session() as client:
         settings = Settings(  # type: ignore[call-arg]
             _env_file=None, data_dir=tmp_path, wechat_app_id=APP_ID, wechat_app_secret=SECRET, wechat_api_base_url=base
         )
@@ -135,8 +134,8 @@ async def test_an_unreachable_api_is_a_transient_failure(db: Database, tmp_path:
         wechat_app_secret=SECRET,
         wechat_api_base_url=f"http://127.0.0.1:{free_port()}/",
     )
-    async with httpx.AsyncClient(timeout=2) as client:
+    async with new_http_session(timeout=2) as client:
         token = SharedToken(db, PiiCipher(secrets.token_bytes(32)), f"wechat:{APP_ID}")
         push = WeChatPush(WeChatApi(settings, client, token), {"reminder": REMINDER})
         delivery = await push.send("oUser1", MESSAGE, last_seen=NOW, now=NOW)
-    assert delivery.status == "retry" and "ConnectError" in (delivery.error or "")
+    assert delivery.status == "retry" and "ClientConnectorError" in (delivery.error or "")

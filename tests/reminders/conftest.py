@@ -9,11 +9,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.wechat_api import WeChatApi
+from bot.channels.wechat_api import WeChatApi, new_http_session
 from bot.channels.wechat_push import WeChatPush
 from bot.config import Settings, WeChatTemplate
 from bot.reminders.dispatcher import Dispatcher
@@ -97,7 +96,7 @@ class Harness:
 async def harness(db: Database, kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Harness]:
     fake = FakeWeChatApi()
     clock = FrozenClock("2026-08-01T10:00")
-    async with serving(fake.app) as base, httpx.AsyncClient(timeout=5) as client:
+    async with serving(fake.app) as base, new_http_session(timeout=5) as client:
         settings = Settings(  # type: ignore[call-arg]
             _env_file=None, data_dir=tmp_path, wechat_app_id=APP_ID, wechat_app_secret=SECRET, wechat_api_base_url=base
         )
