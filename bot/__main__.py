@@ -58,6 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
     rem_sub = reminders.add_subparsers(dest="reminders_command", metavar="REMINDERS", required=True)
     rem_sub.add_parser("status", help="各渠道待发、已发、失败条数与下一条待发时间")
 
+    staff = sub.add_parser("staff", help="员工控制台（/admin）账号：创建、列出、改密码、停用")
+    staff_sub = staff.add_subparsers(dest="staff_command", metavar="STAFF", required=True)
+    staff_add = staff_sub.add_parser("add", help="创建账号（输入两次密码；标准输入不是终端时读一行）")
+    staff_add.add_argument("name", metavar="NAME", help="账号名（登录用）")
+    roles = ("admin", "reviewer", "viewer")
+    staff_add.add_argument("--role", required=True, choices=roles, help="admin 管理员、reviewer 审核员、viewer 只读")
+    staff_add.add_argument(
+        "--region",
+        action="append",
+        help="负责地区，可重复或用逗号分隔，如 --region 广东 --region 吉林；审核员必填，其他角色不填为全部地区",
+    )
+    staff_add.add_argument("--password-stdin", action="store_true", help="从标准输入读一行作为密码")
+    staff_sub.add_parser("list", help="列出账号、角色、地区与状态")
+    staff_passwd = staff_sub.add_parser("passwd", help="修改密码（同时解除锁定，原有登录失效）")
+    staff_passwd.add_argument("name", metavar="NAME")
+    staff_passwd.add_argument("--password-stdin", action="store_true", help="从标准输入读一行作为密码")
+    staff_disable = staff_sub.add_parser("disable", help="停用账号（原有登录立即失效）")
+    staff_disable.add_argument("name", metavar="NAME")
+
     wechat = sub.add_parser("wechat", help="微信公众号管理")
     wechat_sub = wechat.add_subparsers(dest="wechat_command", metavar="WECHAT", required=True)
     menu = wechat_sub.add_parser("menu", help="按配置（WECHAT_MENU，默认内置菜单）创建自定义菜单")
@@ -139,6 +158,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.commands.reminders import run_reminders
 
         return run_reminders(args)
+    if args.command == "staff":
+        from bot.commands.staff import run_staff
+
+        return run_staff(args)
     if args.command == "wechat":
         from bot.commands.wechat import run_wechat
 

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     claim_seconds: float = Field(default=60.0, gt=0, description="领取一条待发消息的租期，进程死亡后到期重发")
     leader_lease_seconds: float = Field(default=30.0, gt=0, description="SQLite 上调度主进程租约的时长")
     scheduler_interval_seconds: float = Field(default=10.0, gt=0, description="规划与发送的运行间隔（秒，≤60）")
+    variants_poll_seconds: float = Field(
+        default=30.0, gt=0, le=60, description="各进程检查问法（知识缺口补充的问题变体）是否有更新的间隔（秒）"
+    )
+
+    admin_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="员工控制台：无操作多少分钟后登录失效，需重新登录"
+    )
 
     wechat_token: SecretStr | None = None
     wechat_app_id: str | None = None

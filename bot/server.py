@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from bot.app import Runtime, build_runtime
 from bot.clock import Clock
 from bot.config import Settings
+from bot.gaps_sync import variants_syncing
 from bot.metrics import Metrics
 from bot.reminders.wiring import reminders_running
 
@@ -42,8 +44,12 @@ async def metrics(request: Request) -> Response:
     return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, password_hasher: PasswordHasher | None = None
+) -> Starlette:
+    """The server. `password_hasher` lets tests use cheap argon2 parameters for staff passwords."""
     settings = settings or Settings()
+    from bot import console
     from bot.channels import telegram, web, wechat
 
     @contextlib.asynccontextmanager
@@ -54,10 +60,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.settings = settings
         app.state.pushers = {}  # channel → Push, filled by the channels that can send first
         async with contextlib.AsyncExitStack() as stack:
+            # Variants first: a channel may take messages as soon as it starts.
+            await stack.enter_async_context(variants_syncing(app, settings.variants_poll_seconds))
             for channel in (wechat, telegram, web):
                 await stack.enter_async_context(channel.running(app, settings))
             if settings.reminders_enabled:
                 await stack.enter_async_context(reminders_running(app, settings))
+            await stack.enter_async_context(console.running(app, settings, hasher=password_hasher))
             log.info("server ready")
             yield
         await runtime.close()
@@ -65,4 +74,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     routes = [Route("/healthz", healthz), Route("/metrics", metrics)]
     for channel in (wechat, telegram, web):
         routes.extend(channel.routes(settings))
+    routes.extend(console.routes(settings))
     return Starlette(routes=routes, lifespan=lifespan)

@@ -203,7 +203,7 @@ class ConversationEngine:
         if word:
             # Kept (masked) so that a later 转人工 tells staff what the candidate asked.
             ctx.state["last_question"] = mask_text(text[:200])
-        return [answer_reply(ctx, text)]
+        return [await answer_reply(ctx, text)]
 
     def _command(self, word: str) -> Callable[[Context, str], Awaitable[list[Reply]]] | None:
         if word in HELP_WORDS:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from knowledge.occupations import OccupationMatch, OccupationMatcher
 from knowledge.schema import Event, OccupationList, Relative, Rule
 from knowledge.search import Hit
 from knowledge.timeline import compute_relative, relative_rules, status_now
+from knowledge.variants import UnknownEntryError, Variant, VariantIndex
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_QUESTION = 300  # characters analysed; the rest of a pasted essay adds noise, not meaning
@@ -63,6 +64,12 @@ class _Query:
     occupation: OccupationMatch | None
     docs: frozenset[str] = frozenset()
     """Notices the question names by number (145号文)."""
+    plain_words: tuple[str, ...] = ()
+    """The words as segmented, before an unknown occupation is kept whole: what variants compare."""
+
+
+ANSWER_CACHE_SIZE = 4096
+"""Recent answers kept; each is a few kilobytes at most."""
 
 
 class PolicyQA:
@@ -84,14 +91,79 @@ class PolicyQA:
         self._calculable = frozenset(
             i for i, e in enumerate(kb.entries) if isinstance(e.fact, Event | Rule) and relative_rules(e.fact)
         )
+        self._position = {e.fact.id: i for i, e in enumerate(kb.entries)}
+        self._variants = VariantIndex((), self.index.word_weight)
+        self._cache: dict[tuple[str, str | None, dt.date], Answer] = {}
 
     @classmethod
     def load(cls) -> PolicyQA:
         return cls(KnowledgeBase.load())
 
+    # -- question variants ---------------------------------------------------------------------
+    def has_entry(self, entry_id: str) -> bool:
+        """Whether a variant may point at `entry_id` (a fact id, e.g. 'gz145.fee-daily')."""
+        return entry_id in self._position
+
+    def set_variants(self, variants: Iterable[Variant]) -> None:
+        """Replaces the question variants (staff phrasings mapped to existing facts). Only the small
+        variant index is rebuilt, then swapped in whole, so concurrent `answer` calls see the old
+        set or the new one. Raises UnknownEntryError, changing nothing, if any entry id is unknown."""
+        variants = list(variants)
+        unknown = sorted({v.entry_id for v in variants if v.entry_id not in self._position})
+        if unknown:
+            raise UnknownEntryError(unknown)
+        self._variants = VariantIndex(((v, self._variant_words(v.question)) for v in variants), self.index.word_weight)
+        self._cache = {}  # answers given without these variants may now differ
+
+    @property
+    def variant_count(self) -> int:
+        return len(self._variants)
+
+    def _variant_words(self, question: str) -> list[str]:
+        repaired = self.analyzer.repair(normalize(question)[:MAX_QUESTION])
+        return self._content_words(repaired, find_dates(repaired, today_in_shanghai()))
+
+    def _content_words(self, repaired: str, dates: Sequence[FoundDate]) -> list[str]:
+        """The question's words without its dates and region names (both are matched structurally)."""
+        undated = repaired
+        for d in reversed(dates):
+            undated = undated[: d.span[0]] + " " + undated[d.span[1] :]
+        return [w for w in self.analyzer.words(undated) if w not in self._region_words]
+
+    def _from_variants(self, query: _Query) -> Answer | None:
+        """The fact of the variant most like the question, if one fits the question's region."""
+        best: tuple[float, float, int] | None = None
+        for match in self._variants.matches(query.plain_words):
+            position = self._position[match.variant.entry_id]
+            fit = self.kb.applicability(self.kb.entries[position], query.region)
+            if fit > 0 and (best is None or (match.similarity, fit) > best[:2]):
+                best = (match.similarity, fit, position)
+        if best is None:
+            return None
+        similarity, _, position = best
+        hit = Hit(position, 0.0, similarity, ())
+        return replace(self._single(query, self.kb.entries[position], hit, None, ""), kind="variant")
+
     # -- entry point ---------------------------------------------------------------------------
     def answer(self, question: str, *, region: str | None = None, now: dt.date | None = None) -> Answer:
+        """The answer to `question` for `region` on the day `now` (default: today in Beijing).
+
+        Answers depend on nothing else (the knowledge base and the variants are fixed until
+        `set_variants` replaces the cache), and candidates ask the same few questions over and over:
+        a bounded cache of recent answers saves the analysis and the search."""
         now = now or today_in_shanghai()
+        key = (question, region, now)
+        cache = self._cache
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        answer = self._answer(question, region=region, now=now)
+        if len(cache) >= ANSWER_CACHE_SIZE:
+            cache.pop(next(iter(cache)), None)  # the oldest entry: dicts keep insertion order
+        cache[key] = answer
+        return answer
+
+    def _answer(self, question: str, *, region: str | None, now: dt.date) -> Answer:
         text = normalize(question)[:MAX_QUESTION]
         if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", text):
             return Answer(
@@ -118,10 +190,7 @@ class PolicyQA:
 
         after = self.analyzer.has_cue(repaired, "after_cues")
         dates = find_dates(repaired, now, future=not after)
-        undated = repaired
-        for d in reversed(dates):
-            undated = undated[: d.span[0]] + " " + undated[d.span[1] :]
-        words = [w for w in self.analyzer.words(undated) if w not in self._region_words]
+        words = plain = self._content_words(repaired, dates)
         bad = [d for d in dates if d.date is None]
         if bad:
             return Answer(
@@ -139,11 +208,16 @@ class PolicyQA:
             # 一级建造师 weighs as one unknown thing rather than as 一级 / 建造 / 师.
             pieces = set(self.analyzer.words(occupation.name))
             words = [occupation.name, *(w for w in words if w not in pieces)]
-        query = _Query(repaired, words, chosen, dates, now, occupation, docs)
+        query = _Query(repaired, words, chosen, dates, now, occupation, docs, tuple(plain))
 
         if occupation and self.analyzer.has_cue(repaired, "status_cues"):
-            return self._occupation_status(query)
-        return self._lookup(query)
+            answer = self._occupation_status(query)
+        else:
+            answer = self._lookup(query)
+        if answer.kind == "abstain":
+            # Variants only rescue abstentions: an answer the retrieval stands behind never changes.
+            return self._from_variants(query) or answer
+        return answer
 
     # -- abstentions -------------------------------------------------------------------------
     @cached_property

@@ -305,3 +305,146 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[dt.datetime]
+
+
+class StaffAccount(Base):
+    """A member of staff who may sign in to the console at /admin.
+
+    `regions` holds canonical region names (广东省, 广州市 …); an empty list means every region
+    (admins and viewers; a reviewer always has at least one)."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    """admin, reviewer or viewer."""
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    """Failed logins since the last success or unlock, within the throttling window."""
+    locked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[dt.datetime]
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class StaffSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's random token is stored, so a copy of
+    the database does not let anyone sign in."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+
+
+class LoginFailure(Base):
+    """One failed login, by the name typed and the client address: the throttle counts these rows,
+    so it holds across worker processes. Old rows are pruned; the audit log keeps the record."""
+
+    __tablename__ = "staff_login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_name", "name", "at"),
+        Index("ix_login_failures_ip", "ip", "at"),
+        Index("ix_login_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]
+
+
+class AuditEntry(Base):
+    """One staff action: who, when, what, on which record, and the record before and after.
+
+    Append-only: database triggers refuse UPDATE and DELETE (migration 0004)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_actor", "actor", "id"),
+        Index("ix_audit_action", "action", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    target_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class GapGroup(Base):
+    """Questions the bot abstained on that read alike: one knowledge gap for staff to review.
+
+    open → handled. A question like a handled group's starts a new open group pointing back at it
+    (`previous_id`): the handled group stays the record of what was done, and the new group's
+    count shows whether it worked."""
+
+    __tablename__ = "gap_groups"
+    __table_args__ = (
+        Index("ix_gap_groups_recent", "status", "last_asked_at"),
+        Index("ix_gap_groups_count", "status", "count"),
+        Index("ix_gap_groups_normalized", "normalized", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    representative: Mapped[str] = mapped_column(Text)
+    """The group's first question as asked, personal numbers masked."""
+    normalized: Mapped[str] = mapped_column(String(200))
+    """The representative normalised (simplified, half-width, no punctuation): what similarity compares."""
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    first_asked_at: Mapped[dt.datetime]
+    last_asked_at: Mapped[dt.datetime]
+    handled_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("gap_groups.id"), nullable=True)
+    """The handled group this one asks again."""
+
+
+class UnansweredQuestion(Base):
+    """One question the bot abstained on, personal numbers masked."""
+
+    __tablename__ = "unanswered_questions"
+    __table_args__ = (
+        Index("ix_unanswered_group", "group_id", "id"),
+        Index("ix_unanswered_asked", "asked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("gap_groups.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    asked_at: Mapped[dt.datetime]
+
+
+class QuestionVariant(Base):
+    """A phrasing staff mapped to an existing knowledge-base fact; every server process reloads
+    the active ones within a minute of a change."""
+
+    __tablename__ = "question_variants"
+    __table_args__ = (Index("ix_variants_active", "active", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    entry_id: Mapped[str] = mapped_column(String(128))
+    """The fact's id in the knowledge base (gz145.fee-daily)."""
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("gap_groups.id"), nullable=True)
+    """The knowledge gap it was added from, if any."""
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    """Changes on every edit, so that other processes notice (see storage.gaps.variants_version)."""
+    deactivated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

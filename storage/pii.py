@@ -37,6 +37,7 @@ KEY_SIZE = 32
 _AEAD_INFO = b"jianding-bot aes-gcm v1"
 _HMAC_INFO = b"jianding-bot id-hmac v1"
 _FINGERPRINT_INFO = b"jianding-bot key-fingerprint v1"
+_PURPOSE_ROOT_INFO = b"jianding-bot purpose-root v1"
 
 _TOKEN_PREFIX = "v1:"
 _NONCE_SIZE = 12
@@ -83,6 +84,8 @@ class PiiCipher:
         self._aead = AESGCM(_derive(master, _AEAD_INFO))
         self._hmac_key = _derive(master, _HMAC_INFO)
         self._fingerprint = hashlib.sha256(_derive(master, _FINGERPRINT_INFO)).hexdigest()[:16]
+        # Keys for other features come from this intermediate key, so the master key is not kept in memory.
+        self._purpose_root = _derive(master, _PURPOSE_ROOT_INFO)
 
     def __repr__(self) -> str:
         return f"PiiCipher(fingerprint={self._fingerprint!r})"
@@ -117,6 +120,14 @@ class PiiCipher:
         # Upper-casing makes a lower-case 'x' check digit of an ID number match the canonical 'X'.
         normalised = value.strip().upper().encode("utf-8")
         return hmac.new(self._hmac_key, normalised, hashlib.sha256).hexdigest()
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A 32-byte key for `purpose` (e.g. b"declaration-code v1"), independent of every other key.
+
+        Changes with the master key: whatever it authenticates must be recomputed after a key change."""
+        if not purpose:
+            raise ValueError("a key purpose is required")
+        return _derive(self._purpose_root, purpose)
 
     @staticmethod
     def _unpack(token: object, what: str) -> bytes:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
 from knowledge.loader import KnowledgeBaseError
 from knowledge.qa import PolicyQA
 
@@ -33,12 +36,41 @@ def _answer_line(qa: PolicyQA, item: dict[str, Any]) -> dict[str, Any]:
     return {"id": item.get("id"), **answer.to_json()}
 
 
+async def _variants_from(url: str, qa: PolicyQA) -> int:
+    from sqlalchemy.engine import make_url
+
+    from bot.gaps_sync import load_variants_once
+    from storage.database import Database
+
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite") and not (parsed.database and Path(parsed.database).is_file()):
+        return 0  # no database yet: `ask` never creates one
+    db = Database(url)
+    try:
+        # A database not yet migrated to knowledge gaps has no variants; `ask` does not migrate.
+        if not await db.has_table("question_variants"):
+            return 0
+        return await load_variants_once(db, qa)
+    finally:
+        await db.dispose()
+
+
+def _load_variants(qa: PolicyQA) -> None:
+    """Staff question variants from the bot's database, when it has one, so that `ask` answers as
+    the server does. Without a database the answers come from the knowledge base alone."""
+    try:
+        asyncio.run(_variants_from(Settings().effective_database_url, qa))
+    except Exception as exc:  # noqa: BLE001 - the knowledge base alone still answers
+        print(f"未能从数据库加载补充问法（{type(exc).__name__}），仅按知识库回答。", file=sys.stderr)
+
+
 def run_ask(args: argparse.Namespace) -> int:
     try:
         qa = PolicyQA.load()
     except KnowledgeBaseError as exc:
         print(f"知识库无法加载：\n{exc}", file=sys.stderr)
         return 1
+    _load_variants(qa)
     if args.batch:
         with open(args.batch, encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):

@@ -10,6 +10,7 @@ import uuid
 from bot.app import build_runtime
 from bot.clock import fixed_day_clock, parse_day
 from bot.config import Settings
+from bot.gaps_sync import load_variants_once
 from bot.logs import configure_logging
 from handlers.messages import ConversationKey, Inbound, Reply
 from knowledge.loader import KnowledgeBaseError
@@ -32,6 +33,7 @@ async def _chat(args: argparse.Namespace) -> int:
     key = ConversationKey(args.channel, args.user)
     session_tag = uuid.uuid4().hex[:8]
     try:
+        await load_variants_once(runtime.db, runtime.services.qa)
         count = 0
         while True:
             if interactive:

@@ -1,0 +1,198 @@
+"""`python -m bot staff add|list|passwd|disable`: the staff console's accounts from the command line.
+
+The first admin account can only be made here: the server never creates one by itself. Every
+change is written to the audit log with the actor "cli"."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.clock import running_clock, start_instant, system_clock
+from bot.config import Settings
+from bot.console.passwords import Passwords, password_problem
+from bot.console.scope import ROLE_LABELS, UnknownRegionError, name_problem, normalize_regions, role_problem
+from bot.console.templates import local_time
+from knowledge.regions import RegionRegistry
+from storage import staff as staff_store
+from storage.audit import append_entry
+from storage.database import Database
+
+ACTOR = "cli"
+
+
+class PasswordInputError(ValueError):
+    """The password could not be read or was refused; the message is Chinese."""
+
+
+def read_password(*, from_stdin: bool) -> str:
+    """One line from stdin when it is not a terminal (or with --password-stdin), else asked twice."""
+    if from_stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise PasswordInputError("标准输入中没有读到密码。")
+        password = line.rstrip("\r\n")
+    else:
+        password = getpass.getpass("密码（至少 10 个字符）：")
+        if getpass.getpass("再输入一次：") != password:
+            raise PasswordInputError("两次输入的密码不一致。")
+    problem = password_problem(password)
+    if problem:
+        raise PasswordInputError(problem)
+    return password
+
+
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Database]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    try:
+        await db.migrate()
+        yield db
+    finally:
+        await db.dispose()
+
+
+def _now(settings: Settings) -> dt.datetime:
+    return running_clock(start_instant(settings.bot_now))() if settings.bot_now else system_clock()
+
+
+def _describe_regions(regions: list[str]) -> str:
+    return "、".join(regions) if regions else "全部地区"
+
+
+async def _add(args: argparse.Namespace, settings: Settings) -> int:
+    problem = name_problem(args.name)
+    try:
+        regions = normalize_regions(args.region or [], RegionRegistry.load())
+    except UnknownRegionError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    problem = problem or role_problem(args.role, regions)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    async with _database(settings) as db:
+        async with db.sessions() as session:
+            if await staff_store.account_by_name(session, name=args.name) is not None:
+                print(f"账号 {args.name} 已存在。修改密码请用 python -m bot staff passwd {args.name}", file=sys.stderr)
+                return 1
+        password = read_password(from_stdin=args.password_stdin)
+        password_hash = await Passwords().hash_async(password)
+        now = _now(settings)
+        async with db.transaction() as session:
+            account = await staff_store.create_account(
+                session, name=args.name, role=args.role, regions=regions, password_hash=password_hash, now=now
+            )
+            await append_entry(
+                session,
+                at=now,
+                actor=ACTOR,
+                action="staff.create",
+                target_type="staff",
+                target_id=account.id,
+                after=staff_store.account_snapshot(account),
+            )
+    print(f"已创建账号 {args.name}（{ROLE_LABELS[args.role]}，{_describe_regions(regions)}），可在 /admin 登录。")
+    return 0
+
+
+async def _list(settings: Settings) -> int:
+    async with _database(settings) as db, db.sessions() as session:
+        accounts = await staff_store.list_accounts(session)
+    if not accounts:
+        print("还没有员工账号。创建管理员：python -m bot staff add 用户名 --role admin")
+        return 0
+    now = _now(settings)
+    for a in accounts:
+        if not a.active:
+            state = "已停用"
+        elif a.locked_until is not None and a.locked_until > now:
+            state = f"锁定至 {local_time(a.locked_until)}"
+        else:
+            state = "正常"
+        last = local_time(a.last_login_at) or "从未登录"
+        print(f"{a.name}  {ROLE_LABELS.get(a.role, a.role)}  {_describe_regions(a.regions)}  {state}  最近登录 {last}")
+    print(f"共 {len(accounts)} 个账号")
+    return 0
+
+
+async def _passwd(args: argparse.Namespace, settings: Settings) -> int:
+    async with _database(settings) as db:
+        async with db.sessions() as session:
+            found = await staff_store.account_by_name(session, name=args.name) is not None
+        if not found:
+            print(f"没有账号 {args.name}。", file=sys.stderr)
+            return 1
+        password_hash = await Passwords().hash_async(read_password(from_stdin=args.password_stdin))
+        now = _now(settings)
+        async with db.transaction() as session:
+            account = await staff_store.account_by_name(session, name=args.name)
+            assert account is not None
+            before = staff_store.account_snapshot(account)
+            await staff_store.set_password_hash(session, account=account, password_hash=password_hash)
+            await staff_store.clear_failures(session, account=account)  # a new password also lifts a lockout
+            ended = await staff_store.delete_sessions_of(session, account_id=account.id)
+            await append_entry(
+                session,
+                at=now,
+                actor=ACTOR,
+                action="staff.password_reset",
+                target_type="staff",
+                target_id=account.id,
+                before=before,
+                after=staff_store.account_snapshot(account),
+            )
+    print(f"已修改 {args.name} 的密码" + (f"，其 {ended} 个登录已失效。" if ended else "。"))
+    return 0
+
+
+async def _disable(args: argparse.Namespace, settings: Settings) -> int:
+    async with _database(settings) as db, db.transaction() as session:
+        account = await staff_store.account_by_name(session, name=args.name)
+        if account is None:
+            print(f"没有账号 {args.name}。", file=sys.stderr)
+            return 1
+        if not account.active:
+            print(f"账号 {args.name} 已经是停用状态。")
+            return 0
+        before = staff_store.account_snapshot(account)
+        await staff_store.set_active(session, account=account, active=False)
+        await staff_store.delete_sessions_of(session, account_id=account.id)
+        await append_entry(
+            session,
+            at=_now(settings),
+            actor=ACTOR,
+            action="staff.deactivate",
+            target_type="staff",
+            target_id=account.id,
+            before=before,
+            after=staff_store.account_snapshot(account),
+        )
+    print(f"已停用账号 {args.name}，其登录已失效。")
+    return 0
+
+
+def run_staff(args: argparse.Namespace) -> int:
+    settings = Settings()
+    try:
+        if args.staff_command == "add":
+            return asyncio.run(_add(args, settings))
+        if args.staff_command == "list":
+            return asyncio.run(_list(settings))
+        if args.staff_command == "passwd":
+            return asyncio.run(_passwd(args, settings))
+        if args.staff_command == "disable":
+            return asyncio.run(_disable(args, settings))
+    except PasswordInputError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, EOFError):
+        print("\n已取消。", file=sys.stderr)
+        return 1
+    return 2

@@ -1,0 +1,99 @@
+"""The audit log at /admin/audit: newest first, filtered by actor and action, read-only.
+
+Admins and viewers of every region see all entries; everyone else sees only their own actions,
+since entries about other regions' requests are not theirs to read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.console.auth import Staff, staff_page
+from bot.console.scope import VIEWER
+from bot.console.state import database
+from bot.console.templates import render
+from storage import audit
+from storage.models import AuditEntry
+
+PER_PAGE = 50
+ACTION_LABELS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出登录",
+    "staff.locked": "账号被锁定",
+    "staff.create": "创建账号",
+    "staff.update": "修改角色与地区",
+    "staff.deactivate": "停用账号",
+    "staff.activate": "启用账号",
+    "staff.password_reset": "重置密码",
+    "staff.unlock": "解除锁定",
+}
+"""Chinese names of actions; a page that audits a new action adds its label here (else the raw name shows)."""
+FIELD_LABELS = {
+    "name": "账号",
+    "role": "角色",
+    "regions": "地区",
+    "active": "启用",
+    "failed_logins": "失败次数",
+    "locked_until": "锁定至",
+    "status": "状态",
+}
+"""Chinese names of snapshot fields; unknown fields show their own name."""
+TARGET_LABELS = {"staff": "员工账号", "request": "申请", "handoff": "转人工", "broadcast": "群发", "gap": "知识缺口"}
+
+
+def changes(entry: AuditEntry) -> list[dict[str, Any]]:
+    """The fields that differ between `before` and `after` (all of them for a creation)."""
+    before, after = entry.before or {}, entry.after or {}
+    keys = sorted(set(before) | set(after))
+    return [
+        {"field": key, "before": before.get(key), "after": after.get(key)}
+        for key in keys
+        if before.get(key) != after.get(key)
+    ]
+
+
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
+@staff_page()
+async def audit_log(request: Request, staff: Staff) -> Response:
+    sees_all = staff.is_admin or (staff.role == VIEWER and staff.visible is None)
+    actor = (request.query_params.get("actor") or "").strip()[:64] or None
+    action = (request.query_params.get("action") or "").strip()[:64] or None
+    if not sees_all:
+        actor = staff.name
+    page = _page_number(request.query_params.get("page"))
+    async with database(request).sessions() as session:
+        total = await audit.count_entries(session, actor=actor, action=action)
+        entries = await audit.list_entries(
+            session, actor=actor, action=action, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+        )
+        actors = await audit.entry_actors(session) if sees_all else [staff.name]
+        actions = await audit.entry_actions(session)
+    pages = max(1, -(-total // PER_PAGE))
+    return render(
+        request,
+        "audit.html",
+        {
+            "entries": [{"entry": e, "changes": changes(e)} for e in entries],
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "actor": actor or "",
+            "action": action or "",
+            "actors": actors,
+            "actions": actions,
+            "sees_all": sees_all,
+            "action_labels": ACTION_LABELS,
+            "target_labels": TARGET_LABELS,
+            "field_labels": FIELD_LABELS,
+        },
+    )
+
+
+routes: list[BaseRoute] = [Route("/audit", audit_log, methods=["GET", "HEAD"], name="audit")]

@@ -1,0 +1,91 @@
+"""Keeps every process's question variants in step with the database, without a restart.
+
+Staff add a variant in the console (one process); each server process polls the cheap
+`variants_version` every few seconds and, when it changed, reloads the active variants into its
+own PolicyQA. So a change reaches every worker within one poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+
+from knowledge.qa import PolicyQA
+from knowledge.variants import Variant
+from storage.database import Database
+from storage.gaps import active_variants, variants_version
+
+log = logging.getLogger(__name__)
+
+MAX_INTERVAL = 60.0
+
+
+class VariantSync:
+    """Loads the active variants into `qa`, and reloads them when the database's version changes."""
+
+    def __init__(self, db: Database, qa: PolicyQA, *, interval: float = 30.0) -> None:
+        self.db = db
+        self.qa = qa
+        self.interval = min(interval, MAX_INTERVAL)
+        self.version: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> bool:
+        """Reloads the variants if they changed since the last load; True when it reloaded."""
+        async with self.db.transaction() as session:
+            version = await variants_version(session)
+            if version == self.version:
+                return False
+            rows = await active_variants(session)
+        variants = [Variant(r.question, r.entry_id) for r in rows]
+        # A variant whose fact has since left the knowledge base is skipped, not fatal: the
+        # others must still load, and staff see the warning in the log.
+        unknown = sorted({v.entry_id for v in variants if not self.qa.has_entry(v.entry_id)})
+        if unknown:
+            log.warning("question variants point at unknown knowledge-base entries, skipped: %s", ", ".join(unknown))
+        self.qa.set_variants([v for v in variants if self.qa.has_entry(v.entry_id)])
+        self.version = version
+        log.info("loaded %d question variants", self.qa.variant_count)
+        return True
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.refresh()
+            except Exception:  # noqa: BLE001 - a failed poll is retried at the next one
+                log.warning("could not reload question variants", exc_info=True)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._poll(), name="variant-sync")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+@contextlib.asynccontextmanager
+async def variants_syncing(app: Starlette, interval: float) -> AsyncIterator[VariantSync]:
+    """Loads the variants before the server takes messages, then polls for changes while it runs."""
+    runtime = app.state.runtime
+    sync = VariantSync(runtime.db, runtime.services.qa, interval=interval)
+    await sync.refresh()
+    app.state.variant_sync = sync
+    sync.start()
+    try:
+        yield sync
+    finally:
+        await sync.stop()
+
+
+async def load_variants_once(db: Database, qa: PolicyQA) -> int:
+    """For commands that do not poll (chat, ask): the active variants, loaded once."""
+    await VariantSync(db, qa).refresh()
+    return qa.variant_count
