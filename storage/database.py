@@ -15,6 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import sqlite_driver
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STARTUP_LOCK = 0x6A69616E  # an arbitrary application-wide advisory lock key ("jian")
 
@@ -40,9 +42,16 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
+            # Sessions and connections here always end their transaction (commit, or rollback on
+            # close); the pool's extra rollback at check-in would be one more trip to the driver's
+            # thread per transaction for nothing.
+            kwargs["pool_reset_on_return"] = None
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        engine_url = make_url(url)
+        if engine_url.drivername == "sqlite+aiosqlite":
+            engine_url = engine_url.set(drivername=sqlite_driver.DRIVER_NAME)
+        self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
             self._configure_sqlite()
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
