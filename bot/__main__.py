@@ -28,6 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
     check = kb_sub.add_parser("check", help="校验全部通知文件，错误按 文件: 位置: 说明 输出")
     check.add_argument("--dir", help="通知文件目录（默认 knowledge/notices）")
+    draft = kb_sub.add_parser(
+        "draft",
+        help="从通知纯文本生成知识库草稿（YAML 输出到标准输出，每条提取的条目标 review: true）",
+        description="提取文号、发文单位、日期、相对期限、职业名单、联系方式和附件表格；无法确定的写入 problems。"
+        "转发类通知中的每份文件各输出一个 YAML 文档（以 --- 分隔）。",
+    )
+    draft.add_argument("file", metavar="NOTICE.txt", help="通知正文的纯文本文件（UTF-8 或 GB18030）")
+    draft.add_argument("--region", help="本文（第一份文件）适用的地区，如 广州、吉林；默认按发文单位判断")
 
     serve = sub.add_parser("serve", help="启动服务：网页聊天、微信公众号、Telegram、/healthz、/metrics")
     serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
@@ -110,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     wx.add_argument("--latency-duration", type=int, default=30, help="定速延迟阶段每个服务的时长，秒（默认 30）")
     wx.add_argument("--rate", type=float, help="定速阶段的发送速率，条/秒（默认：本服务饱和吞吐量的 50%%）")
     wx.add_argument("--warmup", type=int, default=1000, help="每个服务预热消息数（默认 1000）")
+    cb = bench_sub.add_parser("console", help="十万条申请下员工控制台申请列表的延迟（各筛选 p50/p99）与万行 XLSX 导出")
+    cb.add_argument("--requests", type=int, default=100_000, help="临时 SQLite 库中的申请数（默认 100000）")
+    cb.add_argument("--rounds", type=int, default=200, help="每种筛选请求列表页的次数（默认 200）")
+    cb.add_argument("--seed", type=int, default=6, help="生成数据的随机种子")
+    cb.add_argument("--plans", action="store_true", help="同时打印每种筛选的 SQLite 查询计划")
+    bd = bench_sub.add_parser("draft", help="知识库草稿的召回率：与手工条目逐类比较（文号、日期、期限、名单、电话）")
+    bd.add_argument("--seeds", help="原文目录（默认 ../shared/seeds，或环境变量 SEEDS_DIR）")
     return parser
 
 
@@ -171,10 +186,18 @@ def _run(args: argparse.Namespace) -> int:
             from bot.commands.bench_reminders import run_reminders_bench
 
             return run_reminders_bench(args)
+        if args.bench_command == "draft":
+            from bot.commands.bench_draft import run_draft_bench
+
+            return run_draft_bench(args)
         if args.bench_command == "wechat":
             from bot.commands.bench_wechat import run_wechat_bench
 
             return run_wechat_bench(args)
+        if args.bench_command == "console":
+            from bot.commands.bench_console import run_console_bench
+
+            return run_console_bench(args)
         from bot.commands.bench import run_bench
 
         return run_bench(args)

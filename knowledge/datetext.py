@@ -47,26 +47,26 @@ class FoundDate:
     span: tuple[int, int]
 
 
+def cn_number(run: str) -> int:
+    """一 → 1, 十五 → 15, 三十一 → 31, 二〇二〇 → 2020 (a year written digit by digit)."""
+    if all(c in _CN_DIGITS for c in run) and len(run) >= 3:
+        return int("".join(str(_CN_DIGITS[c]) for c in run))
+    total, cur = 0, 0
+    for c in run:
+        if c == "十":
+            total += (cur or 1) * 10
+            cur = 0
+        else:
+            cur = _CN_DIGITS[c]
+    return total + cur
+
+
+CN_NUMERAL_RUN = "[〇零一二两三四五六七八九十]+"
+
+
 def _cn_to_arabic(text: str) -> str:
     """二〇二六年六月二十二日 → 2026年6月22日, only inside date-like runs."""
-
-    def number(run: str) -> str:
-        if all(c in _CN_DIGITS for c in run) and len(run) >= 3:  # a year written digit by digit
-            return "".join(str(_CN_DIGITS[c]) for c in run)
-        total, cur = 0, 0
-        for c in run:
-            if c == "十":
-                total += (cur or 1) * 10
-                cur = 0
-            else:
-                cur = _CN_DIGITS[c]
-        return str(total + cur)
-
-    return re.sub(
-        r"([〇零一二两三四五六七八九十]+)(?=\s*[年月日号])",
-        lambda m: number(m.group(1)),
-        text,
-    )
+    return re.sub(rf"({CN_NUMERAL_RUN})(?=\s*[年月日号])", lambda m: str(cn_number(m.group(1))), text)
 
 
 def find_dates(text: str, today: dt.date, *, future: bool = True) -> list[FoundDate]:

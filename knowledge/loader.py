@@ -88,13 +88,17 @@ def parse_notice(path: Path, text: str | None = None) -> tuple[Notice | None, li
     except (yaml.YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "line ?"
+        if "expected a single document" in str(exc):
+            # `kb draft` prints one YAML document per notice found in a forwarding notice.
+            message = "一个文件只能有一份通知：请把草稿中以 --- 分隔的各份通知分别存为文件"
+            return None, [LoadProblem(name, where, message)]
         return None, [LoadProblem(name, where, f"YAML 语法错误：{getattr(exc, 'problem', exc)}")]
     if not isinstance(data, dict):
         return None, [LoadProblem(name, "line 1", "文件内容应为一个映射（doc_no、facts …）")]
+    problems = _draft_marks(name, data, tree)
     try:
-        return Notice.model_validate(data), []
+        notice = Notice.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors():
             loc = list(err["loc"])
             if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
@@ -103,6 +107,36 @@ def parse_notice(path: Path, text: str | None = None) -> tuple[Notice | None, li
             path_txt = ".".join(str(p) for p in loc) or "(root)"
             problems.append(LoadProblem(name, f"line {line or '?'} ({path_txt})", err["msg"]))
         return None, problems
+    return (None, problems) if problems else (notice, [])
+
+
+def _draft_marks(name: str, data: dict[str, Any], tree: yaml.Node | None) -> list[LoadProblem]:
+    """A draft (`kb draft`) is refused until a person has checked it: every `review: true` and
+    every unresolved problem is reported, whether or not the rest of the file is valid yet."""
+    problems: list[LoadProblem] = []
+    if data.get("review") is True:
+        line = _line_of(tree, ["review"])
+        problems.append(
+            LoadProblem(
+                name, f"line {line or '?'} (review)", "文头尚待核对（review: true）：核对文号、日期、标题后删除此行"
+            )
+        )
+    for i, message in enumerate(data.get("problems") or []):
+        line = _line_of(tree, ["problems", i])
+        problems.append(LoadProblem(name, f"line {line or '?'} (problems.{i})", f"起草问题尚未解决：{message}"))
+    facts = data.get("facts")
+    for i, fact in enumerate(facts if isinstance(facts, list) else []):
+        if isinstance(fact, dict) and fact.get("review") is True:
+            line = _line_of(tree, ["facts", i, "review"])
+            ident = fact.get("id") or f"facts.{i}"
+            problems.append(
+                LoadProblem(
+                    name,
+                    f"line {line or '?'} (facts.{i}.review)",
+                    f"条目 {ident} 尚待审核（review: true），不能发布：对照原文核对后删除 review 或设为 false",
+                )
+            )
+    return problems
 
 
 def _cross_checks(notices: dict[str, Notice], files: dict[str, str], regions: RegionRegistry) -> list[LoadProblem]:

@@ -19,6 +19,18 @@ _NOT_OCCUPATIONS = frozenset(
 _SHAPE = re.compile(r"[\u4e00-\u9fff]{1,7}?(?:工|师|员)")
 
 
+def looks_like_occupation(name: str) -> bool:
+    """A whole name shaped like an occupation (电工, 育婴员, 企业人力资源管理师) and not one of the
+    look-alikes (工作人员, 技师 as a level). Used where no list of known names can help."""
+    return (
+        len(name) >= 2
+        and re.fullmatch(r"[\u4e00-\u9fff（）()]{1,14}?(?:工|师|员|人员)(?:[（(][\u4e00-\u9fff]{1,8}[)）])?", name)
+        is not None
+        and name not in _NOT_OCCUPATIONS
+        and not name.endswith(("工作人员", "考评人员", "督导人员", "监考人员"))
+    )
+
+
 @dataclass(frozen=True)
 class OccupationMatch:
     name: str

@@ -34,6 +34,9 @@ class Source(_Model):
 
     clause: str = Field(min_length=1, description="条款位置，如 '二'、'五（一）'、'附件2'")
     quote: str = Field(min_length=4, description="通知原文（逐字摘录）")
+    found: list[str] = Field(
+        default=[], description="起草时从 quote 中提取的原文片段（如 '9月22日前'），审核页面据此高亮"
+    )
 
 
 class OnDate(_Model):
@@ -103,6 +106,9 @@ class _Fact(_Model):
     applies: Applies = Applies()
     counts: list[Count] = []
     source: Source
+    # Set on every fact `kb draft` extracts; the loader refuses a file that still has one, so a
+    # machine-extracted fact is never published before someone has read it against its source.
+    review: bool = Field(default=False, description="起草时自动提取、尚待人工核对（核对后删除或设为 false）")
 
 
 class Event(_Fact):
@@ -250,6 +256,8 @@ class Notice(_Model):
     summary: str
     facts: list[Fact] = Field(min_length=1)
     withdrawal: WithdrawalPolicy | None = Field(default=None, description="退考退费办理规则")
+    review: bool = Field(default=False, description="文头（文号、发文单位、日期、标题、地区）为自动提取、尚待核对")
+    problems: list[str] = Field(default=[], description="起草时无法确定的事项；逐条解决并删除后才能发布")
 
     @model_validator(mode="after")
     def _consistent(self) -> Notice:

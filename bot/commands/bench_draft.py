@@ -1,0 +1,70 @@
+"""`python -m bot bench draft`: recall of `kb draft` against the hand-made knowledge base.
+
+For each seed notice, the draft is compared with the hand-made entries from the same file, kind
+by kind (document numbers, dates, relative deadlines, occupation lists with their stated count,
+phone numbers). Targets (issue 7): 100% for document numbers and dates, ≥ 95% for the others.
+Exit 1 when a target is missed. tests/knowledge/test_drafting_recall.py asserts the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import unicodedata
+from pathlib import Path
+
+from knowledge.drafting import draft_notice, read_notice_file
+from knowledge.drafting.recall import KIND_NAMES, KINDS, TARGETS, KindRecall, compare, drafted_values, expected_values
+from knowledge.drafting.recall import targets_met as met
+from knowledge.drafting.recall import total as total_of
+from knowledge.loader import load_notices
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _line(cells: list[str], widths: list[int]) -> str:
+    """Cells padded to columns, counting a Chinese character as two columns wide."""
+    out = ""
+    for cell, width in zip(cells, widths, strict=True):
+        used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in cell)
+        out += cell + " " * max(1, width - used)
+    return out.rstrip()
+
+
+def _cell(item: KindRecall) -> str:
+    return f"{item.found}/{item.expected} {item.recall:.0%}" if item.expected else "0/0 —"
+
+
+def run_draft_bench(args: argparse.Namespace) -> int:
+    seeds = Path(args.seeds or os.environ.get("SEEDS_DIR") or ROOT.parent / "shared" / "seeds")
+    files = sorted(seeds.glob("*.txt"))
+    if not files:
+        print(f"没有找到原文（*.txt）：{seeds}")
+        return 2
+    notices = load_notices()
+    rows: list[tuple[str, list[KindRecall], float]] = []
+    for path in files:
+        started = time.perf_counter()
+        draft = draft_notice(read_notice_file(path), seed=path.name)
+        elapsed = time.perf_counter() - started
+        hand_made = [n for n in notices if n.seed == path.name]
+        rows.append((path.name, compare(expected_values(hand_made), drafted_values(draft)), elapsed))
+    widths = [26, *(12 for _ in KINDS), 8]
+    header = ["原文文件", *(KIND_NAMES[k] for k in KINDS), "用时"]
+    print(_line(header, widths))
+    for name, items, elapsed in rows:
+        cells = [name, *(_cell(i) for i in items), f"{elapsed * 1000:.0f} ms"]
+        print(_line(cells, widths))
+    totals = total_of(items for _, items, _ in rows)
+    print(_line(["合计", *(_cell(totals[k]) for k in KINDS), ""], widths))
+    targets = ["目标", *(f"{'' if TARGETS[k] == 1 else '≥'}{TARGETS[k]:.0%}" for k in KINDS), ""]
+    print(_line(targets, widths))
+    reached = met(totals)
+    print(_line(["达标", *("是" if reached[k] else "否" for k in KINDS), ""], widths))
+    for kind in KINDS:
+        if totals[kind].missing:
+            print(f"未找回的{KIND_NAMES[kind]}：{'；'.join(totals[kind].missing)}")
+    ok = all(reached.values())
+    print("全部达标" if ok else "未达标")
+    return 0 if ok else 1

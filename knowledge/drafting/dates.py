@@ -1,0 +1,266 @@
+"""Absolute dates and periods in a notice: 2017年12月31日之前, 9月22日前, 3月15日至4月14日,
+5月20、21日, 2020年5月至12月, 2020年下半年, 2020-03-12.
+
+A date without a year takes the year of a dated expression in the same sentence, else the
+notice's own year. When that year is uncertain (the notice has none, its number and title
+disagree, or the day would fall months before the notice was issued) the date is left
+undetermined and said so. A day that does not exist (2月30日) is reported, never adjusted.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from knowledge.drafting.view import View
+from knowledge.workdays import format_date
+
+YearStatus = Literal["given", "sentence", "notice", "undetermined"]
+
+_Y = r"(?:(?P<{0}>(?:19|20)\d{{2}})\s*年\s*)"
+_TO = r"\s*(?:至|到|—|－|-|~)\s*"
+_RANGE = re.compile(
+    _Y.format("y1")
+    + r"?(?P<m1>\d{1,2})\s*月\s*(?P<d1>\d{1,2})\s*[日号]?"
+    + _TO
+    + _Y.format("y2")
+    + r"?(?:(?P<m2>\d{1,2})\s*月\s*)?(?P<d2>\d{1,2})\s*[日号]"
+)
+_DAY_LIST = re.compile(_Y.format("y") + r"?(?P<m>\d{1,2})\s*月\s*(?P<days>\d{1,2}(?:\s*[、,和及]\s*\d{1,2})+)\s*[日号]")
+_MONTH_RANGE = re.compile(
+    _Y.format("y1") + r"?(?P<m1>\d{1,2})\s*月份?" + _TO + _Y.format("y2") + r"?(?P<m2>\d{1,2})\s*月份?(?!\s*\d)"
+)
+_DAY = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]")
+_ISO = re.compile(r"(?<![\d/-])(?P<y>(?:19|20)\d{2})\s*[-/]\s*(?P<m>\d{1,2})\s*[-/]\s*(?P<d>\d{1,2})(?![\d/-])")
+_HALF = re.compile(_Y.format("y") + r"(?P<half>上|下)半年")
+_MONTH = re.compile(_Y.format("y") + r"(?P<m>\d{1,2})\s*月份?(?!\s*\d)")
+_BY_AFTER = re.compile(r"^\s*(?:之前|以前|前|为止|止|截止|完成|结束)")
+_BY_BEFORE = re.compile(r"(?:截止|截至|不迟于|最迟|最晚)(?:到|至|于)?\s*$")
+_BEFORE_WORD = re.compile(r"^\s*(?:之前|以前|前)")
+
+
+@dataclass(frozen=True)
+class YearContext:
+    """What the notice says about its own year."""
+
+    year: int | None
+    issued: dt.date | None = None
+    doubt: str | None = None
+    """Why the notice's year cannot be trusted for dates written without one."""
+
+    @classmethod
+    def of(cls, issued: dt.date | None, doc_year: int | None, title_years: list[int]) -> YearContext:
+        if issued is not None:
+            return cls(issued.year, issued)
+        years = sorted({y for y in [doc_year, *title_years] if y is not None})
+        if not years:
+            return cls(None, None, "通知中没有年份（无落款日期、文号年份）")
+        if len(years) > 1:
+            return cls(None, None, f"文号与标题的年份不一致（{'、'.join(map(str, years))}），且无落款日期")
+        return cls(years[0])
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    """A date or period found in a sentence. `start`/`end` are None when the date cannot be
+    determined (`problem` says why)."""
+
+    kind: Literal["date", "range"]
+    start: dt.date | None
+    end: dt.date | None
+    text: str
+    span: tuple[int, int]
+    bound: Literal["on", "by"] = "on"
+    precision: Literal["day", "month"] = "day"
+    year: YearStatus = "given"
+    problem: str | None = None
+    month_before: bool = False
+    """'2014年10月前': the knowledge base writes it as the first day of the month, bound by."""
+
+    @property
+    def days(self) -> list[dt.date]:
+        return [d for d in (self.start, self.end) if d is not None]
+
+
+def _exists(month: int, day: int, year: int | None = None) -> bool:
+    if not 1 <= month <= 12 or day < 1:
+        return False
+    return day <= calendar.monthrange(year if year is not None else 2000, month)[1]  # 2000: 2月29日 can exist
+
+
+class _Resolver:
+    """Years for dates written without one, and the problems found on the way."""
+
+    def __init__(self, ctx: YearContext, sentence_year: int | None) -> None:
+        self.ctx = ctx
+        self.sentence_year = sentence_year
+
+    def year_for(self, month: int, day: int) -> tuple[int | None, YearStatus, str | None]:
+        if self.sentence_year is not None:
+            return self.sentence_year, "sentence", None
+        if self.ctx.year is None:
+            return None, "undetermined", f"年份无法确定：{self.ctx.doubt}"
+        if self.ctx.issued is not None and _exists(month, day, self.ctx.year):
+            guess = dt.date(self.ctx.year, month, day)
+            if guess < self.ctx.issued - dt.timedelta(days=60):
+                later = self.ctx.year + 1
+                issued = format_date(self.ctx.issued)
+                return None, "undetermined", f"年份无法确定：发文日期为{issued}，可能是{self.ctx.year}年或{later}年"
+        return self.ctx.year, "notice", None
+
+
+def _date(year: int | None, month: int, day: int, text: str) -> tuple[dt.date | None, str | None]:
+    """The day, or why it cannot exist. With no year, only whether some year has it."""
+    if not 1 <= month <= 12:
+        return None, f"日期不存在：{text.strip()}（没有{month}月）"
+    if not _exists(month, day, year):
+        when = f"{year}年" if year is not None else ""
+        return None, f"日期不存在：{text.strip()}（{when}{month}月没有{day}日）"
+    return (dt.date(year, month, day) if year is not None else None), None
+
+
+def find_dates(view: View, ctx: YearContext) -> list[FoundDate]:
+    """Every date and period in one sentence, in order."""
+    text = view.text
+    sentence_years = [int(m.group("y")) for m in _DAY.finditer(text) if m.group("y")]
+    sentence_years += [int(m.group("y")) for m in _ISO.finditer(text)]
+    resolver = _Resolver(ctx, sentence_years[0] if len(set(sentence_years)) == 1 else None)
+    found: list[FoundDate] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(m: re.Match[str]) -> bool:
+        return not any(m.start() < e and s < m.end() for s, e in taken)
+
+    def add(item: FoundDate) -> None:
+        found.append(item)
+        taken.append(item.span)
+
+    for m in _RANGE.finditer(text):
+        if free(m):
+            add(_range(view, m, resolver))
+    for m in _DAY_LIST.finditer(text):
+        if free(m):
+            for item in _day_list(view, m, resolver):
+                add(item)
+    for m in _MONTH_RANGE.finditer(text):
+        if free(m) and (m.group("y1") or m.group("y2")):
+            add(_month_range(view, m, resolver))
+    for pattern in (_DAY, _ISO):
+        for m in pattern.finditer(text):
+            if free(m):
+                add(_day(view, m, resolver))
+    for m in _HALF.finditer(text):
+        if free(m):
+            year = int(m.group("y"))
+            first, last = (1, 6) if m.group("half") == "上" else (7, 12)
+            end = dt.date(year, last, calendar.monthrange(year, last)[1])
+            add(FoundDate("range", dt.date(year, first, 1), end, view.original(*m.span()), m.span(), precision="month"))
+    for m in _MONTH.finditer(text):
+        if free(m):
+            add(_month(view, m))
+    found.sort(key=lambda f: f.span)
+    return found
+
+
+def _extend_by(view: View, start: int, end: int) -> tuple[tuple[int, int], Literal["on", "by"]]:
+    """Widen a date's span over 前/之前/截止 and say whether it is a last day (by)."""
+    after = _BY_AFTER.match(view.text[end:])
+    before = _BY_BEFORE.search(view.text[max(0, start - 8) : start])
+    if after and re.match(r"\s*(?:之前|以前|前|为止|止|截止)", after.group(0)):
+        return (start, end + after.end()), "by"
+    return (start, end), "by" if after or before else "on"
+
+
+def _day(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
+    month, day = int(m.group("m")), int(m.group("d"))
+    given = m.group("y")
+    span, bound = _extend_by(view, *m.span())
+    raw = view.original(*span)
+    if given:
+        value, problem = _date(int(given), month, day, raw)
+        return FoundDate("date", value, value, raw, span, bound, problem=problem)
+    if not _exists(month, day):
+        return FoundDate("date", None, None, raw, span, bound, "day", "undetermined", _date(None, month, day, raw)[1])
+    year, status, problem = resolver.year_for(month, day)
+    value, impossible = _date(year, month, day, raw)
+    return FoundDate("date", value, value, raw, span, bound, year=status, problem=problem or impossible)
+
+
+def _range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
+    raw = view.original(*m.span())
+    m1, d1 = int(m.group("m1")), int(m.group("d1"))
+    m2, d2 = int(m.group("m2") or m1), int(m.group("d2"))
+    for month, day in ((m1, d1), (m2, d2)):
+        if not _exists(month, day):
+            return FoundDate(
+                "range", None, None, raw, m.span(), year="undetermined", problem=_date(None, month, day, raw)[1]
+            )
+    if m.group("y1"):
+        y1: int | None = int(m.group("y1"))
+        status: YearStatus = "given"
+        problem = None
+    else:
+        y1, status, problem = resolver.year_for(m1, d1)
+    if y1 is None:
+        return FoundDate("range", None, None, raw, m.span(), year=status, problem=problem)
+    y2 = int(m.group("y2")) if m.group("y2") else (y1 + 1 if (m2, d2) < (m1, d1) else y1)
+    start, bad1 = _date(y1, m1, d1, raw)
+    end, bad2 = _date(y2, m2, d2, raw)
+    if start is None or end is None:
+        return FoundDate("range", None, None, raw, m.span(), year=status, problem=bad1 or bad2)
+    return FoundDate("range", start, end, raw, m.span(), year=status)
+
+
+def _day_list(view: View, m: re.Match[str], resolver: _Resolver) -> list[FoundDate]:
+    """5月20、21日: consecutive days are one period; other lists are separate days."""
+    raw = view.original(*m.span())
+    month = int(m.group("m"))
+    days = [int(d) for d in re.findall(r"\d{1,2}", m.group("days"))]
+    bad = [d for d in days if not _exists(month, d)]
+    if bad:
+        return [
+            FoundDate(
+                "date", None, None, raw, m.span(), year="undetermined", problem=_date(None, month, bad[0], raw)[1]
+            )
+        ]
+    if m.group("y"):
+        year: int | None = int(m.group("y"))
+        status: YearStatus = "given"
+        problem = None
+    else:
+        year, status, problem = resolver.year_for(month, days[0])
+    if year is None or any(not _exists(month, d, year) for d in days):
+        problem = problem or _date(year, month, next(d for d in days if not _exists(month, d, year)), raw)[1]
+        return [FoundDate("date", None, None, raw, m.span(), year=status, problem=problem)]
+    dates = [dt.date(year, month, d) for d in days]
+    if all((b - a).days == 1 for a, b in zip(dates, dates[1:], strict=False)):
+        return [FoundDate("range", dates[0], dates[-1], raw, m.span(), year=status)]
+    return [FoundDate("date", d, d, raw, m.span(), year=status) for d in dates]
+
+
+def _month_range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
+    raw = view.original(*m.span())
+    y1 = int(m.group("y1") or m.group("y2"))
+    m1, m2 = int(m.group("m1")), int(m.group("m2"))
+    y2 = int(m.group("y2")) if m.group("y2") else (y1 + 1 if m2 < m1 else y1)
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
+        return FoundDate("range", None, None, raw, m.span(), precision="month", problem=f"月份不存在：{raw}")
+    end = dt.date(y2, m2, calendar.monthrange(y2, m2)[1])
+    return FoundDate("range", dt.date(y1, m1, 1), end, raw, m.span(), precision="month")
+
+
+def _month(view: View, m: re.Match[str]) -> FoundDate:
+    year, month = int(m.group("y")), int(m.group("m"))
+    raw = view.original(*m.span())
+    if not 1 <= month <= 12:
+        return FoundDate("date", None, None, raw, m.span(), precision="month", problem=f"月份不存在：{raw}")
+    before = _BEFORE_WORD.match(view.text[m.end() :])
+    if before:
+        span = (m.start(), m.end() + before.end())
+        first = dt.date(year, month, 1)
+        return FoundDate("date", first, first, view.original(*span), span, "by", "month", month_before=True)
+    end = dt.date(year, month, calendar.monthrange(year, month)[1])
+    return FoundDate("range", dt.date(year, month, 1), end, raw, m.span(), precision="month")
