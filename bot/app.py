@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -40,6 +40,13 @@ class Runtime:
 
     async def close(self) -> None:
         await self.db.dispose()
+
+    def use_knowledge(self, kb: KnowledgeBase, qa: PolicyQA) -> None:
+        """Swaps in a rebuilt knowledge base and its PolicyQA (published notices changed). Services
+        is frozen, so a new one replaces it here and in the engine: a message already being handled
+        keeps the Services it started with, and no one sees a new kb with an old qa."""
+        self.services = replace(self.services, kb=kb, qa=qa)
+        self.engine.services = self.services
 
 
 async def open_cipher(db: Database, settings: Settings) -> PiiCipher:

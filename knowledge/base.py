@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -10,6 +11,12 @@ from knowledge.loader import NOTICES_DIR, load_notices
 from knowledge.regions import RegionRegistry
 from knowledge.schema import Fact, Notice, OccupationList, Rule, Source
 from knowledge.workdays import format_date
+
+
+def citation(doc_no: str, version: int = 1) -> str:
+    """How answers name a notice: its number, and its version once it has been revised
+    (粤人社职鉴〔2027〕5号（第2版）), so that a candidate can tell which text was used."""
+    return doc_no if version <= 1 else f"{doc_no}（第{version}版）"
 
 
 def notice_card(notice: Notice) -> Rule:
@@ -45,6 +52,10 @@ class Entry:
     @property
     def doc_no(self) -> str:
         return self.notice.doc_no
+
+    @property
+    def citation(self) -> str:
+        return citation(self.notice.doc_no, self.notice.version)
 
 
 class KnowledgeBase:
@@ -97,3 +108,50 @@ class KnowledgeBase:
 
     def forwarders(self, doc_no: str) -> list[Notice]:
         return [n for n in self.notices.values() if doc_no in n.forwards]
+
+    # -- newer notices -------------------------------------------------------------------------
+    @cached_property
+    def successors(self) -> dict[str, list[Notice]]:
+        """doc_no → the notices that name it in `supersedes`, newest first."""
+        found: dict[str, list[Notice]] = {}
+        for notice in self.notices.values():
+            for old in notice.supersedes:
+                found.setdefault(old, []).append(notice)
+        for newer in found.values():
+            newer.sort(key=lambda n: (n.issued or dt.date(max(n.year, 1), 1, 1), n.version), reverse=True)
+        return found
+
+    @cached_property
+    def replaced(self) -> dict[str, Entry]:
+        """Fact id → the newer fact that replaces it: one of a notice that supersedes the fact's
+        notice, on the same topic, for the same region or one nested in or around it. A newer
+        notice replaces only what it speaks about; the older notice's other facts still stand."""
+        out: dict[str, Entry] = {}
+        facts = [e for e in self.entries if not e.fact.id.endswith(".notice-card")]  # a card is about its own notice
+        for entry in facts:
+            for newer in self.successors.get(entry.doc_no, ()):
+                match = next(
+                    (
+                        e
+                        for e in facts
+                        if e.notice is newer and e.fact.topic == entry.fact.topic and self._overlap(e, entry)
+                    ),
+                    None,
+                )
+                if match is not None:
+                    out[entry.fact.id] = match
+                    break
+        return out
+
+    @cached_property
+    def replacing(self) -> dict[str, list[Entry]]:
+        """The inverse of `replaced`: fact id → the older facts it replaces."""
+        out: dict[str, list[Entry]] = {}
+        for old_id, newer in self.replaced.items():
+            out.setdefault(newer.fact.id, []).append(self.by_id[old_id])
+        return out
+
+    def _overlap(self, a: Entry, b: Entry) -> bool:
+        return any(
+            x == y or self.regions.contains(x, y) or self.regions.contains(y, x) for x in a.regions for y in b.regions
+        )

@@ -95,6 +95,15 @@ def parse_notice(path: Path, text: str | None = None) -> tuple[Notice | None, li
         return None, [LoadProblem(name, where, f"YAML 语法错误：{getattr(exc, 'problem', exc)}")]
     if not isinstance(data, dict):
         return None, [LoadProblem(name, "line 1", "文件内容应为一个映射（doc_no、facts …）")]
+    return validate_mapping(name, data, tree)
+
+
+def validate_mapping(
+    name: str, data: dict[str, Any], tree: yaml.Node | None = None
+) -> tuple[Notice | None, list[LoadProblem]]:
+    """Validate one notice mapping as `kb check` does: draft marks, then the schema. Locations
+    name the YAML line when `tree` is given, else only the path (a notice held as JSON, as the
+    console publishes it, has no lines)."""
     problems = _draft_marks(name, data, tree)
     try:
         notice = Notice.model_validate(data)
@@ -103,11 +112,17 @@ def parse_notice(path: Path, text: str | None = None) -> tuple[Notice | None, li
             loc = list(err["loc"])
             if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
                 loc.append("kind")  # point at the kind that did not match, not the whole fact
-            line = _line_of(tree, loc)
-            path_txt = ".".join(str(p) for p in loc) or "(root)"
-            problems.append(LoadProblem(name, f"line {line or '?'} ({path_txt})", err["msg"]))
+            problems.append(LoadProblem(name, _where(tree, loc), err["msg"]))
         return None, problems
     return (None, problems) if problems else (notice, [])
+
+
+def _where(tree: yaml.Node | None, loc: list[str | int]) -> str:
+    """`line 12 (facts.3.dates.0.date)` in a file; the path alone without one."""
+    path_txt = ".".join(str(p) for p in loc) or "(root)"
+    if tree is None:
+        return path_txt
+    return f"line {_line_of(tree, loc) or '?'} ({path_txt})"
 
 
 def _draft_marks(name: str, data: dict[str, Any], tree: yaml.Node | None) -> list[LoadProblem]:
@@ -115,31 +130,28 @@ def _draft_marks(name: str, data: dict[str, Any], tree: yaml.Node | None) -> lis
     every unresolved problem is reported, whether or not the rest of the file is valid yet."""
     problems: list[LoadProblem] = []
     if data.get("review") is True:
-        line = _line_of(tree, ["review"])
         problems.append(
-            LoadProblem(
-                name, f"line {line or '?'} (review)", "文头尚待核对（review: true）：核对文号、日期、标题后删除此行"
-            )
+            LoadProblem(name, _where(tree, ["review"]), "文头尚待核对（review: true）：核对文号、日期、标题后删除此行")
         )
     for i, message in enumerate(data.get("problems") or []):
-        line = _line_of(tree, ["problems", i])
-        problems.append(LoadProblem(name, f"line {line or '?'} (problems.{i})", f"起草问题尚未解决：{message}"))
+        problems.append(LoadProblem(name, _where(tree, ["problems", i]), f"起草问题尚未解决：{message}"))
     facts = data.get("facts")
     for i, fact in enumerate(facts if isinstance(facts, list) else []):
         if isinstance(fact, dict) and fact.get("review") is True:
-            line = _line_of(tree, ["facts", i, "review"])
             ident = fact.get("id") or f"facts.{i}"
             problems.append(
                 LoadProblem(
                     name,
-                    f"line {line or '?'} (facts.{i}.review)",
+                    _where(tree, ["facts", i, "review"]),
                     f"条目 {ident} 尚待审核（review: true），不能发布：对照原文核对后删除 review 或设为 false",
                 )
             )
     return problems
 
 
-def _cross_checks(notices: dict[str, Notice], files: dict[str, str], regions: RegionRegistry) -> list[LoadProblem]:
+def cross_checks(notices: dict[str, Notice], files: dict[str, str], regions: RegionRegistry) -> list[LoadProblem]:
+    """What no single file shows: unknown regions, fact ids used twice, references to missing
+    lists or notices. `files` names each notice (doc_no → file name) in the problems."""
     problems: list[LoadProblem] = []
     seen_ids: dict[str, str] = {}
     list_ids = {f.id for n in notices.values() for f in n.facts if f.kind == "occupation_list"}
@@ -217,7 +229,7 @@ def load_notices(directory: Path = NOTICES_DIR, regions: RegionRegistry | None =
             continue
         notices[notice.doc_no] = notice
         files[notice.doc_no] = path.name
-    problems.extend(_cross_checks(notices, files, regions))
+    problems.extend(cross_checks(notices, files, regions))
     if problems:
         raise KnowledgeBaseError(problems)
     return list(notices.values())

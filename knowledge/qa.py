@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from knowledge.analyzer import Analyzer, Lexicon, normalize
 from knowledge.answer import HUMAN_HINT, Answer
-from knowledge.base import Entry, KnowledgeBase
+from knowledge.base import Entry, KnowledgeBase, citation
 from knowledge.datetext import FoundDate, find_dates
 from knowledge.fact_index import build_index
 from knowledge.occupations import OccupationMatch, OccupationMatcher
@@ -92,6 +92,9 @@ class PolicyQA:
             i for i, e in enumerate(kb.entries) if isinstance(e.fact, Event | Rule) and relative_rules(e.fact)
         )
         self._position = {e.fact.id: i for i, e in enumerate(kb.entries)}
+        # Facts a newer notice replaces (same topic and region) give way to it in retrieval,
+        # unless the question names their notice.
+        self._replaced = frozenset(self._position[fact_id] for fact_id in kb.replaced)
         self._variants = VariantIndex((), self.index.word_weight)
         self._cache: dict[tuple[str, str | None, dt.date], Answer] = {}
 
@@ -258,6 +261,8 @@ class PolicyQA:
             entry = self.kb.entries[i]
             if notices is not None and entry.doc_no not in notices:
                 return 0.0
+            if i in self._replaced and entry.doc_no not in query.docs:
+                return 0.0
             factor = by_regions.get(entry.regions)
             if factor is None:
                 factor = by_regions[entry.regions] = self.kb.applicability(entry, query.region)
@@ -277,9 +282,14 @@ class PolicyQA:
         lines = []
         for e in self.kb.occupation_lists:
             fact = e.fact
-            if isinstance(fact, OccupationList) and name in fact.occupations and self.kb.applicability(e, query.region):
+            if (
+                isinstance(fact, OccupationList)
+                and name in fact.occupations
+                and self.kb.applicability(e, query.region)
+                and fact.id not in self.kb.replaced
+            ):
                 lines.append(
-                    f"【{_region_label(e.regions)}】{name}{STATUS_WORDS[fact.status]}（《{fact.title}》，{e.doc_no}）。"
+                    f"【{_region_label(e.regions)}】{name}{STATUS_WORDS[fact.status]}（《{fact.title}》，{e.citation}）。"
                 )
         lead = self._typo_lead(query.occupation)
         return lead + "".join(lines)
@@ -367,7 +377,26 @@ class PolicyQA:
     def _source_line(self, entry: Entry) -> str:
         src = entry.fact.source
         quote = src.quote if len(src.quote) <= 120 else src.quote[:118] + "……"
-        return f"来源：{entry.doc_no}（{src.clause}）：“{quote}”"
+        return f"来源：{entry.citation}（{src.clause}）：“{quote}”"
+
+    def _newer_note(self, entry: Entry) -> str:
+        """Says so when a newer notice bears on the answer: it replaced this fact, this fact
+        replaced an older one, or the fact's notice has been superseded on other topics."""
+        newer = self.kb.replaced.get(entry.fact.id)
+        if newer is not None:
+            return (
+                f"（注意：{entry.citation}的这一规定已被{newer.citation}取代，请以新通知为准。）"
+                f"\n现行规定（{newer.citation}）：{newer.fact.answer.strip()}"
+            )
+        older = self.kb.replacing.get(entry.fact.id)
+        if older:
+            names = "、".join(dict.fromkeys(e.citation for e in older))
+            return f"（此规定已更新：{entry.citation}已取代{names}的相应规定，以本通知为准。）"
+        successors = self.kb.successors.get(entry.doc_no)
+        if successors:
+            names = "、".join(citation(n.doc_no, n.version) for n in successors)
+            return f"（提示：{entry.citation}已被{names}取代/更新，请以新通知为准。）"
+        return ""
 
     def _single(self, query: _Query, entry: Entry, hit: Hit, related: Entry | None, prefix: str) -> Answer:
         lines = [prefix] if prefix else []
@@ -382,6 +411,9 @@ class PolicyQA:
             facts.append(related.fact.id)
             if related.doc_no not in sources:
                 sources.append(related.doc_no)
+        newer = self._newer_note(entry)
+        if newer:
+            lines.append(newer)
         caveat = self._dated_caveat(query, [entry])
         if caveat:
             lines.append(caveat)
@@ -411,7 +443,8 @@ class PolicyQA:
         for key, hit in list(groups.items())[:4]:
             entry = self.kb.entries[hit.index]
             reasoning = self._reasoning(query, entry)
-            lines.append(f"【{_region_label(key)}】{entry.fact.answer.strip()}{reasoning}（{entry.doc_no}）")
+            newer = self._newer_note(entry).split("\n")[0]  # the region's line stays one line
+            lines.append(f"【{_region_label(key)}】{entry.fact.answer.strip()}{reasoning}（{entry.citation}）{newer}")
             if entry.doc_no not in sources:
                 sources.append(entry.doc_no)
             facts.append(entry.fact.id)
@@ -436,7 +469,11 @@ class PolicyQA:
         assert query.occupation is not None
         name = query.occupation.name
         lead = self._typo_lead(query.occupation)
-        lists = [e for e in self.kb.occupation_lists if self.kb.applicability(e, query.region) > 0]
+        lists = [
+            e
+            for e in self.kb.occupation_lists
+            if self.kb.applicability(e, query.region) > 0 and e.fact.id not in self.kb.replaced
+        ]
         holding = [e for e in lists if name in e.fact.occupations]  # type: ignore[union-attr]
         if not holding:
             return self._not_on_lists(query, name, lists, lead)
@@ -517,6 +554,8 @@ class PolicyQA:
         return out
 
     def _successor(self, query: _Query, docs: set[str]) -> Entry | None:
+        """What followed an exited qualification, in these notices or the newer ones that supersede them."""
+        docs = docs | {n.doc_no for d in docs for n in self.kb.successors.get(d, ())}
         hits = self._search(query, ["等级认定", "职业技能等级证书"], notices=docs)
         return self.kb.entries[hits[0].index] if hits else None
 

@@ -88,6 +88,32 @@ async def append_transcript(
     )
 
 
+async def append_staff_line(
+    session: AsyncSession, *, channel: str, user_id: str, text: str, staff: str, now: dt.datetime
+) -> None:
+    """Appends an outgoing line a member of staff wrote (a handoff reply), masked like the others."""
+    await session.execute(
+        _APPEND,
+        {
+            "channel": channel,
+            "user_id": user_id,
+            "direction": "out",
+            "text": mask_text(text),
+            "at": now,
+            "staff": staff,
+        },
+    )
+
+
+async def last_seen(session: AsyncSession, *, channel: str, user_id: str) -> dt.datetime | None:
+    """When the user last wrote to us: the conversation's last save (WeChat's 48-hour window)."""
+    stmt = select(_conversations.c.updated_at).where(
+        _conversations.c.channel == channel, _conversations.c.user_id == user_id
+    )
+    value: dt.datetime | None = (await session.execute(stmt)).scalar()
+    return value
+
+
 async def transcript(session: AsyncSession, *, channel: str, user_id: str, limit: int = 50) -> list[TranscriptLine]:
     stmt = (
         select(TranscriptLine)

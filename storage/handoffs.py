@@ -1,33 +1,155 @@
-"""Requests for a human (转人工)."""
+"""Requests for a human (转人工), and what the staff console does with them: list, open, assign,
+resolve. Region scoping: a handoff carries the candidate's region as known when they asked; one
+without a region is visible to every member of staff."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.masking import mask_text
-from storage.models import Handoff
+from storage.models import Handoff, Subscription, WithdrawalRequest
+
+STATUSES = ("pending", "open", "resolved")
+WAITING = ("pending", "open")
+"""Not resolved yet: what the inbox shows by default."""
 
 
 async def open_handoff(session: AsyncSession, *, channel: str, user_id: str) -> Handoff | None:
-    stmt = select(Handoff).where(
-        Handoff.channel == channel, Handoff.user_id == user_id, Handoff.status.in_(("pending", "open"))
-    )
+    stmt = select(Handoff).where(Handoff.channel == channel, Handoff.user_id == user_id, Handoff.status.in_(WAITING))
     return (await session.execute(stmt)).scalars().first()
 
 
+async def region_on_record(session: AsyncSession, *, channel: str, user_id: str) -> str | None:
+    """The region of the user's latest withdrawal request, else of their latest subscription."""
+    for model in (WithdrawalRequest, Subscription):
+        stmt = (
+            select(model.region)
+            .where(model.channel == channel, model.user_id == user_id)
+            .order_by(model.id.desc())
+            .limit(1)
+        )
+        region = (await session.execute(stmt)).scalar()
+        if region:
+            return str(region)
+    return None
+
+
 async def request_handoff(
-    session: AsyncSession, *, channel: str, user_id: str, reason: str, now: dt.datetime
+    session: AsyncSession, *, channel: str, user_id: str, reason: str, now: dt.datetime, region: str | None = None
 ) -> tuple[Handoff, bool]:
-    """The user's open handoff, or a new one; the flag says whether it was created now."""
+    """The user's open handoff, or a new one; the flag says whether it was created now. `region`
+    is the conversation's region if known; otherwise the region on record for the user is used."""
     existing = await open_handoff(session, channel=channel, user_id=user_id)
     if existing is not None:
         return existing, False
+    if region is None:
+        region = await region_on_record(session, channel=channel, user_id=user_id)
     handoff = Handoff(
-        channel=channel, user_id=user_id, status="pending", reason=mask_text(reason), created_at=now, updated_at=now
+        channel=channel,
+        user_id=user_id,
+        status="pending",
+        reason=mask_text(reason),
+        region=region,
+        created_at=now,
+        updated_at=now,
     )
     session.add(handoff)
     await session.flush()
     return handoff, True
+
+
+# -- for the staff console ---------------------------------------------------------------------------
+
+
+def _in_regions(regions: Collection[str] | None) -> ColumnElement[bool] | None:
+    """Handoffs of `regions` and those of no known region; None (no condition) for every region."""
+    if regions is None:
+        return None
+    return or_(Handoff.region.is_(None), Handoff.region.in_(sorted(regions)))
+
+
+def _filtered(
+    stmt: Select[Any], statuses: Collection[str], regions: Collection[str] | None, assignee: str | None
+) -> Select[Any]:
+    stmt = stmt.where(Handoff.status.in_(sorted(statuses)))
+    scope = _in_regions(regions)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    if assignee is not None:
+        stmt = stmt.where(Handoff.assigned_to == assignee)
+    return stmt
+
+
+async def list_handoffs(
+    session: AsyncSession,
+    *,
+    statuses: Collection[str] = WAITING,
+    regions: Collection[str] | None = None,
+    assignee: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Handoff]:
+    """Handoffs in `statuses`, oldest waiting first (the candidate who waited longest comes first);
+    resolved ones newest first. `regions=None` means every region."""
+    stmt = _filtered(select(Handoff), statuses, regions, assignee)
+    if set(statuses) <= set(WAITING):
+        stmt = stmt.order_by(Handoff.created_at, Handoff.id)
+    else:
+        stmt = stmt.order_by(Handoff.created_at.desc(), Handoff.id.desc())
+    return list((await session.execute(stmt.limit(limit).offset(offset))).scalars())
+
+
+async def count_handoffs(
+    session: AsyncSession,
+    *,
+    statuses: Collection[str] = WAITING,
+    regions: Collection[str] | None = None,
+    assignee: str | None = None,
+) -> int:
+    stmt = _filtered(select(func.count()).select_from(Handoff), statuses, regions, assignee)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def status_counts(session: AsyncSession, *, regions: Collection[str] | None = None) -> dict[str, int]:
+    """Status → number of handoffs, within `regions` (None: all)."""
+    stmt = select(Handoff.status, func.count()).group_by(Handoff.status)
+    scope = _in_regions(regions)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return {str(s): int(n) for s, n in (await session.execute(stmt)).all()}
+
+
+async def get_handoff(session: AsyncSession, *, handoff_id: int, for_update: bool = False) -> Handoff | None:
+    return await session.get(Handoff, handoff_id, with_for_update=for_update)
+
+
+def handoff_snapshot(handoff: Handoff) -> dict[str, Any]:
+    """What the audit log records of a handoff before and after a change."""
+    return {"status": handoff.status, "assigned_to": handoff.assigned_to, "region": handoff.region}
+
+
+def set_open(handoff: Handoff, *, now: dt.datetime) -> bool:
+    """pending → open (a member of staff looked at it); False when it was not pending."""
+    if handoff.status != "pending":
+        return False
+    handoff.status = "open"
+    handoff.opened_at = now
+    handoff.updated_at = now
+    return True
+
+
+def assign(handoff: Handoff, *, to: str | None, now: dt.datetime) -> None:
+    handoff.assigned_to = to
+    handoff.updated_at = now
+
+
+def resolve(handoff: Handoff, *, by: str, now: dt.datetime) -> None:
+    handoff.status = "resolved"
+    handoff.resolved_at = now
+    handoff.resolved_by = by
+    handoff.updated_at = now

@@ -37,3 +37,8 @@ def mask_text(text: str) -> str:
     """Masks every ID number (18 or 15 digits) and mobile number found in free text."""
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def mask_user_id(user_id: str) -> str:
+    """oUs…er1: enough of a channel's user id (an openid, a chat id) to tell users apart, not to reach one."""
+    return user_id if len(user_id) <= 6 else f"{user_id[:3]}…{user_id[-3:]}"

@@ -64,6 +64,8 @@ class TranscriptLine(Base):
     direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime]
+    staff: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The staff member who wrote an outgoing line (a reply from the handoff page); None for the bot."""
 
 
 class ReferenceCounter(Base):
@@ -84,6 +86,15 @@ class WithdrawalRequest(Base):
         UniqueConstraint("id_number_hash", "occupation", "exam_date", name="uq_requests_person_exam"),
         Index("ix_requests_status", "status", "created_at"),
         Index("ix_requests_user", "channel", "user_id"),
+        # The staff console's list filters (migration 0006): one index per filter, each also holding the
+        # region (a reviewer's filters always include theirs), the status (the counts per status) and
+        # created_at (the order): a list page and its counts are read from one index, not the table.
+        Index("ix_requests_created", "created_at", "id", "region", "status"),
+        Index("ix_requests_region", "region", "status", "created_at"),
+        Index("ix_requests_occupation", "occupation", "region", "status", "created_at"),
+        Index("ix_requests_institution", "institution", "region", "status", "created_at"),
+        Index("ix_requests_exam_date", "exam_date", "region", "status", "created_at"),
+        Index("ix_requests_name", "name", "region", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,7 +143,7 @@ class RequestEvent(Base):
 
 
 class Handoff(Base):
-    """A candidate asked for a human (转人工)."""
+    """A candidate asked for a human (转人工): pending → open (a member of staff looked) → resolved."""
 
     __tablename__ = "handoffs"
     __table_args__ = (Index("ix_handoffs_status", "status", "created_at"),)
@@ -144,6 +155,14 @@ class Handoff(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    region: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The candidate's region as far as known when they asked (migration 0007); None: not known,
+    and every member of staff sees the handoff."""
+    assigned_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The staff account name handling it."""
+    opened_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Setting(Base):
@@ -217,6 +236,8 @@ class Broadcast(Base):
     """A staff message to an audience of subscribers, sent through the outbox."""
 
     __tablename__ = "broadcasts"
+    # A form submitted twice (a double click) carries the same token and creates one broadcast.
+    __table_args__ = (Index("ux_broadcasts_token", "token", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region: Mapped[str] = mapped_column(String(32))
@@ -229,6 +250,8 @@ class Broadcast(Base):
     audience: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
+    token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The console form's one-time token (migration 0007); None from the command line."""
 
 
 class OutboxMessage(Base):
@@ -448,3 +471,95 @@ class QuestionVariant(Base):
     updated_at: Mapped[dt.datetime]
     """Changes on every edit, so that other processes notice (see storage.gaps.variants_version)."""
     deactivated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AnswerStat(Base):
+    """Policy questions answered and abstained on, per Beijing day and channel, for the dashboard.
+
+    One upsert per question. The count is spread over `slot`s (a hash of the user) because on
+    PostgreSQL an upserted row stays locked until the message's transaction commits: with one row
+    per day and channel, every conversation's questions would wait for each other."""
+
+    __tablename__ = "answer_stats"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    abstained: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeliveryStat(Base):
+    """Outbox messages that reached their end, per Beijing day, channel, kind and outcome (sent or
+    failed), counted by the dispatcher as it records outcomes: the dashboard reads a few rows instead
+    of counting a week of delivery attempts (hundreds of thousands at the benchmark's scale)."""
+
+    __tablename__ = "delivery_stats"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NoticeDraft(Base):
+    """A notice being reviewed in the staff console: the text staff pasted or uploaded, the draft
+    `kb draft` made of it (the knowledge-base mapping, as JSON, edited by the reviewer) and the
+    reviewer's decision on each fact (`decisions`: fact id → accept / reject).
+
+    draft → published (a version was made from it) → withdrawn (that version was withdrawn);
+    or draft → discarded. `revision` goes up on every save, so that two reviewers editing the same
+    draft cannot overwrite each other unawares."""
+
+    __tablename__ = "notice_drafts"
+    __table_args__ = (Index("ix_notice_drafts_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    doc_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source_name: Mapped[str] = mapped_column(String(255))
+    """The uploaded file's name, or 粘贴的文本."""
+    source_text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decisions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    base_doc_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The published version 修改 started this draft from, if any."""
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime]
+
+
+class NoticeVersion(Base):
+    """One published version of a notice: the validated knowledge-base mapping the bot answers from.
+
+    Immutable: a change is a new version of the same `doc_no`, which marks this one
+    `superseded_at`; a withdrawal sets `withdrawn_*`. Database triggers (migration 0008) refuse any
+    change to the content columns and any DELETE. Live: neither superseded nor withdrawn."""
+
+    __tablename__ = "published_notices"
+    __table_args__ = (
+        UniqueConstraint("doc_no", "version", name="uq_published_notices_version"),
+        Index("ix_published_notices_live", "withdrawn_at", "superseded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_no: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("notice_drafts.id"), nullable=True)
+    published_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime]
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("published_notices.id"), nullable=True)
+    """The earlier version of the same notice that this one replaced."""
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

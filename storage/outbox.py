@@ -10,18 +10,22 @@ moment of a crash can go out twice.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Date, and_, bindparam, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert
-from storage.models import DeliveryAttempt, OutboxMessage, Recipient
+from storage.models import DeliveryAttempt, DeliveryStat, OutboxMessage, Recipient
 from storage.subscriptions import set_reachable
 
 ENQUEUE_BATCH = 500
+ANYTIME_KINDS = frozenset({"staff_reply"})
+"""Answers a candidate asked for (转人工) and is waiting for: sent in quiet hours too, and a retry
+is not pushed to the morning. Reminders and broadcasts wait for quiet hours to end."""
 
 
 @dataclass(frozen=True)
@@ -136,14 +140,14 @@ async def claim(
     channels: Sequence[str] | None = None,
 ) -> tuple[list[Claimed], ClaimStats]:
     """Claims up to `limit` due messages for `worker`. On the way: a message whose day has passed is
-    skipped; one falling in quiet hours or over the user's daily cap is moved to later.
+    skipped; one falling in quiet hours (answers excepted: ANYTIME_KINDS) or over the user's daily cap
+    is moved to later.
 
     Core statements, one per kind of change, rather than ORM objects: a dispatcher claims a thousand
     rows a second, and the unit of work cost more than the sends."""
     stats = ClaimStats()
-    if rules.quiet(now):
-        return [], stats  # nothing goes out now; rows stay pending until quiet hours end
     o = OutboxMessage
+    quiet = rules.quiet(now)
     due = or_(
         and_(o.status == "pending", o.next_attempt_at <= now),
         # Claimed by a dispatcher that never reported back (it died): try again.
@@ -152,6 +156,9 @@ async def claim(
     stmt = select(o.id, o.channel, o.user_id, o.kind, o.text, o.fields, o.capped, o.attempts, o.event_day).where(due)
     if channels is not None:
         stmt = stmt.where(o.channel.in_(channels))
+    if quiet:
+        # Only answers go out now; the other rows stay pending until quiet hours end.
+        stmt = stmt.where(o.kind.in_(sorted(ANYTIME_KINDS)))
     stmt = stmt.order_by(o.next_attempt_at, o.id).limit(limit)
     if session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=o)
@@ -297,6 +304,7 @@ async def record(
             for o in outcomes
         ],
     )
+    await _count_final(session, outcomes, day=rules.local(now).date(), max_attempts=max_attempts)
     sent = [o.message.id for o in outcomes if o.ok]
     if sent:
         for via in {o.via for o in outcomes if o.ok}:
@@ -328,7 +336,8 @@ async def record(
             wait = backoff(message.attempts)
             if outcome.retry_after:
                 wait = max(wait, dt.timedelta(seconds=outcome.retry_after))
-            values.update(status="pending", next_attempt_at=rules.after_quiet(now + wait))
+            later = now + wait if message.kind in ANYTIME_KINDS else rules.after_quiet(now + wait)
+            values.update(status="pending", next_attempt_at=later)
         else:
             values.update(status="failed")
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
@@ -341,6 +350,39 @@ async def record(
                 now=now,
                 reason=outcome.error or "unreachable",
             )
+
+
+async def _count_final(session: AsyncSession, outcomes: Sequence[Outcome], *, day: dt.date, max_attempts: int) -> None:
+    """Adds the messages that reached their end (sent, or failed for good) to the day's
+    `delivery_stats`: one upsert per channel, kind and outcome in the batch, in a fixed order so
+    that two dispatchers never wait for each other's rows crosswise."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for o in outcomes:
+        if o.ok:
+            final = "sent"
+        elif o.status == "retry" and o.message.attempts < max_attempts:
+            continue  # tried again later: not an outcome yet
+        else:
+            final = "failed"
+        counts[(o.message.channel, o.message.kind, final)] += 1
+    if not counts:
+        return
+    rows = [
+        {"day": day, "channel": c, "kind": k, "outcome": final, "count": n}
+        for (c, k, final), n in sorted(counts.items())
+    ]
+    await session.execute(_COUNT_DELIVERIES, rows)
+
+
+# Text, not the dialects' on_conflict_do_update(): SQLAlchemy cannot cache the compiled form of
+# those, and this runs with every batch the dispatcher records. The SQL reads the same on SQLite
+# and PostgreSQL.
+_COUNT_DELIVERIES = text(
+    f"INSERT INTO {DeliveryStat.__tablename__} (day, channel, kind, outcome, count) "
+    "VALUES (:day, :channel, :kind, :outcome, :count) "
+    "ON CONFLICT (day, channel, kind, outcome) "
+    f"DO UPDATE SET count = {DeliveryStat.__tablename__}.count + excluded.count"
+).bindparams(bindparam("day", type_=Date()))
 
 
 async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
@@ -372,3 +414,18 @@ async def next_pending_for(session: AsyncSession, subscription_id: int) -> tuple
         return None
     fields = row.fields or {}
     return row.next_attempt_at, f"{fields.get('title', '')}（{fields.get('date', '')}，{fields.get('source', '')}）"
+
+
+async def broadcast_counts(session: AsyncSession, broadcast_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Broadcast id → outbox status → number of messages: a broadcast's progress."""
+    if not broadcast_ids:
+        return {}
+    stmt = (
+        select(OutboxMessage.broadcast_id, OutboxMessage.status, func.count())
+        .where(OutboxMessage.broadcast_id.in_(list(broadcast_ids)))
+        .group_by(OutboxMessage.broadcast_id, OutboxMessage.status)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for broadcast_id, status, n in (await session.execute(stmt)).all():
+        out.setdefault(int(broadcast_id), {})[str(status)] = int(n)
+    return out

@@ -10,20 +10,19 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import running_clock, start_instant, system_clock
 from bot.config import Settings
 from bot.logs import configure_logging
-from bot.reminders.planner import audience_matches, cancel_broadcast
+from bot.reminders.planner import BROADCAST_CHANNELS as CHANNELS
+from bot.reminders.planner import MAX_BROADCAST_TEXT, broadcast_audience, cancel_broadcast
 from handlers.context import SHANGHAI
 from knowledge.base import KnowledgeBase
 from storage.database import Database
-from storage.models import Broadcast, OutboxMessage
-from storage.outbox import next_due, status_counts
-from storage.subscriptions import active_subscriptions
-
-CHANNELS = ("wechat", "telegram", "web")
+from storage.masking import mask_user_id
+from storage.models import Broadcast
+from storage.outbox import broadcast_counts, next_due, status_counts
 
 
 @asynccontextmanager
@@ -43,22 +42,6 @@ def _now(settings: Settings) -> dt.datetime:
 
 def _local(at: dt.datetime) -> str:
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
-def _mask_user(user_id: str) -> str:
-    return user_id if len(user_id) <= 6 else f"{user_id[:3]}…{user_id[-3:]}"
-
-
-async def _audience(db: Database, kb: KnowledgeBase, probe: Broadcast) -> tuple[int, list[tuple[str, str]]]:
-    users: set[tuple[str, str]] = set()
-    last = 0
-    while True:
-        async with db.transaction() as session:
-            batch = await active_subscriptions(session, after_id=last, limit=2000)
-        if not batch:
-            return len(users), sorted(users)[:5]
-        last = batch[-1].id
-        users.update((s.channel, s.user_id) for s in batch if audience_matches(kb, probe, s))
 
 
 async def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
@@ -92,17 +75,17 @@ async def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
             print(f"--at 应为 YYYY-MM-DDTHH:MM（北京时间），收到：{args.at}", file=sys.stderr)
             return 2
     text = args.text.strip()
-    if not text or len(text) > 600:
-        print("群发内容不能为空，且不超过 600 字。", file=sys.stderr)
+    if not text or len(text) > MAX_BROADCAST_TEXT:
+        print(f"群发内容不能为空，且不超过 {MAX_BROADCAST_TEXT} 字。", file=sys.stderr)
         return 2
     probe = Broadcast(region=region, occupation=args.occupation, channel=args.channel, text=text)
     async with _database(settings) as db:
-        size, sample = await _audience(db, kb, probe)
+        size, sample = await broadcast_audience(db, kb, probe)
         if args.dry_run:
             scope = region + (f"·{args.occupation}" if args.occupation else "")
             print(f"受众：{size} 人（{scope}，渠道：{args.channel or '全部'}）")
             for channel, user in sample:
-                print(f"  {channel}  {_mask_user(user)}")
+                print(f"  {channel}  {mask_user_id(user)}")
             return 0
         async with db.transaction() as session:
             broadcast = Broadcast(
@@ -134,24 +117,16 @@ async def _status(settings: Settings) -> int:
             broadcasts = (
                 (await session.execute(select(Broadcast).order_by(Broadcast.id.desc()).limit(5))).scalars().all()
             )
-            progress = {
-                (b, s): int(n)
-                for b, s, n in (
-                    await session.execute(
-                        select(OutboxMessage.broadcast_id, OutboxMessage.status, func.count())
-                        .where(OutboxMessage.broadcast_id.in_([b.id for b in broadcasts]))
-                        .group_by(OutboxMessage.broadcast_id, OutboxMessage.status)
-                    )
-                ).all()
-            }
+            progress = await broadcast_counts(session, [b.id for b in broadcasts])
     columns = ("pending", "sending", "sent", "failed", "skipped", "cancelled")
     print(f"{'渠道':<10}" + "".join(f"{c:>10}" for c in columns))
     for channel in sorted({c for c, _ in counts} or set(CHANNELS)):
         print(f"{channel:<12}" + "".join(f"{counts.get((channel, c), 0):>10}" for c in columns))
     print(f"下一条待发：{_local(due) if due else '无'}")
     for b in broadcasts:
-        done = progress.get((b.id, "sent"), 0)
-        left = progress.get((b.id, "pending"), 0) + progress.get((b.id, "sending"), 0)
+        counts = progress.get(b.id, {})
+        done = counts.get("sent", 0)
+        left = counts.get("pending", 0) + counts.get("sending", 0)
         print(f"群发 {b.id}｜{b.region}｜{b.status}｜已发 {done}，待发 {left}，受众约 {b.audience}｜{b.text[:20]}")
     return 0
 

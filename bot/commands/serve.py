@@ -14,7 +14,7 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
-        "bot.server:create_app",
+        "bot.server:serving_app",
         factory=True,
         host=args.host,
         port=args.port,

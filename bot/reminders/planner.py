@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 
+BROADCAST_CHANNELS = ("wechat", "telegram", "web")
+MAX_BROADCAST_TEXT = 600
+AUDIENCE_BATCH = 2000
+
 
 def day_text(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
@@ -69,6 +73,12 @@ class Planner:
         self.policy = policy
         self.batch = batch
         self._dates: dict[tuple[Interest, dt.date], list[DueDate]] = {}
+
+    def use_knowledge(self, kb: KnowledgeBase) -> None:
+        """Plans from `kb` from now on (a notice was published or withdrawn); forgets the due
+        dates worked out from the previous knowledge base."""
+        self.kb = kb
+        self._dates = {}
 
     def dates_for(self, interest: Interest, today: dt.date) -> list[DueDate]:
         key = (interest, today)
@@ -205,13 +215,35 @@ def audience_matches(kb: KnowledgeBase, broadcast: Broadcast, subscription: Subs
     return subscription.region == broadcast.region or kb.regions.contains(broadcast.region, subscription.region)
 
 
+async def broadcast_audience(
+    db: Database, kb: KnowledgeBase, probe: Broadcast, *, sample: int = 5
+) -> tuple[int, list[tuple[str, str]]]:
+    """How many users a broadcast like `probe` reaches now (each once, however many of their
+    subscriptions match) and the first few (channel, user id) in order: the dry run's preview.
+    The same test as `queue_broadcast`, so the preview counts whom the planner will write to."""
+    users: set[tuple[str, str]] = set()
+    last = 0
+    while True:
+        async with db.sessions() as session:
+            batch = await active_subscriptions(session, after_id=last, limit=AUDIENCE_BATCH)
+        if not batch:
+            return len(users), sorted(users)[:sample]
+        last = batch[-1].id
+        users.update((s.channel, s.user_id) for s in batch if audience_matches(kb, probe, s))
+
+
+async def cancel_broadcast_in(session: AsyncSession, broadcast_id: int) -> int:
+    """`cancel_broadcast` inside the caller's transaction (the console audits in the same one)."""
+    await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(status="cancelled"))
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status == "pending")
+        .values(status="cancelled", last_error="群发已取消")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def cancel_broadcast(db: Database, broadcast_id: int) -> int:
     """Stops a broadcast: no more rows are planned and unsent ones are cancelled. Returns how many."""
     async with db.transaction() as session:
-        await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(status="cancelled"))
-        result = await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status == "pending")
-            .values(status="cancelled", last_error="群发已取消")
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return await cancel_broadcast_in(session, broadcast_id)

@@ -28,6 +28,7 @@ class ReminderService:
         # The plan and dispatch jobs ask at the same time; one question at a time on one connection.
         self._asking = asyncio.Lock()
         self._dispatching: asyncio.Task[object] | None = None
+        self._woken = False
 
     def start(self) -> None:
         first = dt.datetime.now(SHANGHAI)
@@ -35,6 +36,18 @@ class ReminderService:
         self.scheduler.add_job(self.plan, id="plan", next_run_time=first, **common)
         self.scheduler.add_job(self.dispatch, id="dispatch", next_run_time=first, **common)
         self.scheduler.start()
+
+    def wake(self) -> None:
+        """Dispatches now rather than at the next tick: a staff reply should not wait up to an
+        interval. Only the leader dispatches; in another process this changes nothing and the
+        leader sends the message at its next tick."""
+        if self._dispatching is not None:
+            # The running dispatch may have looked before the new row was committed: go again after it.
+            self._woken = True
+            return
+        job = self.scheduler.get_job("dispatch")
+        if job is not None:
+            job.modify(next_run_time=dt.datetime.now(SHANGHAI))
 
     async def _lead(self) -> bool:
         try:
@@ -61,7 +74,11 @@ class ReminderService:
             return
         self._dispatching = asyncio.current_task()
         try:
-            await self.dispatcher.run_once(budget=max(1.0, self.interval * 0.9))
+            while True:
+                self._woken = False
+                await self.dispatcher.run_once(budget=max(1.0, self.interval * 0.9))
+                if not self._woken:
+                    break
         except Exception:  # noqa: BLE001
             log.exception("reminder dispatcher failed")
         finally:

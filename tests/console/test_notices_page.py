@@ -1,0 +1,423 @@
+"""通知管理 at /admin/notices: a notice pasted as text, reviewed fact by fact, published, answered
+from at once (in this process, and in another within its poll interval), revised as a new version
+the answers cite, superseded by a newer notice, withdrawn; refusals, permissions and the audit."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import async_playwright, expect
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+from bot.config import Settings
+from bot.reminders.planner import Planner
+from bot.server import create_app
+from handlers.messages import ConversationKey, Inbound
+from handlers.reminder_schedule import DEFAULT_SCHEDULE
+from knowledge.reminders import Interest
+from storage import gaps
+from storage import notices as store
+from storage.database import Database
+from storage.models import AuditEntry, NoticeDraft
+from storage.staff import create_account
+from tests.channels.conftest import serving
+from tests.console.conftest import CHEAP_HASHER, PASSWORD, SQLITE_ONLY, MovableClock, SignedIn, csrf_in
+from tests.knowledge.notice_samples import (
+    DOC_A,
+    DOC_B,
+    KEEP_A,
+    NOTICE_A,
+    NOTICE_B,
+    REGISTER_A,
+    REGISTER_B,
+    REGISTER_QUESTION,
+)
+
+SUMMARY = "2027年上半年职业技能等级认定考试安排。"
+VARIANT = "鉴定费几号前得打过去"
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", ROOT / "test-artifacts")) / "console"
+
+
+async def ask(app: Starlette, text: str, user: str) -> str:
+    """A candidate's question through the conversation engine, as every channel asks it."""
+    key = ConversationKey("web", user)
+    replies = await app.state.runtime.engine.handle(Inbound(key=key, text=text, message_id=f"{user}:{text}"))
+    return "\n".join(r.text for r in replies)
+
+
+async def flash_after(c: httpx.AsyncClient, response: httpx.Response) -> tuple[str, str]:
+    """Follows the redirect; (the message shown, the page)."""
+    assert response.status_code == 303, response.text
+    page = await c.get(response.headers["location"])
+    found = re.search(r'<p class="flash (?:ok|error)"[^>]*>([^<]*)</p>', page.text)
+    assert found, "no message shown"
+    return found.group(1), page.text
+
+
+async def new_draft(c: httpx.AsyncClient, text: str, **extra: Any) -> httpx.Response:
+    token = csrf_in((await c.get("/admin/notices")).text)
+    return await c.post("/admin/notices/drafts", data={"csrf": token, "text": text, **extra})
+
+
+async def draft_row(db: Database, draft_id: int) -> NoticeDraft:
+    async with db.sessions() as session:
+        draft = await store.get_draft(session, draft_id)
+    assert draft is not None
+    return draft
+
+
+def draft_id_of(response: httpx.Response) -> int:
+    found = re.search(r"/admin/notices/drafts/(\d+)$", response.headers["location"])
+    assert found, response.headers["location"]
+    return int(found.group(1))
+
+
+async def review(
+    c: httpx.AsyncClient,
+    db: Database,
+    draft_id: int,
+    accept: tuple[str, ...],
+    *,
+    publish: bool = False,
+    topic: dict[str, str] | None = None,
+    **fields: str,
+) -> httpx.Response:
+    """Submits the draft page's form as a reviewer would: `accept` these facts, reject the others,
+    header checked, drafting problems resolved, a summary, and any other `fields`."""
+    draft = await draft_row(db, draft_id)
+    page = await c.get(f"/admin/notices/drafts/{draft_id}")
+    form: dict[str, Any] = {
+        "csrf": csrf_in(page.text),
+        "revision": str(draft.revision),
+        "summary": SUMMARY,
+        "header_shown": "1",
+        "header_checked": "1",
+        "resolved": [str(k) for k in range(len(draft.data.get("problems") or []))],
+    }
+    for i, fact in enumerate(draft.data["facts"]):
+        form[f"f{i}_decision"] = "accept" if fact["id"] in accept else "reject"
+        if topic and fact["id"] in topic:
+            form[f"f{i}_topic"] = topic[fact["id"]]
+    form.update(fields)
+    path = f"/admin/notices/drafts/{draft_id}" + ("/publish" if publish else "")
+    return await c.post(path, data=form)
+
+
+def errors_of(page: str, fact_id: str) -> str:
+    """The problems the draft page lists on one fact's card."""
+    found = re.search(rf'aria-label="条目 {re.escape(fact_id)} 的问题">(.*?)</ul>', page, re.S)
+    return found.group(1) if found else ""
+
+
+def index_of(draft: NoticeDraft, fact_id: str) -> int:
+    return next(i for i, f in enumerate(draft.data["facts"]) if f["id"] == fact_id)
+
+
+async def test_paste_review_publish_revise_and_withdraw_a_notice(app: Starlette, signed_in: SignedIn) -> None:
+    db: Database = app.state.runtime.db
+    assert DOC_A not in await ask(app, REGISTER_QUESTION, "u0")
+    admin = await signed_in("admin", name="boss")
+
+    created = await new_draft(admin, NOTICE_A)
+    message, page = await flash_after(admin, created)
+    draft_id = draft_id_of(created)
+    assert "已生成 1 份草稿，共 8 条待审核条目" in message
+    # Each fact beside its source sentence, the extracted pieces marked.
+    assert "考生须于<mark>2027年3月15日前</mark>登录报名系统完成网上报名" in page
+    assert 'value="2027-03-15"' in page and "待审核 <strong>8</strong> 条" in page
+
+    # Publishing straight away is refused, fact by fact, and nothing goes live.
+    token = csrf_in(page)
+    draft = await draft_row(db, draft_id)
+    refused = await admin.post(
+        f"/admin/notices/drafts/{draft_id}/publish", data={"csrf": token, "revision": str(draft.revision)}
+    )
+    message, page = await flash_after(admin, refused)
+    assert message.startswith("未能发布：还有") and "文头尚待核对" in page
+    assert "尚待审核：请对照原文核对后选择“采用”或“不采用”" in errors_of(page, REGISTER_A)
+    assert "本文概要（summary）不能为空" in page
+    assert DOC_A not in await ask(app, REGISTER_QUESTION, "u1")
+
+    published = await review(admin, db, draft_id, KEEP_A, publish=True, topic={REGISTER_A: "报名"})
+    message, page = await flash_after(admin, published)
+    assert f"已发布 {DOC_A}，机器人已开始使用" in message
+    assert "生效中" in page and "第 1 版" in page
+    answer = await ask(app, REGISTER_QUESTION, "u2")
+    assert "2027年3月15日" in answer and f"来源：{DOC_A}（一）" in answer, answer
+
+    # 修改: a new draft from the published version; publishing it makes version 2, which answers cite.
+    version_id = int(re.search(r"/published/(\d+)", published.headers["location"]).group(1))  # type: ignore[union-attr]
+    revised = await admin.post(f"/admin/notices/published/{version_id}/revise", data={"csrf": token})
+    second_id = draft_id_of(revised)
+    second = await draft_row(db, second_id)
+    assert (second.base_doc_no, second.base_version, second.status) == (DOC_A, 1, "draft")
+    i = index_of(second, REGISTER_A)
+    again = await review(admin, db, second_id, KEEP_A, publish=True, **{f"f{i}_d0_date": "2027-03-20"})
+    message, page = await flash_after(admin, again)
+    assert f"已发布 {DOC_A}（第2版）" in message
+    answer = await ask(app, REGISTER_QUESTION, "u3")
+    assert "2027年3月20日" in answer and f"来源：{DOC_A}（第2版）（一）" in answer, answer
+    listing = (await admin.get("/admin/notices")).text
+    assert "已被新版本取代" in listing and listing.count("生效中") == 1
+
+    # Withdrawn: the answer is gone, the record stays.
+    async with db.sessions() as session:
+        (live,) = await store.live_versions(session)
+    path = f"/admin/notices/published/{live.id}/withdraw"
+    assert "请填写撤回原因" in (await flash_after(admin, await admin.post(path, data={"csrf": token})))[0]
+    message, page = await flash_after(admin, await admin.post(path, data={"csrf": token, "reason": "通知已作废"}))
+    assert f"已撤回 {DOC_A}（第2版）" in message and "已撤回" in page and "通知已作废" in page
+    answer = await ask(app, REGISTER_QUESTION, "u4")
+    assert DOC_A not in answer and "3月20日" not in answer, answer
+
+    async with db.sessions() as session:
+        actions = (
+            await session.execute(
+                select(AuditEntry.action, AuditEntry.target_id).where(AuditEntry.action.like("notice.%"))
+            )
+        ).all()
+    assert [a for a, _ in actions if a != "notice.draft_save"] == [
+        "notice.draft_create",
+        "notice.publish",
+        "notice.revise",
+        "notice.publish",
+        "notice.withdraw",
+    ]
+    assert (("notice.publish", f"{DOC_A}#2")) in [tuple(a) for a in actions]
+    audit = (await admin.get("/admin/audit")).text
+    assert "发布通知" in audit and "撤回通知" in audit
+
+
+@SQLITE_ONLY
+async def test_a_newer_notice_supersedes_the_older_ones_rule(app: Starlette, signed_in: SignedIn) -> None:
+    db: Database = app.state.runtime.db
+    # The reminder planner holds the knowledge base too (reminders are off in these tests: a real
+    # planner is attached as the reminder service would attach it).
+    runtime = app.state.runtime
+    planner = Planner(runtime.services.kb, db, runtime.engine.clock, DEFAULT_SCHEDULE)
+    interest = Interest(region="广州市")
+    planner.dates_for(interest, dt.date(2026, 1, 1))
+    app.state.reminders = SimpleNamespace(planner=planner)
+    admin = await signed_in("admin")
+    first = draft_id_of(await new_draft(admin, NOTICE_A))
+    await review(admin, db, first, KEEP_A, publish=True, topic={REGISTER_A: "报名"})
+    assert planner.kb is app.state.runtime.services.kb and DOC_A in planner.kb.notices
+    assert planner._dates == {}, "due dates worked out from the old knowledge base are forgotten"
+    newer = draft_id_of(await new_draft(admin, NOTICE_B))
+    page = (await admin.get(f"/admin/notices/drafts/{newer}")).text
+    assert f'name="supersedes" value="{DOC_A}"' in page, "live notices of the region are offered"
+    published = await review(
+        admin,
+        db,
+        newer,
+        (REGISTER_B,),
+        publish=True,
+        topic={REGISTER_B: "报名"},
+        supersedes_shown="1",
+        supersedes=DOC_A,
+    )
+    assert "已发布" in (await flash_after(admin, published))[0]
+    answer = await ask(app, REGISTER_QUESTION, "u1")
+    assert "2027年3月25日" in answer and f"{DOC_B}已取代{DOC_A}的相应规定" in answer, answer
+    assert "3月15日" not in answer
+    old_page = (await admin.get("/admin/notices")).text
+    assert old_page.count("生效中") == 2, "the older notice stays live for what the newer does not cover"
+
+
+@SQLITE_ONLY
+async def test_publishing_refuses_an_impossible_date_and_lists_it_under_its_fact(
+    app: Starlette, signed_in: SignedIn
+) -> None:
+    db: Database = app.state.runtime.db
+    admin = await signed_in("admin")
+    draft_id = draft_id_of(await new_draft(admin, NOTICE_A))
+    i = index_of(await draft_row(db, draft_id), REGISTER_A)
+    refused = await review(admin, db, draft_id, KEEP_A, publish=True, **{f"f{i}_d0_date": "2027-02-30"})
+    message, page = await flash_after(admin, refused)
+    assert message == "未能发布：还有 1 个问题，已在下方各条目旁列出。已保存您的修改。"
+    assert "日期1 · 日期：日期无效：应为存在的日期" in errors_of(page, REGISTER_A), page
+    assert (await draft_row(db, draft_id)).status == "draft"
+    async with db.sessions() as session:
+        assert await store.live_versions(session) == []
+
+    # Two reviewers on one draft: the second save, made over an older form, is refused.
+    stale = await admin.post(
+        f"/admin/notices/drafts/{draft_id}",
+        data={"csrf": csrf_in(page), "revision": "0", "summary": "别人的修改"},
+    )
+    assert "您这次的修改未保存" in (await flash_after(admin, stale))[0]
+    assert (await draft_row(db, draft_id)).data["summary"] == SUMMARY
+
+
+@SQLITE_ONLY
+async def test_uploads_are_read_as_utf8_or_gb18030_and_anything_else_is_refused_politely(
+    app: Starlette, signed_in: SignedIn
+) -> None:
+    reviewer = await signed_in("reviewer", regions=["广东省"])
+    token = csrf_in((await reviewer.get("/admin/notices")).text)
+
+    def upload(content: bytes, name: str = "notice.txt") -> Any:
+        return reviewer.post(
+            "/admin/notices/drafts", data={"csrf": token}, files={"file": (name, content, "text/plain")}
+        )
+
+    message, page = await flash_after(reviewer, await upload(NOTICE_A.encode("gb18030")))
+    assert "已生成 1 份草稿" in message and DOC_A in page and "notice.txt" in page
+    message, _ = await flash_after(reviewer, await upload(b"%PDF-1.7\x00\x01\x02binary", "notice.pdf"))
+    assert message.startswith("无法读取文件 notice.pdf：这不是文本文件")
+    too_big = await upload(("通知" * 200_000).encode())
+    assert too_big.status_code == 413 and "不能超过 512 KiB" in too_big.text
+    message, _ = await flash_after(reviewer, await new_draft(reviewer, "   "))
+    assert message == "请粘贴通知全文，或选择通知的 .txt 文件。"
+
+
+@SQLITE_ONLY
+async def test_reviewers_prepare_drafts_of_their_regions_and_only_admins_publish(
+    app: Starlette, signed_in: SignedIn
+) -> None:
+    db: Database = app.state.runtime.db
+    jilin = await signed_in("reviewer", regions=["吉林省"], name="jl")
+    message, _ = await flash_after(jilin, await new_draft(jilin, NOTICE_A))
+    assert "该通知的地区（广东省）不在您负责的范围内" in message
+    message, _ = await flash_after(jilin, await new_draft(jilin, NOTICE_A, region="广东省"))
+    assert message == "请从列表中选择您负责的地区。"
+
+    guangdong = await signed_in("reviewer", regions=["广东省"], name="gd")
+    draft_id = draft_id_of(await new_draft(guangdong, NOTICE_A))
+    assert "已保存" in (await flash_after(guangdong, await review(guangdong, db, draft_id, KEEP_A)))[0]
+    page = (await guangdong.get(f"/admin/notices/drafts/{draft_id}")).text
+    assert "发布须由管理员操作" in page and "保存并发布" not in page and "可以发布" in page
+    assert (await review(guangdong, db, draft_id, KEEP_A, publish=True)).status_code == 403
+    moved = await review(guangdong, db, draft_id, KEEP_A, regions="吉林")
+    assert "不能把地区设为您负责范围以外的 吉林省" in (await flash_after(guangdong, moved))[0]
+    assert (await jilin.get(f"/admin/notices/drafts/{draft_id}")).status_code == 404
+    assert f"/admin/notices/drafts/{draft_id}" not in (await jilin.get("/admin/notices")).text
+
+    viewer = await signed_in("viewer", name="v")
+    page = (await viewer.get(f"/admin/notices/drafts/{draft_id}")).text
+    assert '<fieldset class="plain" disabled>' in page and "新建草稿" not in (await viewer.get("/admin/notices")).text
+    assert (await review(viewer, db, draft_id, KEEP_A)).status_code == 403
+
+    admin = await signed_in("admin", name="boss")
+    assert "已发布" in (await flash_after(admin, await review(admin, db, draft_id, KEEP_A, publish=True)))[0]
+    async with db.sessions() as session:
+        (version,) = await store.live_versions(session)
+    withdraw = f"/admin/notices/published/{version.id}/withdraw"
+    token = csrf_in((await guangdong.get(f"/admin/notices/published/{version.id}")).text)
+    assert (await guangdong.post(withdraw, data={"csrf": token, "reason": "x"})).status_code == 403
+    revise = f"/admin/notices/published/{version.id}/revise"
+    assert (
+        "这份通知的地区不在您负责的范围内"
+        in (
+            await flash_after(
+                jilin, await jilin.post(revise, data={"csrf": csrf_in((await jilin.get("/admin/notices")).text)})
+            )
+        )[0]
+    )
+
+
+@SQLITE_ONLY
+async def test_another_server_process_answers_from_a_publication_within_its_poll_interval(
+    app: Starlette, signed_in: SignedIn, console_settings: Settings, clock: MovableClock
+) -> None:
+    """Two applications on one database, as two workers are: one publishes, the other polls; a third
+    started afterwards loads the notice before it takes messages."""
+    other = create_app(
+        console_settings.model_copy(update={"variants_poll_seconds": 0.3}), clock=clock, password_hasher=CHEAP_HASHER
+    )
+    async with other.router.lifespan_context(other):
+        assert DOC_A not in await ask(other, REGISTER_QUESTION, "w0")
+        db: Database = app.state.runtime.db
+        # A question variant added behind this process's back (its own poll is 30 s away): the
+        # rebuild at publication loads the variants afresh into the new PolicyQA.
+        async with db.transaction() as session:
+            await gaps.add_variant(session, question=VARIANT, entry_id="gz145.fee-daily", by="staff", now=clock())
+        assert "没有找到可靠的答案" in await ask(app, f"广州{VARIANT}", "v0")
+        admin = await signed_in("admin")
+        draft_id = draft_id_of(await new_draft(admin, NOTICE_A))
+        await review(admin, db, draft_id, KEEP_A, publish=True)
+        assert "没有找到可靠的答案" not in await ask(app, f"广州{VARIANT}", "v1")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        n = 0
+        while DOC_A not in await ask(other, REGISTER_QUESTION, f"w{n}"):
+            assert loop.time() - started < 5, "the other process did not reload within 5 s"
+            n += 1
+            await asyncio.sleep(0.1)
+        assert REGISTER_B not in other.state.runtime.services.kb.by_id
+        assert "没有找到可靠的答案" not in await ask(other, f"广州{VARIANT}", "v2"), "variants survive the rebuild"
+    # A process started afterwards loads the published notice before it takes messages.
+    later = create_app(console_settings, clock=clock, password_hasher=CHEAP_HASHER)
+    async with later.router.lifespan_context(later):
+        assert DOC_A in await ask(later, REGISTER_QUESTION, "l0")
+
+
+@SQLITE_ONLY
+async def test_in_a_browser_paste_a_notice_review_it_and_publish_it(
+    console_settings: Settings, clock: MovableClock
+) -> None:
+    """Headless Chromium (Debian's) against a real server; screenshots under test-artifacts/console/."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    app = create_app(console_settings, clock=clock, password_hasher=CHEAP_HASHER)
+    async with serving(app) as base_url:
+        async with app.state.runtime.db.transaction() as session:
+            await create_account(
+                session, name="boss", role="admin", regions=[], password_hash=CHEAP_HASHER.hash(PASSWORD), now=clock()
+            )
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+            try:
+                page = await browser.new_page(viewport={"width": 1280, "height": 900})
+                page.set_default_timeout(10_000)
+                problems: list[str] = []
+                page.on("pageerror", lambda error: problems.append(str(error)))
+                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+
+                await page.goto(f"{base_url}/admin/")
+                await page.get_by_label("用户名").fill("boss")
+                await page.get_by_label("密码").fill(PASSWORD)
+                await page.get_by_role("button", name="登录").click()
+                await page.get_by_role("navigation", name="主导航").get_by_role("link", name="通知管理").click()
+                await expect(page.get_by_role("heading", name="通知管理", exact=True)).to_be_visible()
+
+                await page.get_by_label("粘贴通知全文").fill(NOTICE_A)
+                await page.get_by_role("button", name="生成草稿").click()
+                await expect(page.get_by_role("status")).to_contain_text("已生成 1 份草稿")
+                register = page.get_by_role("region", name=f"条目 {REGISTER_A}")
+                await expect(register.locator("mark")).to_have_text("2027年3月15日前")
+                await expect(register.get_by_label("日期", exact=True)).to_have_value("2027-03-15")
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=str(ARTIFACTS / "notice-draft.png"), full_page=True)
+
+                ids = await page.locator("section.fact").evaluate_all(
+                    "cards => cards.map(c => c.getAttribute('aria-label').slice(3))"
+                )
+                for fact_id in ids:
+                    card = page.get_by_role("region", name=f"条目 {fact_id}")
+                    await card.get_by_label("不采用" if fact_id not in KEEP_A else "采用", exact=True).check()
+                await register.get_by_label("主题（如 报名、考试安排、退考退费；新通知按主题取代旧通知）").fill("报名")
+                await page.get_by_label("本文概要（面向考生，一两句话）").fill(SUMMARY)
+                await page.get_by_label("文头已核对（文号、发文单位、日期、标题、地区）").check()
+                await page.get_by_label("已解决：summary（本文概要）待填写").check()
+                await page.get_by_role("button", name="保存并发布（第 1 版）").click()
+
+                await expect(page.get_by_role("status")).to_contain_text(f"已发布 {DOC_A}，机器人已开始使用")
+                await expect(page.get_by_role("heading", name=f"{DOC_A} 第 1 版")).to_contain_text("生效中")
+                await page.screenshot(path=str(ARTIFACTS / "notice-published.png"), full_page=True)
+                assert problems == []
+            finally:
+                await browser.close()
+        answer = await ask(app, REGISTER_QUESTION, "browser")
+        assert "2027年3月15日" in answer and f"来源：{DOC_A}" in answer, answer
