@@ -67,6 +67,9 @@ class Database:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # 16 MB of page cache per connection instead of 2 MB: at a few hundred thousand outbox
+            # rows the default missed on most index lookups (`bench reminders`).
+            cursor.execute("PRAGMA cache_size=-16384")
             cursor.close()
 
         @event.listens_for(self.engine.sync_engine, "begin")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Date, and_, bindparam, func, or_, select, text, tuple_, update
+from sqlalchemy import Date, bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert
@@ -148,21 +148,7 @@ async def claim(
     stats = ClaimStats()
     o = OutboxMessage
     quiet = rules.quiet(now)
-    due = or_(
-        and_(o.status == "pending", o.next_attempt_at <= now),
-        # Claimed by a dispatcher that never reported back (it died): try again.
-        and_(o.status == "sending", o.claimed_until < now),
-    )
-    stmt = select(o.id, o.channel, o.user_id, o.kind, o.text, o.fields, o.capped, o.attempts, o.event_day).where(due)
-    if channels is not None:
-        stmt = stmt.where(o.channel.in_(channels))
-    if quiet:
-        # Only answers go out now; the other rows stay pending until quiet hours end.
-        stmt = stmt.where(o.kind.in_(sorted(ANYTIME_KINDS)))
-    stmt = stmt.order_by(o.next_attempt_at, o.id).limit(limit)
-    if session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=o)
-    rows = (await session.execute(stmt)).all()
+    rows = await _due_rows(session, now=now, limit=limit, channels=channels, quiet=quiet)
     if not rows:
         return [], stats
     today = rules.local(now).date()
@@ -230,6 +216,51 @@ async def claim(
     stats.deferred = len(deferred)
     stats.claimed = len(claimed)
     return claimed, stats
+
+
+_CLAIM_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.channel,
+    OutboxMessage.user_id,
+    OutboxMessage.kind,
+    OutboxMessage.text,
+    OutboxMessage.fields,
+    OutboxMessage.capped,
+    OutboxMessage.attempts,
+    OutboxMessage.event_day,
+    OutboxMessage.next_attempt_at,
+)
+
+
+async def _due_rows(
+    session: AsyncSession, *, now: dt.datetime, limit: int, channels: Sequence[str] | None, quiet: bool
+) -> list[Any]:
+    """Up to `limit` rows to claim: first those whose claim expired (their dispatcher died), then
+    pending ones in due order.
+
+    One query per status and channel, each an ordered range of `ix_outbox_claim` (status, channel,
+    next_attempt_at): with both statuses or several channels in one query, SQLite sorted every due
+    row for each claim, about 180 ms at 200,000 rows."""
+    o = OutboxMessage
+    postgres = session.bind.dialect.name == "postgresql"
+    found: dict[str, list[Any]] = {"sending": [], "pending": []}
+    for channel in channels if channels is not None else [None]:
+        for status, ready in (("sending", o.claimed_until < now), ("pending", o.next_attempt_at <= now)):
+            stmt = select(*_CLAIM_COLUMNS).where(o.status == status, ready)
+            if channel is not None:
+                stmt = stmt.where(o.channel == channel)
+            if quiet:
+                # Only answers go out now; the other rows stay pending until quiet hours end.
+                stmt = stmt.where(o.kind.in_(sorted(ANYTIME_KINDS)))
+            stmt = stmt.order_by(o.next_attempt_at, o.id).limit(limit)
+            if postgres:
+                stmt = stmt.with_for_update(skip_locked=True, of=o)
+            found[status].extend((await session.execute(stmt)).all())
+    # Rows fetched beyond `limit` are left alone (on PostgreSQL their locks end with the transaction).
+    in_order = sorted(found["sending"], key=lambda r: r.id) + sorted(
+        found["pending"], key=lambda r: (r.next_attempt_at, r.id)
+    )
+    return in_order[:limit]
 
 
 async def _lock_recipients(
