@@ -109,3 +109,35 @@ def test_chat_in_a_pipe_files_a_request_and_requests_list_shows_it_masked(tmp_pa
     assert "没有状态为 refunded" in run("requests", "list", "--status", "refunded", env=env).stdout
     bad = run("requests", "list", "--status", "nonsense", env=env)
     assert bad.returncode == 2 and "submitted" in bad.stderr
+
+
+def test_ask_answers_from_notices_published_in_the_console(tmp_path):
+    """`ask` reads the bot's database: a notice published from the console answers there too."""
+    import asyncio
+    import datetime as dt
+
+    from storage import notices
+    from storage.database import Database
+    from tests.knowledge.notice_samples import DOC_A, KEEP_A, NOTICE_A, REGISTER_A, REGISTER_QUESTION, reviewed
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+    async def publish() -> None:
+        db = Database(url)
+        await db.migrate()
+        data = reviewed(NOTICE_A, KEEP_A, topical=(REGISTER_A,))
+        now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+        async with db.transaction() as session:
+            draft = await notices.create_draft(
+                session, source_name="a.txt", source_text=NOTICE_A, data=data, by="admin", now=now
+            )
+            await notices.publish(session, draft=draft, doc_no=DOC_A, data=data, by="admin", now=now)
+        await db.dispose()
+
+    before = run("ask", REGISTER_QUESTION, "--now", "2026-03-02", "--json", env={"DATA_DIR": str(tmp_path)})
+    assert DOC_A not in json.loads(before.stdout)["sources"]
+    asyncio.run(publish())
+    after = run("ask", REGISTER_QUESTION, "--now", "2026-03-02", "--json", env={"DATA_DIR": str(tmp_path)})
+    answer = json.loads(after.stdout)
+    assert answer["matched"] and answer["sources"] == [DOC_A], after.stdout + after.stderr
+    assert "2027年3月15日" in answer["answer"]

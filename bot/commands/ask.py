@@ -36,32 +36,46 @@ def _answer_line(qa: PolicyQA, item: dict[str, Any]) -> dict[str, Any]:
     return {"id": item.get("id"), **answer.to_json()}
 
 
-async def _variants_from(url: str, qa: PolicyQA) -> int:
+async def _from_database(url: str, qa: PolicyQA) -> PolicyQA:
+    """`qa` with the notices published from the staff console and the staff's question variants,
+    when the bot's database has them, so that `ask` answers as the server does."""
     from sqlalchemy.engine import make_url
 
     from bot.gaps_sync import load_variants_once
+    from knowledge.published import PublishedNotice, build_knowledge_base
     from storage.database import Database
+    from storage.notices import live_versions
 
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite") and not (parsed.database and Path(parsed.database).is_file()):
-        return 0  # no database yet: `ask` never creates one
+        return qa  # no database yet: `ask` never creates one
     db = Database(url)
     try:
-        # A database not yet migrated to knowledge gaps has no variants; `ask` does not migrate.
-        if not await db.has_table("question_variants"):
-            return 0
-        return await load_variants_once(db, qa)
+        # A database not yet migrated this far has nothing to add; `ask` does not migrate.
+        if await db.has_table("published_notices"):
+            async with db.sessions() as session:
+                rows = await live_versions(session)
+            if rows:
+                published = [PublishedNotice.of(r.data, r.doc_no, r.version) for r in rows]
+                kb, problems = build_knowledge_base(list(qa.kb.notices.values()), published, qa.kb.regions)
+                for problem in problems:
+                    print(f"已发布的通知未能载入：{problem}", file=sys.stderr)
+                qa = PolicyQA(kb)
+        if await db.has_table("question_variants"):
+            await load_variants_once(db, qa)
+        return qa
     finally:
         await db.dispose()
 
 
-def _load_variants(qa: PolicyQA) -> None:
-    """Staff question variants from the bot's database, when it has one, so that `ask` answers as
-    the server does. Without a database the answers come from the knowledge base alone."""
+def _with_database(qa: PolicyQA) -> PolicyQA:
+    """Published notices and question variants from the bot's database, when it has one. Without a
+    database, or if it cannot be read, the answers come from the shipped knowledge base alone."""
     try:
-        asyncio.run(_variants_from(Settings().effective_database_url, qa))
-    except Exception as exc:  # noqa: BLE001 - the knowledge base alone still answers
-        print(f"未能从数据库加载补充问法（{type(exc).__name__}），仅按知识库回答。", file=sys.stderr)
+        return asyncio.run(_from_database(Settings().effective_database_url, qa))
+    except Exception as exc:  # noqa: BLE001 - the shipped knowledge base alone still answers
+        print(f"未能从数据库加载已发布的通知与补充问法（{type(exc).__name__}），仅按知识库回答。", file=sys.stderr)
+        return qa
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -70,7 +84,7 @@ def run_ask(args: argparse.Namespace) -> int:
     except KnowledgeBaseError as exc:
         print(f"知识库无法加载：\n{exc}", file=sys.stderr)
         return 1
-    _load_variants(qa)
+    qa = _with_database(qa)
     if args.batch:
         with open(args.batch, encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):

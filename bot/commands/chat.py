@@ -12,6 +12,7 @@ from bot.clock import fixed_day_clock, parse_day
 from bot.config import Settings
 from bot.gaps_sync import load_variants_once
 from bot.logs import configure_logging
+from bot.notices_sync import NoticeSync
 from handlers.messages import ConversationKey, Inbound, Reply
 from knowledge.loader import KnowledgeBaseError
 from storage.pii import PiiKeyError
@@ -33,6 +34,8 @@ async def _chat(args: argparse.Namespace) -> int:
     key = ConversationKey(args.channel, args.user)
     session_tag = uuid.uuid4().hex[:8]
     try:
+        # As the server answers: the notices published from the console, then the staff's variants.
+        await NoticeSync(runtime).refresh()
         await load_variants_once(runtime.db, runtime.services.qa)
         count = 0
         while True:
