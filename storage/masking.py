@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])|(?<!\d)(\d{15})(?!\d)")
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9XxＸｘ])(?![0-9A-Za-z])|(?<!\d)(\d{15})(?!\d)")
+# Candidates type full-width digits (１３８…) on Chinese keyboards: the patterns see half-width ones.
+_HALF_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 
 
@@ -34,7 +36,9 @@ def mask_name(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Masks every ID number (18 or 15 digits) and mobile number found in free text."""
+    """Masks every ID number (18 or 15 digits) and mobile number found in free text, full-width
+    digits included (they come back half-width)."""
+    text = text.translate(_HALF_WIDTH_DIGITS)
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
 
