@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 
@@ -24,6 +26,12 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.0, 10.0),
         )
+
+        # A labelled child found once: `labels()` takes a lock and builds a key on every call,
+        # and every message touches three of them.
+        self.latency_of = cache(self.latency.labels)
+        self.messages_of = cache(self.messages.labels)
+        self.answers_of = cache(self.answers.labels)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from handlers.reminder_schedule import ReminderSchedule
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
+from storage.answer_stats import AnswerTally
 from storage.pii import PiiCipher
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -46,6 +47,8 @@ class Context:
     """Aware; the engine's clock, which tests and demos may set (--now, BOT_NOW)."""
     state: dict[str, Any] = field(default_factory=dict)
     """The conversation's remembered state, saved as JSON when the message is done."""
+    answers: AnswerTally = field(default_factory=AnswerTally)
+    """Policy questions counted for the dashboard, written with the transaction."""
 
     @property
     def today(self) -> dt.date:

@@ -8,9 +8,10 @@ progress; starting the withdrawal form; otherwise a policy question.
 from __future__ import annotations
 
 import asyncio
-import copy
+import collections
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,8 +34,17 @@ from handlers.reminder_form import (
 )
 from handlers.text import compact
 from handlers.withdrawal_form import FORM_NAME, build_withdrawal_form
-from storage.conversations import StaleState, append_transcript, load_conversation, save_conversation
+from storage.answer_stats import AnswerTally
+from storage.conversations import (
+    ConversationRow,
+    StaleState,
+    append_transcript_rows,
+    load_conversations,
+    save_conversations,
+    transcript_rows,
+)
 from storage.database import Database
+from storage.handled_messages import MessageKey, find_handled, prune_handled, record_handled
 from storage.masking import mask_text
 from storage.subscriptions import set_reachable
 
@@ -43,8 +53,10 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 MAX_ATTEMPTS = 8
 MAX_TEXT = 2000
-# Replies kept for retries: WeChat retries within about 15 seconds, well inside the last few messages.
-RECENT_MESSAGES = 8
+MAX_BATCH = 64
+"""Messages handled in one transaction at most; a batch waits for the slowest of its messages."""
+PRUNE_EVERY = 600.0
+"""Seconds between two deletions of handled-message records older than a day, per process."""
 SORRY = Reply("抱歉，系统暂时无法处理您的消息，请稍后再试；也可以回复“转人工”。", ("转人工",))
 
 HELP_WORDS = frozenset({"帮助", "菜单", "help", "menu", "start", "功能", "主菜单", "使用说明", "怎么用"})
@@ -90,19 +102,60 @@ def system_clock() -> dt.datetime:
 
 
 class ConversationEngine:
-    """Handles messages for every channel. Build once; `handle` is safe to call concurrently."""
+    """Handles messages for every channel. Build once; `handle` is safe to call concurrently.
 
-    def __init__(self, db: Database, services: Services, clock: Clock = system_clock) -> None:
+    Messages that arrive while a transaction is running wait and are then handled together, in
+    order, in one transaction (group commit): one read of their conversations, one write of
+    each kind. A busy server thus pays the per-transaction cost (SQLAlchemy, the database
+    driver's thread hand-offs, the commit) once per batch instead of once per message."""
+
+    def __init__(
+        self, db: Database, services: Services, clock: Clock = system_clock, *, max_batch: int = MAX_BATCH
+    ) -> None:
         self.db = db
         self.services = services
         self.clock = clock
+        self.max_batch = max_batch
         self.forms = FormRunner([build_withdrawal_form(answer_question=self._form_question), build_reminder_form()])
+        self._waiting: collections.deque[tuple[Inbound, asyncio.Future[list[Reply]]]] = collections.deque()
+        self._turn: asyncio.Lock | None = None
+        self._next_prune = time.monotonic() + PRUNE_EVERY
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Never raises: a failure is logged (masked) and the candidate gets an apology."""
+        done: asyncio.Future[list[Reply]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((inbound, done))
+        if self._turn is None:
+            self._turn = asyncio.Lock()
+        while not done.done():
+            # Whoever holds the turn handles everything waiting, its own message among it; the
+            # others find theirs answered when their turn comes.
+            async with self._turn:
+                if done.done():
+                    break
+                batch = [self._waiting.popleft() for _ in range(min(self.max_batch, len(self._waiting)))]
+                # Shielded: a caller that goes away (a closed connection) must not abandon the
+                # batch it took on behalf of others.
+                await asyncio.shield(self._handle_batch(batch))
+        return done.result()
+
+    async def _handle_batch(self, batch: list[tuple[Inbound, asyncio.Future[list[Reply]]]]) -> None:
+        if len(batch) > 1:
+            try:
+                results = await self._handle_once([inbound for inbound, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - every message is tried again on its own below
+                log.info("batch of %d rolled back (%s); handling each alone", len(batch), type(exc).__name__)
+            else:
+                for (_, done), replies in zip(batch, results, strict=True):
+                    done.set_result(replies)
+                return
+        for inbound, done in batch:
+            done.set_result(await self._handle_alone(inbound))
+
+    async def _handle_alone(self, inbound: Inbound) -> list[Reply]:
         for attempt in range(MAX_ATTEMPTS):
             try:
-                replies = await self._handle_once(inbound)
+                replies = (await self._handle_once([inbound]))[0]
             except (StaleState, IntegrityError) as exc:
                 log.info("retrying message after conflict: %s", type(exc).__name__)
             except DBAPIError as exc:
@@ -118,33 +171,68 @@ class ConversationEngine:
             await asyncio.sleep(0.01 * (attempt + 1))
         return [SORRY]
 
-    async def _handle_once(self, inbound: Inbound) -> list[Reply]:
-        now = self.clock()
-        key = inbound.key
-        async with self.db.transaction() as session:
-            conversation = await load_conversation(session, channel=key.channel, user_id=key.user_id, now=now)
-            # The conversation row is locked: a retry of a message being handled waits here, then
-            # finds the recorded replies instead of running the message a second time.
-            seen = _recorded(conversation.state, inbound.message_id)
-            if seen is not None:
-                return seen
-            state: dict[str, Any] = copy.deepcopy(conversation.state)
-            ctx = Context(inbound=inbound, services=self.services, session=session, now=now, state=state)
-            replies = await self._dispatch(ctx)
-            if inbound.message_id is not None:
-                recent = [m for m in ctx.state.get("recent", []) if m["id"] != inbound.message_id]
-                recent.append({"id": inbound.message_id, "replies": [r.to_json() for r in replies]})
-                ctx.state["recent"] = recent[-RECENT_MESSAGES:]
-            await save_conversation(session, conversation, ctx.state, now)
-            incoming = inbound.text[:MAX_TEXT] if inbound.text else f"[{inbound.event or 'empty'}]"
-            await append_transcript(
-                session,
-                channel=key.channel,
-                user_id=key.user_id,
-                lines=[("in", incoming), *(("out", r.text) for r in replies)],
-                now=now,
+    async def _handle_once(self, messages: list[Inbound]) -> list[list[Reply]]:
+        """Handles `messages` in order in one transaction; any exception rolls all of them back."""
+        answers = AnswerTally()
+        lines: list[dict[str, Any]] = []
+        results: list[list[Reply]] = []
+        handled: dict[MessageKey, list[dict[str, Any]]] = {}
+        # Inline: the engine's statements are short and indexed (see storage.sqlite_driver).
+        async with self.db.transaction(inline=True) as session:
+            # The conversation rows are locked: a retry of a message being handled elsewhere
+            # waits here, then finds the recorded replies instead of running the message again.
+            conversations = await load_conversations(
+                session, [(m.key.channel, m.key.user_id) for m in messages], now=self.clock()
             )
-        return replies
+            ids = [(m.key.channel, m.key.user_id, m.message_id) for m in messages if m.message_id is not None]
+            recorded = await find_handled(session, ids) if ids else {}
+            changed: dict[int, ConversationRow] = {}
+            for inbound in messages:
+                key = inbound.key
+                message_key = (key.channel, key.user_id, inbound.message_id or "")
+                seen = handled.get(message_key, recorded.get(message_key))
+                if inbound.message_id is not None and seen is not None:
+                    results.append([Reply.from_json(r) for r in seen])
+                    continue
+                conversation = conversations[(key.channel, key.user_id)]
+                now = self.clock()
+                # The state as loaded is this transaction's own copy: a failure discards it.
+                ctx = Context(
+                    inbound=inbound,
+                    services=self.services,
+                    session=session,
+                    now=now,
+                    state=conversation.state,
+                    answers=answers,
+                )
+                replies = await self._dispatch(ctx)
+                if inbound.message_id is not None:
+                    handled[message_key] = [r.to_json() for r in replies]
+                # Kept there before handled_messages existed (migration 0010).
+                ctx.state.pop("recent", None)
+                # A later message of the same user in this batch sees this state.
+                conversation.state = ctx.state
+                conversation.handled += 1
+                changed[conversation.id] = conversation
+                incoming = inbound.text[:MAX_TEXT] if inbound.text else f"[{inbound.event or 'empty'}]"
+                lines.extend(
+                    transcript_rows(
+                        channel=key.channel,
+                        user_id=key.user_id,
+                        lines=[("in", incoming), *(("out", r.text) for r in replies)],
+                        now=now,
+                    )
+                )
+                results.append(replies)
+            now = self.clock()
+            await save_conversations(session, list(changed.values()), now)
+            await record_handled(session, handled, now)
+            await append_transcript_rows(session, lines)
+            await answers.flush(session)
+            if time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY
+                await prune_handled(session, now)
+        return results
 
     # -- routing --------------------------------------------------------------------------------
     async def _dispatch(self, ctx: Context) -> list[Reply]:
@@ -275,15 +363,6 @@ class ConversationEngine:
         if not answer.matched:
             return None
         return Reply(answer.text, sources=answer.sources, kind="answer")
-
-
-def _recorded(state: dict[str, Any], message_id: str | None) -> list[Reply] | None:
-    if message_id is None:
-        return None
-    for message in state.get("recent", ()):
-        if message["id"] == message_id:
-            return [Reply.from_json(r) for r in message["replies"]]
-    return None
 
 
 def _retryable(exc: DBAPIError) -> bool:

@@ -10,7 +10,6 @@ from handlers.context import Context
 from handlers.messages import Reply
 from knowledge.analyzer import normalize
 from knowledge.qa import MAX_QUESTION, PolicyQA
-from storage.answer_stats import count_answer
 from storage.gaps import record_unanswered
 from storage.masking import mask_text
 
@@ -31,9 +30,7 @@ async def answer_reply(ctx: Context, text: str, *, offer_withdrawal: bool = True
         ctx.state["region"] = answer.region
     if answer.matched or answer.kind in GAP_KINDS:
         # For the dashboard, in the message's own transaction: a retried message counts once.
-        await count_answer(
-            ctx.session, day=ctx.today, channel=ctx.channel, user_id=ctx.user_id, answered=answer.matched
-        )
+        ctx.answers.add(day=ctx.today, channel=ctx.channel, user_id=ctx.user_id, answered=answer.matched)
     choices: tuple[str, ...] = ()
     if not answer.matched:
         choices = ("转人工", "帮助")

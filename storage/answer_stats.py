@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from collections import Counter
 
 from sqlalchemy import Date, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,18 +20,30 @@ def slot_of(user_id: str) -> int:
     return zlib.crc32(user_id.encode()) % SLOTS
 
 
-async def count_answer(session: AsyncSession, *, day: dt.date, channel: str, user_id: str, answered: bool) -> None:
-    """Adds one question to the day's counts: one INSERT … ON CONFLICT DO UPDATE."""
-    await session.execute(
-        _COUNT,
-        {
-            "day": day,
-            "channel": channel,
-            "slot": slot_of(user_id),
-            "answered": int(answered),
-            "abstained": int(not answered),
-        },
-    )
+class AnswerTally:
+    """Questions counted while a transaction runs, written by `flush` in that same transaction
+    (so a message handled again after a rollback counts once): one INSERT … ON CONFLICT DO UPDATE
+    per (day, channel, slot) touched, however many questions."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[tuple[dt.date, str, int, bool]] = Counter()
+
+    def add(self, *, day: dt.date, channel: str, user_id: str, answered: bool) -> None:
+        self._counts[(day, channel, slot_of(user_id), answered)] += 1
+
+    async def flush(self, session: AsyncSession) -> None:
+        rows: dict[tuple[dt.date, str, int], list[int]] = {}
+        for (day, channel, slot, answered), n in self._counts.items():
+            rows.setdefault((day, channel, slot), [0, 0])[0 if answered else 1] += n
+        self._counts.clear()
+        if rows:
+            await session.execute(
+                _COUNT,
+                [
+                    {"day": day, "channel": channel, "slot": slot, "answered": a, "abstained": b}
+                    for (day, channel, slot), (a, b) in sorted(rows.items())
+                ],
+            )
 
 
 # Text, not the dialects' on_conflict_do_update(): SQLAlchemy cannot cache the compiled form of

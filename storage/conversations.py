@@ -18,9 +18,15 @@ from storage.models import Conversation, TranscriptLine, UTCDateTime
 _conversations = Conversation.__table__
 _transcript = TranscriptLine.__table__
 
+# Ordered by id so that two PostgreSQL transactions locking overlapping sets of conversations take
+# the row locks in the same order and cannot deadlock on them.
 _SELECT_FOR_UPDATE = (
-    select(_conversations.c.id, _conversations.c.state, _conversations.c.version)
-    .where(_conversations.c.channel == bindparam("channel"), _conversations.c.user_id == bindparam("user_id"))
+    select(_conversations.c.id, _conversations.c.user_id, _conversations.c.state, _conversations.c.version)
+    .where(
+        _conversations.c.channel == bindparam("channel"),
+        _conversations.c.user_id.in_(bindparam("user_ids", expanding=True)),
+    )
+    .order_by(_conversations.c.id)
     .with_for_update()
 )
 # ON CONFLICT … DO NOTHING reads the same on SQLite (3.24+) and PostgreSQL.
@@ -45,47 +51,80 @@ class ConversationRow:
     id: int
     state: dict[str, Any]
     version: int
+    handled: int = 0
+    """Messages handled into `state` since it was read: the version moves on by as many."""
 
 
-async def load_conversation(session: AsyncSession, *, channel: str, user_id: str, now: dt.datetime) -> ConversationRow:
-    """The user's conversation, created on first contact, locked until the transaction ends
-    (PostgreSQL row lock; SQLite holds its write lock from BEGIN IMMEDIATE)."""
-    params = {"channel": channel, "user_id": user_id}
-    row = (await session.execute(_SELECT_FOR_UPDATE, params)).first()
-    if row is None:
-        await session.execute(_CREATE, {**params, "now": now})
-        row = (await session.execute(_SELECT_FOR_UPDATE, params)).one()
-    return ConversationRow(row.id, dict(row.state or {}), row.version)
+Key = tuple[str, str]
+"""(channel, user_id)"""
 
 
-async def save_conversation(
-    session: AsyncSession, conversation: ConversationRow, state: dict[str, Any], now: dt.datetime
-) -> None:
-    """Saves only if nobody saved since we read (`version`); otherwise raises StaleState."""
+async def load_conversations(session: AsyncSession, keys: list[Key], *, now: dt.datetime) -> dict[Key, ConversationRow]:
+    """The users' conversations, created on first contact, locked until the transaction ends
+    (PostgreSQL row locks; SQLite holds its write lock from BEGIN IMMEDIATE). One SELECT per
+    channel, however many users: the engine handles messages in batches."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, user_id in dict.fromkeys(keys):
+        by_channel.setdefault(channel, []).append(user_id)
+    out: dict[Key, ConversationRow] = {}
+    for channel, user_ids in by_channel.items():
+        found = await _select(session, channel, user_ids)
+        missing = [u for u in user_ids if u not in found]
+        if missing:
+            await session.execute(_CREATE, [{"channel": channel, "user_id": u, "now": now} for u in missing])
+            found.update(await _select(session, channel, missing))
+        out.update(((channel, user_id), row) for user_id, row in found.items())
+    return out
+
+
+async def _select(session: AsyncSession, channel: str, user_ids: list[str]) -> dict[str, ConversationRow]:
+    rows = await session.execute(_SELECT_FOR_UPDATE, {"channel": channel, "user_ids": user_ids})
+    return {r.user_id: ConversationRow(r.id, dict(r.state or {}), r.version) for r in rows}
+
+
+async def save_conversations(session: AsyncSession, saves: list[ConversationRow], now: dt.datetime) -> None:
+    """Writes each row's `state`, only if nobody saved it since it was read (its `version`);
+    otherwise raises StaleState. The rows are locked, so this is a guard, not the mechanism."""
+    if not saves:
+        return
     result = await session.execute(
         _SAVE,
-        {
-            "cid": conversation.id,
-            "expected": conversation.version,
-            "new_state": state,
-            "new_version": conversation.version + 1,
-            "now": now,
-        },
+        [
+            {
+                "cid": row.id,
+                "expected": row.version,
+                "new_state": row.state,
+                "new_version": row.version + max(row.handled, 1),
+                "now": now,
+            }
+            for row in saves
+        ],
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleState(f"conversation {conversation.id} changed concurrently")
+    # Drivers that cannot count the rows of an executemany (asyncpg) report -1: the locks stand.
+    counted = result.rowcount  # type: ignore[attr-defined]
+    dialect = session.bind.dialect
+    sane = dialect.supports_sane_rowcount if len(saves) == 1 else dialect.supports_sane_multi_rowcount
+    if sane and counted not in (-1, len(saves)):
+        raise StaleState(f"{len(saves) - counted} of {len(saves)} conversations changed concurrently")
+
+
+def transcript_rows(
+    *, channel: str, user_id: str, lines: list[tuple[str, str]], now: dt.datetime
+) -> list[dict[str, Any]]:
+    """(direction, text) lines as transcript rows, ID and phone numbers masked."""
+    return [{"channel": channel, "user_id": user_id, "direction": d, "text": mask_text(t), "at": now} for d, t in lines]
+
+
+async def append_transcript_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(_APPEND, rows)
 
 
 async def append_transcript(
     session: AsyncSession, *, channel: str, user_id: str, lines: list[tuple[str, str]], now: dt.datetime
 ) -> None:
     """Appends (direction, text) lines, masking ID and phone numbers first."""
-    if not lines:
-        return
-    await session.execute(
-        _APPEND,
-        [{"channel": channel, "user_id": user_id, "direction": d, "text": mask_text(t), "at": now} for d, t in lines],
-    )
+    await append_transcript_rows(session, transcript_rows(channel=channel, user_id=user_id, lines=lines, now=now))
 
 
 async def append_staff_line(

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, inspect, text
@@ -19,6 +20,10 @@ from storage import sqlite_driver
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STARTUP_LOCK = 0x6A69616E  # an arbitrary application-wide advisory lock key ("jian")
+
+
+def json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -40,8 +45,13 @@ class Database:
             file.parent.mkdir(parents=True, exist_ok=True)
         # Bound parameters carry names and ciphertexts: keep them out of error messages and logs.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        # The conversation state (with the replies to the latest messages, kept for retries) is
+        # read and written with every message; orjson takes a tenth of the json module's time.
+        kwargs.update(json_serializer=json_dumps, json_deserializer=orjson.loads)
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
+            # check_same_thread off: inline statements (see sqlite_driver) run on the event loop's
+            # thread, on a connection aiosqlite opened on its own; never both at once.
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
             # Sessions and connections here always end their transaction (commit, or rollback on
             # close); the pool's extra rollback at check-in would be one more trip to the driver's
             # thread per transaction for nothing.
@@ -79,8 +89,11 @@ class Database:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on any error."""
+    async def transaction(self, *, inline: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on any error.
+
+        `inline`: on SQLite, statements between BEGIN and COMMIT run on the event loop's thread
+        (see `storage.sqlite_driver`); for short, indexed statements only. Ignored elsewhere."""
         if self._writer_lock is None:
             async with self.sessions() as session, session.begin():
                 yield session
@@ -88,7 +101,20 @@ class Database:
         # SQLite lets one transaction write at a time. Queue in-process on an asyncio lock rather
         # than in SQLite's busy handler, which sleeps up to 100 ms between tries.
         async with self._writer_lock, self.sessions() as session, session.begin():
-            yield session
+            if not inline:
+                yield session
+                return
+            # Begins the transaction (BEGIN IMMEDIATE, on the driver's thread: it may wait).
+            raw = await (await session.connection()).get_raw_connection()
+            adapted = raw.dbapi_connection
+            if not isinstance(adapted, sqlite_driver.OneTripConnection):
+                yield session
+                return
+            adapted.inline = True
+            try:
+                yield session
+            finally:
+                adapted.inline = False
 
     async def migrate(self) -> None:
         """Brings the schema to the newest Alembic revision. Workers starting together take turns."""

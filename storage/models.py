@@ -35,8 +35,7 @@ class Base(DeclarativeBase):
 
 
 class Conversation(Base):
-    """One user on one channel: the form in progress and what the bot remembers, as JSON,
-    including the replies to the latest channel message ids, so that a retry gets them again.
+    """One user on one channel: the form in progress and what the bot remembers, as JSON.
 
     `version` makes every save conditional on nobody else having saved in between."""
 
@@ -50,6 +49,25 @@ class Conversation(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+class HandledMessage(Base):
+    """A channel message the engine has handled, with the replies it got: a channel that delivers
+    it again (WeChat retries after 5 s, up to three times) is answered from here, never run twice.
+    Kept a day (`storage.handled_messages.RETAIN`); the unique key leads with what a lookup knows."""
+
+    __tablename__ = "handled_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id", "user_id", name="uq_handled_messages"),
+        Index("ix_handled_messages_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    replies: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    at: Mapped[dt.datetime]
 
 
 class TranscriptLine(Base):

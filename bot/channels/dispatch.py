@@ -13,10 +13,9 @@ async def handle(engine: ConversationEngine, metrics: Metrics, inbound: Inbound)
     started = time.perf_counter()
     replies = await engine.handle(inbound)
     channel = inbound.key.channel
-    metrics.latency.labels(channel).observe(time.perf_counter() - started)
-    outcome = "error" if SORRY in replies else "ok"
-    metrics.messages.labels(channel, outcome).inc()
+    metrics.latency_of(channel).observe(time.perf_counter() - started)
+    metrics.messages_of(channel, "error" if SORRY in replies else "ok").inc()
     for reply in replies:
         if reply.kind in ("answer", "abstain"):
-            metrics.answers.labels(reply.kind).inc()
+            metrics.answers_of(reply.kind).inc()
     return replies

@@ -113,7 +113,11 @@ class WeChatChannel:
             if self.crypto is None:
                 return PlainTextResponse("encryption not configured", status_code=400)
             try:
-                xml = self.crypto.decrypt_message(body, q.get("msg_signature", ""), timestamp, nonce)
+                encrypt = envelope.findtext("Encrypt")
+                if encrypt is None:
+                    return PlainTextResponse("bad message", status_code=400)
+                # The envelope as parsed above (defused): wechatpy would parse the body again.
+                xml = self.crypto.decrypt_message({"Encrypt": encrypt}, q.get("msg_signature", ""), timestamp, nonce)
             except (InvalidSignatureException, InvalidAppIdException):
                 return PlainTextResponse("invalid signature", status_code=403)
             except Exception:  # noqa: BLE001 - malformed ciphertext or envelope

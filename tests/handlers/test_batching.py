@@ -1,0 +1,136 @@
+"""Group commit: messages that arrive while a transaction runs are handled together in the next
+one. Checked on a real database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set): each
+message gets the reply it would get alone, and a message that fails costs only its own reply,
+with nothing of the rolled-back attempt left behind or counted twice."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from handlers.context import Context, Services
+from handlers.engine import SORRY, ConversationEngine
+from handlers.messages import ConversationKey, Inbound, Reply
+from storage.database import Database
+from storage.models import AnswerStat, Conversation, TranscriptLine
+from tests.dialogs import SettableClock
+
+DAY = dt.date(2017, 9, 25)
+CHANNEL = "test"
+QUESTION = "广州退考退费登记截止到哪天？"
+POISON = "这条消息会让处理出错"
+
+
+@pytest.fixture
+def engine(db: Database, services: Services) -> ConversationEngine:
+    return ConversationEngine(db, services, SettableClock(DAY))
+
+
+def commits(db: Database) -> list[int]:
+    seen: list[int] = []
+    event.listen(db.engine.sync_engine, "commit", lambda conn: seen.append(1))
+    return seen
+
+
+async def send(engine: ConversationEngine, user: str, text: str, message_id: str) -> list[Reply]:
+    return await engine.handle(Inbound(key=ConversationKey(CHANNEL, user), text=text, message_id=message_id))
+
+
+async def scalar(db: Database, stmt: Any) -> Any:
+    async with db.sessions() as session:
+        return (await session.execute(stmt)).scalar_one()
+
+
+async def test_messages_arriving_together_share_a_transaction_and_each_gets_its_own_answer(
+    db: Database, engine: ConversationEngine
+) -> None:
+    alone = await send(engine, "alone", QUESTION, "alone-1")
+    assert alone[0].kind == "answer" and alone[0].sources
+    committed = commits(db)
+
+    users = [f"u{n:02d}" for n in range(40)]
+    results = await asyncio.gather(*(send(engine, u, QUESTION, f"{u}-1") for u in users))
+
+    assert all(replies == alone for replies in results)
+    # The first message starts a transaction at once; the other 39 arrive while it runs.
+    assert len(committed) <= 3, len(committed)
+    async with db.sessions() as session:
+        per_user = await session.execute(
+            select(TranscriptLine.user_id, TranscriptLine.direction, func.count(TranscriptLine.id))
+            .where(TranscriptLine.user_id.in_(users))
+            .group_by(TranscriptLine.user_id, TranscriptLine.direction)
+        )
+        counted = {(user, direction): n for user, direction, n in per_user}
+    assert counted == {(u, d): 1 for u in users for d in ("in", "out")}
+    answered = await scalar(db, select(func.sum(AnswerStat.answered)))
+    assert answered == len(users) + 1
+    versions = await scalar(db, select(func.sum(Conversation.version)).where(Conversation.user_id.in_(users)))
+    assert versions == len(users)
+
+
+async def test_a_failing_message_costs_only_its_own_reply(
+    db: Database, engine: ConversationEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    dispatch = engine._dispatch
+
+    async def breaks_on_poison(ctx: Context) -> list[Reply]:
+        if ctx.inbound.text == POISON:
+            raise RuntimeError("boom")
+        return await dispatch(ctx)
+
+    monkeypatch.setattr(engine, "_dispatch", breaks_on_poison)
+    caplog.set_level(logging.INFO, logger="handlers.engine")
+    await send(engine, "first", QUESTION, "first-1")  # holds the turn while the others queue
+    expected = await send(engine, "reference", QUESTION, "reference-1")
+
+    users = [f"v{n:02d}" for n in range(12)]
+    texts = {u: (POISON if n == 5 else QUESTION) for n, u in enumerate(users)}
+    results = await asyncio.gather(*(send(engine, u, texts[u], f"{u}-1") for u in users))
+
+    assert any("rolled back" in r.getMessage() for r in caplog.records)  # it did run in a batch
+    for u, replies in zip(users, results, strict=True):
+        assert replies == ([SORRY] if texts[u] == POISON else expected), u
+    good = [u for u in users if texts[u] != POISON]
+    lines = await scalar(db, select(func.count(TranscriptLine.id)).where(TranscriptLine.user_id.in_(good)))
+    assert lines == 2 * len(good)
+    # The failed message saved nothing; the rolled-back batch counted nothing twice.
+    assert await scalar(db, select(func.count(TranscriptLine.id)).where(TranscriptLine.user_id == "v05")) == 0
+    assert await scalar(db, select(func.sum(AnswerStat.answered))) == len(good) + 2
+    versions = await scalar(db, select(func.sum(Conversation.version)).where(Conversation.user_id.in_(good)))
+    assert versions == len(good)
+
+
+async def test_a_retry_in_the_same_batch_as_its_original_replays_the_replies(
+    db: Database, engine: ConversationEngine
+) -> None:
+    await send(engine, "first", QUESTION, "first-1")
+    results = await asyncio.gather(
+        send(engine, "first", "帮助", "first-2"),  # takes the turn alone
+        send(engine, "twice", QUESTION, "twice-1"),
+        send(engine, "twice", QUESTION, "twice-1"),
+        send(engine, "twice", "帮助", "twice-2"),
+    )
+    assert results[1] == results[2] and results[1][0].kind == "answer"
+    assert results[3] != results[1]
+    incoming = await scalar(
+        db,
+        select(func.count(TranscriptLine.id)).where(
+            TranscriptLine.user_id == "twice", TranscriptLine.direction == "in"
+        ),
+    )
+    assert incoming == 2
+    assert await scalar(db, select(Conversation.version).where(Conversation.user_id == "twice")) == 2
+
+
+async def test_a_batch_never_exceeds_its_limit(db: Database, services: Services) -> None:
+    engine = ConversationEngine(db, services, SettableClock(DAY), max_batch=4)
+    committed = commits(db)
+    results = await asyncio.gather(*(send(engine, f"w{n}", "帮助", f"w{n}-1") for n in range(13)))
+    assert all(r and SORRY not in r for r in results)
+    # 1 alone, then the 12 that queued behind it in batches of 4.
+    assert len(committed) == 4
