@@ -118,26 +118,24 @@ class ConversationEngine:
         self.max_batch = max_batch
         self.forms = FormRunner([build_withdrawal_form(answer_question=self._form_question), build_reminder_form()])
         self._waiting: collections.deque[tuple[Inbound, asyncio.Future[list[Reply]]]] = collections.deque()
-        self._turn: asyncio.Lock | None = None
+        self._runner: asyncio.Task[None] | None = None
         self._next_prune = time.monotonic() + PRUNE_EVERY
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Never raises: a failure is logged (masked) and the candidate gets an apology."""
         done: asyncio.Future[list[Reply]] = asyncio.get_running_loop().create_future()
         self._waiting.append((inbound, done))
-        if self._turn is None:
-            self._turn = asyncio.Lock()
-        while not done.done():
-            # Whoever holds the turn handles everything waiting, its own message among it; the
-            # others find theirs answered when their turn comes.
-            async with self._turn:
-                if done.done():
-                    break
-                batch = [self._waiting.popleft() for _ in range(min(self.max_batch, len(self._waiting)))]
-                # Shielded: a caller that goes away (a closed connection) must not abandon the
-                # batch it took on behalf of others.
-                await asyncio.shield(self._handle_batch(batch))
-        return done.result()
+        if self._runner is None or self._runner.done():
+            # Its own task: a caller that goes away (a closed connection) must not abandon the
+            # batch that carries other callers' messages.
+            self._runner = asyncio.create_task(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        """Handles what is waiting, batch after batch, until nothing is."""
+        while self._waiting:
+            batch = [self._waiting.popleft() for _ in range(min(self.max_batch, len(self._waiting)))]
+            await self._handle_batch(batch)
 
     async def _handle_batch(self, batch: list[tuple[Inbound, asyncio.Future[list[Reply]]]]) -> None:
         if len(batch) > 1:
@@ -147,10 +145,10 @@ class ConversationEngine:
                 log.info("batch of %d rolled back (%s); handling each alone", len(batch), type(exc).__name__)
             else:
                 for (_, done), replies in zip(batch, results, strict=True):
-                    done.set_result(replies)
+                    _settle(done, replies)
                 return
         for inbound, done in batch:
-            done.set_result(await self._handle_alone(inbound))
+            _settle(done, await self._handle_alone(inbound))
 
     async def _handle_alone(self, inbound: Inbound) -> list[Reply]:
         for attempt in range(MAX_ATTEMPTS):
@@ -363,6 +361,13 @@ class ConversationEngine:
         if not answer.matched:
             return None
         return Reply(answer.text, sources=answer.sources, kind="answer")
+
+
+def _settle(done: asyncio.Future[list[Reply]], replies: list[Reply]) -> None:
+    # A caller cancelled while waiting (a closed connection) cancelled its future with it; the
+    # message was handled all the same.
+    if not done.done():
+        done.set_result(replies)
 
 
 def _retryable(exc: DBAPIError) -> bool:
