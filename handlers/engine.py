@@ -123,13 +123,17 @@ class ConversationEngine:
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Never raises: a failure is logged (masked) and the candidate gets an apology."""
+        return await self.submit(inbound)
+
+    def submit(self, inbound: Inbound) -> asyncio.Future[list[Reply]]:
+        """Queues the message; the future gets its replies (it never gets an exception)."""
         done: asyncio.Future[list[Reply]] = asyncio.get_running_loop().create_future()
         self._waiting.append((inbound, done))
         if self._runner is None or self._runner.done():
             # Its own task: a caller that goes away (a closed connection) must not abandon the
             # batch that carries other callers' messages.
             self._runner = asyncio.create_task(self._run())
-        return await done
+        return done
 
     async def _run(self) -> None:
         """Handles what is waiting, batch after batch, until nothing is."""

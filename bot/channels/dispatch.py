@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from bot.metrics import Metrics
@@ -9,13 +10,25 @@ from handlers.engine import SORRY, ConversationEngine
 from handlers.messages import Inbound, Reply
 
 
-async def handle(engine: ConversationEngine, metrics: Metrics, inbound: Inbound) -> list[Reply]:
+def submit(engine: ConversationEngine, metrics: Metrics, inbound: Inbound) -> asyncio.Future[list[Reply]]:
+    """Queues the message with the engine; its replies are counted when they are ready."""
     started = time.perf_counter()
-    replies = await engine.handle(inbound)
     channel = inbound.key.channel
-    metrics.latency_of(channel).observe(time.perf_counter() - started)
-    metrics.messages_of(channel, "error" if SORRY in replies else "ok").inc()
-    for reply in replies:
-        if reply.kind in ("answer", "abstain"):
-            metrics.answers_of(reply.kind).inc()
-    return replies
+
+    def count(future: asyncio.Future[list[Reply]]) -> None:
+        if future.cancelled():
+            return
+        replies = future.result()
+        metrics.latency_of(channel).observe(time.perf_counter() - started)
+        metrics.messages_of(channel, "error" if SORRY in replies else "ok").inc()
+        for reply in replies:
+            if reply.kind in ("answer", "abstain"):
+                metrics.answers_of(reply.kind).inc()
+
+    future = engine.submit(inbound)
+    future.add_done_callback(count)
+    return future
+
+
+async def handle(engine: ConversationEngine, metrics: Metrics, inbound: Inbound) -> list[Reply]:
+    return await submit(engine, metrics, inbound)

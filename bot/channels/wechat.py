@@ -27,7 +27,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
-from bot.channels.dispatch import handle
+from bot.channels.dispatch import submit
 from bot.channels.http_body import read_limited
 from bot.channels.wechat_api import WeChatApi, WeChatApiError, new_http_session
 from bot.channels.wechat_menu import MENU_COMMANDS
@@ -149,17 +149,20 @@ class WeChatChannel:
 
     async def _answer(self, app: Starlette, inbound: Inbound) -> list[Reply] | None:
         """The replies if ready within the budget; otherwise None, and they are sent later."""
-        task = asyncio.create_task(handle(app.state.runtime.engine, app.state.metrics, inbound))
-        done, _ = await asyncio.wait({task}, timeout=self.budget)
-        if task in done:
-            return task.result()
-        followup = asyncio.create_task(self._send_later(task, inbound.key.user_id))
+        pending = submit(app.state.runtime.engine, app.state.metrics, inbound)
+        try:
+            # Shielded: running out of budget must not cancel the handling, only the wait.
+            async with asyncio.timeout(self.budget):
+                return await asyncio.shield(pending)
+        except TimeoutError:
+            pass
+        followup = asyncio.create_task(self._send_later(pending, inbound.key.user_id))
         self._background.add(followup)
         followup.add_done_callback(self._background.discard)
         return None
 
-    async def _send_later(self, task: asyncio.Task[list[Reply]], openid: str) -> None:
-        replies = await task
+    async def _send_later(self, pending: asyncio.Future[list[Reply]], openid: str) -> None:
+        replies = await pending
         if not replies or self.api is None:
             return
         try:
