@@ -127,9 +127,11 @@ class ConversationEngine:
 
     def submit(self, inbound: Inbound) -> asyncio.Future[list[Reply]]:
         """Queues the message; the future gets its replies (it never gets an exception)."""
-        done: asyncio.Future[list[Reply]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[list[Reply]] = loop.create_future()
         self._waiting.append((inbound, done))
-        if self._runner is None or self._runner.done():
+        # (A runner of another, closed event loop never finishes: a CLI or test may build a new loop.)
+        if self._runner is None or self._runner.done() or self._runner.get_loop() is not loop:
             # Its own task: a caller that goes away (a closed connection) must not abandon the
             # batch that carries other callers' messages.
             self._runner = asyncio.create_task(self._run())
