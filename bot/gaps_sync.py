@@ -7,13 +7,13 @@ own PolicyQA. So a change reaches every worker within one poll interval.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
+from bot.polling import Poller
 from knowledge.qa import PolicyQA
 from knowledge.variants import Variant
 from storage.database import Database
@@ -21,18 +21,17 @@ from storage.gaps import active_variants, variants_version
 
 log = logging.getLogger(__name__)
 
-MAX_INTERVAL = 60.0
 
-
-class VariantSync:
+class VariantSync(Poller):
     """Loads the active variants into `qa`, and reloads them when the database's version changes."""
 
+    what = "question variants"
+
     def __init__(self, db: Database, qa: PolicyQA, *, interval: float = 30.0) -> None:
+        super().__init__(interval)
         self.db = db
         self.qa = qa
-        self.interval = min(interval, MAX_INTERVAL)
         self.version: str | None = None
-        self._task: asyncio.Task[None] | None = None
 
     async def refresh(self) -> bool:
         """Reloads the variants if they changed since the last load; True when it reloaded."""
@@ -51,24 +50,6 @@ class VariantSync:
         self.version = version
         log.info("loaded %d question variants", self.qa.variant_count)
         return True
-
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.refresh()
-            except Exception:  # noqa: BLE001 - a failed poll is retried at the next one
-                log.warning("could not reload question variants", exc_info=True)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._poll(), name="variant-sync")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
 
 @contextlib.asynccontextmanager

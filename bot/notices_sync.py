@@ -18,7 +18,8 @@ from typing import Any
 from starlette.applications import Starlette
 
 from bot.app import Runtime
-from bot.gaps_sync import MAX_INTERVAL, load_variants_once
+from bot.gaps_sync import load_variants_once
+from bot.polling import Poller
 from knowledge.base import KnowledgeBase
 from knowledge.published import PublishedNotice, build_knowledge_base
 from knowledge.qa import PolicyQA
@@ -29,15 +30,17 @@ from storage import notices as store
 log = logging.getLogger(__name__)
 
 
-class NoticeSync:
+class NoticeSync(Poller):
     """Rebuilds `runtime`'s knowledge base when the published notices change.
 
     `app_state` (the server's) lets a rebuild reach the parts that hold the old knowledge base:
     the variant poller and the reminder planner."""
 
+    what = "the published notices"
+
     def __init__(self, runtime: Runtime, *, interval: float = 30.0, app_state: Any = None) -> None:
+        super().__init__(interval)
         self.runtime = runtime
-        self.interval = min(interval, MAX_INTERVAL)
         self.app_state = app_state
         kb = runtime.services.kb
         self.regions: RegionRegistry = kb.regions
@@ -48,7 +51,6 @@ class NoticeSync:
         self.loaded: tuple[str, ...] = ()
         """The published versions in the current knowledge base, by name."""
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
 
     async def refresh(self, *, force: bool = False) -> bool:
         """Rebuilds if the published notices changed since the last load; True when it did."""
@@ -92,24 +94,6 @@ class NoticeSync:
         planner = getattr(reminders, "planner", None)
         if planner is not None:
             planner.use_knowledge(kb)
-
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.refresh()
-            except Exception:  # noqa: BLE001 - a failed poll is retried at the next one
-                log.warning("could not reload the published notices", exc_info=True)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._poll(), name="notice-sync")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
 
 @contextlib.asynccontextmanager

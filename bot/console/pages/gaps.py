@@ -8,8 +8,10 @@ other server processes within VARIANTS_POLL_SECONDS. Every change is audited."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -161,19 +163,24 @@ async def mark_handled(request: Request, staff: Staff) -> Response:
             return error_page(request, 404, "没有这个知识缺口。")
         if group.status == "handled":
             return flash(redirect(request, "gap", group_id=group_id), "此知识缺口已标记为已处理。")
-        before = _group_snapshot(group)
-        await store.mark_handled(session, group_id=group_id, by=staff.name, now=at)
-        await append_entry(
-            session,
-            at=at,
-            actor=staff.name,
-            action="gap.handled",
-            target_type="gap",
-            target_id=group_id,
-            before=before,
-            after=_group_snapshot(group),
-        )
+        await _mark_handled(session, group, staff=staff, at=at)
     return flash(redirect(request, "gap", group_id=group_id), "已标记为已处理。")
+
+
+async def _mark_handled(session: AsyncSession, group: GapGroup, *, staff: Staff, at: dt.datetime) -> None:
+    """Marks the group handled, with its audit entry."""
+    before = _group_snapshot(group)
+    await store.mark_handled(session, group_id=group.id, by=staff.name, now=at)
+    await append_entry(
+        session,
+        at=at,
+        actor=staff.name,
+        action="gap.handled",
+        target_type="gap",
+        target_id=group.id,
+        before=before,
+        after=_group_snapshot(group),
+    )
 
 
 @staff_page(roles=WRITERS)
@@ -217,18 +224,7 @@ async def add_variant(request: Request, staff: Staff) -> Response:
             note=f"知识缺口 {group_id}",
         )
         if also_handled and group.status != "handled":
-            before = _group_snapshot(group)
-            await store.mark_handled(session, group_id=group_id, by=staff.name, now=at)
-            await append_entry(
-                session,
-                at=at,
-                actor=staff.name,
-                action="gap.handled",
-                target_type="gap",
-                target_id=group_id,
-                before=before,
-                after=_group_snapshot(group),
-            )
+            await _mark_handled(session, group, staff=staff, at=at)
         stored = variant.question
     await _refresh_variants(request)
     done = "已添加问法" + ("，并标记为已处理" if also_handled else "") + "。"
