@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+
+class TransactionCounts(Protocol):
+    transactions: int
+    transaction_messages: int
 
 
 class Metrics:
@@ -33,5 +42,24 @@ class Metrics:
         self.messages_of = cache(self.messages.labels)
         self.answers_of = cache(self.answers.labels)
 
+    def watch_engine(self, engine: TransactionCounts) -> None:
+        """Exports the engine's transaction counts, read when /metrics is rendered."""
+        self.registry.register(_EngineCollector(engine))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _EngineCollector(Collector):
+    def __init__(self, engine: TransactionCounts) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(
+            "bot_engine_transactions", "Engine transactions committed", value=self.engine.transactions
+        )
+        yield CounterMetricFamily(
+            "bot_engine_transaction_messages",
+            "Messages handled in those transactions (divided by the above: messages per group commit)",
+            value=self.engine.transaction_messages,
+        )

@@ -64,6 +64,7 @@ def create_app(
         runtime = await build_runtime(settings, clock=clock)
         app.state.runtime = runtime
         app.state.metrics = Metrics()
+        app.state.metrics.watch_engine(runtime.engine)
         app.state.settings = settings
         app.state.pushers = {}  # channel → Push, filled by the channels that can send first
         async with contextlib.AsyncExitStack() as stack:

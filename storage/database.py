@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,8 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from storage import sqlite_driver
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STARTUP_LOCK = 0x6A69616E  # an arbitrary application-wide advisory lock key ("jian")
+CHECKPOINT_EVERY = 1.0
+"""Seconds between two WAL checkpoints while this process commits (SQLite). SQLite's own
+checkpoint, every 1,000 pages, would run inside the COMMIT that crosses the mark: on the event
+loop's thread when that commit is inline, stalling every request for 10–20 ms with its fsyncs."""
 
 
 def json_dumps(value: Any) -> str:
@@ -62,10 +69,13 @@ class Database:
         if engine_url.drivername == "sqlite+aiosqlite":
             engine_url = engine_url.set(drivername=sqlite_driver.DRIVER_NAME)
         self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
+        self._has_wal = file is not None  # an in-memory database has no WAL to checkpoint
         if self.is_sqlite:
             self._configure_sqlite()
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer_lock = asyncio.Lock() if self.is_sqlite else None
+        self._checkpointer: asyncio.Task[None] | None = None
+        self._next_checkpoint = 0.0
 
     def _configure_sqlite(self) -> None:
         @event.listens_for(self.engine.sync_engine, "connect")
@@ -77,6 +87,8 @@ class Database:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            if self._has_wal:  # checkpoints run on the driver's thread instead (see CHECKPOINT_EVERY)
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             # 16 MB of page cache per connection instead of 2 MB: at a few hundred thousand outbox
             # rows the default missed on most index lookups (`bench reminders`).
             cursor.execute("PRAGMA cache_size=-16384")
@@ -87,6 +99,34 @@ class Database:
             # Take the write lock up front: a deferred transaction that reads and then writes can
             # fail with "database is locked" when another process wrote in between.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        if self._has_wal:
+
+            @event.listens_for(self.engine.sync_engine, "commit")
+            def _on_commit(_conn: Connection) -> None:
+                self._checkpoint_soon()
+
+    def _checkpoint_soon(self) -> None:
+        """Starts a passive checkpoint (it waits for no one, and no one waits for it) in the
+        background, unless one ran less than CHECKPOINT_EVERY ago or is running."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a commit outside any event loop: the next one will see to it
+            return
+        if (self._checkpointer is not None and not self._checkpointer.done()) or loop.time() < self._next_checkpoint:
+            return
+        self._next_checkpoint = loop.time() + CHECKPOINT_EVERY
+        self._checkpointer = loop.create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            async with self.engine.connect() as conn:
+                # On aiosqlite itself, outside any transaction: SQLAlchemy would begin one (BEGIN
+                # IMMEDIATE, which waits for the write lock a passive checkpoint does not need).
+                raw = await conn.get_raw_connection()
+                await (await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")).close()
+        except Exception as exc:  # noqa: BLE001 - the next commit tries again; the WAL only grows meanwhile
+            log.warning("WAL checkpoint failed: %s", type(exc).__name__)
 
     @asynccontextmanager
     async def transaction(self, *, inline: bool = False) -> AsyncIterator[AsyncSession]:
@@ -100,21 +140,20 @@ class Database:
             return
         # SQLite lets one transaction write at a time. Queue in-process on an asyncio lock rather
         # than in SQLite's busy handler, which sleeps up to 100 ms between tries.
-        async with self._writer_lock, self.sessions() as session, session.begin():
-            if not inline:
-                yield session
-                return
-            # Begins the transaction (BEGIN IMMEDIATE, on the driver's thread: it may wait).
-            raw = await (await session.connection()).get_raw_connection()
-            adapted = raw.dbapi_connection
-            if not isinstance(adapted, sqlite_driver.OneTripConnection):
-                yield session
-                return
-            adapted.inline = True
+        async with self._writer_lock, self.sessions() as session:
+            adapted: Any = None
             try:
-                yield session
+                async with session.begin():
+                    if inline:
+                        # Begins the transaction (BEGIN IMMEDIATE, on the driver's thread: it may wait).
+                        raw = await (await session.connection()).get_raw_connection()
+                        if isinstance(raw.dbapi_connection, sqlite_driver.OneTripConnection):
+                            adapted = raw.dbapi_connection
+                            adapted.inline = True
+                    yield session
             finally:
-                adapted.inline = False
+                if adapted is not None:
+                    adapted.inline = False
 
     async def migrate(self) -> None:
         """Brings the schema to the newest Alembic revision. Workers starting together take turns."""
@@ -133,6 +172,8 @@ class Database:
             return await conn.run_sync(lambda c: inspect(c).has_table(name))
 
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            await asyncio.gather(self._checkpointer, return_exceptions=True)
         await self.engine.dispose()
 
 

@@ -10,12 +10,13 @@ function on the same thread, in the same order, with the same errors.
 
 Inline statements. Even one trip costs about 70 µs of CPU on this project's machines (a queue
 hand-off, two thread wake-ups, the event loop's self-pipe), against 1 µs for a small SQLite
-statement. A connection marked `inline` runs its statements on the calling (event-loop) thread
-instead. `Database.transaction(inline=True)` marks the connection only after BEGIN IMMEDIATE
-has taken the write lock on the driver's thread and unmarks it before COMMIT, so that neither
-the wait for the lock nor a WAL checkpoint ever blocks the event loop; in between, in WAL mode,
-nothing waits for another connection. Only short, indexed statements belong there (the
-conversation engine's): a long query would hold up every other request of the process.
+statement. A connection marked `inline` runs its statements, and its COMMIT, on the calling
+(event-loop) thread instead. `Database.transaction(inline=True)` marks the connection only after
+BEGIN IMMEDIATE has taken the write lock on the driver's thread, so that the wait for the lock
+never blocks the event loop; in between, in WAL mode, nothing waits for another connection, and
+COMMIT only appends to the WAL, because `Database` runs the checkpoints (which fsync) on the
+driver's thread. Only short, indexed statements belong there (the conversation engine's): a long
+query would hold up every other request of the process.
 """
 
 from __future__ import annotations
@@ -93,6 +94,15 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.inline = False
+
+    def commit(self) -> None:
+        if not self.inline:
+            super().commit()
+            return
+        try:
+            self._connection._conn.commit()
+        except Exception as error:
+            self._handle_exception(error)
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:  # streamed results fetch in steps: keep SQLAlchemy's own cursor

@@ -275,6 +275,8 @@ class WrkResult:
     wrk_cpu: float = 0.0
     server_cpu: float = 0.0
     other_cpu: float = 0.0
+    # The bot's engine: messages per transaction (group commit) during the run; 0 for the bare server.
+    per_transaction: float = 0.0
 
     @property
     def throughput(self) -> float:
@@ -348,8 +350,11 @@ def run_wrk(url: str, script: Path, pool: Pool, *, clients: int, duration: float
 class Server:
     """One server process on a free loopback port."""
 
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], ready_path: str) -> None:
+    def __init__(
+        self, name: str, cmd: list[str], env: dict[str, str], ready_path: str, *, engine: bool = False
+    ) -> None:
         self.name = name
+        self.engine = engine
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen([*cmd, str(self.port)], env=env)
@@ -369,6 +374,7 @@ class Server:
         raise RuntimeError(f"{self.name} server did not start")
 
     def run(self, script: Path, pool: Pool, *, clients: int, duration: float, rate: float = 0.0) -> WrkResult:
+        before = _transaction_counts(self.base) if self.engine else (0, 0)
         machine, server, own = _machine_busy_seconds(), _cpu_seconds(self.proc.pid), time.process_time()
         result = run_wrk(self.base + "/wechat", script, pool, clients=clients, duration=duration, rate=rate)
         machine = _machine_busy_seconds() - machine
@@ -378,6 +384,10 @@ class Server:
         # Whatever else ran on the machine (other people's tests, say) took CPU from the servers.
         result.other_cpu = max(0.0, machine - server - own) / result.duration_s - result.wrk_cpu
         self.sent.extend(pool.sent(result))
+        if self.engine:
+            after = _transaction_counts(self.base)
+            transactions = after[0] - before[0]
+            result.per_transaction = (after[1] - before[1]) / transactions if transactions else 0.0
         return result
 
     def _proc_status(self, field: str) -> str:
@@ -443,6 +453,14 @@ def _engine_counts(base: str) -> dict[str, int]:
     return counts
 
 
+def _transaction_counts(base: str) -> tuple[int, int]:
+    """The engine's (transactions, messages in them) so far."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    found = dict(re.findall(r"^(bot_engine_transaction(?:s|_messages))_total (\S+)$", text, re.M))
+    counts = [int(float(found.get(f"bot_engine_{name}", 0))) for name in ("transactions", "transaction_messages")]
+    return counts[0], counts[1]
+
+
 def _wait_idle(base: str, expected: int) -> dict[str, int]:
     """Requests cut off when wrk stopped may still be in the engine: wait until it has seen all."""
     deadline = time.monotonic() + 30
@@ -506,6 +524,7 @@ def _row(name: str, r: WrkResult, *, paced: bool = False) -> str:
         f"p99 {r.p99_ms:6.1f}  max {r.max_ms:6.1f} ms   errors {r.errors}   "
         f"({r.ok} replies in {r.duration_s:.1f} s){note}\n"
         f"       CPU in cores: server {r.server_cpu:.2f}, wrk {r.wrk_cpu:.2f}, other processes {r.other_cpu:.2f}"
+        + (f"; messages per engine transaction {r.per_transaction:.1f}" if r.per_transaction else "")
     )
 
 
@@ -593,7 +612,7 @@ def run_wechat_bench(args: argparse.Namespace) -> int:
         script.write_text(LUA_SCRIPT, encoding="utf-8")
         serve_bare = "import sys; from bot.commands.bench_wechat import serve_echo; serve_echo(int(sys.argv[1]))"
         bare = Server("bare", [sys.executable, "-c", serve_bare], env, "/")
-        bot = Server("bot", [sys.executable, "-m", "bot", "serve", "--port"], env, "/healthz")
+        bot = Server("bot", [sys.executable, "-m", "bot", "serve", "--port"], env, "/healthz", engine=True)
 
         with _stopping([bare, bot]):
             # Built while the servers start; the bare endpoint may need this many in the saturation run.

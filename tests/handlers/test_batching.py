@@ -6,8 +6,10 @@ with nothing of the rolled-back attempt left behind or counted twice."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -134,6 +136,33 @@ async def test_a_batch_never_exceeds_its_limit(db: Database, services: Services)
     assert all(r and SORRY not in r for r in results)
     # All 13 are waiting before the first batch starts: 4 + 4 + 4 + 1.
     assert len(committed) == 4
+
+
+async def test_messages_arriving_while_the_transaction_begins_join_it(
+    db: Database, engine: ConversationEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A transaction that takes a while to begin: on SQLite, another writer holding the lock.
+    begin = asyncio.Event()
+    transaction = db.transaction
+
+    @contextlib.asynccontextmanager
+    async def slow_transaction(**kwargs: Any) -> AsyncIterator[Any]:
+        await begin.wait()
+        async with transaction(**kwargs) as session:
+            yield session
+
+    monkeypatch.setattr(db, "transaction", slow_transaction)
+    first = asyncio.create_task(send(engine, "early", QUESTION, "early-1"))
+    for _ in range(3):
+        await asyncio.sleep(0)  # the runner has taken up the first message and waits to begin
+    later = [asyncio.create_task(send(engine, f"late{n}", "帮助", f"late{n}-1")) for n in range(5)]
+    before = (engine.transactions, engine.transaction_messages)
+    begin.set()
+    results = await asyncio.gather(first, *later)
+
+    assert results[0][0].kind == "answer" and all(r and SORRY not in r for r in results)
+    # One transaction for all six: the batch is taken once the transaction has begun.
+    assert (engine.transactions - before[0], engine.transaction_messages - before[1]) == (1, 6)
 
 
 async def test_a_caller_that_goes_away_leaves_the_batch_and_its_own_message_handled(
