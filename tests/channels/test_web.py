@@ -150,6 +150,26 @@ async def test_a_resent_message_is_answered_once(visitor: httpx.AsyncClient) -> 
     assert scope[-1]["choices"] == ["是", "否", "不确定"]
 
 
+async def test_metrics_count_messages_answers_latency_and_engine_transactions(
+    base_url: str, visitor: httpx.AsyncClient
+) -> None:
+    await say(visitor, QUESTION, "m-1")
+    await say(visitor, "帮助", "m-2")
+    await say(visitor, "帮助", "m-2")  # a resend: counted as a message, handled once
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    samples = {
+        name: float(value) for name, value in re.findall(r"^([a-z_]+(?:\{[^}]*\})?) (\S+)$", response.text, re.M)
+    }
+    assert samples['bot_messages_total{channel="web",outcome="ok"}'] == 3
+    assert samples['bot_policy_answers_total{result="answer"}'] == 1
+    assert samples['bot_message_seconds_count{channel="web"}'] == 3
+    # Each message came alone, so each had a transaction of its own (the resend too: it was looked up).
+    assert samples["bot_engine_transactions_total"] == 3
+    assert samples["bot_engine_transaction_messages_total"] == 3
+
+
 async def test_visitors_have_separate_conversations(base_url: str, visitor: httpx.AsyncClient) -> None:
     await say(visitor, "退考退费", "m1")
     async with httpx.AsyncClient(base_url=base_url, headers={"Origin": base_url}) as other:
