@@ -104,8 +104,8 @@ def system_clock() -> dt.datetime:
 class ConversationEngine:
     """Handles messages for every channel. Build once; `handle` is safe to call concurrently.
 
-    Messages that arrive while a transaction is running wait and are then handled together, in
-    order, in one transaction (group commit): one read of their conversations, one write of
+    Messages that arrive while a transaction runs, or while the next one begins, wait and are then
+    handled together, in order, in that next transaction (group commit): one read of their conversations, one write of
     each kind. A busy server thus pays the per-transaction cost (SQLAlchemy, the database
     driver's thread hand-offs, the commit) once per batch instead of once per message."""
 

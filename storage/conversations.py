@@ -1,4 +1,4 @@
-"""Conversation state (with the replies to the latest messages, for retries) and the transcript.
+"""Conversation state and the transcript (the replies kept for retries are in storage.handled_messages).
 
 Statements are Core statements on the tables, built once: the engine runs them for every message,
 and SQLAlchemy caches their compiled form only when they are built the same way each time."""

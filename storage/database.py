@@ -52,8 +52,8 @@ class Database:
             file.parent.mkdir(parents=True, exist_ok=True)
         # Bound parameters carry names and ciphertexts: keep them out of error messages and logs.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
-        # The conversation state (with the replies to the latest messages, kept for retries) is
-        # read and written with every message; orjson takes a tenth of the json module's time.
+        # The conversation state and the replies kept for retries are read and written with every
+        # message; orjson takes a tenth of the json module's time.
         kwargs.update(json_serializer=json_dumps, json_deserializer=orjson.loads)
         if self.is_sqlite:
             # check_same_thread off: inline statements (see sqlite_driver) run on the event loop's
