@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
-from bot.clock import Clock, running_clock, start_instant, system_clock
 from bot.config import Settings
 from bot.reminders.policy import schedule_from_settings
+from handlers.clock import Clock, running_clock, start_instant, system_clock
 from handlers.context import Services
 from handlers.engine import ConversationEngine
 from knowledge.base import KnowledgeBase
@@ -37,6 +37,8 @@ class Runtime:
     db: Database
     services: Services
     engine: ConversationEngine
+    clock: Clock
+    """What every part of the server asks the time: the engine, the reminders, the console."""
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -86,7 +88,7 @@ async def build_runtime(settings: Settings | None = None, *, clock: Clock | None
         raise
     if clock is None:
         clock = running_clock(start_instant(settings.bot_now)) if settings.bot_now else system_clock
-    return Runtime(settings, db, services, ConversationEngine(db, services, clock))
+    return Runtime(settings, db, services, ConversationEngine(db, services, clock), clock)
 
 
 async def key_fingerprint(db: Database) -> str | None:

@@ -18,12 +18,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import Runtime, build_runtime
-from bot.clock import Clock
 from bot.config import Settings
 from bot.gaps_sync import variants_syncing
 from bot.metrics import Metrics
 from bot.notices_sync import notices_syncing
 from bot.reminders.wiring import reminders_running
+from handlers.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messages import Inbound
+from knowledge.timezone import SHANGHAI
 
 if TYPE_CHECKING:
     from handlers.reminder_schedule import ReminderSchedule
@@ -17,8 +17,6 @@ from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
 from storage.answer_stats import AnswerTally
 from storage.pii import PiiCipher
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from handlers.clock import Clock, system_clock
 from handlers.context import Context, Services
 from handlers.field_parsers import looks_like_question
 from handlers.forms import FormContext, FormRunner
@@ -50,7 +50,6 @@ from storage.subscriptions import set_reachable
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
 MAX_ATTEMPTS = 8
 MAX_TEXT = 2000
 MAX_BATCH = 64
@@ -95,10 +94,6 @@ MEDIA_EVENTS = {
     "file": "文件",
     "sticker": "表情",
 }
-
-
-def system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class ConversationEngine:

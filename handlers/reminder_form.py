@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from handlers.context import SHANGHAI, Context
+from handlers.context import Context
 from handlers.field_parsers import occupation_name, parse_exam_date
 from handlers.forms import Field, Form, FormContext
 from handlers.messages import Reply
@@ -14,6 +14,7 @@ from handlers.parsing import Invalid, Ok, Parsed, Stop
 from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule, Upcoming
 from handlers.text import compact
 from knowledge.reminders import Interest
+from knowledge.timezone import SHANGHAI
 from knowledge.workdays import format_date
 from storage.models import Subscription
 from storage.outbox import next_pending_for

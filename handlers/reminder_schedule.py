@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from handlers.context import SHANGHAI
 from knowledge.base import KnowledgeBase
 from knowledge.reminders import DueDate, Interest, due_dates
+from knowledge.timezone import SHANGHAI
 from storage.outbox import Rules
 
 

@@ -3,8 +3,8 @@ through their channel (the outbox), worded like 我的申请, which shows the sa
 
 from __future__ import annotations
 
-from handlers.context import SHANGHAI
 from handlers.withdrawal_form import STATUS_TEXT
+from knowledge.timezone import SHANGHAI
 from knowledge.workdays import format_date
 from storage.request_review import Notice, StatusChange
 

@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 from knowledge.analyzer import Analyzer, Lexicon, normalize
 from knowledge.answer import HUMAN_HINT, Answer
@@ -25,9 +24,9 @@ from knowledge.occupations import OccupationMatch, OccupationMatcher
 from knowledge.schema import Event, OccupationList, Relative, Rule
 from knowledge.search import Hit
 from knowledge.timeline import compute_relative, relative_rules, status_now
+from knowledge.timezone import today_in_shanghai
 from knowledge.variants import UnknownEntryError, Variant, VariantIndex
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_QUESTION = 300  # characters analysed; the rest of a pasted essay adds noise, not meaning
 
 THRESHOLD = 0.55
@@ -44,10 +43,6 @@ STATUS_WORDS = {
     "makeup_unified": "属于统一鉴定职业补考安排中的职业",
     "other": "在通知所列职业名单中",
 }
-
-
-def today_in_shanghai() -> dt.date:
-    return dt.datetime.now(SHANGHAI).date()
 
 
 def _region_label(regions: Sequence[str]) -> str:

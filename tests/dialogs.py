@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -13,8 +12,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from handlers.engine import ConversationEngine
 from handlers.field_parsers import id_check_char
 from handlers.messages import ConversationKey, Inbound, Reply
+from knowledge.timezone import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 

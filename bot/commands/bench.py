@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.clock import fixed_day_clock
+from handlers.clock import fixed_day_clock
 from handlers.context import Services
 from handlers.engine import ConversationEngine
 from handlers.field_parsers import id_check_char

@@ -34,7 +34,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from argon2 import PasswordHasher
@@ -46,6 +45,7 @@ from bot.console.request_filters import parse_filters
 from bot.console.scope import visible_regions
 from handlers.field_parsers import id_check_char
 from knowledge.base import KnowledgeBase
+from knowledge.timezone import SHANGHAI
 from knowledge.withdrawal import withdrawal_rules
 from knowledge.workdays import format_date
 from storage import request_review as review
@@ -56,7 +56,6 @@ from storage.pii import PiiCipher
 from storage.requests import STATUSES
 from storage.staff import create_account
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST = dt.datetime(2025, 1, 2, 8, 0, tzinfo=SHANGHAI)
 LAST = dt.datetime(2026, 11, 20, 20, 0, tzinfo=SHANGHAI)
 EXPORT_INSTITUTION = "广州市第一技工学校"

@@ -35,9 +35,9 @@ from bot.commands.bench_wechat import _free_port
 from bot.config import Settings, WeChatTemplate
 from bot.reminders.dispatcher import Dispatcher
 from bot.reminders.planner import Planner
-from handlers.context import SHANGHAI
 from handlers.reminder_schedule import DEFAULT_SCHEDULE
 from knowledge.base import KnowledgeBase
+from knowledge.timezone import SHANGHAI
 from storage.api_tokens import SharedToken
 from storage.database import Database
 from storage.models import Subscription

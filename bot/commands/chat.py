@@ -8,11 +8,11 @@ import sys
 import uuid
 
 from bot.app import build_runtime
-from bot.clock import fixed_day_clock, parse_day
 from bot.config import Settings
 from bot.gaps_sync import load_variants_once
 from bot.logs import configure_logging
 from bot.notices_sync import NoticeSync
+from handlers.clock import fixed_day_clock, parse_day
 from handlers.messages import ConversationKey, Inbound, Reply
 from knowledge.loader import KnowledgeBaseError
 from storage.pii import PiiKeyError

@@ -12,13 +12,13 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import select
 
-from bot.clock import running_clock, start_instant, system_clock
 from bot.config import Settings
 from bot.logs import configure_logging
 from bot.reminders.planner import BROADCAST_CHANNELS as CHANNELS
 from bot.reminders.planner import MAX_BROADCAST_TEXT, broadcast_audience, cancel_broadcast
-from handlers.context import SHANGHAI
+from handlers.clock import running_clock, start_instant, system_clock
 from knowledge.base import KnowledgeBase
+from knowledge.timezone import SHANGHAI
 from storage.database import Database
 from storage.masking import mask_user_id
 from storage.models import Broadcast

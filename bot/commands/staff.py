@@ -13,11 +13,11 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.clock import running_clock, start_instant, system_clock
 from bot.config import Settings
 from bot.console.passwords import Passwords, password_problem
 from bot.console.scope import ROLE_LABELS, UnknownRegionError, name_problem, normalize_regions, role_problem
 from bot.console.templates import local_time
+from handlers.clock import running_clock, start_instant, system_clock
 from knowledge.regions import RegionRegistry
 from storage import staff as staff_store
 from storage.audit import append_entry

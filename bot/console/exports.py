@@ -14,7 +14,6 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -33,6 +32,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepInFrame, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
 from handlers.withdrawal_form import STATUS_TEXT
+from knowledge.timezone import SHANGHAI
 from storage.declarations import DeclarationDoc, ExportRow
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ __all__ = [
     "write_requests_xlsx",
 ]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # --- XLSX -----------------------------------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ def database(request: Request) -> Database:
 
 def now(request: Request) -> dt.datetime:
     """The server's clock (BOT_NOW or a test's clock), as an aware UTC instant."""
-    return runtime(request).engine.clock()
+    return runtime(request).clock()
 
 
 def regions(request: Request) -> RegionRegistry:

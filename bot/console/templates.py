@@ -19,7 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.console.nav import NAV
 from bot.console.scope import ROLE_LABELS
-from handlers.context import SHANGHAI
+from knowledge.timezone import SHANGHAI
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"

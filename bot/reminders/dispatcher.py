@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.push import Push
+from handlers.clock import Clock
 from handlers.messages import Delivery, Outbound
 from storage.database import Database
 from storage.models import Conversation
@@ -29,7 +30,6 @@ from storage.outbox import Claimed, ClaimStats, Outcome, Rules, claim, record
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
 
 
 def worker_name() -> str:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import SHANGHAI
+from handlers.clock import Clock
 from handlers.reminder_schedule import Offset, ReminderSchedule
 from knowledge.base import KnowledgeBase
 from knowledge.reminders import DueDate, Interest, due_dates
+from knowledge.timezone import SHANGHAI
 from storage.database import Database
 from storage.models import Broadcast, OutboxMessage, Subscription
 from storage.outbox import Planned, enqueue
@@ -28,7 +28,6 @@ from storage.subscriptions import active_subscriptions
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
 
 BROADCAST_CHANNELS = ("wechat", "telegram", "web")
 MAX_BROADCAST_TEXT = 600

@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.reminders.dispatcher import Dispatcher
 from bot.reminders.leader import Leadership
 from bot.reminders.planner import Planner
-from handlers.context import SHANGHAI
+from knowledge.timezone import SHANGHAI
 
 log = logging.getLogger(__name__)
 

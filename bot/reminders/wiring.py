@@ -29,11 +29,11 @@ async def reminders_running(app: Starlette, settings: Settings) -> AsyncIterator
     runtime = app.state.runtime
     policy = runtime.services.schedule or schedule_from_settings(settings)
     worker = worker_name()
-    planner = Planner(runtime.services.kb, runtime.db, runtime.engine.clock, policy)
+    planner = Planner(runtime.services.kb, runtime.db, runtime.clock, policy)
     dispatcher = Dispatcher(
         runtime.db,
         app.state.pushers,
-        runtime.engine.clock,
+        runtime.clock,
         policy.rules,
         rates=channel_rates(settings),
         worker=worker,

@@ -20,9 +20,9 @@ from starlette.applications import Starlette
 
 from bot.config import Settings
 from bot.server import create_app
+from knowledge.timezone import SHANGHAI
 from storage import staff as staff_store
 from storage.database import Database
-from tests.dialogs import SHANGHAI
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 """For tests of HTTP behaviour that no database backend can change: PostgreSQL would only double their time."""

@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from knowledge.timezone import SHANGHAI
 from knowledge.withdrawal import withdrawal_rules
 from knowledge.workdays import format_date
 from storage.database import Database
@@ -18,7 +19,7 @@ from storage.models import AuditEntry, OutboxMessage, RequestEvent, WithdrawalRe
 from storage.pii import PiiCipher
 from storage.requests import NewRequest, create_request
 from tests.console.conftest import csrf_in
-from tests.dialogs import SHANGHAI, make_id_number
+from tests.dialogs import make_id_number
 
 EXAM = dt.date(2026, 4, 18)
 _seq = itertools.count(100)

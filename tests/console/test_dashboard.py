@@ -12,12 +12,13 @@ from starlette.applications import Starlette
 
 from bot.console.pages.dashboard import answer_rows, width_class
 from handlers.messages import ConversationKey, Inbound
+from knowledge.timezone import SHANGHAI
 from storage.database import Database
 from storage.models import AnswerStat, OutboxMessage
 from storage.outbox import Claimed, Outcome, Planned, Rules, enqueue, record
 from storage.requests import NewRequest, create_request
 from tests.console.conftest import MovableClock, SignedIn
-from tests.dialogs import SHANGHAI, make_id_number
+from tests.dialogs import make_id_number
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 

@@ -23,6 +23,7 @@ from bot.console.exports import (
     requests_xlsx,
 )
 from knowledge.base import KnowledgeBase
+from knowledge.timezone import SHANGHAI
 from knowledge.withdrawal import withdrawal_rules
 from knowledge.workdays import format_date
 from storage.database import Database
@@ -31,7 +32,7 @@ from storage.masking import mask_id_number, mask_phone
 from storage.models import WithdrawalRequest
 from storage.pii import PiiCipher
 from storage.requests import NewRequest, create_request
-from tests.dialogs import SHANGHAI, make_id_number
+from tests.dialogs import make_id_number
 
 CIPHER = PiiCipher(bytes(range(32)))
 # 10:30:15 in Beijing; the microseconds check that the code survives the database round trip.

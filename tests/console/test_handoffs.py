@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from bot.config import Settings, WeChatTemplate
 from bot.server import create_app
 from handlers.messages import ConversationKey, Inbound
+from knowledge.timezone import SHANGHAI
 from storage.database import Database
 from storage.models import AuditEntry, Conversation, Handoff, OutboxMessage, Recipient, TranscriptLine
 from storage.outbox import Planned, Rules, claim, enqueue
@@ -28,7 +29,6 @@ from tests.channels.conftest import serving
 from tests.channels.fake_wechat import APP_ID, SECRET, FakeWeChatApi
 from tests.channels.test_wechat import TOKEN, query, text_xml
 from tests.console.conftest import CHEAP_HASHER, PASSWORD, SQLITE_ONLY, MovableClock, SignedIn, csrf_in
-from tests.dialogs import SHANGHAI
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", ROOT / "test-artifacts")) / "console"

@@ -205,7 +205,7 @@ async def test_a_newer_notice_supersedes_the_older_ones_rule(app: Starlette, sig
     # The reminder planner holds the knowledge base too (reminders are off in these tests: a real
     # planner is attached as the reminder service would attach it).
     runtime = app.state.runtime
-    planner = Planner(runtime.services.kb, db, runtime.engine.clock, DEFAULT_SCHEDULE)
+    planner = Planner(runtime.services.kb, db, runtime.clock, DEFAULT_SCHEDULE)
     interest = Interest(region="广州市")
     planner.dates_for(interest, dt.date(2026, 1, 1))
     app.state.reminders = SimpleNamespace(planner=planner)

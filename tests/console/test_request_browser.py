@@ -16,12 +16,12 @@ from playwright.async_api import Page, async_playwright, expect
 
 from bot.config import Settings
 from bot.server import create_app
+from knowledge.timezone import SHANGHAI
 from storage.conversations import append_transcript
 from storage.staff import create_account
 from tests.channels.conftest import serving
 from tests.console.conftest import CHEAP_HASHER, PASSWORD, SQLITE_ONLY, MovableClock
 from tests.console.request_helpers import store_request
-from tests.dialogs import SHANGHAI
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]

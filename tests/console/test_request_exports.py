@@ -16,10 +16,11 @@ from starlette.applications import Starlette
 
 from bot.console.exports import HEADINGS
 from bot.console.pages import request_exports
+from knowledge.timezone import SHANGHAI
 from storage.declarations import verification_code
 from tests.console.conftest import SQLITE_ONLY, SignedIn
 from tests.console.request_helpers import audit_entries, cipher_of, flash_after, store_request
-from tests.dialogs import SHANGHAI, make_id_number
+from tests.dialogs import make_id_number
 
 LI = make_id_number("440103", dt.date(1990, 1, 1), 501)
 WANG = make_id_number("440106", dt.date(1985, 6, 30), 502)

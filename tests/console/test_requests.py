@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from bot.console.pages import requests as requests_page
 from handlers.engine import ConversationEngine
+from knowledge.timezone import SHANGHAI
 from storage.models import AuditEntry, OutboxMessage, RequestEvent
 from tests.console.conftest import SQLITE_ONLY, MakeClient, MovableClock, SignedIn, csrf_in
 from tests.console.request_helpers import (
@@ -26,7 +27,7 @@ from tests.console.request_helpers import (
     store_request,
     stored,
 )
-from tests.dialogs import SHANGHAI, Chat, SettableClock, dialog, make_id_number
+from tests.dialogs import Chat, SettableClock, dialog, make_id_number
 
 REFERENCE = re.compile(r"QK-\d{8}-\d{4}")
 

@@ -17,9 +17,9 @@ from bot.channels.wechat_push import WeChatPush
 from bot.config import Settings, WeChatTemplate
 from bot.reminders.dispatcher import Dispatcher
 from bot.reminders.planner import Planner
-from handlers.context import SHANGHAI
 from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule
 from knowledge.base import KnowledgeBase
+from knowledge.timezone import SHANGHAI
 from storage.api_tokens import SharedToken
 from storage.database import Database
 from storage.models import OutboxMessage

@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 
 from handlers.context import Services
 from handlers.request_status import status_notice
+from knowledge.timezone import SHANGHAI
 from knowledge.workdays import format_date
 from storage import request_review as review
 from storage.database import Database
 from storage.models import AuditEntry, OutboxMessage, RequestEvent, WithdrawalRequest
 from storage.requests import NewRequest, create_request
-from tests.dialogs import SHANGHAI, make_id_number
+from tests.dialogs import make_id_number
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI).astimezone(dt.UTC)
 _seq = iter(range(1, 10_000))

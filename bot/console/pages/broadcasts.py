@@ -33,7 +33,7 @@ from bot.reminders.planner import (
     broadcast_text,
     cancel_broadcast_in,
 )
-from handlers.context import SHANGHAI
+from knowledge.timezone import SHANGHAI
 from storage.audit import append_entry
 from storage.masking import mask_user_id
 from storage.models import Broadcast, Subscription

@@ -17,7 +17,7 @@ from bot.console.auth import Staff, staff_page
 from bot.console.nav import NAV
 from bot.console.state import database, now
 from bot.console.templates import has_route, render, url
-from handlers.context import SHANGHAI
+from knowledge.timezone import SHANGHAI
 from storage import gaps, handoffs
 from storage.answer_stats import daily_counts
 from storage.dashboard import reminder_deliveries, request_counts

@@ -21,8 +21,8 @@ from bot.console.forms import channel_label, form_text, page_number
 from bot.console.scope import WRITERS
 from bot.console.state import database, now, runtime
 from bot.console.templates import error_page, flash, redirect, render
-from handlers.context import SHANGHAI
 from knowledge.base import Entry, KnowledgeBase
+from knowledge.timezone import SHANGHAI
 from storage import gaps as store
 from storage.audit import append_entry
 from storage.models import GapGroup, QuestionVariant

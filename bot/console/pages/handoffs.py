@@ -27,7 +27,7 @@ from bot.console.forms import channel_label, form_text, new_once_token, once_tok
 from bot.console.scope import WRITERS, visible_regions
 from bot.console.state import database, now, regions
 from bot.console.templates import error_page, flash, redirect, render
-from handlers.context import SHANGHAI
+from knowledge.timezone import SHANGHAI
 from storage import handoffs as store
 from storage.audit import append_entry
 from storage.conversations import append_staff_line, last_seen, transcript

@@ -26,7 +26,7 @@ from bot.console.exports import DECLARATION_TITLE, declaration_pdf, declarations
 from bot.console.request_filters import ListQuery, parse_filters
 from bot.console.state import database, now, regions, runtime
 from bot.console.templates import error_page, flash, redirect
-from handlers.context import SHANGHAI
+from knowledge.timezone import SHANGHAI
 from storage import request_review as review
 from storage.audit import append_entry
 from storage.declarations import DeclarationDoc, ExportRow

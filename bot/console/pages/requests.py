@@ -24,9 +24,9 @@ from bot.console.request_filters import FIELDS, parse_filters, region_choices
 from bot.console.scope import ADMIN, WRITERS
 from bot.console.state import database, now, regions, runtime
 from bot.console.templates import error_page, flash, redirect, render, url
-from handlers.context import SHANGHAI
 from handlers.request_status import status_notice
 from handlers.withdrawal_form import STATUS_TEXT
+from knowledge.timezone import SHANGHAI
 from storage import request_review as review
 from storage.audit import append_entry
 from storage.declarations import verification_code

@@ -1,13 +1,20 @@
-"""Clocks: the real one, and one standing on a chosen day (--now, BOT_NOW) for demos and tests."""
+"""Clocks: the real one, one standing on a chosen day (--now) and one running on from a chosen
+instant (BOT_NOW). Everything that asks the time (the engine, the reminders, the console) is given
+one of these, so a demo or a test can set the day in one place."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from handlers.context import SHANGHAI
-from handlers.engine import Clock, system_clock
+from knowledge.timezone import SHANGHAI
 
-__all__ = ["Clock", "fixed_day_clock", "parse_day", "running_clock", "start_instant", "system_clock"]
+Clock = Callable[[], dt.datetime]
+"""Returns the current instant, aware (UTC)."""
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def fixed_day_clock(day: dt.date) -> Clock:
