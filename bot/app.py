@@ -1,54 +1,82 @@
-"""The composition root: builds the database, the key, the knowledge base and the engine once."""
+"""The composition root: builds the database, the key, the knowledge and the engine once, and the
+one typed `Runtime` every part of the server reads them from."""
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, replace
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import HTTPConnection
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.reminders.policy import schedule_from_settings
 from handlers.clock import Clock, running_clock, start_instant, system_clock
 from handlers.context import Services
 from handlers.engine import ConversationEngine
-from knowledge.base import KnowledgeBase
-from knowledge.qa import PolicyQA
+from handlers.group_commit import GroupCommit
+from handlers.messages import Inbound, Reply
+from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from storage.database import Database
 from storage.models import Setting
 from storage.pii import PiiCipher, PiiKeyError, load_or_create_key
 from storage.requests import count_encrypted_rows
 
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from bot.channels.push import Push
+    from bot.channels.wechat import WeChatChannel
+    from bot.console.state import ConsoleState
+    from bot.knowledge_sync import KnowledgeSync
+    from bot.reminders.service import ReminderService
+
 KEY_FINGERPRINT = "pii_key_fingerprint"
 
-GIL_SWITCH_INTERVAL = 0.0005
-"""Seconds. aiosqlite runs every statement on its own thread; at CPython's default 5 ms the event
-loop, handing a statement over, can wait up to 5 ms for the GIL while that thread holds it. At
-0.5 ms the reminder dispatcher sends about a fifth more per second on less CPU (`bench reminders`)."""
 
+class Conversations(Protocol):
+    """Where channels hand messages: the engine itself, or group commit in front of it."""
 
-def tune_interpreter() -> None:
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    def submit(self, inbound: Inbound) -> asyncio.Future[list[Reply]]: ...
+
+    async def handle(self, inbound: Inbound) -> list[Reply]: ...
 
 
 @dataclass
 class Runtime:
+    """Everything one server process shares, built once. The parts that start with the server (the
+    channels, the console, the reminders) fill in their own fields as they start."""
+
     settings: Settings
     db: Database
+    knowledge: KnowledgeHolder
     services: Services
     engine: ConversationEngine
+    conversations: Conversations
     clock: Clock
     """What every part of the server asks the time: the engine, the reminders, the console."""
+    metrics: Metrics = field(default_factory=Metrics)
+    pushers: dict[str, Push] = field(default_factory=dict)
+    """channel → how to send it a message first, for the channels that can."""
+    knowledge_sync: KnowledgeSync | None = None
+    reminders: ReminderService | None = None
+    console: ConsoleState | None = None
+    wechat: WeChatChannel | None = None
+    telegram: Application[Any, Any, Any, Any, Any, Any] | None = None
 
     async def close(self) -> None:
         await self.db.dispose()
 
-    def use_knowledge(self, kb: KnowledgeBase, qa: PolicyQA) -> None:
-        """Swaps in a rebuilt knowledge base and its PolicyQA (published notices changed). Services
-        is frozen, so a new one replaces it here and in the engine: a message already being handled
-        keeps the Services it started with, and no one sees a new kb with an old qa."""
-        self.services = replace(self.services, kb=kb, qa=qa)
-        self.engine.services = self.services
+
+def runtime_of(owner: HTTPConnection | Starlette) -> Runtime:
+    """The server's runtime, from a request or the application."""
+    state = owner.app.state if isinstance(owner, HTTPConnection) else owner.state
+    runtime = state.runtime
+    assert isinstance(runtime, Runtime), "the server's lifespan sets the runtime before any request"
+    return runtime
 
 
 async def open_cipher(db: Database, settings: Settings) -> PiiCipher:
@@ -73,22 +101,29 @@ async def open_cipher(db: Database, settings: Settings) -> PiiCipher:
     return cipher
 
 
-async def build_runtime(settings: Settings | None = None, *, clock: Clock | None = None) -> Runtime:
+async def build_runtime(
+    settings: Settings | None = None, *, clock: Clock | None = None, knowledge: KnowledgeSnapshot | None = None
+) -> Runtime:
+    """The runtime on `settings`. `knowledge` lets tests share one loaded knowledge base; by default
+    the shipped notices are loaded (the published ones come with `bot.knowledge_sync`)."""
     settings = settings or Settings()
-    tune_interpreter()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, fast_path=settings.sqlite_fast_path)
     try:
         await db.migrate()
         cipher = await open_cipher(db, settings)
-        kb = KnowledgeBase.load()
-        services = Services(kb=kb, qa=PolicyQA(kb), cipher=cipher, schedule=schedule_from_settings(settings))
+        holder = KnowledgeHolder(knowledge or KnowledgeSnapshot.shipped())
     except BaseException:
         await db.dispose()
         raise
     if clock is None:
         clock = running_clock(start_instant(settings.bot_now)) if settings.bot_now else system_clock
-    return Runtime(settings, db, services, ConversationEngine(db, services, clock), clock)
+    services = Services(knowledge=holder, cipher=cipher, schedule=schedule_from_settings(settings))
+    engine = ConversationEngine(db, services, clock)
+    conversations: Conversations = GroupCommit(engine) if settings.group_commit else engine
+    runtime = Runtime(settings, db, holder, services, engine, conversations, clock)
+    runtime.metrics.watch_engine(engine)
+    return runtime
 
 
 async def key_fingerprint(db: Database) -> str | None:

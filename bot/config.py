@@ -5,11 +5,16 @@ Built only by the composition root (`bot.app`), never at import time."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from handlers.reminder_schedule import parse_offsets, parse_quiet_hours
+
+TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class WeChatTemplate(BaseModel):
@@ -64,9 +69,17 @@ class Settings(BaseSettings):
     web_rate_per_second: float = Field(default=500.0, gt=0, description="网页收件箱的写入速率上限")
     claim_seconds: float = Field(default=60.0, gt=0, description="领取一条待发消息的租期，进程死亡后到期重发")
     leader_lease_seconds: float = Field(default=30.0, gt=0, description="SQLite 上调度主进程租约的时长")
-    scheduler_interval_seconds: float = Field(default=10.0, gt=0, description="规划与发送的运行间隔（秒，≤60）")
+    scheduler_interval_seconds: float = Field(default=10.0, gt=0, le=60, description="规划与发送的运行间隔（秒，≤60）")
     variants_poll_seconds: float = Field(
         default=30.0, gt=0, le=60, description="各进程检查问法（知识缺口补充的问题变体）是否有更新的间隔（秒）"
+    )
+
+    group_commit: bool = Field(
+        default=True, description="繁忙时把同时到达的消息合并在一个事务中处理（见 handlers/group_commit.py）"
+    )
+    sqlite_fast_path: bool = Field(
+        default=True,
+        description="SQLite：每条语句一次线程往返、引擎事务内的语句在事件循环线程执行（见 storage/sqlite_driver.py）",
     )
 
     admin_idle_minutes: int = Field(
@@ -112,6 +125,31 @@ class Settings(BaseSettings):
         if isinstance(v, str) and len(v.strip()) == 10:
             return dt.date.fromisoformat(v.strip())
         return v
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, v: str) -> str:
+        parse_offsets(v)  # raises ValueError with the expected format
+        return v
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, v: str) -> str:
+        parse_quiet_hours(v)
+        return v
+
+    @model_validator(mode="after")
+    def _telegram_webhook(self) -> Settings:
+        if self.telegram_token is None or self.telegram_webhook_url is None:
+            return self
+        if self.telegram_webhook_secret is None:
+            raise ValueError(
+                "已设置 TELEGRAM_WEBHOOK_URL 但未设置 TELEGRAM_WEBHOOK_SECRET：没有密钥的 Webhook 任何人都能伪造消息。"
+                "请设置 TELEGRAM_WEBHOOK_SECRET（1–256 位字母、数字、_ 或 -），或去掉 TELEGRAM_WEBHOOK_URL 改用轮询。"
+            )
+        if not TELEGRAM_SECRET.fullmatch(self.telegram_webhook_secret.get_secret_value()):
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET 只能由 1–256 位字母、数字、_ 或 - 组成（Telegram 的要求）。")
+        return self
 
     @property
     def effective_database_url(self) -> str:

@@ -1,11 +1,11 @@
 """The ASGI application: one place that declares routes, middleware and the lifespan.
 
-Shared services (the runtime, metrics, channels) live on `app.state`, built in the lifespan."""
+Everything the server shares lives in one typed `Runtime` (bot.app), built in the lifespan and
+read with `runtime_of(request)`."""
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -15,22 +15,22 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from bot.app import Runtime, build_runtime
+from bot import interpreter
+from bot.app import build_runtime, runtime_of
 from bot.config import Settings
-from bot.gaps_sync import variants_syncing
-from bot.metrics import Metrics
-from bot.notices_sync import notices_syncing
+from bot.knowledge_sync import knowledge_syncing
 from bot.reminders.wiring import reminders_running
 from handlers.clock import Clock
+from knowledge.snapshot import KnowledgeSnapshot
 
 log = logging.getLogger(__name__)
 
 
 async def healthz(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    checks = {"knowledge_base": bool(runtime.services.kb.notices)}
+    runtime = runtime_of(request)
+    checks = {"knowledge_base": bool(runtime.knowledge.current.kb.notices)}
     try:
         async with runtime.db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -43,7 +43,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")
+    return Response(runtime_of(request).metrics.render(), media_type="text/plain; version=0.0.4")
 
 
 def create_app(
@@ -51,43 +51,39 @@ def create_app(
     *,
     clock: Clock | None = None,
     password_hasher: PasswordHasher | None = None,
-    freeze_gc: bool = False,
+    knowledge: KnowledgeSnapshot | None = None,
+    serving: bool = False,
 ) -> Starlette:
-    """The server. `password_hasher` lets tests use cheap argon2 parameters for staff passwords;
-    `freeze_gc` is for a process that runs one server for its whole life (see `serving_app`)."""
+    """The server. `password_hasher` lets tests use cheap argon2 parameters for staff passwords and
+    `knowledge` share one loaded knowledge base; `serving` is for the process that runs one server
+    for its whole life (`serving_app`), which may apply the process-wide settings of bot.interpreter."""
     settings = settings or Settings()
     from bot import console
     from bot.channels import telegram, web, wechat
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = await build_runtime(settings, clock=clock)
+        runtime = await build_runtime(settings, clock=clock, knowledge=knowledge)
         app.state.runtime = runtime
-        app.state.metrics = Metrics()
-        app.state.metrics.watch_engine(runtime.engine)
-        app.state.settings = settings
-        app.state.pushers = {}  # channel → Push, filled by the channels that can send first
         async with contextlib.AsyncExitStack() as stack:
-            # Published notices, then variants (which load into the PolicyQA the notices built),
-            # before any channel: a channel may take messages as soon as it starts.
-            await stack.enter_async_context(notices_syncing(app, settings.variants_poll_seconds))
-            await stack.enter_async_context(variants_syncing(app, settings.variants_poll_seconds))
+            # The published notices and the variants before any channel: a channel may take
+            # messages as soon as it starts.
+            runtime.knowledge_sync = await stack.enter_async_context(
+                knowledge_syncing(runtime.db, runtime.knowledge, settings.variants_poll_seconds)
+            )
             for channel in (wechat, telegram, web):
                 await stack.enter_async_context(channel.running(app, settings))
             if settings.reminders_enabled:
                 await stack.enter_async_context(reminders_running(app, settings))
             await stack.enter_async_context(console.running(app, settings, hasher=password_hasher))
-            # Everything built so far (the knowledge base, its indexes, the templates) lives as
-            # long as the server: out of the collector's reach, a full collection no longer walks
-            # it (about 180 ms every few hundred requests, seen in `bench console`'s p99).
-            if freeze_gc:
-                gc.collect()
-                gc.freeze()
+            if serving:
+                interpreter.tune_switch_interval()
+                interpreter.freeze_startup_objects()
             log.info("server ready")
             yield
         await runtime.close()
 
-    routes = [Route("/healthz", healthz), Route("/metrics", metrics)]
+    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/metrics", metrics)]
     for channel in (wechat, telegram, web):
         routes.extend(channel.routes(settings))
     routes.extend(console.routes(settings))
@@ -95,7 +91,5 @@ def create_app(
 
 
 def serving_app() -> Starlette:
-    """The application `python -m bot serve` runs: one per process, for the life of the process, so
-    what start-up built may be frozen out of the garbage collector's reach (tests build many apps
-    in one process and must not)."""
-    return create_app(freeze_gc=True)
+    """The application `python -m bot serve` runs: one per process, for the life of the process."""
+    return create_app(serving=True)

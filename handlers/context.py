@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.conversation_state import ConversationState
 from handlers.messages import Inbound
-from knowledge.timezone import SHANGHAI
-
-if TYPE_CHECKING:
-    from handlers.reminder_schedule import ReminderSchedule
+from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
+from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
+from knowledge.timezone import SHANGHAI
 from storage.answer_stats import AnswerTally
 from storage.pii import PiiCipher
 
@@ -23,15 +22,21 @@ from storage.pii import PiiCipher
 class Services:
     """Built once at start-up and shared by every conversation."""
 
-    kb: KnowledgeBase
-    qa: PolicyQA
+    knowledge: KnowledgeHolder
+    """The current knowledge (notices, answerer, variants); swapped whole when it changes."""
     cipher: PiiCipher
-    schedule: ReminderSchedule | None = None
-    """When reminders go out (settings); None means the defaults."""
+    schedule: ReminderSchedule = DEFAULT_SCHEDULE
+    """When reminders go out (settings)."""
 
-    def regions_in(self, text: str) -> list[str]:
-        """The regions `text` names, innermost first, after repairing typos ('广洲' → 广州)."""
-        return self.kb.regions.detect(self.qa.analyzer.repair(text.strip()))
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The current knowledge base. Work that reads it more than once should take
+        `knowledge.current` once instead, to see one snapshot throughout."""
+        return self.knowledge.current.kb
+
+    @property
+    def qa(self) -> PolicyQA:
+        return self.knowledge.current.qa
 
 
 @dataclass
@@ -43,10 +48,20 @@ class Context:
     session: AsyncSession
     now: dt.datetime
     """Aware; the engine's clock, which tests and demos may set (--now, BOT_NOW)."""
-    state: dict[str, Any] = field(default_factory=dict)
-    """The conversation's remembered state, saved as JSON when the message is done."""
+    knowledge: KnowledgeSnapshot
+    """The knowledge this message is answered from, taken when its handling began."""
+    state: ConversationState = field(default_factory=ConversationState)
+    """The conversation's remembered state, saved when the message is done."""
     answers: AnswerTally = field(default_factory=AnswerTally)
     """Policy questions counted for the dashboard, written with the transaction."""
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.knowledge.kb
+
+    @property
+    def qa(self) -> PolicyQA:
+        return self.knowledge.qa
 
     @property
     def today(self) -> dt.date:
@@ -59,3 +74,7 @@ class Context:
     @property
     def user_id(self) -> str:
         return self.inbound.key.user_id
+
+    def regions_in(self, text: str) -> list[str]:
+        """The regions `text` names, innermost first, after repairing typos ('广洲' → 广州)."""
+        return self.kb.regions.detect(self.qa.analyzer.repair(text.strip()))

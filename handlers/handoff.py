@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.messages import Reply
+from handlers.messages import Command, Inbound, Reply
+from handlers.routing import Router
 from storage.handoffs import request_handoff
+
+router = Router("handoff")
+
+HUMAN_WORDS = ("人工", "人工客服", "人工服务", "找人工", "客服", "联系人工")
+
+
+@router.command(Command.HUMAN, words=HUMAN_WORDS, prefixes=("转人工",))
+async def ask_for_a_person(inbound: Inbound, ctx: Context) -> list[Reply]:
+    reason = f"{inbound.text} {ctx.state.last_question or ''}".strip()
+    return [await handoff_reply(ctx, reason)]
 
 
 def known_region(ctx: Context) -> str | None:
     """The region this conversation has settled on: the form's, else the last one a question named.
     Staff are scoped by region, so the handoff reaches those of the candidate's region."""
-    form = ctx.state.get("form") or {}
-    value = (form.get("values") or {}).get("region")
-    if isinstance(value, dict) and not value.get("enc") and isinstance(value.get("v"), str):
-        return str(value["v"])
-    region = ctx.state.get("region")
-    return region if isinstance(region, str) and region else None
+    form = ctx.state.form
+    region = form.shown_value("region") if form is not None else None
+    if isinstance(region, str) and region:
+        return region
+    return ctx.state.region
 
 
 async def handoff_reply(ctx: Context, reason: str) -> Reply:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.messages import Reply
+from handlers.messages import Command, Inbound, Reply
+from handlers.routing import Router
 
-MENU = ("政策问答", "退考退费", "我的申请", "订阅提醒", "转人工")
+router = Router("help")
+
+MENU = tuple(c.label for c in (Command.QA, Command.WITHDRAW, Command.MY_REQUESTS, Command.REMIND, Command.HUMAN))
+HELP_WORDS = ("菜单", "help", "menu", "start", "功能", "主菜单", "使用说明", "怎么用")
+
+
+@router.command(Command.HELP, words=HELP_WORDS)
+async def show_help(inbound: Inbound, ctx: Context) -> list[Reply]:
+    return [help_reply(ctx)]
 
 
 def help_reply(ctx: Context) -> Reply:
-    regions = "、".join(dict.fromkeys(r for n in ctx.services.kb.notices.values() for r in n.regions))
+    regions = "、".join(dict.fromkeys(r for n in ctx.kb.notices.values() for r in n.regions))
     return Reply(
         "我是职业技能鉴定考生自助助手，可以为您：\n"
         f"1. 政策问答：直接输入问题，如“广州退考退费登记截止到哪天？”（已收录{regions}的通知）\n"

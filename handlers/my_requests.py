@@ -1,13 +1,46 @@
-"""我的申请: the candidate's own requests and their status, personal data masked."""
+"""我的申请: the candidate's own requests and their status, personal data masked; and what to do
+when they want to change one they have submitted."""
 
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.messages import Reply
+from handlers.field_parsers import looks_like_question
+from handlers.messages import Command, Inbound, Reply
+from handlers.routing import Router
+from handlers.text import compact
 from handlers.withdrawal_form import STATUS_TEXT
 from knowledge.workdays import format_date
 from storage.masking import mask_name
 from storage.requests import requests_of_user
+
+router = Router("my_requests")
+
+MY_REQUESTS_WORDS = ("查询申请", "申请进度", "查进度", "进度查询", "我的退费", "申请状态")
+CHANGE_PREFIXES = ("修改", "更改", "撤回", "撤销")
+
+
+@router.command(Command.MY_REQUESTS, words=MY_REQUESTS_WORDS)
+async def show_my_requests(inbound: Inbound, ctx: Context) -> list[Reply]:
+    return [await my_requests_reply(ctx)]
+
+
+def _asks_to_change_a_request(inbound: Inbound, ctx: Context) -> bool:
+    return (
+        ctx.state.form is None
+        and compact(inbound.text).startswith(CHANGE_PREFIXES)
+        and not looks_like_question(inbound.text)
+    )
+
+
+@router.text(_asks_to_change_a_request)
+async def explain_no_changes(inbound: Inbound, ctx: Context) -> list[Reply]:
+    return [
+        Reply(
+            "当前没有正在填写的表单。已提交的退考退费申请（个人弃考声明）不可由本人更改或撤回；"
+            "如信息有误，请回复“转人工”由工作人员处理。回复“我的申请”可查看已提交的内容。",
+            ("转人工", "我的申请"),
+        )
+    ]
 
 
 async def my_requests_reply(ctx: Context) -> Reply:

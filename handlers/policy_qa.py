@@ -1,5 +1,6 @@
 """Policy questions, answered from the knowledge base with their sources; the questions it
-abstains on are recorded as knowledge gaps for staff."""
+abstains on are recorded as knowledge gaps for staff. The fallback feature: text no other route
+took is a question. Inside a form, a question is answered for the form's region and the form goes on."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import logging
 import re
 
 from handlers.context import Context
-from handlers.messages import Reply
+from handlers.messages import Command, Inbound, Reply
+from handlers.routing import Router
 from knowledge.analyzer import normalize
 from knowledge.qa import MAX_QUESTION, PolicyQA
 from storage.gaps import record_unanswered
@@ -20,27 +22,52 @@ GAP_KINDS = frozenset({"abstain", "region_not_covered"})
 """Abstentions that say the knowledge base lacks something. Empty text, small talk and an
 impossible date are the candidate's input, not a gap, and are not recorded."""
 _NOT_WORD = re.compile(r"[\W_]+")
+QA_WORDS = ("问答", "咨询")
+
+router = Router("policy_qa")
 
 
-async def answer_reply(ctx: Context, text: str, *, offer_withdrawal: bool = True) -> Reply:
-    """Answers with the region the conversation already knows, remembering a region it names."""
-    qa = ctx.services.qa
-    answer = qa.answer(text, region=ctx.state.get("region"), now=ctx.today)
-    if answer.region:
-        ctx.state["region"] = answer.region
+@router.command(Command.QA, words=QA_WORDS)
+async def how_to_ask(inbound: Inbound, ctx: Context) -> list[Reply]:
+    return [Reply("请直接输入您的问题，例如：“广州退考退费登记截止到哪天？”“钳工还能报名吗？”")]
+
+
+@router.text()
+async def answer_question(inbound: Inbound, ctx: Context) -> list[Reply]:
+    form = ctx.state.form
+    if form is not None:
+        # Asked inside a form: about the form's region, without offering to start another form.
+        region = form.shown_value("region")
+        return [await answer_reply(ctx, inbound.text, region=region if isinstance(region, str) else None, in_form=True)]
+    if inbound.text.strip():
+        # Kept (masked) so that a later 转人工 tells staff what the candidate asked.
+        ctx.state.last_question = mask_text(inbound.text[:200])
+    return [await answer_reply(ctx, inbound.text, region=ctx.state.region)]
+
+
+async def answer_reply(ctx: Context, text: str, *, region: str | None, in_form: bool = False) -> Reply:
+    """Answers for `region` unless the question names another; outside a form, remembers the
+    region a question names for the questions after it."""
+    answer = ctx.qa.answer(text, region=region, now=ctx.today)
+    if answer.region and not in_form:
+        ctx.state.region = answer.region
     if answer.matched or answer.kind in GAP_KINDS:
         # For the dashboard, in the message's own transaction: a retried message counts once.
         ctx.answers.add(day=ctx.today, channel=ctx.channel, user_id=ctx.user_id, answered=answer.matched)
     choices: tuple[str, ...] = ()
     if not answer.matched:
-        choices = ("转人工", "帮助")
+        choices = () if in_form else ("转人工", "帮助")
         if answer.kind in GAP_KINDS:
             await _record_gap(ctx, text, answer.region)
-    elif offer_withdrawal and any(
-        ctx.services.kb.by_id[f].fact.topic in WITHDRAWAL_TOPICS for f in answer.fact_ids if f in ctx.services.kb.by_id
+    elif not in_form and any(
+        ctx.kb.by_id[f].fact.topic in WITHDRAWAL_TOPICS for f in answer.fact_ids if f in ctx.kb.by_id
     ):
         choices = ("退考退费",)
     return Reply(answer.text, choices, sources=answer.sources, kind="answer" if answer.matched else "abstain")
+
+
+def _about_withdrawal(ctx: Context, fact_ids: tuple[str, ...]) -> bool:
+    return any(ctx.kb.by_id[f].fact.topic in WITHDRAWAL_TOPICS for f in fact_ids if f in ctx.kb.by_id)
 
 
 def gap_key(qa: PolicyQA, text: str) -> str:
@@ -49,7 +76,7 @@ def gap_key(qa: PolicyQA, text: str) -> str:
 
 
 async def _record_gap(ctx: Context, text: str, region: str | None) -> None:
-    key = gap_key(ctx.services.qa, text)
+    key = gap_key(ctx.qa, text)
     if not key:
         return
     try:

@@ -1,5 +1,5 @@
-"""订阅提醒, 我的提醒 and 退订: subscribing to the dates of a region (and an occupation or exam kind,
-and the candidate's own exam date), listing subscriptions with their next reminder, cancelling."""
+"""The 订阅提醒 form: subscribing to the dates of a region (and an occupation or exam kind, and the
+candidate's own exam date). Listing and cancelling subscriptions are in `handlers.reminders`."""
 
 from __future__ import annotations
 
@@ -8,18 +8,15 @@ import re
 
 from handlers.context import Context
 from handlers.field_parsers import occupation_name, parse_exam_date
-from handlers.forms import Field, Form, FormContext
+from handlers.forms import Field, Form, FormContext, register
 from handlers.messages import Reply
 from handlers.parsing import Invalid, Ok, Parsed, Stop
-from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule, Upcoming
+from handlers.reminder_schedule import Upcoming
 from handlers.text import compact
 from knowledge.reminders import Interest
 from knowledge.timezone import SHANGHAI
 from knowledge.workdays import format_date
-from storage.models import Subscription
-from storage.outbox import next_pending_for
-from storage.requests import requests_of_user
-from storage.subscriptions import NewSubscription, cancel_subscriptions, subscribe, subscriptions_of_user
+from storage.subscriptions import NewSubscription, subscribe
 
 FORM_NAME = "subscription"
 CONFIRM_PHRASE = "确认订阅"
@@ -37,17 +34,13 @@ ALL_WORDS = frozenset({"全部", "都要", "都关心", "所有", "不限", "跳
 SKIP_WORDS = frozenset({"跳过", "不知道", "不清楚", "没有", "无", "不确定", "还没定"})
 
 
-def schedule_of(ctx: Context) -> ReminderSchedule:
-    return ctx.services.schedule or DEFAULT_SCHEDULE
-
-
 def _parse_region(text: str, fctx: FormContext) -> Parsed:
-    services = fctx.ctx.services
-    found = services.regions_in(text)
+    ctx = fctx.ctx
+    found = ctx.regions_in(text)
     if not found:
         return Invalid("没有识别出地区。请告诉我您报考所在的省份或城市，例如：广州、广东、吉林、福建、江苏。")
     region = found[0]
-    if not services.kb.covers(region):
+    if not ctx.kb.covers(region):
         return Stop(f"目前收录的通知都不涉及{region}，暂时无法为您提醒{region}的日期。需要帮助请回复“转人工”。")
     return Ok(region, region)
 
@@ -105,7 +98,7 @@ def _summary(fctx: FormContext) -> str:
     values = fctx.values
     interest = interest_of(values.get("region"), values.get("interest"), values.get("exam_date"))
     lines = ["请确认订阅：", *(f"{label}：{shown}" for label, shown in fctx.answered())]
-    upcoming = schedule_of(ctx).upcoming(ctx.services.kb, interest, ctx.now, limit=9)
+    upcoming = ctx.services.schedule.upcoming(ctx.kb, interest, ctx.now, limit=9)
     if upcoming:
         lines += ["接下来的提醒：", *upcoming_lines(upcoming)]
     else:
@@ -120,12 +113,12 @@ async def _submit(fctx: FormContext) -> list[Reply]:
     ctx = fctx.ctx
     values = fctx.values
     interest = interest_of(values.get("region"), values.get("interest"), values.get("exam_date"))
-    created = await _subscribe(ctx, interest)
+    created = await subscribe_to(ctx, interest)
     head = "已订阅。" if created else "您已订阅过相同的提醒，无需重复订阅。"
     return [Reply(f"{head}{_quiet_note(ctx)}回复“我的提醒”查看，回复“退订”取消。", ("我的提醒",))]
 
 
-async def _subscribe(ctx: Context, interest: Interest, *, request_id: int | None = None) -> bool:
+async def subscribe_to(ctx: Context, interest: Interest, *, request_id: int | None = None) -> bool:
     """Subscribes the user to `interest`; False when the same subscription existed already."""
     new = NewSubscription(
         channel=ctx.channel,
@@ -141,7 +134,7 @@ async def _subscribe(ctx: Context, interest: Interest, *, request_id: int | None
 
 
 def _quiet_note(ctx: Context) -> str:
-    rules = schedule_of(ctx).rules
+    rules = ctx.services.schedule.rules
     return (
         f"提醒在截止日前按时发送，{rules.quiet_start:%H:%M}至次日{rules.quiet_end:%H:%M}不打扰，"
         f"每天最多{rules.daily_cap}条。"
@@ -186,74 +179,4 @@ def build_reminder_form() -> Form:
     )
 
 
-async def my_reminders_reply(ctx: Context) -> Reply:
-    subscriptions = await subscriptions_of_user(ctx.session, channel=ctx.channel, user_id=ctx.user_id)
-    if not subscriptions:
-        return Reply("您还没有订阅提醒。回复“订阅提醒”即可订阅报名、缴费、退考等截止日期的提醒。", ("订阅提醒",))
-    schedule = schedule_of(ctx)
-    lines = [f"您有{len(subscriptions)}项提醒订阅："]
-    for number, s in enumerate(subscriptions, 1):
-        lines.append(f"{number}. {_describe(s)}")
-        # A planned row (possibly deferred by quiet hours or the daily cap) or the next one to plan.
-        pending = await next_pending_for(ctx.session, s.id)
-        upcoming = schedule.upcoming(ctx.services.kb, interest_of_subscription(s), ctx.now, limit=1)
-        candidates = [pending] if pending else []
-        candidates += [(u.at, f"{u.due.title}（{format_date(u.due.day)}，{u.due.doc_no}）") for u in upcoming]
-        if candidates:
-            at, what = min(candidates, key=lambda c: c[0])
-            lines.append(f"   下次提醒：{at.astimezone(SHANGHAI).year}年{when_text(at)}，{what}")
-        else:
-            lines.append("   暂无今后的日期（收录的通知中没有）；有新通知时仍会通知您。")
-    lines.append("回复“退订”+编号（如“退订1”）取消一项，回复“退订全部”取消全部。")
-    return Reply("\n".join(lines), ("退订全部", "订阅提醒"))
-
-
-def interest_of_subscription(s: Subscription) -> Interest:
-    return Interest(region=s.region, occupation=s.occupation, exam_kind=s.exam_kind, exam_date=s.exam_date)
-
-
-def _describe(s: Subscription) -> str:
-    parts = [s.region, s.occupation or s.exam_kind or "全部考试"]
-    if s.exam_date:
-        parts.append(f"本人考试日期{format_date(s.exam_date)}")
-    if s.request_id:
-        parts.append("退考退费申请相关")
-    return "｜".join(parts)
-
-
-async def unsubscribe_reply(ctx: Context, text: str) -> Reply:
-    word = compact(text)
-    subscriptions = await subscriptions_of_user(ctx.session, channel=ctx.channel, user_id=ctx.user_id)
-    if not subscriptions:
-        return Reply("您目前没有订阅提醒，无需退订。", ("订阅提醒",))
-    rest = re.sub(r"^(退订|取消订阅|取消提醒)", "", word)
-    if rest in {"全部", "所有", "全部提醒"} or (not rest and len(subscriptions) == 1):
-        count = await cancel_subscriptions(ctx.session, channel=ctx.channel, user_id=ctx.user_id, now=ctx.now)
-        return Reply(f"已退订{count}项提醒，之后不会再收到提醒。需要时可回复“订阅提醒”重新订阅。", ("订阅提醒",))
-    numbers = [int(n) for n in re.findall(r"\d+", rest)]
-    if not numbers:
-        listing = "\n".join(f"{n}. {_describe(s)}" for n, s in enumerate(subscriptions, 1))
-        return Reply(
-            f"您有{len(subscriptions)}项订阅：\n{listing}\n请回复“退订”+编号（如“退订1”），或“退订全部”。",
-            tuple(f"退订{n}" for n in range(1, min(len(subscriptions), 3) + 1)) + ("退订全部",),
-        )
-    wrong = [n for n in numbers if not 1 <= n <= len(subscriptions)]
-    if wrong:
-        return Reply(f"没有编号为{wrong[0]}的订阅。回复“我的提醒”查看编号。", ("我的提醒",))
-    ids = [subscriptions[n - 1].id for n in numbers]
-    count = await cancel_subscriptions(ctx.session, channel=ctx.channel, user_id=ctx.user_id, now=ctx.now, ids=ids)
-    return Reply(f"已退订{count}项提醒。回复“我的提醒”查看其余订阅。", ("我的提醒",))
-
-
-async def subscribe_request_reply(ctx: Context) -> Reply:
-    """Reminders for the deadlines of the candidate's latest withdrawal request."""
-    requests = await requests_of_user(ctx.session, channel=ctx.channel, user_id=ctx.user_id)
-    if not requests:
-        return Reply("您还没有提交过退考退费申请。要订阅一般的截止日期提醒，请回复“订阅提醒”。", ("订阅提醒",))
-    request = max(requests, key=lambda r: r.created_at)
-    interest = Interest(region=request.region, occupation=request.occupation, exam_date=request.exam_date)
-    created = await _subscribe(ctx, interest, request_id=request.id)
-    upcoming = schedule_of(ctx).upcoming(ctx.services.kb, interest, ctx.now)
-    head = f"已为申请{request.reference}订阅提醒。" if created else f"申请{request.reference}的提醒已订阅过。"
-    body = "\n".join(["接下来的提醒：", *upcoming_lines(upcoming)]) if upcoming else "目前没有今后的相关截止日期。"
-    return Reply(f"{head}\n{body}\n回复“我的提醒”查看，回复“退订”取消。", ("我的提醒",))
+FORM = register(build_reminder_form())

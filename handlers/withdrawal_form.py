@@ -10,7 +10,6 @@ import re
 
 from sqlalchemy.exc import IntegrityError
 
-from handlers.context import Services
 from handlers.field_parsers import (
     occupation_name,
     parse_exam_date,
@@ -22,11 +21,12 @@ from handlers.field_parsers import (
     parse_receipt_no,
     parse_yes_no,
 )
-from handlers.forms import Field, Form, FormContext
+from handlers.forms import Field, Form, FormContext, register
 from handlers.messages import Reply
 from handlers.parsing import Confirm, Invalid, Ok, Parsed, Stop
 from handlers.text import compact
 from knowledge.answer import HUMAN_HINT
+from knowledge.base import KnowledgeBase
 from knowledge.withdrawal import WithdrawalRules, withdrawal_regions, withdrawal_rules
 from knowledge.workdays import format_date
 from storage.masking import mask_id_number
@@ -39,25 +39,25 @@ STATUS_TEXT = {"submitted": "已提交，待审核", "approved": "已通过", "r
 
 
 def _rules(fctx: FormContext) -> WithdrawalRules:
-    rules = withdrawal_rules(fctx.ctx.services.kb, fctx.values.get("region"))
+    rules = withdrawal_rules(fctx.ctx.kb, fctx.values.get("region"))
     assert rules is not None, "region was validated against the withdrawal rules"
     return rules
 
 
-def _covered(services: Services) -> str:
-    return "、".join(withdrawal_regions(services.kb))
+def _covered(kb: KnowledgeBase) -> str:
+    return "、".join(withdrawal_regions(kb))
 
 
 def _parse_region(text: str, fctx: FormContext) -> Parsed:
-    services = fctx.ctx.services
-    found = services.regions_in(text)
+    ctx = fctx.ctx
+    found = ctx.regions_in(text)
     if not found:
         return Invalid("没有识别出地区。请告诉我您报考所在的省份或城市，例如：广州、广东、福建、厦门、江苏。")
     region = found[0]
-    rules = withdrawal_rules(services.kb, region)
+    rules = withdrawal_rules(ctx.kb, region)
     if rules is None:
         return Stop(
-            f"目前收录的通知中，{region}没有可在线登记的退考退费规定（可在线登记的地区：{_covered(services)}）。"
+            f"目前收录的通知中，{region}没有可在线登记的退考退费规定（可在线登记的地区：{_covered(ctx.kb)}）。"
             f"请向您的原报考机构咨询。{HUMAN_HINT}"
         )
     check = rules.deadline_check(fctx.today)
@@ -98,7 +98,7 @@ def _parse_occupation(text: str, fctx: FormContext) -> Parsed:
     typed = occupation_name(text)
     if not re.search(r"[\u4e00-\u9fff]", typed) or len(typed) > 20:
         return Invalid("请输入职业（工种）的中文名称，例如：电工、美容师。")
-    check = rules.match_occupation(typed, fctx.ctx.services.qa.analyzer.repair(typed))
+    check = rules.match_occupation(typed, fctx.ctx.qa.analyzer.repair(typed))
     if check.kind == "listed":
         return Ok(check.name, check.name)
     if check.kind == "unverified":
@@ -234,8 +234,8 @@ def _duplicate_reply(reference: str, status: str, day: str) -> Reply:
     )
 
 
-def build_withdrawal_form(answer_question: object = None) -> Form:
-    """The declared form. `answer_question` answers free questions asked mid-form."""
+def build_withdrawal_form() -> Form:
+    """The declared form."""
     fields = (
         Field(
             "region",
@@ -322,5 +322,7 @@ def build_withdrawal_form(answer_question: object = None) -> Form:
         summary=_summary,
         confirm_phrase=CONFIRM_PHRASE,
         submit=_submit,
-        answer_question=answer_question,  # type: ignore[arg-type]
     )
+
+
+FORM = register(build_withdrawal_form())

@@ -9,6 +9,7 @@ coverage threshold the bot says it does not know and offers a human.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -112,6 +113,13 @@ class PolicyQA:
             raise UnknownEntryError(unknown)
         self._variants = VariantIndex(((v, self._variant_words(v.question)) for v in variants), self.index.word_weight)
         self._cache = {}  # answers given without these variants may now differ
+
+    def with_variants(self, variants: Iterable[Variant]) -> PolicyQA:
+        """A new answerer over the same knowledge base and index with `variants` instead of this
+        one's; this one is left as it is. Raises UnknownEntryError if any entry id is unknown."""
+        other = copy.copy(self)
+        other.set_variants(variants)
+        return other
 
     @property
     def variant_count(self) -> int:

@@ -23,10 +23,6 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STARTUP_LOCK = 0x6A69616E  # an arbitrary application-wide advisory lock key ("jian")
-CHECKPOINT_EVERY = 1.0
-"""Seconds between two WAL checkpoints while this process commits (SQLite). SQLite's own
-checkpoint, every 1,000 pages, would run inside the COMMIT that crosses the mark: on the event
-loop's thread when that commit is inline, stalling every request for 10–20 ms with its fsyncs."""
 
 
 def json_dumps(value: Any) -> str:
@@ -42,9 +38,13 @@ def _sqlite_file(url: str) -> Path | None:
 
 class Database:
     """One engine and its session factory. SQLite gets WAL and `BEGIN IMMEDIATE`, so that two
-    processes sharing the file queue for the write lock instead of failing half-way through."""
+    processes sharing the file queue for the write lock instead of failing half-way through.
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    `fast_path` (SQLite only): SQLAlchemy's aiosqlite dialect with one trip to the driver's thread
+    per statement, inline transactions and WAL checkpoints off the event loop (see
+    `storage.sqlite_driver`, which says what each buys). False gives the stock dialect."""
+
+    def __init__(self, url: str, *, echo: bool = False, fast_path: bool = True) -> None:
         self.url = url
         self.is_sqlite = make_url(url).drivername.startswith("sqlite")
         file = _sqlite_file(url)
@@ -66,16 +66,16 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         engine_url = make_url(url)
-        if engine_url.drivername == "sqlite+aiosqlite":
+        fast = fast_path and engine_url.drivername == "sqlite+aiosqlite"
+        if fast:
             engine_url = engine_url.set(drivername=sqlite_driver.DRIVER_NAME)
         self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
-        self._has_wal = file is not None  # an in-memory database has no WAL to checkpoint
+        # An in-memory database has no WAL to checkpoint.
+        self._checkpoints = sqlite_driver.Checkpoints(self.engine) if fast and file is not None else None
         if self.is_sqlite:
             self._configure_sqlite()
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer_lock = asyncio.Lock() if self.is_sqlite else None
-        self._checkpointer: asyncio.Task[None] | None = None
-        self._next_checkpoint = 0.0
 
     def _configure_sqlite(self) -> None:
         @event.listens_for(self.engine.sync_engine, "connect")
@@ -87,7 +87,7 @@ class Database:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
-            if self._has_wal:  # checkpoints run on the driver's thread instead (see CHECKPOINT_EVERY)
+            if self._checkpoints is not None:  # they run on the driver's thread instead
                 cursor.execute("PRAGMA wal_autocheckpoint=0")
             # 16 MB of page cache per connection instead of 2 MB: at a few hundred thousand outbox
             # rows the default missed on most index lookups (`bench reminders`).
@@ -100,33 +100,8 @@ class Database:
             # fail with "database is locked" when another process wrote in between.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-        if self._has_wal:
-
-            @event.listens_for(self.engine.sync_engine, "commit")
-            def _on_commit(_conn: Connection) -> None:
-                self._checkpoint_soon()
-
-    def _checkpoint_soon(self) -> None:
-        """Starts a passive checkpoint (it waits for no one, and no one waits for it) in the
-        background, unless one ran less than CHECKPOINT_EVERY ago or is running."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # a commit outside any event loop: the next one will see to it
-            return
-        if (self._checkpointer is not None and not self._checkpointer.done()) or loop.time() < self._next_checkpoint:
-            return
-        self._next_checkpoint = loop.time() + CHECKPOINT_EVERY
-        self._checkpointer = loop.create_task(self._checkpoint())
-
-    async def _checkpoint(self) -> None:
-        try:
-            async with self.engine.connect() as conn:
-                # On aiosqlite itself, outside any transaction: SQLAlchemy would begin one (BEGIN
-                # IMMEDIATE, which waits for the write lock a passive checkpoint does not need).
-                raw = await conn.get_raw_connection()
-                await (await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")).close()
-        except Exception as exc:  # noqa: BLE001 - the next commit tries again; the WAL only grows meanwhile
-            log.warning("WAL checkpoint failed: %s", type(exc).__name__)
+        if self._checkpoints is not None:
+            self._checkpoints.install()
 
     @asynccontextmanager
     async def transaction(self, *, inline: bool = False) -> AsyncIterator[AsyncSession]:
@@ -172,8 +147,8 @@ class Database:
             return await conn.run_sync(lambda c: inspect(c).has_table(name))
 
     async def dispose(self) -> None:
-        if self._checkpointer is not None:
-            await asyncio.gather(self._checkpointer, return_exceptions=True)
+        if self._checkpoints is not None:
+            await self._checkpoints.wait()
         await self.engine.dispose()
 
 

@@ -21,10 +21,13 @@ query would hold up every other request of the process.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
@@ -32,6 +35,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
 
 DRIVER_NAME = "sqlite+jd_aiosqlite"
 
@@ -125,3 +131,51 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
 
 
 registry.register("sqlite.jd_aiosqlite", __name__, "OneTripDialect")
+
+
+CHECKPOINT_EVERY = 1.0
+"""Seconds between two WAL checkpoints while this process commits."""
+
+
+class Checkpoints:
+    """WAL checkpoints on the driver's thread, at most once every CHECKPOINT_EVERY while the process
+    commits. SQLite's own checkpoint, every 1,000 pages, runs inside the COMMIT that crosses the mark:
+    on the event loop's thread when that commit is inline, stalling every request for 10–20 ms with
+    its fsyncs (measured: an inline commit's p99 went from 20 ms to 1.5 ms). `Database` turns SQLite's
+    automatic checkpoint off when it installs these."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._task: asyncio.Task[None] | None = None
+        self._next = 0.0
+
+    def install(self) -> None:
+        event.listen(self.engine.sync_engine, "commit", lambda _conn: self.soon())
+
+    def soon(self) -> None:
+        """Starts a passive checkpoint (it waits for no one, and no one waits for it) in the
+        background, unless one ran less than CHECKPOINT_EVERY ago or is running."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a commit outside any event loop: the next one will see to it
+            return
+        if (self._task is not None and not self._task.done()) or loop.time() < self._next:
+            return
+        self._next = loop.time() + CHECKPOINT_EVERY
+        self._task = loop.create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            async with self.engine.connect() as conn:
+                # On aiosqlite itself, outside any transaction: SQLAlchemy would begin one (BEGIN
+                # IMMEDIATE, which waits for the write lock a passive checkpoint does not need).
+                raw = await conn.get_raw_connection()
+                driver = raw.driver_connection
+                assert driver is not None
+                await (await driver.execute("PRAGMA wal_checkpoint(PASSIVE)")).close()
+        except Exception as exc:  # noqa: BLE001 - the next commit tries again; the WAL only grows meanwhile
+            log.warning("WAL checkpoint failed: %s", type(exc).__name__)
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)

@@ -13,6 +13,7 @@ import pytest
 from handlers.context import Services
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
+from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from storage.database import Database
 from storage.pii import PiiCipher
 from tests.dialogs import BACKENDS, PG_URL, reset_postgres
@@ -58,5 +59,11 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def services(kb: KnowledgeBase, qa: PolicyQA) -> Services:
-    return Services(kb=kb, qa=qa, cipher=PiiCipher(secrets.token_bytes(32)))
+def knowledge(kb: KnowledgeBase, qa: PolicyQA) -> KnowledgeSnapshot:
+    """The shipped knowledge, loaded once for the whole run."""
+    return KnowledgeSnapshot(kb, qa)
+
+
+@pytest.fixture(scope="session")
+def services(knowledge: KnowledgeSnapshot) -> Services:
+    return Services(knowledge=KnowledgeHolder(knowledge), cipher=PiiCipher(secrets.token_bytes(32)))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from handlers.engine import ConversationEngine
 from handlers.field_parsers import id_check_char
-from handlers.messages import ConversationKey, Inbound, Reply
+from handlers.messages import Command, ConversationKey, Inbound, Reply
 from knowledge.timezone import SHANGHAI
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -50,6 +50,12 @@ class Chat:
     async def event(self, event: str, *, message_id: str | None = None) -> str:
         mid = message_id or f"e{next(self._ids)}"
         self.replies = await self.engine.handle(Inbound(key=self.key, event=event, message_id=mid))
+        return "\n".join(r.text for r in self.replies)
+
+    async def command(self, command: Command, *, message_id: str | None = None) -> str:
+        """A menu click or a Telegram command: the command without words."""
+        mid = message_id or f"c{next(self._ids)}"
+        self.replies = await self.engine.handle(Inbound(key=self.key, command=command, message_id=mid))
         return "\n".join(r.text for r in self.replies)
 
     @property

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.metrics import Metrics
-from handlers.engine import SORRY, ConversationEngine
+from bot.app import Runtime
+from handlers.engine import SORRY
 from handlers.messages import Inbound, Reply
 
 
-def submit(engine: ConversationEngine, metrics: Metrics, inbound: Inbound) -> asyncio.Future[list[Reply]]:
-    """Queues the message with the engine; its replies are counted when they are ready."""
+def submit(runtime: Runtime, inbound: Inbound) -> asyncio.Future[list[Reply]]:
+    """Hands the message to the runtime's conversations; its replies are counted when they are ready."""
+    metrics = runtime.metrics
     started = time.perf_counter()
     channel = inbound.key.channel
 
@@ -25,10 +26,10 @@ def submit(engine: ConversationEngine, metrics: Metrics, inbound: Inbound) -> as
             if reply.kind in ("answer", "abstain"):
                 metrics.answers_of(reply.kind).inc()
 
-    future = engine.submit(inbound)
+    future = runtime.conversations.submit(inbound)
     future.add_done_callback(count)
     return future
 
 
-async def handle(engine: ConversationEngine, metrics: Metrics, inbound: Inbound) -> list[Reply]:
-    return await submit(engine, metrics, inbound)
+async def handle(runtime: Runtime, inbound: Inbound) -> list[Reply]:
+    return await submit(runtime, inbound)

@@ -10,7 +10,6 @@ import contextlib
 import hmac
 import json
 import logging
-import re
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,25 +32,25 @@ from telegram.ext import (
     filters,
 )
 
+from bot.app import runtime_of
 from bot.channels import dispatch
 from bot.channels.telegram_push import RateLimiter, TelegramPush
 from bot.config import Settings
-from handlers.messages import ConversationKey, Inbound, Reply
+from handlers.messages import Command, ConversationKey, Inbound, Reply
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 PATH = "/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
 ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = {
-    "help": "帮助",
-    "withdraw": "退考退费",
-    "status": "我的申请",
-    "remind": "订阅提醒",
-    "cancel": "取消",
-    "human": "转人工",
+    "help": Command.HELP,
+    "withdraw": Command.WITHDRAW,
+    "status": Command.MY_REQUESTS,
+    "remind": Command.REMIND,
+    "cancel": Command.CANCEL,
+    "human": Command.HUMAN,
 }
 MEDIA = (
     (filters.PHOTO, "image"),
@@ -71,10 +70,6 @@ REPLY_RETRIES = 3
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
-class TelegramConfigError(ValueError):
-    """A Telegram setting that would make the channel unsafe or unusable."""
-
-
 def routes(settings: Settings) -> list[BaseRoute]:
     """The webhook route, only in webhook mode (token and TELEGRAM_WEBHOOK_URL both set)."""
     if settings.telegram_token is None or settings.telegram_webhook_url is None:
@@ -89,7 +84,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
             data = json.loads(await request.body())
             if not isinstance(data, dict):
                 raise ValueError("not an object")
-            application: Application[Any, Any, Any, Any, Any, Any] = request.app.state.telegram
+            application = runtime_of(request).telegram
+            assert application is not None, "routed only when Telegram is configured"
             update = Update.de_json(data, application.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
             return Response(status_code=400)
@@ -128,11 +124,11 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
         builder = builder.updater(None)
     application = builder.build()
     TelegramChannel(app).register(application)
-    app.state.telegram = application
+    runtime_of(app).telegram = application
     async with application:
         await application.start()
         # Registered once the bot is initialized, in both modes: sending needs no updater.
-        app.state.pushers[CHANNEL] = TelegramPush(application.bot)
+        runtime_of(app).pushers[CHANNEL] = TelegramPush(application.bot)
         try:
             if webhook_url is None:
                 assert application.updater is not None
@@ -163,8 +159,8 @@ class TelegramChannel:
         handlers: list[BaseHandler[Update, Any, Any]] = [
             CallbackQueryHandler(self._callback_query),
             CommandHandler("start", self._reply_to(event="subscribe"), filters=NEW_MESSAGE),
-            *(CommandHandler(name, self._reply_to(text=text), filters=NEW_MESSAGE) for name, text in COMMANDS.items()),
-            MessageHandler(NEW_MESSAGE & filters.COMMAND, self._reply_to(text="帮助")),
+            *(CommandHandler(name, self._reply_to(command=c), filters=NEW_MESSAGE) for name, c in COMMANDS.items()),
+            MessageHandler(NEW_MESSAGE & filters.COMMAND, self._reply_to(command=Command.HELP)),
             MessageHandler(NEW_MESSAGE & filters.TEXT, self._message_text),
             *(MessageHandler(NEW_MESSAGE & kind, self._reply_to(event=event)) for kind, event in MEDIA),
             MessageHandler(NEW_MESSAGE, self._reply_to(event="unsupported")),
@@ -172,9 +168,9 @@ class TelegramChannel:
         application.add_handlers(handlers)
         application.add_error_handler(_log_error)
 
-    def _reply_to(self, *, text: str = "", event: str | None = None) -> Handler:
+    def _reply_to(self, *, event: str | None = None, command: Command | None = None) -> Handler:
         async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            await self.answer(update, text=text, event=event)
+            await self.answer(update, event=event, command=command)
 
         return handle
 
@@ -190,7 +186,9 @@ class TelegramChannel:
             await query.answer()
         await self.answer(update, text=query.data or "")
 
-    async def answer(self, update: Update, *, text: str = "", event: str | None = None) -> None:
+    async def answer(
+        self, update: Update, *, text: str = "", event: str | None = None, command: Command | None = None
+    ) -> None:
         """Runs one update through the engine and sends the replies, in order within each chat."""
         chat = update.effective_chat
         if chat is None or chat.type != Chat.PRIVATE:
@@ -200,7 +198,11 @@ class TelegramChannel:
             log.info("telegram update %s delivered again; not answered twice", update.update_id)
             return
         inbound = Inbound(
-            ConversationKey(CHANNEL, str(chat.id)), text=text, event=event, message_id=str(update.update_id)
+            ConversationKey(CHANNEL, str(chat.id)),
+            text=text,
+            event=event,
+            message_id=str(update.update_id),
+            command=command,
         )
         lock = self.locks.get(chat.id)
         if lock is None:
@@ -208,8 +210,7 @@ class TelegramChannel:
         # Updates are handled concurrently; PTB starts their tasks in update order and the lock wakes waiters first
         # come first served, so one chat's replies never overtake each other.
         async with lock:
-            runtime = self.app.state.runtime
-            replies = await dispatch.handle(runtime.engine, self.app.state.metrics, inbound)
+            replies = await dispatch.handle(runtime_of(self.app), inbound)
             await send_replies(update.get_bot(), chat.id, replies)
 
     def _first_delivery(self, update_id: int) -> bool:
@@ -292,14 +293,9 @@ def mask_chat(chat_id: int) -> str:
 
 
 def _webhook_secret(settings: Settings) -> str:
+    # Settings refuses a webhook URL without a well-formed secret.
     secret = settings.telegram_webhook_secret
-    if secret is None:
-        raise TelegramConfigError(
-            "已设置 TELEGRAM_WEBHOOK_URL 但未设置 TELEGRAM_WEBHOOK_SECRET：没有密钥的 Webhook 任何人都能伪造消息。"
-            "请设置 TELEGRAM_WEBHOOK_SECRET（1–256 位字母、数字、_ 或 -），或去掉 TELEGRAM_WEBHOOK_URL 改用轮询。"
-        )
-    if not SECRET_FORMAT.fullmatch(secret.get_secret_value()):
-        raise TelegramConfigError("TELEGRAM_WEBHOOK_SECRET 只能由 1–256 位字母、数字、_ 或 - 组成（Telegram 的要求）。")
+    assert secret is not None
     return secret.get_secret_value()
 
 

@@ -22,6 +22,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.app import runtime_of
 from bot.channels.dispatch import handle
 from bot.channels.http_body import read_limited
 from bot.channels.web_push import WebPush, inbox_after
@@ -62,7 +63,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
 @contextlib.asynccontextmanager
 async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     """Nothing to start: the page is served by the routes alone. Messages the bot sends first wait in the inbox."""
-    app.state.pushers[CHANNEL] = WebPush(app.state.runtime.db)
+    runtime = runtime_of(app)
+    runtime.pushers[CHANNEL] = WebPush(runtime.db)
     yield
 
 
@@ -106,14 +108,14 @@ async def chat(request: Request) -> Response:
     if client_id is not None and not (isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id)):
         return _error(400, "请求格式错误：消息编号（id）无效。")
 
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     inbound = Inbound(
         key=ConversationKey(CHANNEL, session),
         text=text,
         # Scoped to the session, so one visitor's ids never meet another's; a resend is answered once.
         message_id=f"{session}:{client_id}" if client_id else None,
     )
-    replies = await handle(runtime.engine, request.app.state.metrics, inbound)
+    replies = await handle(runtime, inbound)
     payload = [{"text": r.text, "choices": list(r.choices), "sources": list(r.sources)} for r in replies]
     return JSONResponse({"replies": payload}, headers={"Cache-Control": "no-store"})
 
@@ -130,7 +132,7 @@ async def inbox(request: Request) -> Response:
     after = request.query_params.get("after", "0")
     if not INBOX_AFTER.fullmatch(after):
         return _error(400, "请求格式错误：after 应为消息编号。")
-    rows = await inbox_after(request.app.state.runtime.db, session, int(after))
+    rows = await inbox_after(runtime_of(request).db, session, int(after))
     messages = [{"id": row.id, "text": row.text, "at": row.created_at.isoformat()} for row in rows]
     return JSONResponse({"messages": messages}, headers={"Cache-Control": "no-store"})
 

@@ -27,13 +27,14 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
+from bot.app import runtime_of
 from bot.channels.dispatch import submit
 from bot.channels.http_body import read_limited
 from bot.channels.wechat_api import WeChatApi, WeChatApiError, new_http_session
 from bot.channels.wechat_menu import MENU_COMMANDS
 from bot.channels.wechat_push import WeChatPush
 from bot.config import Settings
-from handlers.messages import ConversationKey, Inbound, Reply
+from handlers.messages import Command, ConversationKey, Inbound, Reply
 from storage.api_tokens import SharedToken
 from storage.masking import mask_text
 
@@ -76,8 +77,9 @@ def to_inbound(message: Any) -> Inbound | None:
         if event == "unsubscribe":
             return Inbound(key=key, event="unsubscribe", message_id=f"{event_id}:unsubscribe")
         if event == "click":
-            command = MENU_COMMANDS.get(str(message.key or ""), str(message.key or ""))
-            return Inbound(key=key, event=f"menu:{command}", message_id=f"{event_id}:click:{message.key}")
+            # A key the menu check refused cannot arrive; one from an older menu shows the help.
+            command = MENU_COMMANDS.get(str(message.key or ""), Command.HELP)
+            return Inbound(key=key, command=command, message_id=f"{event_id}:click:{message.key}")
         return None
     kind = message.type if message.type in MEDIA else "unknown"
     return Inbound(key=key, event=kind, message_id=str(message.id or event_id))
@@ -149,7 +151,7 @@ class WeChatChannel:
 
     async def _answer(self, app: Starlette, inbound: Inbound) -> list[Reply] | None:
         """The replies if ready within the budget; otherwise None, and they are sent later."""
-        pending = submit(app.state.runtime.engine, app.state.metrics, inbound)
+        pending = submit(runtime_of(app), inbound)
         try:
             # Shielded: running out of budget must not cancel the handling, only the wait.
             async with asyncio.timeout(self.budget):
@@ -178,7 +180,8 @@ class WeChatChannel:
 
 
 async def _endpoint(request: Request) -> Response:
-    channel: WeChatChannel = request.app.state.wechat
+    channel = runtime_of(request).wechat
+    assert channel is not None, "routed only when WeChat is configured"
     return await channel.endpoint(request)
 
 
@@ -194,13 +197,13 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
         yield
         return
     channel = WeChatChannel(settings)
-    app.state.wechat = channel
+    runtime = runtime_of(app)
+    runtime.wechat = channel
     async with new_http_session() as client:
         if settings.wechat_app_id and settings.wechat_app_secret:
-            runtime = app.state.runtime
             token = SharedToken(runtime.db, runtime.services.cipher, f"wechat:{settings.wechat_app_id}")
             channel.api = WeChatApi(settings, client, token)
-            app.state.pushers["wechat"] = WeChatPush(channel.api, settings.wechat_templates)
+            runtime.pushers["wechat"] = WeChatPush(channel.api, settings.wechat_templates)
         try:
             yield
         finally:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.messages import Command
+
 MENU_COMMANDS = {
-    "QA": "政策问答",
-    "WITHDRAW": "退考退费",
-    "MY_REQUESTS": "我的申请",
-    "REMIND": "订阅提醒",
-    "HUMAN": "转人工",
+    "QA": Command.QA,
+    "WITHDRAW": Command.WITHDRAW,
+    "MY_REQUESTS": Command.MY_REQUESTS,
+    "REMIND": Command.REMIND,
+    "HUMAN": Command.HUMAN,
 }
 """Click keys → the command the conversation engine runs."""
 

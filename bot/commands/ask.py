@@ -41,29 +41,18 @@ async def _from_database(url: str, qa: PolicyQA) -> PolicyQA:
     when the bot's database has them, so that `ask` answers as the server does."""
     from sqlalchemy.engine import make_url
 
-    from bot.gaps_sync import load_variants_once
-    from knowledge.published import PublishedNotice, build_knowledge_base
+    from bot.knowledge_sync import load_knowledge
+    from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
     from storage.database import Database
-    from storage.notices import live_versions
 
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite") and not (parsed.database and Path(parsed.database).is_file()):
         return qa  # no database yet: `ask` never creates one
     db = Database(url)
     try:
-        # A database not yet migrated this far has nothing to add; `ask` does not migrate.
-        if await db.has_table("published_notices"):
-            async with db.sessions() as session:
-                rows = await live_versions(session)
-            if rows:
-                published = [PublishedNotice.of(r.data, r.doc_no, r.version) for r in rows]
-                kb, problems = build_knowledge_base(list(qa.kb.notices.values()), published, qa.kb.regions)
-                for problem in problems:
-                    print(f"已发布的通知未能载入：{problem}", file=sys.stderr)
-                qa = PolicyQA(kb)
-        if await db.has_table("question_variants"):
-            await load_variants_once(db, qa)
-        return qa
+        holder = KnowledgeHolder(KnowledgeSnapshot(qa.kb, qa))
+        await load_knowledge(db, holder)
+        return holder.current.qa
     finally:
         await db.dispose()
 

@@ -34,11 +34,13 @@ from handlers.clock import fixed_day_clock
 from handlers.context import Services
 from handlers.engine import ConversationEngine
 from handlers.field_parsers import id_check_char
+from handlers.group_commit import GroupCommit
 from handlers.messages import ConversationKey, Inbound
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
 from knowledge.regions import RegionRegistry
 from knowledge.schema import Notice
+from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from storage.database import Database
 from storage.models import WithdrawalRequest
 from storage.pii import PiiCipher
@@ -241,7 +243,7 @@ async def _prepare_database(url: str) -> Database:
     return db
 
 
-async def _candidate(engine: ConversationEngine, i: int, gate: asyncio.Semaphore, run: _ChatRun) -> None:
+async def _candidate(engine: GroupCommit, i: int, gate: asyncio.Semaphore, run: _ChatRun) -> None:
     key = ConversationKey("bench", f"user{i:06d}")
     async with gate:
         replies = []
@@ -273,9 +275,10 @@ async def _chat_bench(args: argparse.Namespace) -> int:
         try:
             t0 = time.perf_counter()
             kb = KnowledgeBase.load()
-            services = Services(kb=kb, qa=PolicyQA(kb), cipher=PiiCipher(secrets.token_bytes(32)))
+            holder = KnowledgeHolder(KnowledgeSnapshot(kb, PolicyQA(kb)))
+            services = Services(knowledge=holder, cipher=PiiCipher(secrets.token_bytes(32)))
             print(f"knowledge base loaded in {(time.perf_counter() - t0) * 1000:.0f} ms (not timed below)")
-            engine = ConversationEngine(db, services, fixed_day_clock(CHAT_DAY))
+            engine = GroupCommit(ConversationEngine(db, services, fixed_day_clock(CHAT_DAY)))
 
             run = _ChatRun()
             gate = asyncio.Semaphore(concurrency)

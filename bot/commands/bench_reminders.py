@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.app import tune_interpreter
+from bot import interpreter
 from bot.channels.wechat_api import WeChatApi, new_http_session
 from bot.channels.wechat_push import WeChatPush
 from bot.commands.bench import _prepare_database
@@ -37,6 +37,8 @@ from bot.reminders.dispatcher import Dispatcher
 from bot.reminders.planner import Planner
 from handlers.reminder_schedule import DEFAULT_SCHEDULE
 from knowledge.base import KnowledgeBase
+from knowledge.qa import PolicyQA
+from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from knowledge.timezone import SHANGHAI
 from storage.api_tokens import SharedToken
 from storage.database import Database
@@ -105,7 +107,7 @@ async def _subscribe(db_url: str, count: int) -> None:
 
 
 async def _run(args: argparse.Namespace, db_url: str, api: str) -> int:
-    tune_interpreter()  # as build_runtime does in the server
+    interpreter.tune_switch_interval()  # as the server does
     await _subscribe(db_url, args.subscribers)
     db = Database(db_url)
     kb = KnowledgeBase.load()
@@ -118,7 +120,7 @@ async def _run(args: argparse.Namespace, db_url: str, api: str) -> int:
         async with new_http_session(connections=16) as client:
             token = SharedToken(db, PiiCipher(secrets.token_bytes(32)), f"wechat:{APP_ID}")
             push = WeChatPush(WeChatApi(settings, client, token), templates)
-            planner = Planner(kb, db, clock, DEFAULT_SCHEDULE)
+            planner = Planner(KnowledgeHolder(KnowledgeSnapshot(kb, PolicyQA(kb))), db, clock, DEFAULT_SCHEDULE)
             started = time.perf_counter()
             plan = await planner.run_once()
             plan_seconds = time.perf_counter() - started

@@ -9,9 +9,8 @@ import uuid
 
 from bot.app import build_runtime
 from bot.config import Settings
-from bot.gaps_sync import load_variants_once
+from bot.knowledge_sync import load_knowledge
 from bot.logs import configure_logging
-from bot.notices_sync import NoticeSync
 from handlers.clock import fixed_day_clock, parse_day
 from handlers.messages import ConversationKey, Inbound, Reply
 from knowledge.loader import KnowledgeBaseError
@@ -34,9 +33,8 @@ async def _chat(args: argparse.Namespace) -> int:
     key = ConversationKey(args.channel, args.user)
     session_tag = uuid.uuid4().hex[:8]
     try:
-        # As the server answers: the notices published from the console, then the staff's variants.
-        await NoticeSync(runtime).refresh()
-        await load_variants_once(runtime.db, runtime.services.qa)
+        # As the server answers: the notices published from the console and the staff's variants.
+        await load_knowledge(runtime.db, runtime.knowledge)
         count = 0
         while True:
             if interactive:

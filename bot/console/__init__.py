@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from bot.app import runtime_of
 from bot.config import Settings
 from bot.console.auth import Staff, can_see_region, staff_page
 from bot.console.passwords import Passwords
@@ -63,10 +64,11 @@ async def running(
     On a database without staff accounts it says how to create the first one: none is created silently."""
     passwords = Passwords(hasher)
     await passwords.warm_up()
-    app.state.console = ConsoleState(
+    runtime = runtime_of(app)
+    runtime.console = ConsoleState(
         passwords=passwords, idle=dt.timedelta(minutes=settings.admin_idle_minutes), policy=policy or LoginPolicy()
     )
-    async with app.state.runtime.db.sessions() as session:
+    async with runtime.db.sessions() as session:
         accounts = await count_accounts(session)
     if accounts == 0:
         log.warning("员工控制台还没有账号：请用 python -m bot staff add 用户名 --role admin 创建管理员")

@@ -1,5 +1,5 @@
-"""What the console keeps on `app.state.console`, built once in `bot.console.running`, and typed
-accessors for it and for the shared runtime (database, clock, knowledge base)."""
+"""What the console keeps in the runtime (`Runtime.console`), built once in `bot.console.running`,
+and typed accessors for it and for the shared runtime (database, clock, knowledge base)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from bot.app import Runtime
+from bot.app import Runtime, runtime_of
 from bot.console.passwords import Passwords
 from knowledge.regions import RegionRegistry
+from knowledge.snapshot import KnowledgeSnapshot
 from storage.database import Database
 
 
@@ -37,13 +38,13 @@ class ConsoleState:
 
 
 def console_state(request: Request) -> ConsoleState:
-    state: ConsoleState = request.app.state.console
+    state = runtime(request).console
+    assert state is not None, "bot.console.running sets it before the server takes requests"
     return state
 
 
 def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
+    return runtime_of(request)
 
 
 def database(request: Request) -> Database:
@@ -55,8 +56,13 @@ def now(request: Request) -> dt.datetime:
     return runtime(request).clock()
 
 
+def knowledge(request: Request) -> KnowledgeSnapshot:
+    """The knowledge the bot answers from now; a page reads it once and uses that one throughout."""
+    return runtime(request).knowledge.current
+
+
 def regions(request: Request) -> RegionRegistry:
-    return runtime(request).services.kb.regions
+    return knowledge(request).kb.regions
 
 
 def client_ip(request: Request) -> str:

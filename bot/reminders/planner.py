@@ -20,6 +20,7 @@ from handlers.clock import Clock
 from handlers.reminder_schedule import Offset, ReminderSchedule
 from knowledge.base import KnowledgeBase
 from knowledge.reminders import DueDate, Interest, due_dates
+from knowledge.snapshot import KnowledgeHolder
 from knowledge.timezone import SHANGHAI
 from storage.database import Database
 from storage.models import Broadcast, OutboxMessage, Subscription
@@ -64,20 +65,25 @@ class PlanStats:
 
 class Planner:
     def __init__(
-        self, kb: KnowledgeBase, db: Database, clock: Clock, policy: ReminderSchedule, *, batch: int = 1000
+        self, knowledge: KnowledgeHolder, db: Database, clock: Clock, policy: ReminderSchedule, *, batch: int = 1000
     ) -> None:
-        self.kb = kb
+        self.knowledge = knowledge
+        self._planned_from: KnowledgeBase | None = None
         self.db = db
         self.clock = clock
         self.policy = policy
         self.batch = batch
         self._dates: dict[tuple[Interest, dt.date], list[DueDate]] = {}
 
-    def use_knowledge(self, kb: KnowledgeBase) -> None:
-        """Plans from `kb` from now on (a notice was published or withdrawn); forgets the due
-        dates worked out from the previous knowledge base."""
-        self.kb = kb
-        self._dates = {}
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The current knowledge base. When it changed (a notice was published or withdrawn), the due
+        dates worked out from the previous one are forgotten."""
+        kb = self.knowledge.current.kb
+        if kb is not self._planned_from:
+            self._planned_from = kb
+            self._dates = {}
+        return kb
 
     def dates_for(self, interest: Interest, today: dt.date) -> list[DueDate]:
         key = (interest, today)

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
+from bot.app import runtime_of
 from bot.config import Settings
 from bot.reminders.dispatcher import Dispatcher, worker_name
 from bot.reminders.leader import leadership_for
 from bot.reminders.planner import Planner
-from bot.reminders.policy import schedule_from_settings
 from bot.reminders.service import ReminderService
 
 
@@ -26,13 +26,13 @@ def channel_rates(settings: Settings) -> dict[str, float]:
 
 @contextlib.asynccontextmanager
 async def reminders_running(app: Starlette, settings: Settings) -> AsyncIterator[ReminderService]:
-    runtime = app.state.runtime
-    policy = runtime.services.schedule or schedule_from_settings(settings)
+    runtime = runtime_of(app)
+    policy = runtime.services.schedule
     worker = worker_name()
-    planner = Planner(runtime.services.kb, runtime.db, runtime.clock, policy)
+    planner = Planner(runtime.knowledge, runtime.db, runtime.clock, policy)
     dispatcher = Dispatcher(
         runtime.db,
-        app.state.pushers,
+        runtime.pushers,
         runtime.clock,
         policy.rules,
         rates=channel_rates(settings),
@@ -41,7 +41,7 @@ async def reminders_running(app: Starlette, settings: Settings) -> AsyncIterator
     )
     leadership = leadership_for(runtime.db, worker, ttl=dt.timedelta(seconds=settings.leader_lease_seconds))
     service = ReminderService(planner, dispatcher, leadership, interval=settings.scheduler_interval_seconds)
-    app.state.reminders = service
+    runtime.reminders = service
     service.start()
     try:
         yield service

@@ -13,12 +13,13 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.channels.telegram import SECRET_HEADER, TelegramConfigError, split_text
+from bot.channels.telegram import SECRET_HEADER, split_text
 from tests.channels.conftest import serving
 
 log = logging.getLogger(__name__)
@@ -190,8 +191,12 @@ async def test_webhook_checks_the_secret_and_answers(webhook: Webhook):
 
 
 def test_webhook_without_secret_refuses_to_start(make_app: Callable[..., Starlette]):
-    with pytest.raises(TelegramConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+    with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
         make_app(telegram_token=TOKEN, telegram_webhook_url="https://bot.example.com/telegram")
+    with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        make_app(
+            telegram_token=TOKEN, telegram_webhook_url="https://bot.example.com/telegram", telegram_webhook_secret="a b"
+        )
 
 
 async def test_withdraw_command_starts_the_form_and_choices_become_buttons(webhook: Webhook):

@@ -89,14 +89,14 @@ async def server(fake: tuple[FailingBotApi, str], make_app: Callable[..., Starle
 
 
 async def push(app: Starlette, user_id: object) -> Delivery:
-    pusher = app.state.pushers["telegram"]
+    pusher = app.state.runtime.pushers["telegram"]
     delivery: Delivery = await pusher.send(str(user_id), MESSAGE, last_seen=None, now=NOW)
     return delivery
 
 
 async def test_a_reminder_goes_out_as_a_plain_message(fake: tuple[FailingBotApi, str], server: Starlette) -> None:
     api, _ = fake
-    assert isinstance(server.state.pushers["telegram"], TelegramPush)
+    assert isinstance(server.state.runtime.pushers["telegram"], TelegramPush)
     # A user who last wrote long ago is still reachable: Telegram has no 48-hour window.
     delivery = await push(server, 42)
     assert delivery == Delivery("sent", via="telegram")
@@ -137,7 +137,7 @@ async def test_server_errors_and_timeouts_are_worth_a_retry(fake: tuple[FailingB
         assert delivery.status == "retry", chat_id
         assert delivery.retry_after is None
 
-    bot = server.state.telegram.bot
+    bot = server.state.runtime.telegram.bot
     started = time.monotonic()
     timed_out = await TelegramPush(bot, read_timeout=0.3).send(str(HANGS), MESSAGE, last_seen=None, now=NOW)
     assert timed_out.status == "retry" and timed_out.error is not None and "timed out" in timed_out.error.lower()

@@ -15,9 +15,10 @@ import pytest
 from starlette.applications import Starlette
 
 from bot.__main__ import main
-from bot.gaps_sync import VariantSync
+from bot.knowledge_sync import KnowledgeSync
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
+from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from storage import gaps
 from storage.database import Database
 from tests.channels.conftest import serving
@@ -97,13 +98,17 @@ async def test_a_variant_whose_entry_left_the_knowledge_base_is_skipped(
 ) -> None:
     await add_variant(database_url, question="证书丢了咋整", entry_id="js239.removed-since")
     await add_variant(database_url)
-    qa = PolicyQA(kb)
-    sync = VariantSync(db, qa, interval=120)
+    shipped = KnowledgeSnapshot(kb, PolicyQA(kb))
+    holder = KnowledgeHolder(shipped)
+    sync = KnowledgeSync(db, holder, interval=120)
     assert sync.interval == 60, "at most a minute between polls"
     with caplog.at_level(logging.WARNING):
         assert await sync.refresh() is True
     assert "js239.removed-since" in caplog.text
+    qa = holder.current.qa
     assert qa.variant_count == 1 and qa.answer(ABSTAINED).kind == "variant"
+    assert shipped.qa.variant_count == 0 and shipped.qa.answer(ABSTAINED).kind == "abstain", "snapshots never change"
+    assert holder.current.kb is kb, "only the variants changed: the knowledge base is kept"
     assert await sync.refresh() is False, "nothing changed: nothing reloaded"
 
 

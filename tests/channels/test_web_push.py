@@ -43,7 +43,7 @@ async def visit(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def deliver(app: Starlette, session: str, text: str) -> Delivery:
-    delivery: Delivery = await app.state.pushers["web"].send(session, Outbound(text), last_seen=None, now=NOW)
+    delivery: Delivery = await app.state.runtime.pushers["web"].send(session, Outbound(text), last_seen=None, now=NOW)
     return delivery
 
 

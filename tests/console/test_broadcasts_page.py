@@ -85,7 +85,7 @@ async def test_preview_confirm_progress_and_cancel(app: Starlette, signed_in: Si
     assert broadcast.send_at == clock()
 
     # The running server's planner queues it; the list shows the progress from the outbox.
-    planner = Planner(app.state.runtime.services.kb, db, clock, schedule_from_settings(app.state.settings))
+    planner = Planner(app.state.runtime.knowledge, db, clock, schedule_from_settings(app.state.runtime.settings))
     assert await planner.queue_broadcast(broadcast, clock()) == 3
     async with db.transaction() as session:
         await session.execute(

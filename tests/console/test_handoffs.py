@@ -207,7 +207,7 @@ async def test_open_assign_reply_resolve_each_audited_and_the_reply_queued_once(
 async def test_wechat_replies_warn_when_the_48_hour_window_has_closed(
     app: Starlette, db: Database, signed_in: SignedIn, clock: MovableClock
 ) -> None:
-    app.state.pushers["wechat"] = object()  # WeChat is on; nothing is dispatched in this test
+    app.state.runtime.pushers["wechat"] = object()  # WeChat is on; nothing is dispatched in this test
     await ask(app, "oWeChatUser1", "转人工", channel="wechat")
     handoff = await handoff_of(db, "oWeChatUser1")
     path = f"/admin/handoffs/{handoff.id}"
@@ -230,7 +230,7 @@ async def test_wechat_replies_warn_when_the_48_hour_window_has_closed(
     assert "回复无法送达" in refused
 
     templates = {"staff_reply": WeChatTemplate(template_id="TPL", fields={"thing1": "title", "thing2": "note"})}
-    app.state.settings = app.state.settings.model_copy(update={"wechat_templates": templates})
+    app.state.runtime.settings = app.state.runtime.settings.model_copy(update={"wechat_templates": templates})
     with_template = await admin.get(path)
     assert "将以模板消息发送" in with_template.text and "发送回复" in with_template.text
     sent = await flash_after(admin, await post_on(admin, path, f"{path}/reply", {"text": "您好，请致电咨询"}))

@@ -9,7 +9,6 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -202,17 +201,16 @@ async def test_paste_review_publish_revise_and_withdraw_a_notice(app: Starlette,
 @SQLITE_ONLY
 async def test_a_newer_notice_supersedes_the_older_ones_rule(app: Starlette, signed_in: SignedIn) -> None:
     db: Database = app.state.runtime.db
-    # The reminder planner holds the knowledge base too (reminders are off in these tests: a real
-    # planner is attached as the reminder service would attach it).
+    # The reminder planner reads the knowledge too (reminders are off in these tests: a real planner
+    # over the server's knowledge, as the reminder service builds it).
     runtime = app.state.runtime
-    planner = Planner(runtime.services.kb, db, runtime.clock, DEFAULT_SCHEDULE)
+    planner = Planner(runtime.knowledge, db, runtime.clock, DEFAULT_SCHEDULE)
     interest = Interest(region="广州市")
     planner.dates_for(interest, dt.date(2026, 1, 1))
-    app.state.reminders = SimpleNamespace(planner=planner)
     admin = await signed_in("admin")
     first = draft_id_of(await new_draft(admin, NOTICE_A))
     await review(admin, db, first, KEEP_A, publish=True, topic={REGISTER_A: "报名"})
-    assert planner.kb is app.state.runtime.services.kb and DOC_A in planner.kb.notices
+    assert planner.kb is runtime.knowledge.current.kb and DOC_A in planner.kb.notices
     assert planner._dates == {}, "due dates worked out from the old knowledge base are forgotten"
     newer = draft_id_of(await new_draft(admin, NOTICE_B))
     page = (await admin.get(f"/admin/notices/drafts/{newer}")).text

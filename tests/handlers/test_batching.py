@@ -17,7 +17,10 @@ from sqlalchemy import event, func, select
 
 from handlers.context import Context, Services
 from handlers.engine import SORRY, ConversationEngine
+from handlers.features import build_router
+from handlers.group_commit import GroupCommit
 from handlers.messages import ConversationKey, Inbound, Reply
+from handlers.routing import Router
 from storage.database import Database
 from storage.models import AnswerStat, Conversation, TranscriptLine
 from tests.dialogs import SettableClock
@@ -29,8 +32,8 @@ POISON = "这条消息会让处理出错"
 
 
 @pytest.fixture
-def engine(db: Database, services: Services) -> ConversationEngine:
-    return ConversationEngine(db, services, SettableClock(DAY))
+def engine(db: Database, services: Services) -> GroupCommit:
+    return GroupCommit(ConversationEngine(db, services, SettableClock(DAY)))
 
 
 def commits(db: Database) -> list[int]:
@@ -39,7 +42,7 @@ def commits(db: Database) -> list[int]:
     return seen
 
 
-async def send(engine: ConversationEngine, user: str, text: str, message_id: str) -> list[Reply]:
+async def send(engine: GroupCommit, user: str, text: str, message_id: str) -> list[Reply]:
     return await engine.handle(Inbound(key=ConversationKey(CHANNEL, user), text=text, message_id=message_id))
 
 
@@ -49,7 +52,7 @@ async def scalar(db: Database, stmt: Any) -> Any:
 
 
 async def test_messages_arriving_together_share_a_transaction_and_each_gets_its_own_answer(
-    db: Database, engine: ConversationEngine
+    db: Database, engine: GroupCommit
 ) -> None:
     alone = await send(engine, "alone", QUESTION, "alone-1")
     assert alone[0].kind == "answer" and alone[0].sources
@@ -75,18 +78,25 @@ async def test_messages_arriving_together_share_a_transaction_and_each_gets_its_
     assert versions == len(users)
 
 
+def poisoned_router() -> Router:
+    """The bot's features behind one that fails on POISON, as a bug in a feature would."""
+    poison = Router("poison")
+
+    @poison.text(lambda inbound, ctx: inbound.text == POISON)
+    async def explode(inbound: Inbound, ctx: Context) -> list[Reply]:
+        raise RuntimeError("boom")
+
+    root = Router("test")
+    root.include_router(poison)
+    root.include_router(build_router())
+    return root
+
+
 async def test_a_failing_message_costs_only_its_own_reply(
-    db: Database, engine: ConversationEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    db: Database, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    dispatch = engine._dispatch
-
-    async def breaks_on_poison(ctx: Context) -> list[Reply]:
-        if ctx.inbound.text == POISON:
-            raise RuntimeError("boom")
-        return await dispatch(ctx)
-
-    monkeypatch.setattr(engine, "_dispatch", breaks_on_poison)
-    caplog.set_level(logging.INFO, logger="handlers.engine")
+    engine = GroupCommit(ConversationEngine(db, services, SettableClock(DAY), router=poisoned_router()))
+    caplog.set_level(logging.INFO, logger="handlers.group_commit")
     await send(engine, "first", QUESTION, "first-1")
     expected = await send(engine, "reference", QUESTION, "reference-1")
 
@@ -107,9 +117,7 @@ async def test_a_failing_message_costs_only_its_own_reply(
     assert versions == len(good)
 
 
-async def test_a_retry_in_the_same_batch_as_its_original_replays_the_replies(
-    db: Database, engine: ConversationEngine
-) -> None:
+async def test_a_retry_in_the_same_batch_as_its_original_replays_the_replies(db: Database, engine: GroupCommit) -> None:
     await send(engine, "first", QUESTION, "first-1")
     results = await asyncio.gather(
         send(engine, "first", "帮助", "first-2"),
@@ -130,7 +138,7 @@ async def test_a_retry_in_the_same_batch_as_its_original_replays_the_replies(
 
 
 async def test_a_batch_never_exceeds_its_limit(db: Database, services: Services) -> None:
-    engine = ConversationEngine(db, services, SettableClock(DAY), max_batch=4)
+    engine = GroupCommit(ConversationEngine(db, services, SettableClock(DAY)), max_batch=4)
     committed = commits(db)
     results = await asyncio.gather(*(send(engine, f"w{n}", "帮助", f"w{n}-1") for n in range(13)))
     assert all(r and SORRY not in r for r in results)
@@ -156,17 +164,17 @@ async def test_messages_arriving_while_the_transaction_begins_join_it(
     for _ in range(3):
         await asyncio.sleep(0)  # the runner has taken up the first message and waits to begin
     later = [asyncio.create_task(send(engine, f"late{n}", "帮助", f"late{n}-1")) for n in range(5)]
-    before = (engine.transactions, engine.transaction_messages)
+    before = (engine.engine.transactions, engine.engine.transaction_messages)
     begin.set()
     results = await asyncio.gather(first, *later)
 
     assert results[0][0].kind == "answer" and all(r and SORRY not in r for r in results)
     # One transaction for all six: the batch is taken once the transaction has begun.
-    assert (engine.transactions - before[0], engine.transaction_messages - before[1]) == (1, 6)
+    assert (engine.engine.transactions - before[0], engine.engine.transaction_messages - before[1]) == (1, 6)
 
 
 async def test_a_caller_that_goes_away_leaves_the_batch_and_its_own_message_handled(
-    db: Database, engine: ConversationEngine
+    db: Database, engine: GroupCommit
 ) -> None:
     tasks = [asyncio.create_task(send(engine, f"x{n}", QUESTION, f"x{n}-1")) for n in range(6)]
     await asyncio.sleep(0)  # each has queued its message

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import string
 
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,7 @@ from sqlalchemy import select, text
 
 from handlers.context import Services
 from handlers.engine import ConversationEngine
-from handlers.messages import ConversationKey, Inbound
+from handlers.messages import Command, ConversationKey, Inbound
 from storage.database import Database
 from storage.models import Base, Conversation, TranscriptLine
 from tests.dialogs import Chat, SettableClock, dialog, make_id_number
@@ -38,11 +39,23 @@ async def test_subscribe_gets_a_welcome_and_media_a_polite_text(db: Database, se
     assert conversation.state.get("unsubscribed") is True
 
 
-async def test_menu_events_map_to_commands(db: Database, services: Services) -> None:
+async def test_commands_from_a_menu_need_no_words(db: Database, services: Services) -> None:
     chat = Chat(engine_for(db, services), channel="wechat")
-    assert "请问您是在哪个省份或城市报考的" in await chat.event("menu:退考退费")
-    assert "还没有提交过" in await chat.event("menu:我的申请")
-    assert "人工服务" in await chat.event("menu:转人工")
+    assert "请问您是在哪个省份或城市报考的" in await chat.command(Command.WITHDRAW)
+    assert "您正在办理其他事项" in await chat.command(Command.REMIND), "one form at a time"
+    assert "（继续办理退考退费登记）" in await chat.command(Command.HELP), "the form resumes after help"
+    assert "已取消退考退费登记" in await chat.command(Command.CANCEL)
+    assert "还没有提交过" in await chat.command(Command.MY_REQUESTS)
+    assert "人工服务" in await chat.command(Command.HUMAN)
+    assert "请直接输入您的问题" in await chat.command(Command.QA)
+
+
+async def test_typed_command_words_and_channel_commands_are_one_command(db: Database, services: Services) -> None:
+    typed, clicked = Chat(engine_for(db, services), user="typed"), Chat(engine_for(db, services), user="clicked")
+    for command in Command:
+        # The same reply, but for numbers the two conversations count apart (handoff numbers).
+        said, clicked_reply = await typed.say(command.label), await clicked.command(command)
+        assert re.sub(r"\d+", "#", said) == re.sub(r"\d+", "#", clicked_reply), command
 
 
 async def test_questions_are_answered_with_their_source(db: Database, services: Services) -> None:
@@ -136,7 +149,7 @@ _TEXT = st.one_of(
         ]
     ),
 )
-_EVENT = st.sampled_from(["subscribe", "unsubscribe", "image", "menu:退考退费", "menu:未知", "", "LOCATION"])
+_EVENT = st.sampled_from(["subscribe", "unsubscribe", "image", "", "LOCATION", *Command])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
@@ -149,7 +162,9 @@ def test_random_messages_never_raise_and_always_reply(tmp_path_factory, services
         key = ConversationKey("fuzz", "u")
         try:
             for i, message in enumerate(messages):
-                if isinstance(message, tuple):
+                if isinstance(message, tuple) and isinstance(message[1], Command):
+                    inbound = Inbound(key=key, command=message[1], message_id=str(i))
+                elif isinstance(message, tuple):
                     inbound = Inbound(key=key, event=message[1] or None, message_id=str(i))
                 else:
                     inbound = Inbound(key=key, text=message, message_id=str(i))

@@ -19,6 +19,7 @@ from bot.reminders.dispatcher import Dispatcher
 from bot.reminders.planner import Planner
 from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule
 from knowledge.base import KnowledgeBase
+from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from knowledge.timezone import SHANGHAI
 from storage.api_tokens import SharedToken
 from storage.database import Database
@@ -93,7 +94,9 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(db: Database, kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(
+    db: Database, kb: KnowledgeBase, knowledge: KnowledgeSnapshot, tmp_path: Path
+) -> AsyncIterator[Harness]:
     fake = FakeWeChatApi()
     clock = FrozenClock("2026-08-01T10:00")
     async with serving(fake.app) as base, new_http_session(timeout=5) as client:
@@ -103,6 +106,6 @@ async def harness(db: Database, kb: KnowledgeBase, tmp_path: Path) -> AsyncItera
         token = SharedToken(db, PiiCipher(secrets.token_bytes(32)), f"wechat:{APP_ID}")
         push = WeChatPush(WeChatApi(settings, client, token), TEMPLATES)
         schedule = DEFAULT_SCHEDULE
-        planner = Planner(kb, db, clock, schedule)
+        planner = Planner(KnowledgeHolder(knowledge), db, clock, schedule)
         dispatcher = Dispatcher(db, {"wechat": push}, clock, schedule.rules, rates={"wechat": 1000}, worker="w1")
         yield Harness(kb, db, fake, push, clock, schedule, planner, dispatcher)

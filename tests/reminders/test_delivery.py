@@ -198,7 +198,7 @@ async def test_two_planners_and_two_dispatchers_at_once_send_each_reminder_once(
     harness.clock.move_to("2026-09-05T09:00")
     other_db = Database(database_url)
     try:
-        other_planner = Planner(harness.kb, other_db, harness.clock, harness.schedule, batch=7)
+        other_planner = Planner(harness.planner.knowledge, other_db, harness.clock, harness.schedule, batch=7)
         await asyncio.gather(harness.planner.run_once(), other_planner.run_once(), harness.planner.run_once())
         other = harness.dispatcher_like(other_db, "w2")
         await asyncio.gather(harness.dispatcher.run_once(budget=30), other.run_once(budget=30))

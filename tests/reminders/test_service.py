@@ -25,7 +25,7 @@ async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 def service(harness: Harness, db: Database, owner: str) -> ReminderService:
-    planner = Planner(harness.kb, db, harness.clock, harness.schedule)
+    planner = Planner(harness.planner.knowledge, db, harness.clock, harness.schedule)
     dispatcher = harness.dispatcher_like(db, owner)
     return ReminderService(planner, dispatcher, leadership_for(db, owner, ttl=TTL), interval=0.1)
 

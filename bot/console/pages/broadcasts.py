@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from bot.console.auth import Staff, staff_page
 from bot.console.forms import channel_label, form_text, new_once_token, once_token, page_number
 from bot.console.scope import WRITERS
-from bot.console.state import database, now, runtime
+from bot.console.state import database, knowledge, now, runtime
 from bot.console.templates import error_page, flash, redirect, render
 from bot.reminders.planner import (
     BROADCAST_CHANNELS,
@@ -74,13 +74,13 @@ class Draft:
 
 def _regions_for(request: Request, staff: Staff) -> list[str]:
     """Regions `staff` may broadcast to, in the registry's order."""
-    names = list(runtime(request).services.kb.regions.regions)
+    names = list(knowledge(request).kb.regions.regions)
     return [name for name in names if staff.can_see_region(name)]
 
 
 def parse_draft(request: Request, staff: Staff, form: FormData) -> tuple[Draft | None, str | None]:
     """The form's broadcast, or the reason (Chinese) it is refused."""
-    registry = runtime(request).services.kb.regions
+    registry = knowledge(request).kb.regions
     region = registry.resolve(form_text(form, "region", limit=32))
     if region is None or region not in registry.regions:
         return None, "请选择受众地区。"
@@ -219,7 +219,7 @@ async def preview(request: Request, staff: Staff) -> Response:
     if draft is None:
         return await _page(request, staff, entered=_entered(form), error=problem or "", status_code=400)
     size, sample = await broadcast_audience(
-        database(request), runtime(request).services.kb, draft.probe(), sample=SAMPLE
+        database(request), knowledge(request).kb, draft.probe(), sample=SAMPLE
     )
     return render(
         request,
@@ -260,7 +260,7 @@ async def create(request: Request, staff: Staff) -> Response:
         return await _page(request, staff, entered=_entered(form), error=problem or "", status_code=400)
     if token is None:
         return await _page(request, staff, entered=draft.fields(), error="表单已过期，请重新预览。", status_code=400)
-    size, _ = await broadcast_audience(database(request), runtime(request).services.kb, draft.probe(), sample=0)
+    size, _ = await broadcast_audience(database(request), knowledge(request).kb, draft.probe(), sample=0)
     at = now(request)
     try:
         async with database(request).transaction() as session:

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from bot.console.auth import Staff, staff_page
 from bot.console.forms import channel_label, form_text, page_number
 from bot.console.scope import WRITERS
-from bot.console.state import database, now, runtime
+from bot.console.state import database, knowledge, now, runtime
 from bot.console.templates import error_page, flash, redirect, render
 from knowledge.base import Entry, KnowledgeBase
 from knowledge.timezone import SHANGHAI
@@ -73,7 +73,7 @@ def _group_snapshot(group: GapGroup) -> dict[str, Any]:
 def _trial(request: Request, question: str, entry_id: str) -> str:
     """What the bot now answers to `question` in the fact's first region: tells staff whether the
     variant does what they meant (a variant never changes an answer the bot already gives)."""
-    services = runtime(request).services
+    services = knowledge(request)
     entry = services.kb.by_id[entry_id]
     region = entry.regions[0] if entry.regions else None
     answer = services.qa.answer(question, region=region, now=now(request).astimezone(SHANGHAI).date())
@@ -87,7 +87,7 @@ def _trial(request: Request, question: str, entry_id: str) -> str:
 
 async def _refresh_variants(request: Request) -> None:
     """This process applies the change at once; the others at their next poll."""
-    sync = getattr(request.app.state, "variant_sync", None)
+    sync = runtime(request).knowledge_sync
     if sync is not None:
         await sync.refresh()
 
@@ -131,7 +131,7 @@ async def gap_list(request: Request, staff: Staff) -> Response:
 @staff_page()
 async def gap_detail(request: Request, staff: Staff) -> Response:
     group_id = int(request.path_params["group_id"])
-    kb = runtime(request).services.kb
+    kb = knowledge(request).kb
     async with database(request).sessions() as session:
         group = await store.get_group(session, group_id=group_id)
         if group is None:
@@ -234,7 +234,7 @@ async def add_variant(request: Request, staff: Staff) -> Response:
 @staff_page()
 async def variant_list(request: Request, staff: Staff) -> Response:
     show_all = request.query_params.get("all") == "1"
-    kb = runtime(request).services.kb
+    kb = knowledge(request).kb
     async with database(request).sessions() as session:
         variants = await store.list_variants(session, active_only=not show_all)
     rows = []
@@ -253,7 +253,7 @@ async def variant_list(request: Request, staff: Staff) -> Response:
 @staff_page(roles=WRITERS)
 async def deactivate_variant(request: Request, staff: Staff) -> Response:
     variant_id = int(request.path_params["variant_id"])
-    kb = runtime(request).services.kb
+    kb = knowledge(request).kb
     at = now(request)
     back = redirect(request, "gap_variants")
     async with database(request).transaction() as session:

@@ -25,7 +25,7 @@ from bot.channels.wechat_push import WINDOW, WINDOW_MARGIN, WeChatPush
 from bot.console.auth import Staff, staff_page
 from bot.console.forms import channel_label, form_text, new_once_token, once_token, page_number
 from bot.console.scope import WRITERS, visible_regions
-from bot.console.state import database, now, regions
+from bot.console.state import database, now, regions, runtime
 from bot.console.templates import error_page, flash, redirect, render
 from knowledge.timezone import SHANGHAI
 from storage import handoffs as store
@@ -75,7 +75,7 @@ def delivery(request: Request, handoff: Handoff, seen: dt.datetime | None, reach
     """How a reply would travel: refused where it cannot arrive, warned where WeChat's 48-hour
     customer-service window has closed (then only a template message, one short line, can go)."""
     channel = handoff.channel
-    if channel not in request.app.state.pushers:
+    if channel not in runtime(request).pushers:
         return Delivery(
             False, f"该考生通过“{channel_label(channel)}”渠道联系，此渠道不能主动发送消息，请通过其他方式联系考生。"
         )
@@ -91,7 +91,7 @@ def delivery(request: Request, handoff: Handoff, seen: dt.datetime | None, reach
             info=f"回复将以微信客服消息发送（窗口至 {closes} 关闭；考生每发一条消息后最多可收 5 条客服消息，"
             "超出将改用模板消息）。",
         )
-    templates = request.app.state.settings.wechat_templates
+    templates = runtime(request).settings.wechat_templates
     if REPLY_KIND in templates:
         return Delivery(
             True,
@@ -345,7 +345,7 @@ async def reply(request: Request, staff: Staff) -> Response:
         return Result(f"回复已提交，正在发送给考生{how}。", note=mask_text(text)[:300])
 
     response, outcome = await _change(request, staff, "handoff.reply", change)
-    service = getattr(request.app.state, "reminders", None)
+    service = runtime(request).reminders
     if service is not None and outcome is not None and outcome.changed:
         service.wake()  # committed: the dispatcher can claim it now
     return response

@@ -40,9 +40,9 @@ from bot.console.notice_review import (
     problems_by_fact,
 )
 from bot.console.scope import ADMIN, WRITERS
-from bot.console.state import database, now, regions, runtime
+from bot.console.state import database, knowledge, now, regions, runtime
 from bot.console.templates import error_page, flash, redirect, render
-from bot.notices_sync import NoticeSync
+from bot.knowledge_sync import KnowledgeSync
 from knowledge.base import KnowledgeBase, citation
 from knowledge.drafting import NotTextError, decode_notice, draft_notice
 from knowledge.loader import LoadProblem
@@ -85,8 +85,9 @@ def _may_see(staff: Staff, draft: NoticeDraft) -> bool:
     )
 
 
-def _sync(request: Request) -> NoticeSync:
-    sync: NoticeSync = request.app.state.notice_sync
+def _sync(request: Request) -> KnowledgeSync:
+    sync = runtime(request).knowledge_sync
+    assert sync is not None, "the server starts it before taking requests"
     return sync
 
 
@@ -178,7 +179,7 @@ async def _create_draft(request: Request, staff: Staff) -> Response:
         message = f"该通知的地区（{'、'.join(outside)}）不在您负责的范围内，请联系管理员或负责该地区的审核员。"
         return flash(back, message, kind="error")
     at = now(request)
-    kb = runtime(request).services.kb
+    kb = knowledge(request).kb
     created: list[NoticeDraft] = []
     async with database(request).transaction() as session:
         open_drafts = await store.list_drafts(session)
@@ -282,7 +283,7 @@ async def draft_page(request: Request, staff: Staff) -> Response:
             "problem_count": len(problems),
             "counts": counts,
             "next_version": mapping["version"],
-            "supersede_choices": _supersede_choices(runtime(request).services.kb, data),
+            "supersede_choices": _supersede_choices(knowledge(request).kb, data),
             "editable": editable,
             "can_publish": editable and staff.role == ADMIN,
             "version": version,
@@ -448,7 +449,7 @@ async def version_page(request: Request, staff: Staff) -> Response:
         if version is None:
             return error_page(request, 404, "没有这个已发布的版本。")
         others = await store.versions_of(session, version.doc_no)
-    kb = runtime(request).services.kb
+    kb = knowledge(request).kb
     live = version.withdrawn_at is None and version.superseded_at is None
     successors = [citation(n.doc_no, n.version) for n in kb.successors.get(version.doc_no, ())] if live else []
     return render(

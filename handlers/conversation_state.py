@@ -1,0 +1,137 @@
+"""What the bot remembers of a conversation between messages, kept as JSON in its database row.
+
+The JSON layout is the stored format: changing a key would strand the conversations in progress.
+Keys this version does not know are kept as they are, so that an older process reading a newer
+process's state (during a rolling restart) does not drop what it cannot read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CONFIRM_STEP = "__confirm__"
+"""The form's `asking` while the candidate is shown the summary to confirm."""
+_LEGACY_KEYS = frozenset({"recent"})
+"""Kept in the state before handled_messages existed (migration 0010); dropped on load."""
+
+
+@dataclass
+class StoredValue:
+    """One answered field: its value as JSON (encrypted when sensitive) and how it is shown back."""
+
+    value: Any
+    display: str
+    kind: str | None = None
+    """'date' when `value` is an ISO date."""
+    encrypted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"v": self.value, "d": self.display, "t": self.kind, "enc": self.encrypted}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StoredValue:
+        return cls(data.get("v"), str(data.get("d", "")), data.get("t"), bool(data.get("enc")))
+
+
+@dataclass
+class PendingGuess:
+    """A parser's guess waiting for 是/否 (您是指『电工』吗？)."""
+
+    field: str
+    value: Any
+    display: str
+    kind: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "v": self.value, "t": self.kind, "d": self.display}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PendingGuess:
+        return cls(str(data["field"]), data.get("v"), str(data.get("d", "")), data.get("t"))
+
+
+@dataclass
+class FormState:
+    """A form in progress: which form, what is answered, and what it is asking now."""
+
+    name: str
+    values: dict[str, StoredValue] = field(default_factory=dict)
+    asking: str | None = None
+    """The field being asked, CONFIRM_STEP at the summary, None before the first question."""
+    pending: PendingGuess | None = None
+    order: list[str] = field(default_factory=list)
+    """Fields in the order they were answered: 返回 goes back along it."""
+    editing: bool = False
+    """The field being asked is being changed (修改…), not answered for the first time."""
+
+    @property
+    def confirming(self) -> bool:
+        return self.asking == CONFIRM_STEP
+
+    def shown_value(self, name: str) -> Any:
+        """A field's value as stored, if it is not encrypted (the region, say); else None."""
+        item = self.values.get(name)
+        return item.value if item is not None and not item.encrypted else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "values": {k: v.to_json() for k, v in self.values.items()},
+            "asking": self.asking,
+            "pending": self.pending.to_json() if self.pending else None,
+            "order": list(self.order),
+            "editing": self.editing,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FormState:
+        pending = data.get("pending")
+        return cls(
+            name=str(data["name"]),
+            values={k: StoredValue.from_json(v) for k, v in (data.get("values") or {}).items()},
+            asking=data.get("asking"),
+            pending=PendingGuess.from_json(pending) if pending else None,
+            order=[str(n) for n in data.get("order") or ()],
+            editing=bool(data.get("editing")),
+        )
+
+
+@dataclass
+class ConversationState:
+    """Everything remembered of one conversation."""
+
+    form: FormState | None = None
+    region: str | None = None
+    """The region the candidate's questions last named: later questions default to it."""
+    last_question: str | None = None
+    """The last policy question (masked), so that a 转人工 after it tells staff what was asked."""
+    unsubscribed: bool = False
+    """The user left the Official Account (WeChat's unsubscribe event)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Keys this version does not know, kept as they were."""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = dict(self.extra)
+        if self.form is not None:
+            data["form"] = self.form.to_json()
+        if self.region:
+            data["region"] = self.region
+        if self.last_question:
+            data["last_question"] = self.last_question
+        if self.unsubscribed:
+            data["unsubscribed"] = True
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ConversationState:
+        rest = {k: v for k, v in (data or {}).items() if k not in _LEGACY_KEYS}
+        form = rest.pop("form", None)
+        region = rest.pop("region", None)
+        last_question = rest.pop("last_question", None)
+        return cls(
+            form=FormState.from_json(form) if form else None,
+            region=region if isinstance(region, str) and region else None,
+            last_question=last_question if isinstance(last_question, str) and last_question else None,
+            unsubscribed=bool(rest.pop("unsubscribed", False)),
+            extra=rest,
+        )

@@ -1,0 +1,29 @@
+"""The conversation's features, in routing order: the one place a new feature is added.
+
+A feature is a module with a `router` (see `handlers.routing`). Command words are matched across all
+of them before any text route, so the order below matters only among text routes and among the
+routes of one command: the policy answerer, which takes any text, comes last."""
+
+from __future__ import annotations
+
+from handlers import (
+    channel_events,
+    form_filling,
+    handoff,
+    help,
+    my_requests,
+    policy_qa,
+    reminders,
+    withdrawal,
+)
+from handlers.routing import Router
+
+FEATURES = (channel_events, help, handoff, my_requests, reminders, withdrawal, form_filling, policy_qa)
+
+
+def build_router() -> Router:
+    root = Router("root")
+    for feature in FEATURES:
+        root.include_router(feature.router)
+    root.middleware(form_filling.resume_interrupted_form)
+    return root
