@@ -12,7 +12,7 @@ import json
 import logging
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from starlette.applications import Starlette
@@ -67,7 +67,7 @@ CONCURRENT_UPDATES = 64
 SEEN_UPDATES = 4096
 REPLY_RETRIES = 3
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
