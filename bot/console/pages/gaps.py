@@ -17,10 +17,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
-from bot.console.forms import channel_label, form_text, page_number
+from bot.console.forms import form_text, page_number
 from bot.console.scope import WRITERS
 from bot.console.state import database, now, runtime
 from bot.console.templates import error_page, flash, redirect, render
+from handlers.channel_names import channel_label
 from knowledge.base import Entry, KnowledgeBase
 from knowledge.timezone import SHANGHAI
 from storage import gaps as store
