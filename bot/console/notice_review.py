@@ -139,7 +139,7 @@ def describe(problem: LoadProblem, data: Mapping[str, Any]) -> str:
     parts = [x for k, x in enumerate(parts) if not (x in _TAGS and k and parts[k - 1].isdigit())]
     if fact is not None and len(parts) > 1 and parts[0] == "facts" and parts[1].isdigit():
         parts = parts[2:]  # the fact is named by the card the message sits in
-    words = []
+    words: list[str] = []
     for part in parts:
         if part.isdigit():
             # 日期1, as the page's legends number them; 第1项 where no field name came before.
