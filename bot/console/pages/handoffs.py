@@ -14,8 +14,8 @@ their outcome."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -130,17 +130,24 @@ async def detail(request: Request, staff: Staff) -> Response:
     )
 
 
-Workflow = Callable[[AsyncSession], Awaitable[replies.Result]]
+Workflow = Callable[..., Awaitable[replies.Result]]
+"""A workflow of `handlers.handoff_replies`, called with the handoff and the staff member."""
 
 
-async def _act(request: Request, workflow: Workflow) -> tuple[Response, replies.Result | None]:
-    """Runs `workflow` in one transaction and shows its outcome on the handoff's page."""
+async def _act(
+    request: Request, staff: Staff, workflow: Workflow, **typed: Any
+) -> tuple[Response, replies.Result | None]:
+    """Runs `workflow` on the handoff in the URL in one transaction and shows its outcome on the
+    handoff's page."""
+    handoff_id = int(request.path_params["handoff_id"])
     try:
         async with database(request).transaction() as session:
-            outcome = await workflow(session)
+            outcome = await workflow(
+                session, handoff_id=handoff_id, actor=staff.name, regions=staff.visible, now=now(request), **typed
+            )
     except replies.HandoffNotFound:
         return error_page(request, 404, NOT_FOUND), None
-    back = redirect(request, "handoff", handoff_id=int(request.path_params["handoff_id"]))
+    back = redirect(request, "handoff", handoff_id=handoff_id)
     return flash(back, outcome.message, kind="error" if outcome.refused else "ok"), outcome
 
 
@@ -149,18 +156,7 @@ async def assign(request: Request, staff: Staff) -> Response:
     form = await request.form()
     wanted = form_text(form, "to", limit=64)
     target = staff.name if wanted == "me" else (wanted or None)
-    response, _ = await _act(
-        request,
-        lambda session: replies.assign(
-            session,
-            handoff_id=int(request.path_params["handoff_id"]),
-            to=target,
-            actor=staff.name,
-            regions=staff.visible,
-            registry=regions(request),
-            now=now(request),
-        ),
-    )
+    response, _ = await _act(request, staff, replies.assign, to=target, registry=regions(request))
     return response
 
 
@@ -168,17 +164,7 @@ async def assign(request: Request, staff: Staff) -> Response:
 async def resolve(request: Request, staff: Staff) -> Response:
     form = await request.form()
     note = form_text(form, "note", limit=replies.MAX_NOTE) or None
-    response, _ = await _act(
-        request,
-        lambda session: replies.resolve(
-            session,
-            handoff_id=int(request.path_params["handoff_id"]),
-            note=note,
-            actor=staff.name,
-            regions=staff.visible,
-            now=now(request),
-        ),
-    )
+    response, _ = await _act(request, staff, replies.resolve, note=note)
     return response
 
 
@@ -188,17 +174,7 @@ async def reply(request: Request, staff: Staff) -> Response:
     form = await request.form()
     text = form_text(form, "text", limit=replies.MAX_REPLY + 1)
     response, outcome = await _act(
-        request,
-        lambda session: replies.reply(
-            session,
-            handoff_id=int(request.path_params["handoff_id"]),
-            text=text,
-            token=once_token(form),
-            actor=staff.name,
-            regions=staff.visible,
-            reach=reach(request),
-            now=now(request),
-        ),
+        request, staff, replies.reply, text=text, token=once_token(form), reach=reach(request)
     )
     if outcome is not None and outcome.changed:
         wake_dispatcher(request)  # committed: the dispatcher can claim it now
