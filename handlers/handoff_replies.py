@@ -46,9 +46,9 @@ def number(handoff: Handoff) -> str:
     return f"RG-{handoff.id:05d}"
 
 
-def visible(handoff: Handoff, regions: frozenset[str] | None) -> bool:
-    """A handoff of the staff member's regions (None: all), or of no known region."""
-    return handoff.region is None or sees(regions, handoff.region)
+def in_scope(handoff: Handoff, visible: frozenset[str] | None) -> bool:
+    """A handoff of the staff member's regions (`visible`, None: all), or of no known region."""
+    return handoff.region is None or sees(visible, handoff.region)
 
 
 # ── whether a reply can reach the candidate ────────────────────────────────────────────────────
@@ -120,7 +120,7 @@ async def assignees(session: AsyncSession, handoff: Handoff, registry: RegionReg
     """Active accounts that may handle `handoff`: admins and reviewers who see its region."""
     names = []
     for account in await list_accounts(session):
-        if account.active and account.role in WRITERS and visible(handoff, visible_regions(account.regions, registry)):
+        if account.active and account.role in WRITERS and in_scope(handoff, visible_regions(account.regions, registry)):
             names.append(account.name)
     return names
 
@@ -151,13 +151,13 @@ async def _change(
     handoff_id: int,
     action: str,
     actor: str,
-    regions: frozenset[str] | None,
+    visible: frozenset[str] | None,
     now: dt.datetime,
     change: Change,
 ) -> Result:
     """Applies `change` to the handoff under a row lock and audits it when it changed something."""
     handoff = await store.get_handoff(session, handoff_id=handoff_id, for_update=True)
-    if handoff is None or not visible(handoff, regions):
+    if handoff is None or not in_scope(handoff, visible):
         raise HandoffNotFound(handoff_id)
     before = store.handoff_snapshot(handoff)
     outcome = await change(handoff)
@@ -177,7 +177,7 @@ async def _change(
 
 
 async def open_handoff(
-    session: AsyncSession, *, handoff_id: int, actor: str, regions: frozenset[str] | None, now: dt.datetime
+    session: AsyncSession, *, handoff_id: int, actor: str, visible: frozenset[str] | None, now: dt.datetime
 ) -> Handoff:
     """pending → open: a member of staff is looking, which tells colleagues (and the list)."""
     opened: list[Handoff] = []
@@ -187,7 +187,7 @@ async def open_handoff(
         return Result("", changed=store.set_open(handoff, now=now))
 
     await _change(
-        session, handoff_id=handoff_id, action="handoff.open", actor=actor, regions=regions, now=now, change=change
+        session, handoff_id=handoff_id, action="handoff.open", actor=actor, visible=visible, now=now, change=change
     )
     return opened[0]
 
@@ -198,7 +198,7 @@ async def assign(
     handoff_id: int,
     to: str | None,
     actor: str,
-    regions: frozenset[str] | None,
+    visible: frozenset[str] | None,
     registry: RegionRegistry,
     now: dt.datetime,
 ) -> Result:
@@ -215,7 +215,7 @@ async def assign(
         return Result(f"已分配给 {to}。" if to else "已取消分配。")
 
     return await _change(
-        session, handoff_id=handoff_id, action="handoff.assign", actor=actor, regions=regions, now=now, change=change
+        session, handoff_id=handoff_id, action="handoff.assign", actor=actor, visible=visible, now=now, change=change
     )
 
 
@@ -225,7 +225,7 @@ async def resolve(
     handoff_id: int,
     note: str | None,
     actor: str,
-    regions: frozenset[str] | None,
+    visible: frozenset[str] | None,
     now: dt.datetime,
 ) -> Result:
     """Marks the handoff resolved; the note (masked) goes to the audit log."""
@@ -237,7 +237,7 @@ async def resolve(
         return Result(f"{number(handoff)} 已办结。", note=mask_text(note[:MAX_NOTE]) if note else None)
 
     return await _change(
-        session, handoff_id=handoff_id, action="handoff.resolve", actor=actor, regions=regions, now=now, change=change
+        session, handoff_id=handoff_id, action="handoff.resolve", actor=actor, visible=visible, now=now, change=change
     )
 
 
@@ -275,7 +275,7 @@ async def reply(
     text: str,
     token: str | None,
     actor: str,
-    regions: frozenset[str] | None,
+    visible: frozenset[str] | None,
     reach: Reach,
     now: dt.datetime,
 ) -> Result:
@@ -306,5 +306,5 @@ async def reply(
         return Result(f"回复已提交，正在发送给考生{how}。", note=mask_text(text)[:300])
 
     return await _change(
-        session, handoff_id=handoff_id, action="handoff.reply", actor=actor, regions=regions, now=now, change=change
+        session, handoff_id=handoff_id, action="handoff.reply", actor=actor, visible=visible, now=now, change=change
     )

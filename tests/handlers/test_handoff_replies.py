@@ -38,7 +38,7 @@ async def reply(db: Database, handoff_id: int, text: str = "您好", **changes: 
         "text": text,
         "token": TOKEN,
         "actor": "li",
-        "regions": None,
+        "visible": None,
         "reach": WEB_ONLY,
         "now": NOW,
         **changes,
@@ -99,11 +99,11 @@ async def test_refusals_write_nothing(db: Database) -> None:
     unpushable = replies.Reach(frozenset(), dt.timedelta(hours=47), False)
     assert "不能主动发送消息" in (await reply(db, waiting.id, reach=unpushable)).message
     with pytest.raises(replies.HandoffNotFound):
-        await reply(db, waiting.id, regions=frozenset({"福建省"}))
+        await reply(db, waiting.id, visible=frozenset({"福建省"}))
     assert (await count(db, OutboxMessage), await count(db, AuditEntry)) == (0, 0)
 
     async with db.transaction() as session:
-        done = await replies.resolve(session, handoff_id=waiting.id, note=None, actor="li", regions=None, now=NOW)
+        done = await replies.resolve(session, handoff_id=waiting.id, note=None, actor="li", visible=None, now=NOW)
     assert done.changed
     late = await reply(db, waiting.id)
     assert late.refused and "已办结" in late.message
@@ -114,7 +114,7 @@ async def test_a_handoff_of_no_known_region_is_everyones(db: Database, kb: Knowl
     anyone = await handoff(db, region=None)
     async with db.transaction() as session:
         opened = await replies.open_handoff(
-            session, handoff_id=anyone.id, actor="wang", regions=frozenset({"福建省"}), now=NOW
+            session, handoff_id=anyone.id, actor="wang", visible=frozenset({"福建省"}), now=NOW
         )
     assert opened.status == "open"
     async with db.transaction() as session:
@@ -123,7 +123,7 @@ async def test_a_handoff_of_no_known_region_is_everyones(db: Database, kb: Knowl
             handoff_id=anyone.id,
             to="nobody-such",
             actor="wang",
-            regions=frozenset({"福建省"}),
+            visible=frozenset({"福建省"}),
             registry=kb.regions,
             now=NOW,
         )

@@ -99,12 +99,12 @@ async def detail(request: Request, staff: Staff) -> Response:
     db = database(request)
     async with db.sessions() as session:
         handoff = await store.get_handoff(session, handoff_id=handoff_id)
-    if handoff is None or not replies.visible(handoff, staff.visible):
+    if handoff is None or not replies.in_scope(handoff, staff.visible):
         return error_page(request, 404, NOT_FOUND)
     if handoff.status == "pending" and staff.can_write:
         async with db.transaction() as session:
             handoff = await replies.open_handoff(
-                session, handoff_id=handoff_id, actor=staff.name, regions=staff.visible, now=now(request)
+                session, handoff_id=handoff_id, actor=staff.name, visible=staff.visible, now=now(request)
             )
     async with db.sessions() as session:
         lines = await transcript(session, channel=handoff.channel, user_id=handoff.user_id, limit=TRANSCRIPT_LINES)
@@ -143,7 +143,7 @@ async def _act(
     try:
         async with database(request).transaction() as session:
             outcome = await workflow(
-                session, handoff_id=handoff_id, actor=staff.name, regions=staff.visible, now=now(request), **typed
+                session, handoff_id=handoff_id, actor=staff.name, visible=staff.visible, now=now(request), **typed
             )
     except replies.HandoffNotFound:
         return error_page(request, 404, NOT_FOUND), None
