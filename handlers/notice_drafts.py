@@ -127,13 +127,27 @@ async def create_drafts(
             session, source_name=source, source_text=text, data=unique_prefix(data, taken), by=editor.name, now=now
         )
         created.append(draft)
-        await _audit_new_draft(session, draft, editor=editor, now=now, note=source, action="notice.draft_create")
+        await _audit(session, draft, action="notice.draft_create", editor=editor, now=now, note=source)
     return created
 
 
-async def _audit_new_draft(
-    session: AsyncSession, draft: NoticeDraft, *, editor: Editor, now: dt.datetime, note: str, action: str
+async def _audit(
+    session: AsyncSession,
+    draft: NoticeDraft,
+    *,
+    action: str,
+    editor: Editor,
+    now: dt.datetime,
+    before: dict[str, Any] | None = None,
+    note: str | None = None,
 ) -> None:
+    """The audit entry of a change to `draft`: a new draft is recorded by its header, a changed one by
+    its snapshot before and after."""
+    after = (
+        snapshot(draft)
+        if before is not None
+        else {"doc_no": draft.doc_no, "title": draft.title, "regions": draft.regions}
+    )
     await append_entry(
         session,
         at=now,
@@ -141,7 +155,8 @@ async def _audit_new_draft(
         action=action,
         target_type="notice_draft",
         target_id=draft.id,
-        after={"doc_no": draft.doc_no, "title": draft.title, "regions": draft.regions},
+        before=before,
+        after=after,
         note=note,
     )
 
@@ -183,16 +198,7 @@ async def save_draft(
         raise NoticeRefused(
             f"这份草稿已被 {draft.updated_by} 于您打开页面之后修改，您这次的修改未保存。请核对后重新修改。"
         ) from None
-    await append_entry(
-        session,
-        at=now,
-        actor=editor.name,
-        action="notice.draft_save",
-        target_type="notice_draft",
-        target_id=draft.id,
-        before=before,
-        after=snapshot(draft),
-    )
+    await _audit(session, draft, action="notice.draft_save", editor=editor, now=now, before=before)
     return draft
 
 
@@ -201,16 +207,7 @@ async def discard_draft(session: AsyncSession, *, draft_id: int, editor: Editor,
     draft = await editable_draft(session, draft_id=draft_id, editor=editor, doing="放弃")
     before = snapshot(draft)
     await store.discard_draft(session, draft, by=editor.name, now=now)
-    await append_entry(
-        session,
-        at=now,
-        actor=editor.name,
-        action="notice.draft_discard",
-        target_type="notice_draft",
-        target_id=draft.id,
-        before=before,
-        after=snapshot(draft),
-    )
+    await _audit(session, draft, action="notice.draft_discard", editor=editor, now=now, before=before)
 
 
 async def revise_version(session: AsyncSession, *, version_id: int, editor: Editor, now: dt.datetime) -> NoticeDraft:
@@ -235,5 +232,5 @@ async def revise_version(session: AsyncSession, *, version_id: int, editor: Edit
         now=now,
         base=version,
     )
-    await _audit_new_draft(session, draft, editor=editor, now=now, note=f"据 {name} 修改", action="notice.revise")
+    await _audit(session, draft, action="notice.revise", editor=editor, now=now, note=f"据 {name} 修改")
     return draft
