@@ -6,6 +6,7 @@ from handlers.context import Context
 from handlers.messages import Command, Inbound, Reply
 from handlers.routing import Router
 from storage.handoffs import request_handoff
+from storage.models import Handoff
 
 router = Router("handoff")
 
@@ -28,6 +29,11 @@ def known_region(ctx: Context) -> str | None:
     return ctx.state.region
 
 
+def number(handoff: Handoff) -> str:
+    """The number the candidate is told (RG-00012), by which staff and candidate refer to it."""
+    return f"RG-{handoff.id:05d}"
+
+
 async def handoff_reply(ctx: Context, reason: str) -> Reply:
     handoff, created = await request_handoff(
         ctx.session,
@@ -38,8 +44,8 @@ async def handoff_reply(ctx: Context, reason: str) -> Reply:
         region=known_region(ctx),
     )
     if not created:
-        return Reply(f"您的人工服务请求（编号 RG-{handoff.id:05d}）已在处理队列中，工作人员会尽快回复您。")
+        return Reply(f"您的人工服务请求（编号 {number(handoff)}）已在处理队列中，工作人员会尽快回复您。")
     return Reply(
-        f"已为您转接人工服务（编号 RG-{handoff.id:05d}）。工作人员会在工作时间尽快回复您，"
+        f"已为您转接人工服务（编号 {number(handoff)}）。工作人员会在工作时间尽快回复您，"
         "请留意本对话的消息。您也可以先把问题描述发给我，工作人员能看到。"
     )

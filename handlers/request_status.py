@@ -3,17 +3,30 @@ through their channel (the outbox), worded like 我的申请, which shows the sa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from handlers.withdrawal_form import STATUS_TEXT
-from knowledge.timezone import SHANGHAI
+from knowledge.timezone import beijing_date
 from knowledge.workdays import format_date
-from storage.request_review import Notice, StatusChange
+
+if TYPE_CHECKING:  # handlers.request_review words its notices with this module
+    from handlers.request_review import StatusChange
 
 TITLES = {"approve": "退考退费申请已通过", "reject": "退考退费申请未通过", "refund": "退考退费已退费"}
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What the candidate is told: the text, and the fields a WeChat template shows."""
+
+    text: str
+    fields: dict[str, str]
+
+
 def status_notice(change: StatusChange) -> Notice:
     """The candidate's notice for `change`. Staff's refund note stays internal: it is not sent."""
-    day = change.refunded_on or change.at.astimezone(SHANGHAI).date()
+    day = change.refunded_on or beijing_date(change.at)
     head = f"您的退考退费申请（受理编号：{change.reference}）"
     if change.action == "approve":
         text = f"{head}已审核通过，报考机构将按原路退回的方式办理退费。"

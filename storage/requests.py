@@ -1,4 +1,4 @@
-"""Withdrawal/refund requests: reference numbers, creation, duplicate look-up and listing."""
+"""Withdrawal/refund requests: reference numbers, creation, status changes, duplicate look-up and listing."""
 
 from __future__ import annotations
 
@@ -95,6 +95,34 @@ async def create_request(
     session.add(RequestEvent(request_id=request.id, at=now, actor="candidate", action="submit", to_status="submitted"))
     await session.flush()
     return request
+
+
+async def change_status(
+    session: AsyncSession,
+    request: WithdrawalRequest,
+    *,
+    status: str,
+    action: str,
+    actor: str,
+    now: dt.datetime,
+    note: str | None = None,
+) -> RequestEvent:
+    """Moves `request` to `status` and adds the move to its history as `action` (with `note`); flushed,
+    so the event has its id. The caller has locked the row and decided the move is allowed."""
+    event = RequestEvent(
+        request_id=request.id,
+        at=now,
+        actor=actor,
+        action=action,
+        from_status=request.status,
+        to_status=status,
+        note=note,
+    )
+    request.status = status
+    request.updated_at = now
+    session.add(event)
+    await session.flush()
+    return event
 
 
 async def requests_of_user(session: AsyncSession, *, channel: str, user_id: str) -> list[WithdrawalRequest]:

@@ -48,7 +48,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.timezone import SHANGHAI
 from knowledge.withdrawal import withdrawal_rules
 from knowledge.workdays import format_date
-from storage import request_review as review
+from storage import request_queries as review
 from storage.database import Database
 from storage.masking import mask_id_number, mask_name, mask_phone, mask_text
 from storage.models import WithdrawalRequest

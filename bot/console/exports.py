@@ -120,6 +120,37 @@ def _title_line(title: str, institution: str | None, period: tuple[dt.date, dt.d
     return "　".join(parts)
 
 
+def _lay_out(ws: WriteOnlyWorksheet) -> None:
+    """Views, column widths and page set-up, which write-only mode needs before the first row."""
+    for index, width in enumerate(_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A3"
+    # Printed for the certification centre: landscape, one page wide, title and headings on every page.
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "1:2"
+
+
+def _cells(ws: WriteOnlyWorksheet, number: int, row: ExportRow) -> list[Any]:
+    """One request's line of the list, numbered."""
+    return [
+        number,
+        _text_cell(ws, row.name),
+        _text_cell(ws, row.id_number, number_format=_TEXT_FORMAT),
+        _text_cell(ws, row.occupation),
+        _text_cell(ws, row.level),
+        _date_cell(ws, row.exam_date, _DATE_FORMAT),
+        _text_cell(ws, row.institution),
+        _text_cell(ws, row.receipt_no, number_format=_TEXT_FORMAT),
+        _text_cell(ws, row.phone, number_format=_TEXT_FORMAT),
+        _date_cell(ws, _local(row.submitted_at), _DATETIME_FORMAT),
+        STATUS_TEXT.get(row.status, row.status),
+        _date_cell(ws, row.refunded_on, _DATE_FORMAT),
+    ]
+
+
 def write_requests_xlsx(
     rows: Iterable[ExportRow],
     out: IO[bytes],
@@ -134,16 +165,7 @@ def write_requests_xlsx(
     memory does not grow with the export. `period` is only shown in the title; the caller filters."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_SHEET_TITLE)
-    # Views and column widths are written before the first row, so they must be set now.
-    for index, width in enumerate(_WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A3"
-    # Printed for the certification centre: landscape, one page wide, title and headings on every page.
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.print_title_rows = "1:2"
+    _lay_out(ws)
     last_col = get_column_letter(len(HEADINGS))
 
     # The title says whether the numbers are masked, which only the rows know: look at the first one.
@@ -163,22 +185,7 @@ def write_requests_xlsx(
 
     count = 0
     for count, row in enumerate(itertools.chain([] if first is None else [first], stream), start=1):
-        ws.append(
-            [
-                count,
-                _text_cell(ws, row.name),
-                _text_cell(ws, row.id_number, number_format=_TEXT_FORMAT),
-                _text_cell(ws, row.occupation),
-                _text_cell(ws, row.level),
-                _date_cell(ws, row.exam_date, _DATE_FORMAT),
-                _text_cell(ws, row.institution),
-                _text_cell(ws, row.receipt_no, number_format=_TEXT_FORMAT),
-                _text_cell(ws, row.phone, number_format=_TEXT_FORMAT),
-                _date_cell(ws, _local(row.submitted_at), _DATETIME_FORMAT),
-                STATUS_TEXT.get(row.status, row.status),
-                _date_cell(ws, row.refunded_on, _DATE_FORMAT),
-            ]
-        )
+        ws.append(_cells(ws, count, row))
 
     # The title spans the table; merged ranges and the filter are written after the rows, so they can be set last.
     ws.merged_cells.add(f"A1:{last_col}1")

@@ -12,7 +12,6 @@ from starlette.datastructures import FormData
 
 ONCE_FIELD = "once"
 _ONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
-CHANNEL_LABELS = {"wechat": "微信", "telegram": "Telegram", "web": "网页", "cli": "命令行"}
 
 
 def form_text(form: FormData | Mapping[str, Any], field: str, *, limit: int = 2000) -> str:
@@ -35,7 +34,3 @@ def once_token(form: FormData | Mapping[str, Any]) -> str | None:
     """The form's one-time token, or None when it is missing or malformed."""
     value = form.get(ONCE_FIELD)
     return value if isinstance(value, str) and _ONCE.fullmatch(value) else None
-
-
-def channel_label(channel: str) -> str:
-    return CHANNEL_LABELS.get(channel, channel)

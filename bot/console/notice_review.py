@@ -139,7 +139,7 @@ def describe(problem: LoadProblem, data: Mapping[str, Any]) -> str:
     parts = [x for k, x in enumerate(parts) if not (x in _TAGS and k and parts[k - 1].isdigit())]
     if fact is not None and len(parts) > 1 and parts[0] == "facts" and parts[1].isdigit():
         parts = parts[2:]  # the fact is named by the card the message sits in
-    words = []
+    words: list[str] = []
     for part in parts:
         if part.isdigit():
             # 日期1, as the page's legends number them; 第1项 where no field name came before.
@@ -274,38 +274,42 @@ def apply_form(
         resolved = {int(v) for v in form.getlist("resolved") if isinstance(v, str) and v.isdigit()}
         problems = [p for k, p in enumerate(out.get("problems") or []) if k not in resolved]
         out["problems"] = problems
-    facts = []
-    for i, fact in enumerate(out.get("facts") or []):
-        fact = dict(fact)
-        p = f"f{i}"
-        ident = str(fact.get("id"))
-        decision = form.get(f"{p}_decision")
-        if decision in (ACCEPT, REJECT):
-            chosen[ident] = decision
-        elif decision == "":
-            chosen.pop(ident, None)
-        kind = form.get(f"{p}_kind")
-        if fact.get("kind") in DATED_KINDS and kind in DATED_KINDS:
-            fact["kind"] = kind
-        for key, limit in (("title", 300), ("topic", 100), ("answer", 4000)):
-            if f"{p}_{key}" in form:
-                fact[key] = form_text(form, f"{p}_{key}", limit=limit)
-        if "action" in fact and f"{p}_action" in form:
-            fact["action"] = form_text(form, f"{p}_action", limit=1000)
-        if f"{p}_questions" in form:
-            _set(fact, "questions", [q.strip() for q in str(form.get(f"{p}_questions")).splitlines() if q.strip()])
-        if f"{p}_keywords" in form:
-            _set(fact, "keywords", split_list(form_text(form, f"{p}_keywords", limit=1000)))
-        if f"{p}_regions" in form:
-            _set(fact, "regions", canonical_regions(form_text(form, f"{p}_regions", limit=500), registry))
-        applies = dict(fact.get("applies") or {})
-        if f"{p}_note" in form:
-            _set(applies, "occupations_note", form_text(form, f"{p}_note", limit=500))
-        if form.get(f"{p}_lists_shown") == "1":
-            _set(applies, "occupation_lists", [v for v in form.getlist(f"{p}_lists") if isinstance(v, str) and v])
-        _set(fact, "applies", applies)
-        if fact.get("dates"):
-            fact["dates"] = _dates(form, p, list(fact["dates"]))
-        facts.append(fact)
-    out["facts"] = facts
+    out["facts"] = [
+        _apply_fact(form, f"f{i}", dict(fact), chosen, registry) for i, fact in enumerate(out.get("facts") or [])
+    ]
     return out, chosen
+
+
+def _apply_fact(
+    form: FormData, p: str, fact: dict[str, Any], chosen: dict[str, str], registry: RegionRegistry
+) -> dict[str, Any]:
+    """One fact with its fields of the form (named `p`_…) applied; its decision goes into `chosen`."""
+    ident = str(fact.get("id"))
+    decision = form.get(f"{p}_decision")
+    if decision in (ACCEPT, REJECT):
+        chosen[ident] = decision
+    elif decision == "":
+        chosen.pop(ident, None)
+    kind = form.get(f"{p}_kind")
+    if fact.get("kind") in DATED_KINDS and kind in DATED_KINDS:
+        fact["kind"] = kind
+    for key, limit in (("title", 300), ("topic", 100), ("answer", 4000)):
+        if f"{p}_{key}" in form:
+            fact[key] = form_text(form, f"{p}_{key}", limit=limit)
+    if "action" in fact and f"{p}_action" in form:
+        fact["action"] = form_text(form, f"{p}_action", limit=1000)
+    if f"{p}_questions" in form:
+        _set(fact, "questions", [q.strip() for q in str(form.get(f"{p}_questions")).splitlines() if q.strip()])
+    if f"{p}_keywords" in form:
+        _set(fact, "keywords", split_list(form_text(form, f"{p}_keywords", limit=1000)))
+    if f"{p}_regions" in form:
+        _set(fact, "regions", canonical_regions(form_text(form, f"{p}_regions", limit=500), registry))
+    applies = dict(fact.get("applies") or {})
+    if f"{p}_note" in form:
+        _set(applies, "occupations_note", form_text(form, f"{p}_note", limit=500))
+    if form.get(f"{p}_lists_shown") == "1":
+        _set(applies, "occupation_lists", [v for v in form.getlist(f"{p}_lists") if isinstance(v, str) and v])
+    _set(fact, "applies", applies)
+    if fact.get("dates"):
+        fact["dates"] = _dates(form, p, list(fact["dates"]))
+    return fact

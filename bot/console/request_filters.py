@@ -14,7 +14,8 @@ from bot.console.auth import Staff
 from bot.console.scope import visible_regions
 from handlers.withdrawal_form import STATUS_TEXT
 from knowledge.regions import RegionRegistry
-from storage.request_review import RequestFilter
+from knowledge.timezone import SHANGHAI
+from storage.request_queries import RequestFilter
 from storage.requests import STATUSES
 
 FIELDS = ("q", "status", "region", "occupation", "institution", "exam_date", "from", "to")
@@ -42,18 +43,13 @@ class ListQuery:
     values: dict[str, str]
     problems: tuple[str, ...]
     page: int
+    period: tuple[dt.date, dt.date] | None = None
+    """The submission days (Beijing time, inclusive) when both ends are given: the export's heading."""
 
     def query_string(self, **override: str | int | None) -> str:
         """The filters (and `override`, e.g. page=3 or status=None) as a query string."""
         merged: dict[str, str | int | None] = {**self.values, **override}
         return urlencode([(k, merged[k]) for k in (*FIELDS, "page") if merged.get(k) not in (None, "")])
-
-    @property
-    def period(self) -> tuple[dt.date, dt.date] | None:
-        f = self.filter
-        if f.submitted_from is None or f.submitted_to is None:
-            return None
-        return f.submitted_from, f.submitted_to
 
     def description(self) -> str:
         """The filters in words, for the audit log: 状态：已通过；地区：广东省 (or 全部申请)."""
@@ -63,6 +59,11 @@ class ListQuery:
             if value:
                 parts.append(f"{LABELS[key]}：{STATUS_TEXT.get(value, value) if key == 'status' else value}")
         return "；".join(parts) or "全部申请"
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The instant a Beijing-time day begins: the submission filter's days are staff's days."""
+    return dt.datetime.combine(day, dt.time(0), SHANGHAI).astimezone(dt.UTC)
 
 
 def _date(value: str, label: str, problems: list[str]) -> dt.date | None:
@@ -111,11 +112,12 @@ def parse_filters(params: Mapping[str, str], staff: Staff, registry: RegionRegis
         occupation=values["occupation"] or None,
         institution=values["institution"] or None,
         exam_date=exam_date,
-        submitted_from=start,
-        submitted_to=end,
+        submitted_since=day_start(start) if start else None,
+        submitted_before=day_start(end + dt.timedelta(days=1)) if end else None,
         query=values["q"] or None,
     )
-    return ListQuery(filter=request_filter, values=values, problems=tuple(problems), page=page)
+    period = (start, end) if start and end else None
+    return ListQuery(filter=request_filter, values=values, problems=tuple(problems), page=page, period=period)
 
 
 def region_choices(staff: Staff, registry: RegionRegistry) -> list[str]:

@@ -1,20 +1,31 @@
-"""Roles and region scoping: which requests a member of staff may see.
-
-Region names are canonical (广州市, 广东省 …, from `knowledge/regions.yaml`). A staff member's region
-covers the regions nested in it: a reviewer of 广东省 sees the requests of 广州市 too. An empty list
-means every region (admins, and viewers who oversee everything)."""
+"""Roles and region scoping as the console speaks of them: labels, what an account may be named and
+given, region names as typed. The rules themselves (`WRITERS`, `visible_regions`) are
+`handlers.staff_scope`'s, named here too for the console's modules."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 
+from handlers.staff_scope import ADMIN, REVIEWER, VIEWER, WRITERS, visible_regions
 from knowledge.regions import RegionRegistry
 from storage.staff import ROLES
 
-ADMIN, REVIEWER, VIEWER = ROLES
-WRITERS = (ADMIN, REVIEWER)
-"""Roles that may change requests; viewers only read."""
+__all__ = [
+    "ADMIN",
+    "REVIEWER",
+    "ROLES",
+    "ROLE_LABELS",
+    "VIEWER",
+    "WRITERS",
+    "UnknownRegionError",
+    "name_problem",
+    "normalize_regions",
+    "role_problem",
+    "split_regions",
+    "visible_regions",
+]
+
 ROLE_LABELS = {ADMIN: "管理员", REVIEWER: "审核员", VIEWER: "只读"}
 
 ACCOUNT_NAME = re.compile(r"[\w.@-]{2,32}")
@@ -75,14 +86,3 @@ def name_problem(name: str) -> str | None:
     if name.lower() in RESERVED_NAMES:
         return f"账号名 {name} 为系统保留（审计日志用它标记命令行或未登录的操作），请换一个。"
     return None
-
-
-def visible_regions(regions: Sequence[str], registry: RegionRegistry) -> frozenset[str] | None:
-    """Every region a staff member with `regions` may see, nested ones included; None for all."""
-    if not regions:
-        return None
-    seen = set(regions)
-    for name in registry.regions:
-        if any(registry.contains(outer, name) for outer in regions):
-            seen.add(name)
-    return frozenset(seen)

@@ -1,18 +1,36 @@
 """What the console keeps in the runtime (`Runtime.console`), built once in `bot.console.running`,
-and typed accessors for it and for the shared runtime (database, clock, knowledge base)."""
+and typed accessors for it and for what the server shares with the console (settings, knowledge,
+the channels that can send first, the knowledge poller, the dispatcher)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from cachetools import TTLCache
 from starlette.requests import Request
 
 from bot.app import Runtime, runtime_of
+from bot.config import Settings
 from bot.console.passwords import Passwords
 from knowledge.regions import RegionRegistry
 from knowledge.snapshot import KnowledgeSnapshot
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.channels.push import Push
+    from bot.knowledge_sync import KnowledgeSync
+
+SUGGESTIONS_SECONDS = 60.0
+"""How long the request list's suggestions (occupations, institutions) are kept per set of regions."""
+Suggestions = tuple[list[str], list[str]]
+"""The occupations and the institutions offered in the request list's filters."""
+
+
+def _suggestion_cache() -> TTLCache[frozenset[str] | None, Suggestions]:
+    return TTLCache(maxsize=256, ttl=SUGGESTIONS_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,9 @@ class ConsoleState:
     max_age: dt.timedelta = dt.timedelta(hours=12)
     """A session ends this long after login however busy it was: a stolen cookie does not last."""
     policy: LoginPolicy = field(default_factory=LoginPolicy)
+    suggestions: TTLCache[frozenset[str] | None, Suggestions] = field(default_factory=_suggestion_cache)
+    """The request list's suggestions by the staff member's visible regions (None: every region).
+    Reading them scans two indexes (about 20 ms at 100,000 requests), and a hint may be a minute old."""
 
 
 def console_state(request: Request) -> ConsoleState:
@@ -63,6 +84,29 @@ def knowledge(request: Request) -> KnowledgeSnapshot:
 
 def regions(request: Request) -> RegionRegistry:
     return knowledge(request).kb.regions
+
+
+def settings(request: Request) -> Settings:
+    return runtime(request).settings
+
+
+def pushers(request: Request) -> Mapping[str, Push]:
+    """The channels that can send first (a reply, a reminder), by name."""
+    return runtime(request).pushers
+
+
+def knowledge_sync(request: Request) -> KnowledgeSync:
+    """The poller that keeps this process's knowledge current: published notices and variants."""
+    sync = runtime(request).knowledge_sync
+    assert sync is not None, "the server starts it before taking requests"
+    return sync
+
+
+def wake_dispatcher(request: Request) -> None:
+    """Tells the reminder dispatcher (if this server runs one) that a message is due now."""
+    service = runtime(request).reminders
+    if service is not None:
+        service.wake()
 
 
 def client_ip(request: Request) -> str:

@@ -98,6 +98,26 @@ async def test_filters_narrow_the_list_and_the_counts(app: Starlette, signed_in:
     assert "未知的状态" in page.text and "未知的地区" in page.text and "不是有效日期" in page.text
 
 
+async def test_the_filters_suggest_what_the_visible_requests_hold_for_a_while(
+    app: Starlette, signed_in: SignedIn
+) -> None:
+    await store_request(app, region="广州市", occupation="秘书", institution="广州市第一技工学校")
+    await store_request(app, region="福建省", occupation="焊工", institution="福州技师学院")
+    reviewer = await signed_in("reviewer", regions=["广东省"])
+
+    def suggested(html: str) -> list[str]:
+        return re.findall(
+            r'<option value="([^"]*)">', html.split('<datalist id="occupations">')[1].split("</datalist>")[0]
+        )
+
+    assert suggested((await reviewer.get("/admin/requests")).text) == ["秘书"]
+    await store_request(app, region="广州市", occupation="电工")
+    # Kept a while per set of regions: a hint may be a minute old, and reading it costs two index scans.
+    assert suggested((await reviewer.get("/admin/requests")).text) == ["秘书"]
+    admin = await signed_in("admin")
+    assert suggested((await admin.get("/admin/requests")).text) == ["焊工", "电工", "秘书"]
+
+
 @SQLITE_ONLY
 async def test_the_list_is_paginated(app: Starlette, signed_in: SignedIn, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(requests_page, "PER_PAGE", 2)

@@ -5,14 +5,15 @@ before and after; the password hash never appears there."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
+from bot.console.forms import form_text
 from bot.console.passwords import password_problem
 from bot.console.scope import (
     ADMIN,
@@ -25,16 +26,17 @@ from bot.console.scope import (
 )
 from bot.console.state import console_state, database, now, regions
 from bot.console.templates import flash, redirect, render
+from handlers import staff_accounts as accounts_flow
 from storage import staff as staff_store
-from storage.audit import append_entry
-from storage.models import StaffAccount
 
-Change = Callable[[AsyncSession, StaffAccount], Awaitable[str | None]]
+Workflow = Callable[[AsyncSession, int], Awaitable[object]]
+"""A workflow of `handlers.staff_accounts`, called with the account in the URL."""
 
 
-def _text(form: Any, field: str) -> str:
-    value = form.get(field)
-    return value.strip() if isinstance(value, str) else ""
+def _password(form: FormData) -> str:
+    """The password field as typed: never stripped, since spaces may belong to it."""
+    value = form.get("password")
+    return value if isinstance(value, str) else ""
 
 
 async def _page(
@@ -71,119 +73,100 @@ def _regions_or_problem(request: Request, role: str, typed: str) -> tuple[list[s
 @staff_page(roles=[ADMIN])
 async def create(request: Request, staff: Staff) -> Response:
     form = await request.form()
-    entered = {"name": _text(form, "name"), "role": _text(form, "role"), "regions": _text(form, "regions")}
-    password = form.get("password")
-    password = password if isinstance(password, str) else ""
+    entered = {key: form_text(form, key, limit=10_000) for key in ("name", "role", "regions")}
+    password = _password(form)
     names, problem = _regions_or_problem(request, entered["role"], entered["regions"])
     problem = name_problem(entered["name"]) or problem or password_problem(password)
     if problem:
         return await _page(request, status_code=400, form=entered, error=problem)
     password_hash = await console_state(request).passwords.hash_async(password)
-    at = now(request)
-    async with database(request).transaction() as session:
-        if await staff_store.account_by_name(session, name=entered["name"]) is not None:
-            problem = f"账号名 {entered['name']} 已被使用。"
-        else:
-            account = await staff_store.create_account(
-                session, name=entered["name"], role=entered["role"], regions=names, password_hash=password_hash, now=at
-            )
-            await append_entry(
+    try:
+        async with database(request).transaction() as session:
+            await accounts_flow.create_account(
                 session,
-                at=at,
+                name=entered["name"],
+                role=entered["role"],
+                regions=names,
+                password_hash=password_hash,
                 actor=staff.name,
-                action="staff.create",
-                target_type="staff",
-                target_id=account.id,
-                after=staff_store.account_snapshot(account),
+                now=now(request),
             )
-    if problem:
-        return await _page(request, status_code=400, form=entered, error=problem)
+    except accounts_flow.AccountRefused as exc:
+        return await _page(request, status_code=400, form=entered, error=exc.message)
     return flash(redirect(request, "accounts"), f"已创建账号 {entered['name']}（{ROLE_LABELS[entered['role']]}）。")
 
 
-async def _change(request: Request, staff: Staff, action: str, change: Change, done: str) -> Response:
-    """Applies `change` to the account in the URL in one transaction and audits it; `change` returns
-    a Chinese reason to refuse, or None."""
+async def _act(request: Request, workflow: Workflow, done: str) -> Response:
+    """Runs `workflow` on the account in the URL in one transaction; `done` may name the account."""
     account_id = int(request.path_params["account_id"])
-    at = now(request)
-    async with database(request).transaction() as session:
-        account = await staff_store.account_by_id(session, account_id=account_id)
-        if account is None:
-            return flash(redirect(request, "accounts"), "没有这个账号。", kind="error")
-        before = staff_store.account_snapshot(account)
-        problem = await change(session, account)
-        if problem is None:
-            await append_entry(
-                session,
-                at=at,
-                actor=staff.name,
-                action=action,
-                target_type="staff",
-                target_id=account.id,
-                before=before,
-                after=staff_store.account_snapshot(account),
-            )
-        name = account.name
-    if problem is not None:
-        return flash(redirect(request, "accounts"), problem, kind="error")
-    return flash(redirect(request, "accounts"), done.format(name=name))
+    back = redirect(request, "accounts")
+    try:
+        async with database(request).transaction() as session:
+            await workflow(session, account_id)
+            account = await staff_store.account_by_id(session, account_id=account_id)
+            name = account.name if account is not None else ""
+    except accounts_flow.AccountNotFound:
+        return flash(back, "没有这个账号。", kind="error")
+    except accounts_flow.AccountRefused as exc:
+        return flash(back, exc.message, kind="error")
+    return flash(back, done.format(name=name))
 
 
 @staff_page(roles=[ADMIN])
 async def update(request: Request, staff: Staff) -> Response:
     form = await request.form()
-    role = _text(form, "role")
-    names, problem = _regions_or_problem(request, role, _text(form, "regions"))
+    role = form_text(form, "role", limit=10_000)
+    names, problem = _regions_or_problem(request, role, form_text(form, "regions", limit=10_000))
+    return await _act(
+        request,
+        lambda session, account_id: accounts_flow.update_account(
+            session,
+            account_id=account_id,
+            role=role,
+            regions=names,
+            actor_id=staff.account_id,
+            actor=staff.name,
+            now=now(request),
+            problem=problem,
+        ),
+        "已修改 {name} 的角色与地区。",
+    )
 
-    async def change(session: AsyncSession, account: StaffAccount) -> str | None:
-        if account.id == staff.account_id:
-            return "不能修改自己的角色或地区（以免失去管理权限），请由另一位管理员操作。"
-        if problem:
-            return problem
-        account.role, account.regions = role, names
-        return None
 
-    return await _change(request, staff, "staff.update", change, "已修改 {name} 的角色与地区。")
+def _set_active(request: Request, staff: Staff, active: bool) -> Workflow:
+    return lambda session, account_id: accounts_flow.set_active(
+        session, account_id=account_id, active=active, actor_id=staff.account_id, actor=staff.name, now=now(request)
+    )
 
 
 @staff_page(roles=[ADMIN])
 async def deactivate(request: Request, staff: Staff) -> Response:
-    async def change(session: AsyncSession, account: StaffAccount) -> str | None:
-        if account.id == staff.account_id:
-            return "不能停用自己的账号。"
-        await staff_store.set_active(session, account=account, active=False)
-        await staff_store.delete_sessions_of(session, account_id=account.id)  # signed out at once
-        return None
-
-    return await _change(request, staff, "staff.deactivate", change, "已停用账号 {name}，其登录已失效。")
+    return await _act(request, _set_active(request, staff, False), "已停用账号 {name}，其登录已失效。")
 
 
 @staff_page(roles=[ADMIN])
 async def activate(request: Request, staff: Staff) -> Response:
-    async def change(session: AsyncSession, account: StaffAccount) -> str | None:
-        await staff_store.set_active(session, account=account, active=True)
-        return None
-
-    return await _change(request, staff, "staff.activate", change, "已启用账号 {name}。")
+    return await _act(request, _set_active(request, staff, True), "已启用账号 {name}。")
 
 
 @staff_page(roles=[ADMIN])
 async def reset_password(request: Request, staff: Staff) -> Response:
     form = await request.form()
-    password = form.get("password")
-    password = password if isinstance(password, str) else ""
+    password = _password(form)
     problem = password_problem(password)
     password_hash = None if problem else await console_state(request).passwords.hash_async(password)
-
-    async def change(session: AsyncSession, account: StaffAccount) -> str | None:
-        if problem or password_hash is None:
-            return problem
-        await staff_store.set_password_hash(session, account=account, password_hash=password_hash)
-        # Whoever knew the old password may be signed in with it: end those sessions.
-        await staff_store.delete_sessions_of(session, account_id=account.id)
-        return None
-
-    response = await _change(request, staff, "staff.password_reset", change, "已重置 {name} 的密码，其原有登录已失效。")
+    response = await _act(
+        request,
+        lambda session, account_id: accounts_flow.reset_password(
+            session,
+            account_id=account_id,
+            password_hash=password_hash,
+            actor=staff.name,
+            now=now(request),
+            problem=problem,
+        ),
+        "已重置 {name} 的密码，其原有登录已失效。",
+    )
     if not problem and int(request.path_params["account_id"]) == staff.account_id:
         return flash(redirect(request, "login"), "密码已修改，请用新密码重新登录。")
     return response
@@ -191,11 +174,13 @@ async def reset_password(request: Request, staff: Staff) -> Response:
 
 @staff_page(roles=[ADMIN])
 async def unlock(request: Request, staff: Staff) -> Response:
-    async def change(session: AsyncSession, account: StaffAccount) -> str | None:
-        await staff_store.clear_failures(session, account=account)
-        return None
-
-    return await _change(request, staff, "staff.unlock", change, "已解除 {name} 的登录锁定。")
+    return await _act(
+        request,
+        lambda session, account_id: accounts_flow.unlock(
+            session, account_id=account_id, actor=staff.name, now=now(request)
+        ),
+        "已解除 {name} 的登录锁定。",
+    )
 
 
 routes: list[BaseRoute] = [

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
-from bot.console.forms import channel_label, form_text, new_once_token, once_token, page_number
+from bot.console.forms import form_text, new_once_token, once_token, page_number
 from bot.console.scope import WRITERS
 from bot.console.state import database, knowledge, now, runtime
 from bot.console.templates import error_page, flash, redirect, render
@@ -33,6 +33,7 @@ from bot.reminders.planner import (
     broadcast_text,
     cancel_broadcast_in,
 )
+from handlers.channel_names import channel_label
 from knowledge.timezone import SHANGHAI
 from storage.audit import append_entry
 from storage.masking import mask_user_id

@@ -8,46 +8,37 @@ other server processes within VARIANTS_POLL_SECONDS. Every change is audited."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
-from bot.console.forms import channel_label, form_text, page_number
+from bot.console.forms import form_text, page_number
 from bot.console.scope import WRITERS
-from bot.console.state import database, knowledge, now, runtime
+from bot.console.state import database, knowledge, knowledge_sync, now
 from bot.console.templates import error_page, flash, redirect, render
-from knowledge.base import Entry, KnowledgeBase
-from knowledge.timezone import SHANGHAI
+from handlers import gap_review as review
+from handlers.channel_names import channel_label
+from handlers.gap_review import MAX_VARIANT, may_use
+from knowledge.base import KnowledgeBase
+from knowledge.timezone import beijing_date
 from storage import gaps as store
-from storage.audit import append_entry
-from storage.models import GapGroup, QuestionVariant
 
 PER_PAGE = 30
 QUESTIONS_SHOWN = 100
-MAX_VARIANT = 200
 STATUS_FILTERS = {"open": "未处理", "handled": "已处理", "all": "全部"}
 ORDERS = {"count": "按次数", "recent": "按最近提问"}
 STATUS_LABELS = {"open": "未处理", "handled": "已处理"}
-
-
-def may_use(kb: KnowledgeBase, staff: Staff, entry: Entry) -> bool:
-    """Whether `staff` may point variants at `entry`: it applies to one of their regions, or a
-    region inside or around it (kb.applicability), or they cover every region."""
-    if not staff.regions:
-        return True
-    return any(kb.applicability(entry, region) > 0 for region in staff.regions)
+NOT_FOUND = "没有这个知识缺口。"
 
 
 def fact_choices(kb: KnowledgeBase, staff: Staff) -> list[dict[str, Any]]:
     """The facts `staff` may choose, grouped by notice for the select list's optgroups."""
     groups: dict[str, dict[str, Any]] = {}
     for entry in kb.entries:
-        if not may_use(kb, staff, entry):
+        if not may_use(kb, staff.regions, entry):
             continue
         notice = entry.notice
         group = groups.setdefault(
@@ -62,34 +53,9 @@ def _fact_label(kb: KnowledgeBase, entry_id: str) -> str:
     return f"{entry.fact.title}（{entry.doc_no}）" if entry is not None else f"{entry_id}（已不在知识库中）"
 
 
-def _variant_snapshot(variant: QuestionVariant) -> dict[str, Any]:
-    return {"question": variant.question, "entry_id": variant.entry_id, "active": variant.active}
-
-
-def _group_snapshot(group: GapGroup) -> dict[str, Any]:
-    return {"status": group.status, "handled_by": group.handled_by}
-
-
-def _trial(request: Request, question: str, entry_id: str) -> str:
-    """What the bot now answers to `question` in the fact's first region: tells staff whether the
-    variant does what they meant (a variant never changes an answer the bot already gives)."""
-    services = knowledge(request)
-    entry = services.kb.by_id[entry_id]
-    region = entry.regions[0] if entry.regions else None
-    answer = services.qa.answer(question, region=region, now=now(request).astimezone(SHANGHAI).date())
-    where = f"试答（{region}）" if region else "试答"
-    if answer.matched and entry_id in answer.fact_ids:
-        return f"{where}：已能用所选条目回答。"
-    if answer.matched:
-        return f"{where}：机器人已用其他条目回答此问题，问法不会改变已有的回答。"
-    return f"{where}：仍未能回答，问法与考生的说法差别可能太大。"
-
-
 async def _refresh_variants(request: Request) -> None:
     """This process applies the change at once; the others at their next poll."""
-    sync = runtime(request).knowledge_sync
-    if sync is not None:
-        await sync.refresh()
+    await knowledge_sync(request).refresh()
 
 
 @staff_page()
@@ -135,7 +101,7 @@ async def gap_detail(request: Request, staff: Staff) -> Response:
     async with database(request).sessions() as session:
         group = await store.get_group(session, group_id=group_id)
         if group is None:
-            return error_page(request, 404, "没有这个知识缺口。")
+            return error_page(request, 404, NOT_FOUND)
         questions = await store.group_questions(session, group_id=group_id, limit=QUESTIONS_SHOWN)
         variants = await store.list_variants(session, group_id=group_id)
     return render(
@@ -156,79 +122,50 @@ async def gap_detail(request: Request, staff: Staff) -> Response:
 @staff_page(roles=WRITERS)
 async def mark_handled(request: Request, staff: Staff) -> Response:
     group_id = int(request.path_params["group_id"])
-    at = now(request)
-    async with database(request).transaction() as session:
-        group = await store.get_group(session, group_id=group_id)
-        if group is None:
-            return error_page(request, 404, "没有这个知识缺口。")
-        if group.status == "handled":
-            return flash(redirect(request, "gap", group_id=group_id), "此知识缺口已标记为已处理。")
-        await _mark_handled(session, group, staff=staff, at=at)
-    return flash(redirect(request, "gap", group_id=group_id), "已标记为已处理。")
-
-
-async def _mark_handled(session: AsyncSession, group: GapGroup, *, staff: Staff, at: dt.datetime) -> None:
-    """Marks the group handled, with its audit entry."""
-    before = _group_snapshot(group)
-    await store.mark_handled(session, group_id=group.id, by=staff.name, now=at)
-    await append_entry(
-        session,
-        at=at,
-        actor=staff.name,
-        action="gap.handled",
-        target_type="gap",
-        target_id=group.id,
-        before=before,
-        after=_group_snapshot(group),
-    )
+    try:
+        async with database(request).transaction() as session:
+            changed = await review.mark_handled(session, group_id=group_id, actor=staff.name, now=now(request))
+    except review.GapNotFound:
+        return error_page(request, 404, NOT_FOUND)
+    done = "已标记为已处理。" if changed else "此知识缺口已标记为已处理。"
+    return flash(redirect(request, "gap", group_id=group_id), done)
 
 
 @staff_page(roles=WRITERS)
 async def add_variant(request: Request, staff: Staff) -> Response:
-    """Maps a phrasing to an existing fact; an unknown fact id, or one outside the reviewer's
-    regions, is refused (a select list can be edited in the browser)."""
+    """Maps a phrasing to an existing fact (see `handlers.gap_review.add_variant`)."""
     group_id = int(request.path_params["group_id"])
     form = await request.form()
     question = form_text(form, "question", limit=MAX_VARIANT + 1)
     entry_id = form_text(form, "entry_id", limit=128)
     also_handled = form.get("handled") == "1"
     back = redirect(request, "gap", group_id=group_id)
-    services = runtime(request).services
-    if not question:
-        return flash(back, "请填写问法。", kind="error")
-    if len(question) > MAX_VARIANT:
-        return flash(back, f"问法不能超过 {MAX_VARIANT} 字。", kind="error")
-    if not services.qa.has_entry(entry_id):
-        return flash(back, "请从列表中选择知识库里已有的条目。", kind="error")
-    if not may_use(services.kb, staff, services.kb.by_id[entry_id]):
-        return flash(back, "该条目不适用于您负责的地区，不能为它添加问法。", kind="error")
-    at = now(request)
-    async with database(request).transaction() as session:
-        group = await store.get_group(session, group_id=group_id)
-        if group is None:
-            return error_page(request, 404, "没有这个知识缺口。")
-        try:
-            variant = await store.add_variant(
-                session, question=question, entry_id=entry_id, by=staff.name, now=at, group_id=group_id
+    services = knowledge(request)
+    try:
+        async with database(request).transaction() as session:
+            variant = await review.add_variant(
+                session,
+                group_id=group_id,
+                question=question,
+                entry_id=entry_id,
+                also_handled=also_handled,
+                actor=staff.name,
+                regions=staff.regions,
+                qa=services.qa,
+                kb=services.kb,
+                now=now(request),
             )
-        except ValueError:
-            return flash(back, "问法不能为空。", kind="error")
-        await append_entry(
-            session,
-            at=at,
-            actor=staff.name,
-            action="gap.variant_add",
-            target_type="variant",
-            target_id=variant.id,
-            after=_variant_snapshot(variant),
-            note=f"知识缺口 {group_id}",
-        )
-        if also_handled and group.status != "handled":
-            await _mark_handled(session, group, staff=staff, at=at)
-        stored = variant.question
+            stored = variant.question
+    except review.GapNotFound:
+        return error_page(request, 404, NOT_FOUND)
+    except review.GapRefused as exc:
+        return flash(back, exc.message, kind="error")
     await _refresh_variants(request)
     done = "已添加问法" + ("，并标记为已处理" if also_handled else "") + "。"
-    return flash(back, f"{done}{_trial(request, stored, entry_id)}")
+    # The knowledge published with the new variant, not the snapshot the check above read.
+    after = knowledge(request)
+    trial = review.trial(after.qa, after.kb, stored, entry_id, today=beijing_date(now(request)))
+    return flash(back, f"{done}{trial}")
 
 
 @staff_page()
@@ -244,7 +181,7 @@ async def variant_list(request: Request, staff: Staff) -> Response:
             {
                 "v": v,
                 "fact": _fact_label(kb, v.entry_id),
-                "mine": staff.can_write and (entry is None or may_use(kb, staff, entry)),
+                "mine": staff.can_write and (entry is None or may_use(kb, staff.regions, entry)),
             }
         )
     return render(request, "gap_variants.html", {"rows": rows, "show_all": show_all})
@@ -253,30 +190,23 @@ async def variant_list(request: Request, staff: Staff) -> Response:
 @staff_page(roles=WRITERS)
 async def deactivate_variant(request: Request, staff: Staff) -> Response:
     variant_id = int(request.path_params["variant_id"])
-    kb = knowledge(request).kb
-    at = now(request)
     back = redirect(request, "gap_variants")
-    async with database(request).transaction() as session:
-        variant = await session.get(QuestionVariant, variant_id)
-        if variant is None:
-            return error_page(request, 404, "没有这个问法。")
-        entry = kb.by_id.get(variant.entry_id)
-        if entry is not None and not may_use(kb, staff, entry):
-            return flash(back, "该问法的条目不适用于您负责的地区，不能停用。", kind="error")
-        if not variant.active:
-            return flash(back, "该问法已停用。")
-        before = _variant_snapshot(variant)
-        await store.deactivate_variant(session, variant_id=variant_id, by=staff.name, now=at)
-        await append_entry(
-            session,
-            at=at,
-            actor=staff.name,
-            action="gap.variant_deactivate",
-            target_type="variant",
-            target_id=variant_id,
-            before=before,
-            after=_variant_snapshot(variant),
-        )
+    try:
+        async with database(request).transaction() as session:
+            changed = await review.deactivate_variant(
+                session,
+                variant_id=variant_id,
+                actor=staff.name,
+                regions=staff.regions,
+                kb=knowledge(request).kb,
+                now=now(request),
+            )
+    except review.GapNotFound:
+        return error_page(request, 404, "没有这个问法。")
+    except review.GapRefused as exc:
+        return flash(back, exc.message, kind="error")
+    if not changed:
+        return flash(back, "该问法已停用。")
     await _refresh_variants(request)
     return flash(back, "已停用该问法，机器人不再使用它。")
 

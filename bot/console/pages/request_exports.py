@@ -27,7 +27,7 @@ from bot.console.request_filters import ListQuery, parse_filters
 from bot.console.state import database, now, regions, runtime
 from bot.console.templates import error_page, flash, redirect
 from knowledge.timezone import SHANGHAI
-from storage import request_review as review
+from storage import request_queries as queries
 from storage.audit import append_entry
 from storage.declarations import DeclarationDoc, ExportRow
 from storage.models import WithdrawalRequest
@@ -82,7 +82,7 @@ async def _write_xlsx(request: Request, query: ListQuery, *, full: bool) -> tupl
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 - closed by the caller
     try:
         async with database(request).sessions() as session:
-            chunks = review.stream_requests(session, query.filter, chunk=CHUNK_ROWS)
+            chunks = queries.stream_requests(session, query.filter, chunk=CHUNK_ROWS)
 
             async def next_chunk() -> Sequence[WithdrawalRequest] | None:
                 return await anext(chunks, None)
@@ -159,7 +159,7 @@ async def export_declarations(request: Request, staff: Staff) -> Response:
     cipher = runtime(request).services.cipher
     docs: list[DeclarationDoc] = []
     async with database(request).sessions() as session:
-        count = await review.count_requests(session, query.filter)
+        count = await queries.count_requests(session, query.filter)
         if count > PDF_CAP:
             return flash(
                 back,
@@ -167,7 +167,7 @@ async def export_declarations(request: Request, staff: Staff) -> Response:
                 "请缩小筛选范围（例如按报考机构或提交日期分批）后再导出弃考声明。",
                 kind="error",
             )
-        async for chunk in review.stream_requests(session, query.filter, chunk=CHUNK_ROWS):
+        async for chunk in queries.stream_requests(session, query.filter, chunk=CHUNK_ROWS):
             docs.extend(DeclarationDoc.from_request(wr, cipher, reveal=full) for wr in chunk)
     if not docs:
         return flash(back, "没有符合条件的申请，无法生成弃考声明 PDF。", kind="error")
@@ -190,7 +190,7 @@ async def declaration(request: Request, staff: Staff) -> Response:
     full = _full(request, staff)
     request_id = int(request.path_params["request_id"])
     async with database(request).sessions() as session:
-        wr = await review.find_request(session, request_id=request_id, visible=staff.visible)
+        wr = await queries.find_request(session, request_id=request_id, visible=staff.visible)
     if wr is None:
         return error_page(request, 404, NOT_FOUND)
     doc = DeclarationDoc.from_request(wr, runtime(request).services.cipher, reveal=full)

@@ -3,13 +3,12 @@ approval), a request's detail (declaration, fields, conversation, history, verif
 admin's audited reveal of the full numbers, and the review actions.
 
 Every read and every action is limited to the staff member's regions: another region's request
-answers 404, exactly like a missing one. The state changes themselves live in
-`storage.request_review`; this module reads forms and words the outcome."""
+answers 404, exactly like a missing one. The reads are `storage.request_queries`, the status changes
+the workflows of `handlers.request_review`; this module reads forms and words the outcome."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -20,32 +19,28 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
+from bot.console.forms import form_text
 from bot.console.request_filters import FIELDS, parse_filters, region_choices
 from bot.console.scope import ADMIN, WRITERS
-from bot.console.state import database, now, regions, runtime
+from bot.console.state import Suggestions, console_state, database, now, regions, runtime
 from bot.console.templates import error_page, flash, redirect, render, url
-from handlers.request_status import status_notice
+from handlers import request_review as review
 from handlers.withdrawal_form import STATUS_TEXT
-from knowledge.timezone import SHANGHAI
-from storage import request_review as review
-from storage.audit import append_entry
+from knowledge.timezone import beijing_date
+from storage import request_queries as queries
 from storage.declarations import verification_code
 from storage.models import RequestEvent, TranscriptLine, WithdrawalRequest
 
 PER_PAGE = 50
-SUGGESTIONS_SECONDS = 60.0
 NOT_FOUND = "没有找到这份申请：它不存在，或不在您负责的地区。"
 ACTION_NAMES = {"approve": "通过", "reject": "驳回", "refund": "登记退费"}
 EVENT_NAMES = {"submit": "考生提交", "approve": "审核通过", "reject": "驳回", "refund": "登记退费"}
 
 
+Workflow = Callable[..., Awaitable[review.StatusChange]]
+"""A review workflow of `handlers.request_review`, called with the request and the staff member."""
 ACTIONS_FROM = {action: source for action, (source, _) in review.ACTIONS.items()}
 """action → the only status it applies to."""
-
-
-def _text(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def refusal(exc: review.TransitionRefused) -> str:
@@ -57,20 +52,15 @@ def refusal(exc: review.TransitionRefused) -> str:
     )
 
 
-async def _suggestions(
-    request: Request, session: AsyncSession, visible: frozenset[str] | None
-) -> tuple[list[str], list[str]]:
-    """The occupations and institutions offered in the filters, kept for a minute per set of regions:
-    reading them scans two indexes (about 20 ms at 100,000 requests), and a hint may be a minute old."""
-    cache: dict[frozenset[str] | None, tuple[float, list[str], list[str]]]
-    cache = getattr(request.app.state, "request_suggestions", None) or {}
-    request.app.state.request_suggestions = cache
+async def _suggestions(request: Request, session: AsyncSession, visible: frozenset[str] | None) -> Suggestions:
+    """The occupations and institutions offered in the filters, kept a while per set of regions."""
+    cache = console_state(request).suggestions
     found = cache.get(visible)
-    if found is None or time.monotonic() - found[0] > SUGGESTIONS_SECONDS:
-        occupations = await review.distinct_values(session, "occupation", visible=visible)
-        institutions = await review.distinct_values(session, "institution", visible=visible)
-        found = cache[visible] = (time.monotonic(), occupations, institutions)
-    return found[1], found[2]
+    if found is None:
+        occupations = await queries.distinct_values(session, "occupation", visible=visible)
+        institutions = await queries.distinct_values(session, "institution", visible=visible)
+        found = cache[visible] = (occupations, institutions)
+    return found
 
 
 @staff_page()
@@ -79,12 +69,12 @@ async def request_list(request: Request, staff: Staff) -> Response:
     registry = regions(request)
     query = parse_filters(request.query_params, staff, registry)
     async with database(request).sessions() as session:
-        counts = await review.status_counts(session, query.filter)
+        counts = await queries.status_counts(session, query.filter)
         # The counts already say how many match: no second COUNT over the same rows.
         total = counts[query.filter.status] if query.filter.status else sum(counts.values())
         pages = max(1, -(-total // PER_PAGE))
         page = min(query.page, pages)
-        rows = await review.list_requests(session, query.filter, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+        rows = await queries.list_requests(session, query.filter, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
         occupations, institutions = await _suggestions(request, session, staff.visible)
     return render(
         request,
@@ -137,7 +127,7 @@ def _detail_context(
         "lines": lines,
         "status_text": STATUS_TEXT,
         "event_names": EVENT_NAMES,
-        "today": now(request).astimezone(SHANGHAI).date().isoformat(),
+        "today": beijing_date(now(request)).isoformat(),
         "refund_methods": review.REFUND_METHODS,
     }
 
@@ -145,11 +135,11 @@ def _detail_context(
 async def _detail(request: Request, staff: Staff, *, reveal: bool) -> Response:
     request_id = int(request.path_params["request_id"])
     async with database(request).sessions() as session:
-        wr = await review.find_request(session, request_id=request_id, visible=staff.visible)
+        wr = await queries.find_request(session, request_id=request_id, visible=staff.visible)
         if wr is None:
             return error_page(request, 404, NOT_FOUND)
-        events = await review.history(session, request_id=wr.id)
-        lines = await review.conversation(session, wr)
+        events = await queries.history(session, request_id=wr.id)
+        lines = await queries.conversation(session, wr)
     return render(
         request, "request_detail.html", _detail_context(request, wr, reveal=reveal, events=events, lines=lines)
     )
@@ -164,33 +154,30 @@ async def request_detail(request: Request, staff: Staff) -> Response:
 @staff_page(roles=[ADMIN])
 async def reveal(request: Request, staff: Staff) -> Response:
     """The full ID number, phone and declaration, for this response only; audited first."""
-    request_id = int(request.path_params["request_id"])
-    async with database(request).transaction() as session:
-        wr = await review.find_request(session, request_id=request_id, visible=staff.visible)
-        if wr is None:
-            return error_page(request, 404, NOT_FOUND)
-        await append_entry(
-            session,
-            at=now(request),
-            actor=staff.name,
-            action="request.reveal",
-            target_type="request",
-            target_id=wr.id,
-            note=f"{wr.reference} 查看完整身份证号、手机号与声明",
-        )
+    try:
+        async with database(request).transaction() as session:
+            await review.record_reveal(
+                session,
+                request_id=int(request.path_params["request_id"]),
+                actor=staff.name,
+                now=now(request),
+                visible=staff.visible,
+            )
+    except review.RequestNotFound:
+        return error_page(request, 404, NOT_FOUND)
     return await _detail(request, staff, reveal=True)
 
 
-Action = Callable[[AsyncSession], Awaitable[review.StatusChange]]
-
-
-async def _act(request: Request, action: Action, done: str) -> Response:
-    """Runs `action` in one transaction; any refusal rolls everything back and is shown on the detail page."""
+async def _act(request: Request, staff: Staff, workflow: Workflow, done: str, **typed: Any) -> Response:
+    """Runs `workflow` on the request in the URL in one transaction; any refusal rolls everything back
+    and is shown on the detail page."""
     request_id = int(request.path_params["request_id"])
     back = redirect(request, "request_detail", request_id=request_id)
     try:
         async with database(request).transaction() as session:
-            await action(session)
+            await workflow(
+                session, request_id=request_id, actor=staff.name, now=now(request), visible=staff.visible, **typed
+            )
     except review.RequestNotFound:
         return error_page(request, 404, NOT_FOUND)
     except review.TransitionRefused as exc:
@@ -203,63 +190,29 @@ async def _act(request: Request, action: Action, done: str) -> Response:
 @staff_page(roles=WRITERS)
 async def approve(request: Request, staff: Staff) -> Response:
     """submitted → approved; the candidate is told."""
-    return await _act(
-        request,
-        lambda session: review.approve(
-            session,
-            request_id=int(request.path_params["request_id"]),
-            actor=staff.name,
-            now=now(request),
-            notice=status_notice,
-            visible=staff.visible,
-        ),
-        "已通过该申请，并已通知考生。",
-    )
+    return await _act(request, staff, review.approve, "已通过该申请，并已通知考生。")
 
 
 @staff_page(roles=WRITERS)
 async def reject(request: Request, staff: Staff) -> Response:
     """submitted → rejected, with the reason (required) the candidate is sent."""
     form = await request.form()
-    return await _act(
-        request,
-        lambda session: review.reject(
-            session,
-            request_id=int(request.path_params["request_id"]),
-            reason=_text(form, "reason"),
-            actor=staff.name,
-            now=now(request),
-            notice=status_notice,
-            visible=staff.visible,
-        ),
-        "已驳回该申请，并已把原因通知考生。",
-    )
+    reason = form_text(form, "reason")
+    return await _act(request, staff, review.reject, "已驳回该申请，并已把原因通知考生。", reason=reason)
 
 
 @staff_page(roles=WRITERS)
 async def refund(request: Request, staff: Staff) -> Response:
     """approved → refunded on a date, 原路退回, with an internal note."""
     form = await request.form()
-    typed = _text(form, "refunded_on")
     try:
-        day = dt.date.fromisoformat(typed)
+        day = dt.date.fromisoformat(form_text(form, "refunded_on"))
     except ValueError:
         back = redirect(request, "request_detail", request_id=int(request.path_params["request_id"]))
         return flash(back, "请填写有效的退费日期（格式如 2026-03-02）。", kind="error")
+    method, note = form_text(form, "method"), form_text(form, "note")
     return await _act(
-        request,
-        lambda session: review.refund(
-            session,
-            request_id=int(request.path_params["request_id"]),
-            refunded_on=day,
-            method=_text(form, "method"),
-            note=_text(form, "note"),
-            actor=staff.name,
-            now=now(request),
-            notice=status_notice,
-            visible=staff.visible,
-        ),
-        "已登记退费，并已通知考生。",
+        request, staff, review.refund, "已登记退费，并已通知考生。", refunded_on=day, method=method, note=note
     )
 
 
@@ -273,7 +226,7 @@ def _back_query(raw: str) -> str:
 async def bulk_approve(request: Request, staff: Staff) -> Response:
     """Approves the requests ticked on the list that await review in the staff member's regions."""
     form = await request.form()
-    back = redirect(request, "requests", query=_back_query(_text(form, "back")))
+    back = redirect(request, "requests", query=_back_query(form_text(form, "back")))
     ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 12]
     if not ids:
         return flash(back, "请先勾选要通过的申请。", kind="error")
@@ -284,7 +237,6 @@ async def bulk_approve(request: Request, staff: Staff) -> Response:
                 request_ids=ids,
                 actor=staff.name,
                 now=now(request),
-                notice=status_notice,
                 visible=staff.visible,
             )
     except review.InvalidInput as exc:
