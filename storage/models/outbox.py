@@ -84,7 +84,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
-        # What a dispatcher claims: one ordered range per status and channel (storage.outbox._due_rows).
+        # What a dispatcher claims: one ordered range per status and channel (storage.outbox.queue._due_rows).
         Index("ix_outbox_claim", "status", "channel", "next_attempt_at"),
         Index("ix_outbox_user", "channel", "user_id", "status"),
         Index("ix_outbox_broadcast", "broadcast_id", "status"),
