@@ -3,10 +3,10 @@ through their channel (the outbox), worded like 我的申请, which shows the sa
 
 from __future__ import annotations
 
-from handlers.withdrawal_form import STATUS_TEXT
 from knowledge.timezone import SHANGHAI
 from knowledge.workdays import format_date
 from storage.request_review import Notice, StatusChange
+from storage.statuses import RequestStatus
 
 TITLES = {"approve": "退考退费申请已通过", "reject": "退考退费申请未通过", "refund": "退考退费已退费"}
 
@@ -25,7 +25,7 @@ def status_notice(change: StatusChange) -> Notice:
     fields = {
         "title": TITLES[change.action],
         "reference": change.reference,
-        "status": STATUS_TEXT[change.status],
+        "status": RequestStatus(change.status).label,
         "reason": change.reason or "",
         "date": format_date(day),
     }

@@ -9,6 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
+from storage.statuses import GapStatus
 
 
 class GapGroup(Base):
@@ -30,7 +31,7 @@ class GapGroup(Base):
     """The group's first question as asked, personal numbers masked."""
     normalized: Mapped[str] = mapped_column(String(200))
     """The representative normalised (simplified, half-width, no punctuation): what similarity compares."""
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=GapStatus.OPEN)
     count: Mapped[int] = mapped_column(Integer, default=0)
     first_asked_at: Mapped[dt.datetime]
     last_asked_at: Mapped[dt.datetime]

@@ -10,6 +10,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
+from storage.statuses import OutboxStatus
 
 
 class Recipient(Base):
@@ -106,7 +107,7 @@ class OutboxMessage(Base):
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), nullable=True)
     due_at: Mapped[dt.datetime]
     next_attempt_at: Mapped[dt.datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     claimed_until: Mapped[dt.datetime | None] = mapped_column(nullable=True)

@@ -10,6 +10,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
+from storage.statuses import RequestStatus
 
 
 class ReferenceCounter(Base):
@@ -45,7 +46,7 @@ class WithdrawalRequest(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     channel: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.SUBMITTED)
     status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     name: Mapped[str] = mapped_column(String(40))
     id_number_cipher: Mapped[str] = mapped_column(Text)

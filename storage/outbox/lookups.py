@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.statuses import OutboxStatus
 
 
 async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
@@ -21,7 +22,7 @@ async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
 
 
 async def next_due(session: AsyncSession) -> dt.datetime | None:
-    stmt = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+    stmt = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
     value = (await session.execute(stmt)).scalar()
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)  # func.min bypasses the column type on SQLite
@@ -32,7 +33,7 @@ async def next_pending_for(session: AsyncSession, subscription_id: int) -> tuple
     """The subscription's next unsent reminder: when, and what (title, date and source)."""
     stmt = (
         select(OutboxMessage.next_attempt_at, OutboxMessage.fields)
-        .where(OutboxMessage.subscription_id == subscription_id, OutboxMessage.status == "pending")
+        .where(OutboxMessage.subscription_id == subscription_id, OutboxMessage.status == OutboxStatus.PENDING)
         .order_by(OutboxMessage.next_attempt_at)
         .limit(1)
     )

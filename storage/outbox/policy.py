@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from storage.statuses import DeliveryStatus
+
 ANYTIME_KINDS = frozenset({"staff_reply"})
 """Answers a candidate asked for (转人工) and is waiting for: sent in quiet hours too, and a retry
 is not pushed to the morning. Reminders and broadcasts wait for quiet hours to end."""
@@ -63,7 +65,7 @@ def backoff(attempts: int, *, base: float = 30.0, cap: float = 3600.0) -> dt.tim
 def tries_again(status: str, attempts: int, max_attempts: int) -> bool:
     """Whether a send that came to `status` on its `attempts`-th try goes back to the queue; the
     others have reached their end (sent, or failed for good)."""
-    return status == "retry" and attempts < max_attempts
+    return status == DeliveryStatus.RETRY and attempts < max_attempts
 
 
 class DueRow(Protocol):

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.database import dialect_insert
 from storage.models import DeliveryAttempt, DeliveryStat, OutboxMessage, Recipient
 from storage.outbox.policy import ANYTIME_KINDS, RecipientState, Rules, Triage, triage, tries_again
+from storage.statuses import DeliveryStatus, OutboxStatus
 from storage.subscriptions import set_reachable
 
 ENQUEUE_BATCH = 500
@@ -66,7 +67,7 @@ async def enqueue(session: AsyncSession, items: Sequence[Planned], *, now: dt.da
                 "broadcast_id": p.broadcast_id,
                 "due_at": p.due_at,
                 "next_attempt_at": p.due_at,
-                "status": "pending",
+                "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "created_at": now,
             }
@@ -149,9 +150,12 @@ async def _due_rows(
     row for each claim, about 180 ms at 200,000 rows."""
     o = OutboxMessage
     postgres = session.bind.dialect.name == "postgresql"
-    found: dict[str, list[Any]] = {"sending": [], "pending": []}
+    found: dict[str, list[Any]] = {OutboxStatus.SENDING: [], OutboxStatus.PENDING: []}
     for channel in channels if channels is not None else [None]:
-        for status, ready in (("sending", o.claimed_until < now), ("pending", o.next_attempt_at <= now)):
+        for status, ready in (
+            (OutboxStatus.SENDING, o.claimed_until < now),
+            (OutboxStatus.PENDING, o.next_attempt_at <= now),
+        ):
             stmt = select(*_CLAIM_COLUMNS).where(o.status == status, ready)
             if channel is not None:
                 stmt = stmt.where(o.channel == channel)
@@ -163,8 +167,8 @@ async def _due_rows(
                 stmt = stmt.with_for_update(skip_locked=True, of=o)
             found[status].extend((await session.execute(stmt)).all())
     # Rows fetched beyond `limit` are left alone (on PostgreSQL their locks end with the transaction).
-    in_order = sorted(found["sending"], key=lambda r: r.id) + sorted(
-        found["pending"], key=lambda r: (r.next_attempt_at, r.id)
+    in_order = sorted(found[OutboxStatus.SENDING], key=lambda r: r.id) + sorted(
+        found[OutboxStatus.PENDING], key=lambda r: (r.next_attempt_at, r.id)
     )
     return in_order[:limit]
 
@@ -200,23 +204,28 @@ async def _write_triage(
     """One UPDATE per kind of change, on the table: the ORM bulk-update path costs more than the statements."""
     by_id = _outbox.c.id.in_(bindparam("ids", expanding=True))
     for reason, ids in sorted_rows.cancelled.items():
-        await session.execute(update(_outbox).where(by_id).values(status="cancelled", last_error=reason), {"ids": ids})
+        await session.execute(
+            update(_outbox).where(by_id).values(status=OutboxStatus.CANCELLED, last_error=reason), {"ids": ids}
+        )
     if sorted_rows.skipped:
         await session.execute(
-            update(_outbox).where(by_id).values(status="skipped", last_error="日期已过"), {"ids": sorted_rows.skipped}
+            update(_outbox).where(by_id).values(status=OutboxStatus.SKIPPED, last_error="日期已过"),
+            {"ids": sorted_rows.skipped},
         )
     if sorted_rows.deferred:
         await session.execute(
             update(_outbox)
             .where(by_id)
-            .values(status="pending", next_attempt_at=later, claimed_by=None, claimed_until=None),
+            .values(status=OutboxStatus.PENDING, next_attempt_at=later, claimed_by=None, claimed_until=None),
             {"ids": sorted_rows.deferred},
         )
     if sorted_rows.send:
         await session.execute(
             update(_outbox)
             .where(by_id)
-            .values(status="sending", claimed_by=worker, claimed_until=until, attempts=_outbox.c.attempts + 1),
+            .values(
+                status=OutboxStatus.SENDING, claimed_by=worker, claimed_until=until, attempts=_outbox.c.attempts + 1
+            ),
             {"ids": [r.id for r in sorted_rows.send]},
         )
 
@@ -244,7 +253,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status == "sent"
+        return self.status == DeliveryStatus.SENT
 
 
 async def record(
@@ -295,7 +304,7 @@ _MARK_SENT = (
     update(_outbox)
     .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
     .values(
-        status="sent",
+        status=OutboxStatus.SENT,
         sent_at=bindparam("now"),
         via=bindparam("via"),
         claimed_by=None,
@@ -317,11 +326,11 @@ async def _release(
     values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": outcome.error}
     if tries_again(outcome.status, message.attempts, max_attempts):
         later = rules.retry_at(kind=message.kind, attempts=message.attempts, retry_after=outcome.retry_after, now=now)
-        values.update(status="pending", next_attempt_at=later)
+        values.update(status=OutboxStatus.PENDING, next_attempt_at=later)
     else:
-        values.update(status="failed")
+        values.update(status=OutboxStatus.FAILED)
     await session.execute(update(_outbox).where(_outbox.c.id == message.id).values(**values))
-    if outcome.status == "unreachable":
+    if outcome.status == DeliveryStatus.UNREACHABLE:
         await set_reachable(
             session,
             channel=message.channel,
@@ -352,7 +361,7 @@ async def _count_final(session: AsyncSession, outcomes: Sequence[Outcome], *, da
     for o in outcomes:
         if not o.ok and tries_again(o.status, o.message.attempts, max_attempts):
             continue  # tried again later: not an outcome yet
-        counts[(o.message.channel, o.message.kind, "sent" if o.ok else "failed")] += 1
+        counts[(o.message.channel, o.message.kind, OutboxStatus.SENT if o.ok else OutboxStatus.FAILED)] += 1
     if not counts:
         return
     rows = [
