@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.push import Push
 from handlers.clock import Clock
-from handlers.messages import Delivery, Outbound
+from handlers.messages import Outbound
 from storage.database import Database
 from storage.models import Conversation
-from storage.outbox import Claimed, ClaimStats, Outcome, Rules, claim, record
+from storage.outbox import Attempt, Claimed, ClaimStats, Delivery, Rules, claim, record
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Dispatcher:
         self._stop.clear()
         started = time.perf_counter()
         stats = DispatchStats()
-        pending: list[Outcome] = []
+        pending: list[Attempt] = []
         in_flight: set[asyncio.Task[None]] = set()
         slots = asyncio.Semaphore(self.concurrency)
         flush_lock = asyncio.Lock()
@@ -110,7 +110,7 @@ class Dispatcher:
             try:
                 delivery = await self._send(message, last_seen)
                 stats.add(delivery)
-                pending.append(Outcome(message, delivery.status, delivery.via, delivery.error, delivery.retry_after))
+                pending.append((message, delivery))
                 if len(pending) >= self.flush_every:
                     await flush()
             finally:

@@ -7,19 +7,22 @@ next one sends them. Only messages handed to the channel API but not yet recorde
 moment of a crash can go out twice.
 
 `queue` holds the mechanics (the rows, the statements), `policy` the decisions (quiet hours, the
-daily cap, retries), `lookups` the read-only questions; everything is imported from here.
+daily cap, retries), `lookups` the read-only questions, `delivery` what became of one send (the type
+every channel's sender returns); everything is imported from here.
 """
 
+from storage.outbox.delivery import Delivery
 from storage.outbox.lookups import broadcast_counts, next_due, next_pending_for, status_counts
 from storage.outbox.policy import ANYTIME_KINDS, Rules, backoff
-from storage.outbox.queue import ENQUEUE_BATCH, Claimed, ClaimStats, Outcome, Planned, claim, enqueue, record
+from storage.outbox.queue import ENQUEUE_BATCH, Attempt, Claimed, ClaimStats, Planned, claim, enqueue, record
 
 __all__ = [
     "ANYTIME_KINDS",
     "ENQUEUE_BATCH",
+    "Attempt",
     "ClaimStats",
     "Claimed",
-    "Outcome",
+    "Delivery",
     "Planned",
     "Rules",
     "backoff",

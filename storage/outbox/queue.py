@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert
 from storage.models import DeliveryAttempt, DeliveryStat, OutboxMessage, Recipient
+from storage.outbox.delivery import Delivery
 from storage.outbox.policy import ANYTIME_KINDS, RecipientState, Rules, Triage, triage, tries_again
 from storage.statuses import DeliveryStatus, OutboxStatus
 from storage.subscriptions import set_reachable
@@ -241,24 +242,13 @@ async def _write_counts(session: AsyncSession, counts: dict[tuple[str, str], int
         )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a send came to: status sent | retry | failed | unreachable (see handlers.messages.Delivery)."""
-
-    message: Claimed
-    status: str
-    via: str = ""
-    error: str | None = None
-    retry_after: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == DeliveryStatus.SENT
+Attempt = tuple[Claimed, Delivery]
+"""One try at sending a claimed message, and what came of it."""
 
 
 async def record(
     session: AsyncSession,
-    outcomes: Sequence[Outcome],
+    attempts: Sequence[Attempt],
     *,
     worker: str,
     now: dt.datetime,
@@ -266,35 +256,35 @@ async def record(
     max_attempts: int = 8,
 ) -> None:
     """Writes what became of each claimed message, and every attempt."""
-    await _log_attempts(session, outcomes, worker=worker, now=now)
-    await _count_final(session, outcomes, day=rules.local(now).date(), max_attempts=max_attempts)
-    await _mark_sent(session, [o for o in outcomes if o.ok], now=now)
-    for outcome in outcomes:
-        if not outcome.ok:
-            await _release(session, outcome, now=now, rules=rules, max_attempts=max_attempts)
+    await _log_attempts(session, attempts, worker=worker, now=now)
+    await _count_final(session, attempts, day=rules.local(now).date(), max_attempts=max_attempts)
+    await _mark_sent(session, [(m, d) for m, d in attempts if d.ok], now=now)
+    for message, delivery in attempts:
+        if not delivery.ok:
+            await _release(session, message, delivery, now=now, rules=rules, max_attempts=max_attempts)
 
 
-async def _log_attempts(session: AsyncSession, outcomes: Sequence[Outcome], *, worker: str, now: dt.datetime) -> None:
+async def _log_attempts(session: AsyncSession, attempts: Sequence[Attempt], *, worker: str, now: dt.datetime) -> None:
     await session.execute(
         _attempts.insert(),
         [
             {
-                "outbox_id": o.message.id,
+                "outbox_id": message.id,
                 "at": now,
-                "status": o.status,
-                "via": o.via or None,
-                "error": o.error,
+                "status": delivery.status,
+                "via": delivery.via or None,
+                "error": delivery.error,
                 "worker": worker,
             }
-            for o in outcomes
+            for message, delivery in attempts
         ],
     )
 
 
-async def _mark_sent(session: AsyncSession, sent: Sequence[Outcome], *, now: dt.datetime) -> None:
+async def _mark_sent(session: AsyncSession, sent: Sequence[Attempt], *, now: dt.datetime) -> None:
     """One UPDATE per `via` (custom, template …) for the whole batch."""
-    for via in {o.via for o in sent}:
-        ids = [o.message.id for o in sent if o.via == via]
+    for via in {delivery.via for _, delivery in sent}:
+        ids = [message.id for message, delivery in sent if delivery.via == via]
         await session.execute(_MARK_SENT, {"ids": ids, "now": now, "via": via})
 
 
@@ -315,29 +305,28 @@ _MARK_SENT = (
 
 
 async def _release(
-    session: AsyncSession, outcome: Outcome, *, now: dt.datetime, rules: Rules, max_attempts: int
+    session: AsyncSession, message: Claimed, delivery: Delivery, *, now: dt.datetime, rules: Rules, max_attempts: int
 ) -> None:
     """A message that was not sent: back to the queue for a later try, or failed for good; its
     recipient marked unreachable if the channel said so."""
-    message = outcome.message
     if message.capped:
         # It did not reach the user: it must not use up one of their reminders for today.
         await session.execute(_UNCOUNT, {"c": message.channel, "u": message.user_id, "day": rules.local(now).date()})
-    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": outcome.error}
-    if tries_again(outcome.status, message.attempts, max_attempts):
-        later = rules.retry_at(kind=message.kind, attempts=message.attempts, retry_after=outcome.retry_after, now=now)
+    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": delivery.error}
+    if tries_again(delivery.status, message.attempts, max_attempts):
+        later = rules.retry_at(kind=message.kind, attempts=message.attempts, retry_after=delivery.retry_after, now=now)
         values.update(status=OutboxStatus.PENDING, next_attempt_at=later)
     else:
         values.update(status=OutboxStatus.FAILED)
     await session.execute(update(_outbox).where(_outbox.c.id == message.id).values(**values))
-    if outcome.status == DeliveryStatus.UNREACHABLE:
+    if delivery.status == DeliveryStatus.UNREACHABLE:
         await set_reachable(
             session,
             channel=message.channel,
             user_id=message.user_id,
             reachable=False,
             now=now,
-            reason=outcome.error or "unreachable",
+            reason=delivery.error or "unreachable",
         )
 
 
@@ -353,15 +342,15 @@ _UNCOUNT = (
 )
 
 
-async def _count_final(session: AsyncSession, outcomes: Sequence[Outcome], *, day: dt.date, max_attempts: int) -> None:
+async def _count_final(session: AsyncSession, attempts: Sequence[Attempt], *, day: dt.date, max_attempts: int) -> None:
     """Adds the messages that reached their end (sent, or failed for good) to the day's
     `delivery_stats`: one upsert per channel, kind and outcome in the batch, in a fixed order so
     that two dispatchers never wait for each other's rows crosswise."""
     counts: Counter[tuple[str, str, str]] = Counter()
-    for o in outcomes:
-        if not o.ok and tries_again(o.status, o.message.attempts, max_attempts):
+    for message, delivery in attempts:
+        if not delivery.ok and tries_again(delivery.status, message.attempts, max_attempts):
             continue  # tried again later: not an outcome yet
-        counts[(o.message.channel, o.message.kind, OutboxStatus.SENT if o.ok else OutboxStatus.FAILED)] += 1
+        counts[(message.channel, message.kind, OutboxStatus.SENT if delivery.ok else OutboxStatus.FAILED)] += 1
     if not counts:
         return
     rows = [
