@@ -9,14 +9,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class _Labelled(StrEnum):
-    """A stored value with its Chinese label, declared side by side: `SENT = "sent", "已发送"`."""
+class LabelledStatus(StrEnum):
+    """A stored value with its Chinese label, declared side by side: `SENT = "sent", "已发送"`. The base
+    of every status here."""
 
     _label: str
 
     # The label is taken from *label because mypy reads a lookup by value, `Status("sent")`, as a
     # call of __new__: a required second argument would fail every lookup there.
-    def __new__(cls, value: str, *label: str) -> _Labelled:
+    def __new__(cls, value: str, *label: str) -> LabelledStatus:
         member = str.__new__(cls, value)
         member._value_ = value
         (member._label,) = label
@@ -28,7 +29,7 @@ class _Labelled(StrEnum):
         return self._label
 
 
-class RequestStatus(_Labelled):
+class RequestStatus(LabelledStatus):
     """A withdrawal request: submitted → approved → refunded, or submitted → rejected."""
 
     SUBMITTED = "submitted", "已提交，待审核"
@@ -37,7 +38,7 @@ class RequestStatus(_Labelled):
     REFUNDED = "refunded", "已退费"
 
 
-class OutboxStatus(_Labelled):
+class OutboxStatus(LabelledStatus):
     """An outbox message: pending → sending (claimed) → sent | failed | skipped | cancelled."""
 
     PENDING = "pending", "待发送"
@@ -48,7 +49,7 @@ class OutboxStatus(_Labelled):
     CANCELLED = "cancelled", "已取消"
 
 
-class DeliveryStatus(_Labelled):
+class DeliveryStatus(LabelledStatus):
     """What became of one send (storage.outbox.Delivery)."""
 
     SENT = "sent", "已发送"
@@ -57,7 +58,7 @@ class DeliveryStatus(_Labelled):
     UNREACHABLE = "unreachable", "无法送达"
 
 
-class HandoffStatus(_Labelled):
+class HandoffStatus(LabelledStatus):
     """A request for a human (转人工): pending → open (a member of staff looked) → resolved."""
 
     PENDING = "pending", "待处理"
@@ -65,8 +66,17 @@ class HandoffStatus(_Labelled):
     RESOLVED = "resolved", "已办结"
 
 
-class GapStatus(_Labelled):
+class GapStatus(LabelledStatus):
     """A knowledge-gap group: open → handled."""
 
     OPEN = "open", "未处理"
     HANDLED = "handled", "已处理"
+
+
+class BroadcastStatus(LabelledStatus):
+    """A staff broadcast: scheduled → queued (outbox rows made) → done; or cancelled."""
+
+    SCHEDULED = "scheduled", "待发送"
+    QUEUED = "queued", "发送中"
+    DONE = "done", "已完成"
+    CANCELLED = "cancelled", "已取消"

@@ -10,7 +10,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
-from storage.statuses import OutboxStatus
+from storage.statuses import BroadcastStatus, OutboxStatus
 
 
 class Recipient(Base):
@@ -67,7 +67,7 @@ class Broadcast(Base):
     channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     send_at: Mapped[dt.datetime]
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    status: Mapped[str] = mapped_column(String(16), default=BroadcastStatus.SCHEDULED)
     """scheduled → queued (outbox rows made) → done; or cancelled."""
     audience: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(64))
