@@ -111,22 +111,3 @@ class Outbound:
     text: str
     kind: str = "notice"
     fields: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What became of one proactive send.
-
-    - sent: delivered (`via` says how: custom, template, telegram …);
-    - retry: a transient failure, worth trying again later (`retry_after` seconds if the API said);
-    - failed: will not succeed as it is (`error` says why);
-    - unreachable: the user unsubscribed or blocked the bot: stop sending to them."""
-
-    status: str
-    via: str = ""
-    error: str | None = None
-    retry_after: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "sent"

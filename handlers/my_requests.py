@@ -8,10 +8,10 @@ from handlers.field_parsers import looks_like_question
 from handlers.messages import Command, Inbound, Reply
 from handlers.routing import Router
 from handlers.text import compact
-from handlers.withdrawal_form import STATUS_TEXT
 from knowledge.workdays import format_date
 from storage.masking import mask_name
 from storage.requests import requests_of_user
+from storage.statuses import RequestStatus
 
 router = Router("my_requests")
 
@@ -49,7 +49,7 @@ async def my_requests_reply(ctx: Context) -> Reply:
         return Reply("您还没有提交过退考退费申请。需要办理请回复“退考退费”。", ("退考退费", "帮助"))
     lines = [f"您共有{len(requests)}份申请："]
     for r in requests:
-        status = STATUS_TEXT.get(r.status, r.status)
+        status = RequestStatus(r.status).label
         if r.status == "rejected" and r.status_reason:
             status += f"（原因：{r.status_reason}）"
         if r.status == "refunded" and r.refunded_on:

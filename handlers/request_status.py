@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from handlers.withdrawal_form import STATUS_TEXT
 from knowledge.timezone import beijing_date
 from knowledge.workdays import format_date
+from storage.statuses import RequestStatus
 
 if TYPE_CHECKING:  # handlers.request_review words its notices with this module
     from handlers.request_review import StatusChange
@@ -38,7 +38,7 @@ def status_notice(change: StatusChange) -> Notice:
     fields = {
         "title": TITLES[change.action],
         "reference": change.reference,
-        "status": STATUS_TEXT[change.status],
+        "status": RequestStatus(change.status).label,
         "reason": change.reason or "",
         "date": format_date(day),
     }

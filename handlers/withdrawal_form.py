@@ -31,11 +31,13 @@ from knowledge.withdrawal import WithdrawalRules, withdrawal_regions, withdrawal
 from knowledge.workdays import format_date
 from storage.masking import mask_id_number
 from storage.requests import NewRequest, create_request, find_for_exam
+from storage.statuses import RequestStatus
 
 FORM_NAME = "withdrawal"
 CONFIRM_PHRASE = "确认弃考"
 LEVELS = ("五级/初级工", "四级/中级工", "三级/高级工", "二级/技师", "一级/高级技师")
-STATUS_TEXT = {"submitted": "已提交，待审核", "approved": "已通过", "rejected": "未通过", "refunded": "已退费"}
+STATUS_TEXT = {status.value: status.label for status in RequestStatus}
+"""Stored status → its Chinese label (RequestStatus.label), for the console pages that look labels up by value."""
 
 
 def _rules(fctx: FormContext) -> WithdrawalRules:
@@ -209,7 +211,7 @@ async def _submit(fctx: FormContext) -> list[Reply]:
         return [_duplicate_reply(existing.reference, existing.status, existing.created_at.date().isoformat())]
     lines = [
         f"已提交。受理编号：{request.reference}",
-        f"状态：{STATUS_TEXT['submitted']}。",
+        f"状态：{RequestStatus.SUBMITTED.label}。",
         f"您的退考退费登记已记录，将由{rules.policy.register_with}（{new.institution}）核对并报送。",
     ]
     refund = rules.refund_text()
@@ -228,7 +230,7 @@ async def _submit(fctx: FormContext) -> list[Reply]:
 def _duplicate_reply(reference: str, status: str, day: str) -> Reply:
     return Reply(
         f"您（同一身份证号）已为这场考试提交过退考退费申请，无需重复提交。\n"
-        f"受理编号：{reference}，提交日期：{day}，状态：{STATUS_TEXT.get(status, status)}。\n"
+        f"受理编号：{reference}，提交日期：{day}，状态：{RequestStatus(status).label}。\n"
         "回复“我的申请”可查看详情；如需更正，请回复“转人工”。",
         ("我的申请", "转人工"),
     )

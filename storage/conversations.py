@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.masking import mask_text
 from storage.models import Conversation, TranscriptLine, UTCDateTime
 
-_conversations = Conversation.__table__
-_transcript = TranscriptLine.__table__
+_conversations = cast(Table, Conversation.__table__)
+_transcript = cast(Table, TranscriptLine.__table__)
 
 # Ordered by id so that two PostgreSQL transactions locking overlapping sets of conversations take
 # the row locks in the same order and cannot deadlock on them.

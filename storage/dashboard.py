@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DeliveryStat, WithdrawalRequest
+from storage.statuses import OutboxStatus
 
 REMINDER_KINDS = ("reminder", "broadcast")
 """What the dashboard counts as reminders: planned reminders and staff broadcasts (not replies or notices)."""
@@ -31,7 +32,7 @@ async def reminder_deliveries(session: AsyncSession, *, since: dt.date, today: d
         .where(d.day >= since, d.day <= today, d.kind.in_(REMINDER_KINDS))
         .group_by(d.outcome)
     )
-    found = {"sent": (0, 0), "failed": (0, 0)}
+    found = {OutboxStatus.SENT.value: (0, 0), OutboxStatus.FAILED.value: (0, 0)}
     for outcome, week, day in (await session.execute(stmt)).all():
         found[str(outcome)] = (int(day or 0), int(week or 0))
     return found

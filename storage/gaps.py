@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.masking import mask_text
 from storage.models import GapGroup, QuestionVariant, UnansweredQuestion
+from storage.statuses import GapStatus
 
 GROUP_SIMILARITY = 82.0
 """rapidfuzz ratio (0–100) from which two questions are one gap: 鉴定费几号前得打过去 and
@@ -32,7 +33,7 @@ HANDLED_CANDIDATES = 100
 """Handled groups a question with no open group is compared with, to link it to the earlier one."""
 MAX_TEXT = 500
 MAX_NORMALIZED = 200
-STATUSES = ("open", "handled")
+STATUSES: tuple[str, ...] = tuple(status.value for status in GapStatus)
 
 GroupOrder = Literal["count", "recent"]
 
@@ -69,7 +70,7 @@ async def record_unanswered(
         group = GapGroup(
             representative=shown,
             normalized=key,
-            status="open",
+            status=GapStatus.OPEN,
             count=1,
             first_asked_at=now,
             last_asked_at=now,
@@ -120,12 +121,13 @@ async def _groups_like(session: AsyncSession, key: str) -> tuple[int | None, int
 
     exact = (
         select(GapGroup.id, GapGroup.normalized, GapGroup.status)
-        .where(GapGroup.normalized == key, GapGroup.status == "open")
+        .where(GapGroup.normalized == key, GapGroup.status == GapStatus.OPEN)
         .limit(1)
     )
     # Each part is wrapped as a subquery: SQLite allows no LIMIT on the members of a UNION.
     parts = [
-        q.subquery().select() for q in (exact, recent("open", OPEN_CANDIDATES), recent("handled", HANDLED_CANDIDATES))
+        q.subquery().select()
+        for q in (exact, recent(GapStatus.OPEN, OPEN_CANDIDATES), recent(GapStatus.HANDLED, HANDLED_CANDIDATES))
     ]
     rows = (await session.execute(union_all(*parts))).all()
     for status in STATUSES:
@@ -133,7 +135,7 @@ async def _groups_like(session: AsyncSession, key: str) -> tuple[int | None, int
         best = process.extractOne(key, choices, scorer=fuzz.ratio, score_cutoff=GROUP_SIMILARITY)
         if best is not None:
             found = int(best[2])
-            return (found, None) if status == "open" else (None, found)
+            return (found, None) if status == GapStatus.OPEN else (None, found)
     return None, None
 
 
@@ -143,7 +145,7 @@ async def _groups_like(session: AsyncSession, key: str) -> tuple[int | None, int
 async def list_groups(
     session: AsyncSession,
     *,
-    status: str | None = "open",
+    status: str | None = GapStatus.OPEN,
     limit: int = 50,
     offset: int = 0,
     order: GroupOrder = "count",
@@ -160,7 +162,7 @@ async def list_groups(
     return list((await session.execute(stmt.limit(limit).offset(offset))).scalars())
 
 
-async def count_groups(session: AsyncSession, *, status: str | None = "open") -> int:
+async def count_groups(session: AsyncSession, *, status: str | None = GapStatus.OPEN) -> int:
     """How many groups `list_groups` pages through."""
     stmt = select(func.count()).select_from(GapGroup)
     if status is not None:
@@ -192,8 +194,8 @@ async def mark_handled(session: AsyncSession, *, group_id: int, by: str, now: dt
     group = await session.get(GapGroup, group_id, with_for_update=True)
     if group is None:
         return None
-    if group.status != "handled":
-        group.status = "handled"
+    if group.status != GapStatus.HANDLED:
+        group.status = GapStatus.HANDLED
         group.handled_by = by
         group.handled_at = now
         await session.flush()

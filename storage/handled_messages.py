@@ -8,16 +8,16 @@ retries within 15 seconds, Telegram re-delivers an update until it is acknowledg
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import HandledMessage
 
 RETAIN = dt.timedelta(days=1)
 
-_handled = HandledMessage.__table__
+_handled = cast(Table, HandledMessage.__table__)
 MessageKey = tuple[str, str, str]
 """(channel, user_id, message_id)"""
 

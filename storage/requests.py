@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.masking import mask_id_number, mask_name, mask_phone, mask_text
 from storage.models import RequestEvent, WithdrawalRequest
 from storage.pii import PiiCipher
+from storage.statuses import RequestStatus
 
-STATUSES = ("submitted", "approved", "rejected", "refunded")
+STATUSES: tuple[str, ...] = tuple(status.value for status in RequestStatus)
 
 
 _NEXT_NUMBER = text(
@@ -68,7 +69,7 @@ async def create_request(
         reference=await next_reference(session, today),
         channel=new.channel,
         user_id=new.user_id,
-        status="submitted",
+        status=RequestStatus.SUBMITTED,
         name=new.name,
         id_number_cipher=cipher.encrypt(new.id_number, context="id_number"),
         id_number_hash=cipher.keyed_hash(new.id_number),
@@ -92,7 +93,11 @@ async def create_request(
     )
     session.add(request)
     await session.flush()
-    session.add(RequestEvent(request_id=request.id, at=now, actor="candidate", action="submit", to_status="submitted"))
+    session.add(
+        RequestEvent(
+            request_id=request.id, at=now, actor="candidate", action="submit", to_status=RequestStatus.SUBMITTED
+        )
+    )
     await session.flush()
     return request
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import OutboxMessage, Recipient, Subscription
+from storage.statuses import OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ async def cancel_subscriptions(
     )
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.subscription_id.in_(cancelled), OutboxMessage.status == "pending")
-        .values(status="cancelled", last_error="退订")
+        .where(OutboxMessage.subscription_id.in_(cancelled), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.CANCELLED, last_error="退订")
     )
     return len(cancelled)
 
@@ -111,9 +112,11 @@ async def set_reachable(
         await session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.channel == channel, OutboxMessage.user_id == user_id, OutboxMessage.status == "pending"
+                OutboxMessage.channel == channel,
+                OutboxMessage.user_id == user_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
             )
-            .values(status="cancelled", last_error=reason or "unreachable")
+            .values(status=OutboxStatus.CANCELLED, last_error=reason or "unreachable")
         )
 
 

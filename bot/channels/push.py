@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from handlers.messages import Delivery, Outbound
+from handlers.messages import Outbound
+from storage.outbox import Delivery
 
 
 class Push(Protocol):

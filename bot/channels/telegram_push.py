@@ -19,7 +19,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers.messages import Delivery, Outbound
+from handlers.messages import Outbound
+from storage.outbox import Delivery
 
 log = logging.getLogger(__name__)
 

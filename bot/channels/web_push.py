@@ -9,9 +9,10 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from handlers.messages import Delivery, Outbound
+from handlers.messages import Outbound
 from storage.database import Database
 from storage.models import InboxMessage
+from storage.outbox import Delivery
 
 log = logging.getLogger(__name__)
 

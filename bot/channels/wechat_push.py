@@ -9,8 +9,9 @@ import re
 
 from bot.channels.wechat_api import WeChatApi, WeChatApiError, WeChatHttpError
 from bot.config import WeChatTemplate
-from handlers.messages import Delivery, Outbound
+from handlers.messages import Outbound
 from storage.masking import mask_text
+from storage.outbox import Delivery
 
 log = logging.getLogger(__name__)
 

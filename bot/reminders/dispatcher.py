@@ -1,9 +1,16 @@
 """The dispatcher: claims due outbox rows, sends them through each channel's Push within that
 channel's rate limit, and records every outcome.
 
-Outcomes are written in small batches as they come back. What was handed to a channel API but not
-yet written when the process dies is sent again by whoever reclaims it: at most `concurrency`
-messages in flight plus the unflushed outcomes (`flush_every`), which keeps the duplicate bound small.
+One run is three kinds of task in an `asyncio.TaskGroup`, connected by queues: the claimer claims a
+batch, the senders (`concurrency` of them) send, the recorder writes outcomes. The claimer claims
+the next batch as soon as the senders have taken half of the last one, while the second half goes
+out, so that the channel never waits for the database; a claimed message waits at most half a batch.
+
+Outcomes are written in small batches (`flush_every`) as they come back. What was handed to a channel
+API but not yet written when the process dies is sent again by whoever reclaims it: at most
+`concurrency` messages in flight plus the unwritten outcomes (the recorder's batch and its queue, each
+`flush_every`), which keeps the duplicate bound small. An error in any task ends the run; whatever it
+had claimed and not recorded goes out again once its claims expire.
 """
 
 from __future__ import annotations
@@ -23,13 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.push import Push
 from handlers.clock import Clock
-from handlers.messages import Delivery, Outbound
+from handlers.messages import Outbound
 from storage.database import Database
 from storage.models import Conversation
-from storage.outbox import Claimed, ClaimStats, Outcome, Rules, claim, record
+from storage.outbox import Attempt, Claimed, ClaimStats, Delivery, Rules, claim, record
+from storage.statuses import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
+ToSend = tuple[Claimed, dt.datetime | None]
+"""A claimed message and when its user last wrote to us (for WeChat's 48-hour window)."""
 
 
 def worker_name() -> str:
@@ -49,12 +59,16 @@ class DispatchStats:
     def add(self, delivery: Delivery) -> None:
         if delivery.ok:
             self.sent += 1
-        elif delivery.status == "retry":
+        elif delivery.status == DeliveryStatus.RETRY:
             self.retried += 1
-        elif delivery.status == "unreachable":
+        elif delivery.status == DeliveryStatus.UNREACHABLE:
             self.unreachable += 1
         else:
             self.failed += 1
+
+    def add_claims(self, claim_stats: ClaimStats) -> None:
+        self.deferred += claim_stats.deferred
+        self.skipped += claim_stats.skipped
 
 
 class Dispatcher:
@@ -85,87 +99,23 @@ class Dispatcher:
         self._stop = asyncio.Event()
 
     def stop(self) -> None:
+        """Claims no more; what is claimed is still sent and recorded."""
         self._stop.set()
 
     async def run_once(self, *, budget: float = 55.0) -> DispatchStats:
         """Sends what is due until nothing is left, `budget` seconds have passed, or `stop()`."""
         self._stop.clear()
-        started = time.perf_counter()
-        stats = DispatchStats()
-        pending: list[Outcome] = []
-        in_flight: set[asyncio.Task[None]] = set()
-        slots = asyncio.Semaphore(self.concurrency)
-        flush_lock = asyncio.Lock()
-
-        async def flush() -> None:
-            async with flush_lock:
-                if not pending:
-                    return
-                batch = pending[:]
-                pending.clear()
-                async with self.db.transaction() as session:
-                    await record(session, batch, worker=self.worker, now=self.clock(), rules=self.rules)
-
-        async def deliver(message: Claimed, last_seen: dt.datetime | None) -> None:
-            try:
-                delivery = await self._send(message, last_seen)
-                stats.add(delivery)
-                pending.append(Outcome(message, delivery.status, delivery.via, delivery.error, delivery.retry_after))
-                if len(pending) >= self.flush_every:
-                    await flush()
-            finally:
-                slots.release()
-
-        def more() -> bool:
-            return not self._stop.is_set() and time.perf_counter() - started < budget
-
-        async def claim_next() -> tuple[list[Claimed], ClaimStats, dict[tuple[str, str], dt.datetime]]:
-            async with self.db.transaction() as session:
-                claimed, claim_stats = await claim(
-                    session,
-                    worker=self.worker,
-                    now=self.clock(),
-                    rules=self.rules,
-                    limit=self.claim_batch,
-                    lease=self.lease,
-                    channels=list(self.pushers),
-                )
-                return claimed, claim_stats, await _last_seen(session, claimed)
-
-        prefetch: asyncio.Task[tuple[list[Claimed], ClaimStats, dict[tuple[str, str], dt.datetime]]] | None = None
+        run = _Run(self, deadline=time.perf_counter() + budget)
+        pipeline = asyncio.create_task(run.pipeline())
         try:
-            batch = await claim_next() if more() else None
-            while batch is not None:
-                claimed, claim_stats, seen = batch
-                batch = None
-                stats.deferred += claim_stats.deferred
-                stats.skipped += claim_stats.skipped
-                if not claimed:
-                    if (claim_stats.deferred or claim_stats.skipped) and more():
-                        batch = await claim_next()
-                    continue
-                # Claim the next batch while the second half of this one goes out, so that the
-                # channel never waits for the database. A claimed batch waits at most half a batch.
-                halfway = len(claimed) // 2
-                for i, message in enumerate(claimed):
-                    await slots.acquire()
-                    task = asyncio.create_task(deliver(message, seen.get((message.channel, message.user_id))))
-                    in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
-                    if i == halfway and prefetch is None and more():
-                        prefetch = asyncio.create_task(claim_next())
-                if prefetch is not None:
-                    batch, prefetch = await prefetch, None
-        finally:
-            if prefetch is not None:
-                # Stopped between claiming a batch and sending it: its claims expire with the lease
-                # and the next run sends them.
-                prefetch.cancel()
-                await asyncio.gather(prefetch, return_exceptions=True)
-            if in_flight:
-                await asyncio.gather(*in_flight, return_exceptions=True)
-            await flush()
-        stats.seconds = time.perf_counter() - started
+            await asyncio.shield(pipeline)
+        except asyncio.CancelledError:
+            # Cancelled (the scheduler shutting down): nothing more is claimed or started, but the
+            # sends in flight finish and are recorded, so that they do not go out again later.
+            run.drain()
+            await pipeline
+            raise
+        stats = run.stats
         if stats.sent or stats.failed or stats.unreachable:
             log.info(
                 "dispatcher: %d sent, %d to retry, %d failed, %d unreachable in %.1f s",
@@ -177,10 +127,27 @@ class Dispatcher:
             )
         return stats
 
+    async def _claim(self) -> tuple[list[Claimed], ClaimStats, dict[tuple[str, str], dt.datetime]]:
+        async with self.db.transaction() as session:
+            claimed, claim_stats = await claim(
+                session,
+                worker=self.worker,
+                now=self.clock(),
+                rules=self.rules,
+                limit=self.claim_batch,
+                lease=self.lease,
+                channels=list(self.pushers),
+            )
+            return claimed, claim_stats, await _last_seen(session, claimed)
+
+    async def _record(self, attempts: list[Attempt]) -> None:
+        async with self.db.transaction() as session:
+            await record(session, attempts, worker=self.worker, now=self.clock(), rules=self.rules)
+
     async def _send(self, message: Claimed, last_seen: dt.datetime | None) -> Delivery:
         push = self.pushers.get(message.channel)
         if push is None:
-            return Delivery("failed", error=f"渠道 {message.channel} 不支持主动消息")
+            return Delivery(DeliveryStatus.FAILED, error=f"渠道 {message.channel} 不支持主动消息")
         limiter = self.limiters.get(message.channel)
         if limiter is not None:
             await limiter.acquire()
@@ -189,7 +156,7 @@ class Dispatcher:
             return await push.send(message.user_id, outbound, last_seen=last_seen, now=self.clock())
         except Exception as exc:  # noqa: BLE001 - a Push must not raise; if one does, retry later
             log.exception("push for %s raised", message.channel)
-            return Delivery("retry", error=type(exc).__name__)
+            return Delivery(DeliveryStatus.RETRY, error=type(exc).__name__)
 
 
 async def _last_seen(session: AsyncSession, claimed: list[Claimed]) -> dict[tuple[str, str], dt.datetime]:
@@ -206,3 +173,76 @@ async def _last_seen(session: AsyncSession, claimed: list[Claimed]) -> dict[tupl
             for user_id, updated_at in (await session.execute(stmt)).all():
                 out[(channel, user_id)] = updated_at
     return out
+
+
+class _Run:
+    """One `run_once`: the claimer, the senders and the recorder, and the queues between them."""
+
+    def __init__(self, dispatcher: Dispatcher, *, deadline: float) -> None:
+        self.dispatcher = dispatcher
+        self.deadline = deadline
+        self.started = time.perf_counter()
+        self.stats = DispatchStats()
+        # Half a batch: the claimer claims the next batch once the senders have taken half of this one.
+        self.to_send: asyncio.Queue[ToSend | None] = asyncio.Queue(maxsize=max(1, dispatcher.claim_batch // 2))
+        self.to_record: asyncio.Queue[Attempt | None] = asyncio.Queue(maxsize=dispatcher.flush_every)
+        self.draining = False
+        self.claimer: asyncio.Task[None] | None = None
+
+    def more(self) -> bool:
+        """Whether to claim another batch."""
+        stopped = self.draining or self.dispatcher._stop.is_set()
+        return not stopped and time.perf_counter() < self.deadline
+
+    def drain(self) -> None:
+        """Claims nothing more and sends nothing more of what is queued (its claims expire and the next
+        run sends it); the sends in flight finish and are recorded."""
+        self.draining = True
+        if self.claimer is not None:
+            self.claimer.cancel()
+
+    async def pipeline(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            self.claimer = group.create_task(self.claim_batches())
+            for _ in range(self.dispatcher.concurrency):
+                group.create_task(self.send_messages())
+            group.create_task(self.record_outcomes())
+            await asyncio.wait([self.claimer])  # finished, failed, or cancelled by drain()
+            await self.to_send.join()  # every message the claimer queued is sent and its outcome queued
+            for _ in range(self.dispatcher.concurrency):
+                await self.to_send.put(None)
+            await self.to_record.put(None)
+        self.stats.seconds = time.perf_counter() - self.started
+
+    async def claim_batches(self) -> None:
+        while self.more():
+            claimed, claim_stats, seen = await self.dispatcher._claim()
+            self.stats.add_claims(claim_stats)
+            if not claimed:
+                if claim_stats.deferred or claim_stats.skipped:
+                    continue  # those were moved out of the way: there may be more due behind them
+                return
+            for message in claimed:
+                await self.to_send.put((message, seen.get((message.channel, message.user_id))))
+
+    async def send_messages(self) -> None:
+        while (item := await self.to_send.get()) is not None:
+            try:
+                if self.draining:
+                    continue  # left claimed: the next run sends it once the claim expires
+                message, last_seen = item
+                delivery = await self.dispatcher._send(message, last_seen)
+                self.stats.add(delivery)
+                await self.to_record.put((message, delivery))
+            finally:
+                self.to_send.task_done()
+
+    async def record_outcomes(self) -> None:
+        batch: list[Attempt] = []
+        while (attempt := await self.to_record.get()) is not None:
+            batch.append(attempt)
+            if len(batch) >= self.dispatcher.flush_every:
+                await self.dispatcher._record(batch)
+                batch = []
+        if batch:
+            await self.dispatcher._record(batch)

@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse, Response
 from telegram.error import RetryAfter
 
 from bot.channels.telegram_push import NO_RETRIES, RateLimiter, TelegramPush
-from handlers.messages import Delivery, Outbound
+from handlers.messages import Outbound
+from storage.outbox import Delivery
 from tests.channels.conftest import serving
 from tests.channels.test_telegram import TOKEN, FakeBotApi
 

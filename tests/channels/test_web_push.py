@@ -15,8 +15,9 @@ from starlette.applications import Starlette
 
 from bot.channels.web import COOKIE
 from bot.channels.web_push import INBOX_PAGE, WebPush, inbox_after
-from handlers.messages import Delivery, Outbound
+from handlers.messages import Outbound
 from storage.database import Database
+from storage.outbox import Delivery
 from tests.channels.conftest import serving
 from tests.channels.test_web import CHROMIUM, require_chromium
 

@@ -1,18 +1,23 @@
 """The audit log: the database refuses to change or delete an entry, and the console shows entries
-newest first, paginated and filtered, to those allowed to read them."""
+newest first, paginated and filtered, to those allowed to read them, in Chinese: actions by their
+names, statuses, roles and channels by their labels."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 
+from bot.console.pages import audit as audit_page
 from storage.audit import append_entry, count_entries, list_entries
 from storage.database import Database
 from tests.console.conftest import SQLITE_ONLY, SignedIn
+from tests.console.request_helpers import post_on, store_request
 
 AT = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 
@@ -106,3 +111,60 @@ async def test_a_reviewer_sees_only_their_own_entries(app: Starlette, signed_in:
     assert "您只能查看自己的操作记录" in page.text
     rows = page.text.split("<tbody>")[1]
     assert "zhang" in rows and "boss" not in rows
+
+
+async def test_actions_statuses_roles_and_channels_are_shown_in_chinese(app: Starlette, signed_in: SignedIn) -> None:
+    admin = await signed_in("admin", name="boss")
+    request = await store_request(app)
+    page = f"/admin/requests/{request.id}"
+    await post_on(admin, page, f"{page}/reject", {"reason": "材料不全"})
+    db: Database = app.state.runtime.db
+    entries = [
+        ("handoff.open", "handoff", {"status": "pending"}, {"status": "open"}),
+        ("gap.handled", "gap", {"status": "open"}, {"status": "handled"}),
+        ("broadcast.create", "broadcast", None, {"channel": "wechat", "status": "scheduled"}),
+        ("broadcast.cancel", "broadcast", {"status": "queued"}, {"status": "cancelled"}),
+        ("staff.update", "staff", {"role": "reviewer"}, {"role": "admin"}),
+    ]
+    async with db.transaction() as session:
+        for n, (action, target, before, after) in enumerate(entries):
+            at = AT + dt.timedelta(minutes=n)
+            await append_entry(
+                session, at=at, actor="boss", action=action, target_type=target, target_id=7, before=before, after=after
+            )
+    rows = (await admin.get("/admin/audit")).text.split("<tbody>")[1]
+    assert "驳回申请" in rows
+    assert "状态：<del>已提交，待审核</del> → <ins>未通过</ins>" in rows
+    assert "状态：<del>待处理</del> → <ins>处理中</ins>" in rows
+    assert "状态：<del>未处理</del> → <ins>已处理</ins>" in rows
+    assert "渠道：<ins>微信</ins>" in rows and "状态：<ins>待发送</ins>" in rows
+    assert "状态：<del>发送中</del> → <ins>已取消</ins>" in rows
+    assert "角色：<del>审核员</del> → <ins>管理员</ins>" in rows
+    for raw in ("request.reject", "submitted", "rejected", "pending", "handled", "scheduled", "reviewer", "wechat"):
+        assert raw not in rows, raw
+
+
+def test_a_value_without_a_label_is_shown_as_stored() -> None:
+    assert audit_page.shown_value("request", "status", "archived") == "archived"
+    assert audit_page.shown_value("notice_draft", "status", "已撤回") == "已撤回"
+    assert audit_page.shown_value("request", "status_reason", "submitted") == "submitted"
+    assert audit_page.shown_value("request", "status", None) is None
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_action_the_code_audits_has_a_chinese_name() -> None:
+    found: set[str] = {"request.approve", "request.reject", "request.refund"}  # written as f"request.{action}"
+    for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py"), *(ROOT / "storage").rglob("*.py")]:
+        if path == Path(audit_page.__file__):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "append_entry(" in text and not path.is_relative_to(ROOT / "storage"):  # storage's name request events
+            # Undotted names are audit actions only for the session's own (login, logout…); elsewhere
+            # action="approve" is a workflow's argument, audited as request.approve.
+            found.update(n for n in re.findall(r'action="([a-z_.]+)"', text) if "." in n or n.startswith("log"))
+        dotted = re.findall(r'"((?:staff|request|handoff|gap|broadcast|notice)\.[a-z_]+)"', text)
+        found.update(name for name in dotted if not name.endswith(".html"))
+    assert {"login", "handoff.resolve", "notice.publish"} <= found, "the walk sees the audited actions"
+    assert found - set(audit_page.ACTION_LABELS) == set()

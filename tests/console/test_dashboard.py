@@ -15,7 +15,7 @@ from handlers.messages import ConversationKey, Inbound
 from knowledge.timezone import SHANGHAI
 from storage.database import Database
 from storage.models import AnswerStat, OutboxMessage
-from storage.outbox import Claimed, Outcome, Planned, Rules, enqueue, record
+from storage.outbox import Claimed, Delivery, Planned, Rules, enqueue, record
 from storage.requests import NewRequest, create_request
 from tests.console.conftest import MovableClock, SignedIn
 from tests.dialogs import make_id_number
@@ -76,7 +76,7 @@ async def add_deliveries(db: Database) -> None:
         async with db.transaction() as session:
             await record(
                 session,
-                [Outcome(message[n], status) for n, status in outcomes],
+                [(message[n], Delivery(status)) for n, status in outcomes],
                 worker="w",
                 now=at - dt.timedelta(hours=hours),
                 rules=rules,

@@ -12,11 +12,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
-from bot.console.scope import VIEWER
+from bot.console.scope import ROLE_LABELS, VIEWER
 from bot.console.state import database
 from bot.console.templates import render
+from handlers.channel_names import CHANNEL_LABELS
 from storage import audit
 from storage.models import AuditEntry
+from storage.statuses import BroadcastStatus, GapStatus, HandoffStatus, LabelledStatus, RequestStatus
 
 PER_PAGE = 50
 ACTION_LABELS = {
@@ -100,13 +102,43 @@ TARGET_LABELS = {
     "notice_draft": "通知草稿",
 }
 
+STATUSES: dict[str, type[LabelledStatus]] = {
+    "request": RequestStatus,
+    "handoff": HandoffStatus,
+    "gap": GapStatus,
+    "broadcast": BroadcastStatus,
+}
+"""Target type → the statuses its snapshots hold, shown by their Chinese labels (notice drafts record
+theirs in Chinese already)."""
+VALUE_LABELS: dict[str, dict[str, str]] = {"role": ROLE_LABELS, "channel": CHANNEL_LABELS}
+"""Snapshot field → Chinese names of its stored values."""
+
+
+def shown_value(target_type: str | None, field: str, value: Any) -> Any:
+    """A snapshot value as staff read it: a status, role or channel by its Chinese name; anything
+    else, or a value without a name, as stored."""
+    if not isinstance(value, str):
+        return value
+    statuses = STATUSES.get(target_type or "") if field == "status" else None
+    if statuses is not None:
+        try:
+            return statuses(value).label
+        except ValueError:
+            return value
+    return VALUE_LABELS.get(field, {}).get(value, value)
+
 
 def changes(entry: AuditEntry) -> list[dict[str, Any]]:
-    """The fields that differ between `before` and `after` (all of them for a creation)."""
+    """The fields that differ between `before` and `after` (all of them for a creation), their values
+    as staff read them."""
     before, after = entry.before or {}, entry.after or {}
     keys = sorted(set(before) | set(after))
     return [
-        {"field": key, "before": before.get(key), "after": after.get(key)}
+        {
+            "field": key,
+            "before": shown_value(entry.target_type, key, before.get(key)),
+            "after": shown_value(entry.target_type, key, after.get(key)),
+        }
         for key in keys
         if before.get(key) != after.get(key)
     ]
