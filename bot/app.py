@@ -44,7 +44,8 @@ class Runtime:
         await self.db.dispose()
 
     def use_knowledge(self, kb: KnowledgeBase, qa: PolicyQA) -> None:
-        """Swaps in a rebuilt knowledge base and its PolicyQA (published notices changed). Services
+        """Swaps in a rebuilt knowledge base and its PolicyQA (published notices or question variants
+        changed; `qa` must be built over `kb`). Services
         is frozen, so a new one replaces it here and in the engine: a message already being handled
         keeps the Services it started with, and no one sees a new kb with an old qa."""
         self.services = replace(self.services, kb=kb, qa=qa)

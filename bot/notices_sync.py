@@ -82,12 +82,13 @@ class NoticeSync(Poller):
     async def _use(self, kb: KnowledgeBase, qa: PolicyQA) -> None:
         """Swaps in the new pair, with the question variants applied first so that no answer is
         ever given without them."""
-        await load_variants_once(self.runtime.db, qa)
+        qa = await load_variants_once(self.runtime.db, qa)
         self.runtime.use_knowledge(kb, qa)
         variant_sync = getattr(self.app_state, "variant_sync", None)
         if variant_sync is not None:
-            # It loads into the PolicyQA it holds; from now on that is the new one. A variant
-            # changed while this rebuild ran may have gone to the old one: reload at its next poll.
+            # It derives the PolicyQA it publishes from the one it holds; from now on that is the new
+            # one. A variant changed while this rebuild ran may have gone to the old one: reload at
+            # its next poll.
             variant_sync.qa = qa
             variant_sync.version = None
         reminders = getattr(self.app_state, "reminders", None)

@@ -11,6 +11,7 @@ Below the coverage threshold the bot says it does not know and offers a human. S
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -42,7 +43,10 @@ _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
 class PolicyQA:
-    """Question answering over one loaded knowledge base. Build once; `answer` is cheap."""
+    """Question answering over one loaded knowledge base. Build once; `answer` is cheap.
+
+    Immutable but for its answer cache: no method changes what it answers. `with_variants` makes
+    a new one, a shallow copy, so every field it does not replace must itself never change."""
 
     def __init__(self, kb: KnowledgeBase, lexicon: Lexicon | None = None, threshold: float = THRESHOLD) -> None:
         self.kb = kb
@@ -72,16 +76,20 @@ class PolicyQA:
         """Whether a variant may point at `entry_id` (a fact id, e.g. 'gz145.fee-daily')."""
         return entry_id in self._retriever.position
 
-    def set_variants(self, variants: Iterable[Variant]) -> None:
-        """Replaces the question variants (staff phrasings mapped to existing facts). Only the small
-        variant index is rebuilt, then swapped in whole, so concurrent `answer` calls see the old
-        set or the new one. Raises UnknownEntryError, changing nothing, if any entry id is unknown."""
+    def with_variants(self, variants: Iterable[Variant]) -> PolicyQA:
+        """A PolicyQA that answers with `variants` (staff phrasings mapped to existing facts) in place
+        of this one's; this one is left as it was. The new one shares everything built from the
+        knowledge base (analyzer, index, …), so only the small variant index is built, and it starts
+        with an empty answer cache. Raises UnknownEntryError if any entry id is unknown."""
         variants = list(variants)
         unknown = sorted({v.entry_id for v in variants if not self.has_entry(v.entry_id)})
         if unknown:
             raise UnknownEntryError(unknown)
-        self._variants = VariantIndex(((v, self._variant_words(v.question)) for v in variants), self.index.word_weight)
-        self._cache = {}  # answers given without these variants may now differ
+        index = VariantIndex(((v, self._variant_words(v.question)) for v in variants), self.index.word_weight)
+        other = copy.copy(self)  # shallow: the parts built from the knowledge base are shared, never changed
+        other._variants = index
+        other._cache = {}  # answers given without these variants may differ
+        return other
 
     @property
     def variant_count(self) -> int:
@@ -109,9 +117,9 @@ class PolicyQA:
     def answer(self, question: str, *, region: str | None = None, now: dt.date | None = None) -> Answer:
         """The answer to `question` for `region` on the day `now` (default: today in Beijing).
 
-        Answers depend on nothing else (the knowledge base and the variants are fixed until
-        `set_variants` replaces the cache), and candidates ask the same few questions over and over:
-        a bounded cache of recent answers saves the analysis and the search."""
+        Answers depend on nothing else (a PolicyQA's knowledge base and variants never change), and
+        candidates ask the same few questions over and over: a bounded cache of recent answers saves
+        the analysis and the search."""
         now = now or today_in_shanghai()
         key = (question, region, now)
         cache = self._cache

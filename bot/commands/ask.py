@@ -62,7 +62,7 @@ async def _from_database(url: str, qa: PolicyQA) -> PolicyQA:
                     print(f"已发布的通知未能载入：{problem}", file=sys.stderr)
                 qa = PolicyQA(kb)
         if await db.has_table("question_variants"):
-            await load_variants_once(db, qa)
+            qa = await load_variants_once(db, qa)
         return qa
     finally:
         await db.dispose()

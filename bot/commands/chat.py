@@ -36,7 +36,8 @@ async def _chat(args: argparse.Namespace) -> int:
     try:
         # As the server answers: the notices published from the console, then the staff's variants.
         await NoticeSync(runtime).refresh()
-        await load_variants_once(runtime.db, runtime.services.qa)
+        qa = await load_variants_once(runtime.db, runtime.services.qa)
+        runtime.use_knowledge(qa.kb, qa)
         count = 0
         while True:
             if interactive:
