@@ -14,8 +14,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+
+from cachetools import LRUCache
 
 from knowledge.analyzer import Analyzer, Lexicon, normalize
 from knowledge.answer import Answer
@@ -37,7 +40,16 @@ THRESHOLD = 0.55
 (see tests/knowledge/test_accuracy.py, which prints the abstention trade-off)."""
 
 ANSWER_CACHE_SIZE = 4096
-"""Recent answers kept; each is a few kilobytes at most."""
+"""Answers kept, the least recently asked dropped first; each is a few kilobytes at most."""
+
+_CacheKey = tuple[str, str | None, dt.date]
+
+
+def _answer_cache() -> tuple[LRUCache[_CacheKey, Answer], threading.Lock]:
+    """An empty cache of recent answers, and the lock that guards it (cachetools' caches are not
+    thread-safe, and a PolicyQA may answer on several threads)."""
+    return LRUCache(maxsize=ANSWER_CACHE_SIZE), threading.Lock()
+
 
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
@@ -65,7 +77,7 @@ class PolicyQA:
         self._wording = Wording(kb)
         self._status = OccupationStatus(kb, self._retriever)
         self._variants = VariantIndex((), self.index.word_weight)
-        self._cache: dict[tuple[str, str | None, dt.date], Answer] = {}
+        self._cache, self._cache_lock = _answer_cache()
 
     @classmethod
     def load(cls) -> PolicyQA:
@@ -88,7 +100,7 @@ class PolicyQA:
         index = VariantIndex(((v, self._variant_words(v.question)) for v in variants), self.index.word_weight)
         other = copy.copy(self)  # shallow: the parts built from the knowledge base are shared, never changed
         other._variants = index
-        other._cache = {}  # answers given without these variants may differ
+        other._cache, other._cache_lock = _answer_cache()  # answers given without these variants may differ
         return other
 
     @property
@@ -122,14 +134,13 @@ class PolicyQA:
         the analysis and the search."""
         now = now or today_in_shanghai()
         key = (question, region, now)
-        cache = self._cache
-        cached = cache.get(key)
+        with self._cache_lock:
+            cached = self._cache.get(key)
         if cached is not None:
             return cached
         answer = self._answer(question, region=region, now=now)
-        if len(cache) >= ANSWER_CACHE_SIZE:
-            cache.pop(next(iter(cache)), None)  # the oldest entry: dicts keep insertion order
-        cache[key] = answer
+        with self._cache_lock:
+            self._cache[key] = answer
         return answer
 
     def _answer(self, question: str, *, region: str | None, now: dt.date) -> Answer:
