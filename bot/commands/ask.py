@@ -36,9 +36,22 @@ def _answer_line(qa: PolicyQA, item: dict[str, Any]) -> dict[str, Any]:
     return {"id": item.get("id"), **answer.to_json()}
 
 
+def _no_sqlite_file(url: str) -> bool:
+    """A SQLite URL whose file does not exist: nothing to add, and `ask` never creates a database.
+    Read by hand, since importing SQLAlchemy to parse it would cost a one-shot `ask` a quarter of
+    a second; a URL this does not read plainly (no `:///`, escapes) goes to SQLAlchemy."""
+    scheme, sep, rest = url.partition(":///")
+    path = rest.partition("?")[0]
+    if scheme.split("+")[0] != "sqlite" or not sep or "%" in path:
+        return False
+    return path in ("", ":memory:") or not Path(path).is_file()
+
+
 async def _from_database(url: str, qa: PolicyQA) -> PolicyQA:
     """`qa` with the notices published from the staff console and the staff's question variants,
     when the bot's database has them, so that `ask` answers as the server does."""
+    if _no_sqlite_file(url):
+        return qa
     from sqlalchemy.engine import make_url
 
     from bot.gaps_sync import load_variants_once
