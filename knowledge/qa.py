@@ -45,10 +45,10 @@ ANSWER_CACHE_SIZE = 4096
 _CacheKey = tuple[str, str | None, dt.date]
 
 
-def _answer_cache() -> tuple[LRUCache[_CacheKey, Answer], threading.Lock]:
-    """An empty cache of recent answers, and the lock that guards it (cachetools' caches are not
-    thread-safe, and a PolicyQA may answer on several threads)."""
-    return LRUCache(maxsize=ANSWER_CACHE_SIZE), threading.Lock()
+def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Lock]:
+    """An empty cache of `size` recent answers, and the lock that guards it (cachetools' caches
+    are not thread-safe, and a PolicyQA may answer on several threads)."""
+    return LRUCache(maxsize=size), threading.Lock()
 
 
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -60,7 +60,15 @@ class PolicyQA:
     Immutable but for its answer cache: no method changes what it answers. `with_variants` makes
     a new one, a shallow copy, so every field it does not replace must itself never change."""
 
-    def __init__(self, kb: KnowledgeBase, lexicon: Lexicon | None = None, threshold: float = THRESHOLD) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        lexicon: Lexicon | None = None,
+        threshold: float = THRESHOLD,
+        *,
+        cache_size: int = ANSWER_CACHE_SIZE,
+    ) -> None:
+        """`cache_size` answers are kept (0: none, every question is answered afresh)."""
         self.kb = kb
         self.threshold = threshold
         lexicon = lexicon or Lexicon.load()
@@ -77,7 +85,7 @@ class PolicyQA:
         self._wording = Wording(kb)
         self._status = OccupationStatus(kb, self._retriever)
         self._variants = VariantIndex((), self.index.word_weight)
-        self._cache, self._cache_lock = _answer_cache()
+        self._cache, self._cache_lock = _answer_cache(cache_size)
 
     @classmethod
     def load(cls) -> PolicyQA:
@@ -100,7 +108,8 @@ class PolicyQA:
         index = VariantIndex(((v, self._variant_words(v.question)) for v in variants), self.index.word_weight)
         other = copy.copy(self)  # shallow: the parts built from the knowledge base are shared, never changed
         other._variants = index
-        other._cache, other._cache_lock = _answer_cache()  # answers given without these variants may differ
+        # Answers given without these variants may differ.
+        other._cache, other._cache_lock = _answer_cache(int(self._cache.maxsize))
         return other
 
     @property
@@ -133,6 +142,8 @@ class PolicyQA:
         candidates ask the same few questions over and over: a bounded cache of recent answers saves
         the analysis and the search."""
         now = now or today_in_shanghai()
+        if not self._cache.maxsize:
+            return self._answer(question, region=region, now=now)
         key = (question, region, now)
         with self._cache_lock:
             cached = self._cache.get(key)

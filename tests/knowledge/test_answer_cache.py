@@ -25,3 +25,12 @@ def test_the_region_and_the_day_are_part_of_the_question(kb: KnowledgeBase) -> N
     anywhere = qa.answer("退考退费登记截止到哪天", now=DAY)
     in_jilin = qa.answer("退考退费登记截止到哪天", region="吉林", now=DAY)
     assert in_jilin.region == "吉林省" and anywhere.region is None
+
+
+def test_with_no_cache_every_question_is_answered_afresh(kb: KnowledgeBase) -> None:
+    qa = PolicyQA(kb, cache_size=0)
+    first = qa.answer(QUESTION, now=DAY)
+    again = qa.answer(QUESTION, now=DAY)
+    assert again is not first and again == first
+    derived = qa.with_variants([])
+    assert derived.answer(QUESTION, now=DAY) is not derived.answer(QUESTION, now=DAY), "no cache either"
