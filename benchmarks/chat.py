@@ -1,11 +1,6 @@
-"""`python -m bot bench qa`: latency of question answering, and cold start of `ask`.
-`python -m bot bench chat`: many candidates filing the withdrawal form at once through the engine.
+"""`python -m benchmarks.chat`: many candidates filing the withdrawal form at once through the engine.
 
-`qa` prints numbers and asserts nothing. Targets (issue 2, this 2-core machine): p99 ≤ 5 ms per question on
-the seed knowledge base, p99 ≤ 20 ms on a generated knowledge base of 10,000 FAQ entries, cold start
-of `python -m bot ask` ≤ 1.5 s.
-
-`chat` also checks what the load must not break: one stored request per candidate, distinct reference
+It also checks what the load must not break: one stored request per candidate, distinct reference
 numbers, every dialog ending with its 受理编号; it exits 1 when any of these fails. Targets: ≥ 300
 messages/s on SQLite, p99 ≤ 20 ms per message.
 """
@@ -15,21 +10,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import random
 import re
 import resource
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
+from benchmarks.common import machine, prepare_database
 from handlers.clock import fixed_day_clock
 from handlers.context import Services
 from handlers.engine import ConversationEngine
@@ -37,153 +31,18 @@ from handlers.field_parsers import id_check_char
 from handlers.messages import ConversationKey, Inbound
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
-from knowledge.regions import RegionRegistry
-from knowledge.schema import Notice
-from storage.database import Database
 from storage.models import WithdrawalRequest
 from storage.pii import PiiCipher
 
-ROOT = Path(__file__).resolve().parents[2]
-QUESTIONS = ROOT / "tests" / "knowledge" / "questions.yaml"
-
-_FALLBACK_QUESTIONS = [
-    ("我想在广州退考，还来得及吗", None, "2017-09-28"),
-    ("吉林日常鉴定2026年6月22日考试，报名最晚哪天", None, "2026-05-01"),
-    ("技师理论考试多长时间", "吉林", None),
-    ("钳工退出目录了吗", "福建", None),
-    ("公务员考试几月报名", None, None),
-]
-
-
-def _questions() -> list[tuple[str, str | None, str | None]]:
-    if QUESTIONS.exists():
-        import yaml
-
-        items = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))
-        return [(it["question"], it.get("region"), it.get("now")) for it in items]
-    return _FALLBACK_QUESTIONS
+CHAT_DAY = dt.date(2017, 9, 25)
+TARGET_MSG_PER_S = 300
+TARGET_P99_MS = 20.0
 
 
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
-
-
-def _time_questions(qa: PolicyQA, questions: list[tuple[str, str | None, str | None]], rounds: int) -> list[float]:
-    parsed = [(q, r, dt.date.fromisoformat(n) if n else None) for q, r, n in questions]
-    for q, r, n in parsed:  # warm-up: lazy tables (pinyin) load on first use, not per question
-        qa.answer(q, region=r, now=n)
-    timings: list[float] = []
-    for _ in range(rounds):
-        for q, r, n in parsed:
-            t0 = time.perf_counter()
-            qa.answer(q, region=r, now=n)
-            timings.append((time.perf_counter() - t0) * 1000)
-    return timings
-
-
-def _report(label: str, timings: list[float]) -> None:
-    print(
-        f"{label}: {len(timings)} answers, p50 {statistics.median(timings):.2f} ms, "
-        f"p99 {_percentile(timings, 99):.2f} ms, max {max(timings):.2f} ms, "
-        f"throughput {len(timings) / (sum(timings) / 1000):.0f} answers/s"
-    )
-
-
-def generated_faq(size: int, seed: int = 7) -> list[Notice]:
-    """A synthetic knowledge base: `size` FAQ-style rules spread over 100 notices and four regions,
-    with vocabulary drawn from the domain so that postings are as long as in real use."""
-    rng = random.Random(seed)
-    subjects = "电工 钳工 育婴员 美容师 茶艺师 车工 焊工 保育员 评茶员 中式烹调师 模具工 架子工".split()
-    topics = "报名 补考 缴费 证书 成绩 退考退费 照片 考试时间 考核方式 申报条件 鉴定费 材料".split()
-    asks = ["什么时候", "怎么办", "需要什么", "在哪里办", "多久", "要交吗", "能不能", "截止哪天"]
-    regions = ["广东省", "福建省", "吉林省", "江苏省"]
-    notices = []
-    per = max(1, size // 100)
-    n = 0
-    for i in range(100):
-        facts = []
-        for _ in range(per):
-            if n >= size:
-                break
-            s, t, a = rng.choice(subjects), rng.choice(topics), rng.choice(asks)
-            facts.append(
-                {
-                    "id": f"faq{i}.q{n}",
-                    "kind": "rule",
-                    "title": f"{s}{t}{a}",
-                    "topic": t,
-                    "answer": f"{s}的{t}问题：请按第{n}号常见问题的说明办理，{a}以当地通知为准。",
-                    "questions": [f"{s}{t}{a}", f"我是{s}，{t}{a}"],
-                    "keywords": [s, t],
-                    "source": {"clause": "一", "quote": f"第{n}号常见问题"},
-                }
-            )
-            n += 1
-        if facts:
-            notices.append(
-                Notice.model_validate(
-                    {
-                        "doc_no": f"测试〔2099〕{i}号",
-                        "issuer": "测试中心",
-                        "issued": "2099-01-01",
-                        "title": f"常见问题{i}",
-                        "regions": [regions[i % 4]],
-                        "summary": "生成的常见问题",
-                        "facts": facts,
-                    }
-                )
-            )
-    return notices
-
-
-def _cold_start(runs: int = 5) -> list[float]:
-    cmd = [sys.executable, "-m", "bot", "ask", "技师理论考试多长时间", "--region", "吉林"]
-    subprocess.run(cmd, capture_output=True, cwd=ROOT, check=True)  # first run builds jieba's cache
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, cwd=ROOT, check=True)
-        times.append(time.perf_counter() - t0)
-    return times
-
-
-def run_bench(args: argparse.Namespace) -> int:
-    if args.bench_command == "chat":
-        return run_chat_bench(args)
-    if args.bench_command != "qa":
-        return 2
-    questions = _questions()
-    # First, before this process holds a 10,000-fact index that would compete with the children.
-    cold = _cold_start()
-    print(
-        f"cold start of `python -m bot ask` (5 runs after the first): median {statistics.median(cold):.2f} s, "
-        f"max {max(cold):.2f} s"
-    )
-
-    t0 = time.perf_counter()
-    qa = PolicyQA.load()
-    print(
-        f"seed knowledge base: {len(qa.kb.notices)} notices, {len(qa.kb.entries)} facts, "
-        f"built in {(time.perf_counter() - t0) * 1000:.0f} ms"
-    )
-    _report("seed KB", _time_questions(qa, questions, args.rounds))
-
-    t0 = time.perf_counter()
-    faq = PolicyQA(KnowledgeBase(generated_faq(args.faq), RegionRegistry.load()))
-    print(f"generated knowledge base: {len(faq.kb.entries)} facts, built in {time.perf_counter() - t0:.1f} s")
-    _report(f"{args.faq} FAQ KB", _time_questions(faq, questions, max(1, args.rounds // 4)))
-
-    print(f"peak RSS of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    return 0
-
-
-# -- bench chat ---------------------------------------------------------------------------------
-
-CHAT_DAY = dt.date(2017, 9, 25)
-TARGET_MSG_PER_S = 300
-TARGET_P99_MS = 20.0
 
 
 def synthetic_id_number(i: int) -> str:
@@ -223,24 +82,6 @@ class _ChatRun:
     """Users whose last reply carried no 受理编号."""
 
 
-async def _prepare_database(url: str) -> Database:
-    parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite"):
-        # Counts and reference numbers must start from zero; a SQLite file is never wiped, only refused.
-        if parsed.database not in (None, "", ":memory:") and Path(parsed.database).exists():
-            raise ValueError(f"SQLite 文件已存在：{parsed.database}。请指定一个尚不存在的文件，或不加 --database-url。")
-    else:
-        print(f"清空 {parsed.render_as_string(hide_password=True)} 的 public 模式")
-        db = Database(url)
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await db.dispose()
-    db = Database(url)
-    await db.migrate()
-    return db
-
-
 async def _candidate(engine: ConversationEngine, i: int, gate: asyncio.Semaphore, run: _ChatRun) -> None:
     key = ConversationKey("bench", f"user{i:06d}")
     async with gate:
@@ -268,7 +109,7 @@ async def _chat_bench(args: argparse.Namespace) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        db = await _prepare_database(url)
+        db = await prepare_database(url)
         backend = db.engine.dialect.name
         try:
             t0 = time.perf_counter()
@@ -329,8 +170,32 @@ async def _chat_bench(args: argparse.Namespace) -> int:
 
 
 def run_chat_bench(args: argparse.Namespace) -> int:
+    print(machine())
     try:
         return asyncio.run(_chat_bench(args))
     except ValueError as exc:
         print(f"无法运行：{exc}", file=sys.stderr)
         return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.chat",
+        description="并发模拟多名考生完整办理退考退费登记：吞吐量、每条消息延迟、受理编号与存储核对。"
+        "注意：指定 --database-url 时会先清空该数据库的 public 模式（全部数据被删除），只能用于专门的测试库。",
+    )
+    parser.add_argument("--users", type=int, default=1000, help="模拟考生人数（默认 1000）")
+    parser.add_argument("--concurrency", type=int, default=20, help="同时办理的考生数上限（默认 20）")
+    parser.add_argument(
+        "--database-url",
+        help="数据库地址，例如 postgresql+asyncpg://…；警告：会先清空该库的 public 模式！默认使用临时 SQLite 文件",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_chat_bench(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

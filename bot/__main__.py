@@ -90,41 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
     menu = wechat_sub.add_parser("menu", help="按配置（WECHAT_MENU，默认内置菜单）创建自定义菜单")
     menu.add_argument("--dry-run", action="store_true", help="只校验并打印菜单 JSON，不调用接口")
 
-    bench = sub.add_parser("bench", help="性能基准（不属于测试）")
-    bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
-    qa = bench_sub.add_parser("qa", help="问答延迟 p50/p99、冷启动时间、万条 FAQ 知识库")
-    qa.add_argument("--rounds", type=int, default=20, help="每个问题重复次数")
-    qa.add_argument("--faq", type=int, default=10_000, help="生成的 FAQ 条目数")
-    chat_bench = bench_sub.add_parser(
-        "chat",
-        help="并发模拟多名考生完整办理退考退费登记：吞吐量、每条消息延迟、受理编号与存储核对",
-        description="注意：指定 --database-url 时会先清空该数据库的 public 模式（全部数据被删除），"
-        "只能用于专门的测试库。",
-    )
-    chat_bench.add_argument("--users", type=int, default=1000, help="模拟考生人数（默认 1000）")
-    chat_bench.add_argument("--concurrency", type=int, default=20, help="同时办理的考生数上限（默认 20）")
-    chat_bench.add_argument(
-        "--database-url",
-        help="数据库地址，例如 postgresql+asyncpg://…；警告：会先清空该库的 public 模式！默认使用临时 SQLite 文件",
-    )
-    rb = bench_sub.add_parser("reminders", help="十万订阅者的规划与限速发送：规划耗时、发送速率、峰值内存、重复")
-    rb.add_argument("--subscribers", type=int, default=100_000, help="订阅者人数（默认 100000）")
-    rb.add_argument("--rate", type=float, default=1000.0, help="发送速率上限，条/秒（默认 1000）")
-    rb.add_argument("--database-url", help="数据库地址；警告：PostgreSQL 会先清空 public 模式！默认临时 SQLite")
-    wx = bench_sub.add_parser("wechat", help="微信消息负载：本服务与仅验签解密回显的裸端点对比")
-    wx.add_argument("--clients", type=int, default=50, help="并发连接数（默认 50）")
-    wx.add_argument("--users", type=int, default=2000, help="模拟用户（openid）数（默认 2000）")
-    wx.add_argument("--duration", type=int, default=15, help="饱和阶段每个服务的时长，秒（默认 15）")
-    wx.add_argument("--latency-duration", type=int, default=30, help="定速延迟阶段每个服务的时长，秒（默认 30）")
-    wx.add_argument("--rate", type=float, help="定速阶段的发送速率，条/秒（默认：本服务饱和吞吐量的 50%%）")
-    wx.add_argument("--warmup", type=int, default=1000, help="每个服务预热消息数（默认 1000）")
-    cb = bench_sub.add_parser("console", help="十万条申请下员工控制台申请列表的延迟（各筛选 p50/p99）与万行 XLSX 导出")
-    cb.add_argument("--requests", type=int, default=100_000, help="临时 SQLite 库中的申请数（默认 100000）")
-    cb.add_argument("--rounds", type=int, default=200, help="每种筛选请求列表页的次数（默认 200）")
-    cb.add_argument("--seed", type=int, default=6, help="生成数据的随机种子")
-    cb.add_argument("--plans", action="store_true", help="同时打印每种筛选的 SQLite 查询计划")
-    bd = bench_sub.add_parser("draft", help="知识库草稿的召回率：与手工条目逐类比较（文号、日期、期限、名单、电话）")
-    bd.add_argument("--seeds", help="原文目录（默认 ../shared/seeds，或环境变量 SEEDS_DIR）")
     return parser
 
 
@@ -181,26 +146,6 @@ def _run(args: argparse.Namespace) -> int:
         from bot.commands.wechat import run_wechat
 
         return run_wechat(args)
-    if args.command == "bench":
-        if args.bench_command == "reminders":
-            from bot.commands.bench_reminders import run_reminders_bench
-
-            return run_reminders_bench(args)
-        if args.bench_command == "draft":
-            from bot.commands.bench_draft import run_draft_bench
-
-            return run_draft_bench(args)
-        if args.bench_command == "wechat":
-            from bot.commands.bench_wechat import run_wechat_bench
-
-            return run_wechat_bench(args)
-        if args.bench_command == "console":
-            from bot.commands.bench_console import run_console_bench
-
-            return run_console_bench(args)
-        from bot.commands.bench import run_bench
-
-        return run_bench(args)
     return 2
 
 

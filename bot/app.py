@@ -24,7 +24,7 @@ KEY_FINGERPRINT = "pii_key_fingerprint"
 GIL_SWITCH_INTERVAL = 0.0005
 """Seconds. aiosqlite runs every statement on its own thread; at CPython's default 5 ms the event
 loop, handing a statement over, can wait up to 5 ms for the GIL while that thread holds it. At
-0.5 ms the reminder dispatcher sends about a fifth more per second on less CPU (`bench reminders`)."""
+0.5 ms the reminder dispatcher sends about a fifth more per second on less CPU (`python -m benchmarks.reminders`)."""
 
 
 def tune_interpreter() -> None:

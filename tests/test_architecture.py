@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +39,17 @@ def test_imports_point_the_right_way():
 def test_the_walk_sees_the_packages():
     assert list((ROOT / "knowledge").rglob("*.py")), "nothing walked: the test would pass vacuously"
     assert "yaml" in imported_roots(ROOT / "knowledge" / "loader.py")
+
+
+def test_the_product_does_not_ship_or_import_the_benchmarks():
+    """Benchmarks are tools: not installed (one wipes a database schema), and nothing installed uses them."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    included = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert not any(fnmatch.fnmatch("benchmarks", pattern) for pattern in included), included
+    users = [
+        str(path.relative_to(ROOT))
+        for package in ("bot", "handlers", "knowledge", "storage")
+        for path in (ROOT / package).rglob("*.py")
+        if "benchmarks" in imported_roots(path)
+    ]
+    assert not users, users
