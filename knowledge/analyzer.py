@@ -107,6 +107,7 @@ class Analyzer:
         self.protected = frozenset(normalize(t) for t in protected_terms)
         self._pinyin_index: dict[tuple[str, ...], str] | None = None
         self._vocab_by_len = sorted(self.vocab, key=len, reverse=True)
+        self._term_lengths = sorted({len(t) for t in self.vocab}, reverse=True)
 
     # -- typo repair ---------------------------------------------------------------------------
     def _index(self) -> dict[tuple[str, ...], str]:
@@ -121,15 +122,23 @@ class Analyzer:
     def _is_real_word(self, text: str) -> bool:
         return self.tokenizer.FREQ.get(text, 0) > 0
 
+    def _covered(self, text: str) -> list[bool]:
+        """Which characters of `text` some vocabulary term covers (every occurrence of every term).
+        Looked up by position and term length: a search per term would cost a scan of the text for
+        each of the thousands of terms."""
+        covered = [False] * len(text)
+        reach = 0
+        for i in range(len(text)):
+            for n in self._term_lengths:  # longest first: from one start, the longest match covers the rest
+                if i + n <= len(text) and text[i : i + n] in self.vocab:
+                    reach = max(reach, i + n)
+                    break
+            covered[i] = i < reach
+        return covered
+
     def repair(self, text: str) -> str:
         """Replace homophone misspellings of domain terms (鉴订费 → 鉴定费, 电功 → 电工)."""
-        covered = [False] * len(text)
-        for term in self._vocab_by_len:
-            start = text.find(term)
-            while start >= 0:
-                for i in range(start, start + len(term)):
-                    covered[i] = True
-                start = text.find(term, start + 1)
+        covered = self._covered(text)
         if all(covered) or not _CJK.search(text):
             return text
         index = self._index()

@@ -28,35 +28,52 @@ class Retriever:
         self.index = build_index(kb.entries, analyzer, region_words)
         self.position = {e.fact.id: i for i, e in enumerate(kb.entries)}
         """Fact id → its place in `kb.entries` (what a Hit's index refers to)."""
-        self._calculable = frozenset(
+        calculable = frozenset(
             i for i, e in enumerate(kb.entries) if isinstance(e.fact, Event | Rule) and relative_rules(e.fact)
         )
         # Facts a newer notice replaces (same topic and region) give way to it in retrieval,
         # unless the question names their notice.
-        self._replaced = frozenset(self.position[fact_id] for fact_id in kb.replaced)
+        replaced = frozenset(self.position[fact_id] for fact_id in kb.replaced)
+        # Facts that a search weighs alike (same notice and regions, both replaced or not, both
+        # calculable or not) form a class: a search weighs each class once, not each of the
+        # thousands of facts its words reach.
+        classes: dict[tuple[str, tuple[str, ...], bool, bool], int] = {}
+        self._class_of = [
+            classes.setdefault((e.doc_no, e.regions, i in replaced, i in calculable), len(classes))
+            for i, e in enumerate(kb.entries)
+        ]
+        self._classes = list(classes)
+        self._class_entry = {c: kb.entries[i] for i, c in reversed(list(enumerate(self._class_of)))}
+        """A fact of each class, for its regions' applicability."""
 
     def search(self, query: Query, words: Sequence[str], notices: set[str] | None = None) -> list[Hit]:
         """The best facts for `words`, weighed by how well each applies to the query's region, the
         notices it names and its dates; `notices` restricts the search to those notices."""
-        # Applicability depends only on an entry's regions, of which there are a handful.
-        by_regions: dict[tuple[str, ...], float] = {}
+        factors: dict[int, float] = {}
+        class_of = self._class_of
 
         def boost(i: int) -> float:
-            entry = self.kb.entries[i]
-            if notices is not None and entry.doc_no not in notices:
-                return 0.0
-            if i in self._replaced and entry.doc_no not in query.docs:
-                return 0.0
-            factor = by_regions.get(entry.regions)
+            c = class_of[i]
+            factor = factors.get(c)
             if factor is None:
-                factor = by_regions[entry.regions] = self.kb.applicability(entry, query.region)
-            if query.docs:
-                factor *= 1.5 if entry.doc_no in query.docs else 0.5
-            if query.dates and i in self._calculable:
-                factor *= 1.3  # a concrete date asks for a calculation
+                factor = factors[c] = self._factor(c, query, notices)
             return factor
 
         return self.index.search(words, boost=boost, limit=12, ignore_in_coverage=self.form_words)
+
+    def _factor(self, c: int, query: Query, notices: set[str] | None) -> float:
+        """How much a query weighs the facts of class `c` (0: not at all)."""
+        doc_no, _, replaced, calculable = self._classes[c]
+        if notices is not None and doc_no not in notices:
+            return 0.0
+        if replaced and doc_no not in query.docs:
+            return 0.0
+        factor = self.kb.applicability(self._class_entry[c], query.region)
+        if query.docs:
+            factor *= 1.5 if doc_no in query.docs else 0.5
+        if query.dates and calculable:
+            factor *= 1.3  # a concrete date asks for a calculation
+        return factor
 
     def find(self, query: Query, words: Sequence[str]) -> list[Hit]:
         """The ranking for a question. An occupation named without a region selects the notices

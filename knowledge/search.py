@@ -115,8 +115,7 @@ class FactIndex:
             for doc, weight in self.weighted.get(w, ()):
                 scores[doc] += weight
         if boost is not None:
-            boosted = ((s * boost(doc), doc) for doc, s in scores.items())
-            ranked = heapq.nlargest(limit, ((s, doc) for s, doc in boosted if s > 0))
+            ranked = heapq.nlargest(limit, [(b, doc) for doc, s in scores.items() if (b := s * boost(doc)) > 0])
         else:
             ranked = heapq.nlargest(limit, ((s, doc) for doc, s in scores.items()))
         hits = []
