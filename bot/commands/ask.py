@@ -8,11 +8,21 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
-from knowledge.loader import KnowledgeBaseError
-from knowledge.qa import PolicyQA
+if TYPE_CHECKING:
+    from bot.commands.common import Subparsers
+    from knowledge.qa import PolicyQA
+
+
+def register(subparsers: Subparsers) -> None:
+    ask = subparsers.add_parser("ask", help="回答一个政策问题（或用 --batch 批量回答）")
+    ask.add_argument("question", nargs="?", help="问题文本")
+    ask.add_argument("--region", help="考生所在地区，如 广州、吉林")
+    ask.add_argument("--now", help="当前日期 YYYY-MM-DD（北京时间），用于判断截止日期是否已过")
+    ask.add_argument("--json", action="store_true", help="输出 JSON")
+    ask.add_argument("--batch", metavar="FILE.jsonl", help="每行一个 JSON：id、question、可选 region、now")
+    ask.set_defaults(run=run_ask)
 
 
 def _parse_now(value: str | None) -> dt.date | None:
@@ -56,6 +66,7 @@ async def _from_database(url: str, qa: PolicyQA) -> PolicyQA:
 
     from bot.gaps_sync import load_variants_once
     from knowledge.published import PublishedNotice, build_knowledge_base
+    from knowledge.qa import PolicyQA
     from storage.database import Database
     from storage.notices import live_versions
 
@@ -84,6 +95,8 @@ async def _from_database(url: str, qa: PolicyQA) -> PolicyQA:
 def _with_database(qa: PolicyQA) -> PolicyQA:
     """Published notices and question variants from the bot's database, when it has one. Without a
     database, or if it cannot be read, the answers come from the shipped knowledge base alone."""
+    from bot.config import Settings
+
     try:
         return asyncio.run(_from_database(Settings().effective_database_url, qa))
     except Exception as exc:  # noqa: BLE001 - the shipped knowledge base alone still answers
@@ -92,6 +105,9 @@ def _with_database(qa: PolicyQA) -> PolicyQA:
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    from knowledge.loader import KnowledgeBaseError
+    from knowledge.qa import PolicyQA
+
     try:
         qa = PolicyQA.load()
     except KnowledgeBaseError as exc:
