@@ -1,19 +1,14 @@
 """Chinese text analysis: normalisation, segmentation, synonyms and homophone typo repair.
 
-Segmentation uses jieba with a reduced copy of its dictionary (the most frequent words) plus
-the domain vocabulary; loading jieba's full dictionary would cost most of the start-up budget,
-and the rare words it adds do not help retrieval over a few hundred facts.
+Segmentation uses jieba with a reduced copy of its dictionary (the most frequent words, see
+`knowledge.dictionaries`) plus the domain vocabulary.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import marshal
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,11 +16,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jieba
-import yaml
+from knowledge.dictionaries import DICT_WORDS, char_pinyin, jieba, prefix_table, word_tags
+from knowledge.disk_cache import user_cache
+from knowledge.yaml_files import load_yaml
 
 LEXICON_FILE = Path(__file__).parent / "lexicon.yaml"
-_DICT_WORDS = 60_000
+WORD_MEMOS_KEPT = 8
+"""Analysed-text memos kept in the cache, one per vocabulary (published notices add words)."""
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _PUNCT = re.compile(r"[\s\u3000,，。.!！?？;；:：、'\"“”‘’()（）\[\]【】〔〕<>《》…—\-_~·/\\|@#$%^&*+=`]+")
 
@@ -59,7 +56,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: dict[str, Any] = load_yaml(path)
         synonyms: dict[str, str] = {}
         for canonical, variants in (raw.get("synonyms") or {}).items():
             for v in variants:
@@ -75,59 +72,15 @@ class Lexicon:
         )
 
 
-def _reduced_dictionary() -> Path:
-    """jieba's dictionary cut to its most frequent words, written once to the temp directory."""
-    source = Path(jieba.__file__).parent / "dict.txt"
-    target = Path(tempfile.gettempdir()) / f"jianding-bot-jieba-{jieba.__version__}-{_DICT_WORDS}.txt"
-    if not target.exists():
-        rows = []
-        with source.open(encoding="utf-8") as fh:
-            for line in fh:
-                parts = line.split()
-                if len(parts) >= 2:
-                    rows.append((int(parts[1]), line))
-        rows.sort(key=lambda r: -r[0])
-        _atomic_write(target, "".join(line for _, line in rows[:_DICT_WORDS]).encode("utf-8"))
-    return target
-
-
-def _cache_dir() -> Path:
-    return Path(tempfile.gettempdir())
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)  # atomic, so concurrent first runs never read half a file
-
-
-@cache
-def _char_pinyin() -> dict[str, str]:
-    """Toneless first reading of every CJK character; loaded only when a typo is suspected.
-
-    Importing pypinyin pulls in its phrase dictionary (a quarter of a second), so the table is
-    built once and kept beside jieba's cache."""
-    from importlib.metadata import version
-
-    target = _cache_dir() / f"jianding-bot-pinyin-{version('pypinyin')}.marshal"
-    try:
-        return dict(marshal.loads(target.read_bytes()))
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    out: dict[str, str] = {}
-    for code, readings in pinyin_dict.items():
-        first = readings.split(",")[0]
-        out[chr(code)] = "".join(c for c in unicodedata.normalize("NFD", first) if not unicodedata.combining(c))
-    with contextlib.suppress(OSError):
-        _atomic_write(target, marshal.dumps(out))
-    return out
-
-
 def pinyin_key(text: str) -> tuple[str, ...]:
-    table = _char_pinyin()
+    table = char_pinyin()
     return tuple(table.get(ch, ch) for ch in text)
+
+
+def _is_words_memo(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(words, list) and all(type(w) is str for w in words) for words in value.values()
+    )
 
 
 class Analyzer:
@@ -135,8 +88,12 @@ class Analyzer:
 
     def __init__(self, lexicon: Lexicon, extra_terms: Iterable[str] = (), protected_terms: Iterable[str] = ()) -> None:
         self.lexicon = lexicon
-        self.tokenizer = jieba.Tokenizer(str(_reduced_dictionary()))
-        self.tokenizer.initialize()
+        self.tokenizer = jieba.Tokenizer()
+        freq, total = prefix_table()
+        # Set rather than initialised: jieba would read its own dictionary, or its cache in the
+        # shared temp directory. A copy, since add_word below changes it.
+        self.tokenizer.FREQ, self.tokenizer.total = dict(freq), total
+        self.tokenizer.initialized = True
         vocab = {t for t in lexicon.terms if len(t) >= 2}
         vocab.update(normalize(t) for t in extra_terms if len(t) >= 2)
         vocab.update(v for v in lexicon.synonyms if len(v) >= 2)
@@ -146,11 +103,11 @@ class Analyzer:
             # dictionary prefers a split (e.g. 个人弃考声明 rather than 个人/弃考/声明).
             self.tokenizer.add_word(term, freq=200_000)
         self.vocab = frozenset(vocab)
-        self._tags: dict[str, str] | None = None
         # Terms that may be repaired even when the typo is itself a word (电功 is physics, 电工 a trade).
         self.protected = frozenset(normalize(t) for t in protected_terms)
         self._pinyin_index: dict[tuple[str, ...], str] | None = None
         self._vocab_by_len = sorted(self.vocab, key=len, reverse=True)
+        self._term_lengths = sorted({len(t) for t in self.vocab}, reverse=True)
 
     # -- typo repair ---------------------------------------------------------------------------
     def _index(self) -> dict[tuple[str, ...], str]:
@@ -165,15 +122,23 @@ class Analyzer:
     def _is_real_word(self, text: str) -> bool:
         return self.tokenizer.FREQ.get(text, 0) > 0
 
+    def _covered(self, text: str) -> list[bool]:
+        """Which characters of `text` some vocabulary term covers (every occurrence of every term).
+        Looked up by position and term length: a search per term would cost a scan of the text for
+        each of the thousands of terms."""
+        covered = [False] * len(text)
+        reach = 0
+        for i in range(len(text)):
+            for n in self._term_lengths:  # longest first: from one start, the longest match covers the rest
+                if i + n <= len(text) and text[i : i + n] in self.vocab:
+                    reach = max(reach, i + n)
+                    break
+            covered[i] = i < reach
+        return covered
+
     def repair(self, text: str) -> str:
         """Replace homophone misspellings of domain terms (鉴订费 → 鉴定费, 电功 → 电工)."""
-        covered = [False] * len(text)
-        for term in self._vocab_by_len:
-            start = text.find(term)
-            while start >= 0:
-                for i in range(start, start + len(term)):
-                    covered[i] = True
-                start = text.find(term, start + 1)
+        covered = self._covered(text)
         if all(covered) or not _CJK.search(text):
             return text
         index = self._index()
@@ -186,9 +151,9 @@ class Analyzer:
                     window = text[i : i + n]
                     if any(covered[i : i + n]) or not all(_CJK.match(c) for c in window):
                         continue
-                    term = index.get(pinyin_key(window))
-                    if term and term != window and (term in self.protected or not self._is_real_word(window)):
-                        out.append(term)
+                    meant = index.get(pinyin_key(window))
+                    if meant and meant != window and (meant in self.protected or not self._is_real_word(window)):
+                        out.append(meant)
                         i += n
                         replaced = True
                         break
@@ -221,7 +186,8 @@ class Analyzer:
     def fingerprint(self) -> str:
         """Identifies everything `words` depends on, for caching its results across runs."""
         h = hashlib.sha256()
-        for part in (jieba.__version__, str(_DICT_WORDS), *sorted(self.vocab), *self.lexicon.stopwords):
+        # Sorted: a set's order changes from run to run, and so would the fingerprint.
+        for part in (jieba.__version__, str(DICT_WORDS), *sorted(self.vocab), *sorted(self.lexicon.stopwords)):
             h.update(part.encode("utf-8") + b"\0")
         for k in sorted(self.lexicon.synonyms):
             h.update(f"{k}={self.lexicon.synonyms[k]}".encode() + b"\0")
@@ -230,38 +196,24 @@ class Analyzer:
         return h.hexdigest()[:16]
 
     def words_memo(self, texts: Iterable[str]) -> dict[str, list[str]]:
-        """`words` of many texts, memoised on disk: the knowledge base's texts rarely change, and
-        segmenting them all is most of the start-up time."""
-        target = _cache_dir() / f"jianding-bot-words-{self.fingerprint()}.marshal"
-        try:
-            memo: dict[str, list[str]] = marshal.loads(target.read_bytes())
-        except (OSError, ValueError, EOFError, TypeError):
-            memo = {}
+        """`words` of many texts, memoised in the user's cache: the knowledge base's texts rarely
+        change, and segmenting them all is most of the start-up time."""
+        name = f"words-{self.fingerprint()}"
+        memo: dict[str, list[str]] = user_cache().load(name, _is_words_memo) or {}
         missing = [t for t in dict.fromkeys(texts) if t not in memo]
         for t in missing:
             memo[t] = self.words(normalize(t))
         if missing:
-            with contextlib.suppress(OSError):
-                _atomic_write(target, marshal.dumps(memo))
+            user_cache().store(name, memo)
+            user_cache().prune("words-", keep=WORD_MEMOS_KEPT)
         return memo
-
-    def _tag_map(self) -> dict[str, str]:
-        if self._tags is None:
-            tags: dict[str, str] = {}
-            with _reduced_dictionary().open(encoding="utf-8") as fh:
-                for line in fh:
-                    parts = line.split()
-                    if len(parts) >= 3:
-                        tags[parts[0]] = parts[2]
-            self._tags = tags
-        return self._tags
 
     def is_topic_word(self, word: str) -> bool:
         """A noun-like word (公务员, 公租房, 护士) names what a question is about; filler such as
         那边 or 到手 does not. Words jieba does not know are taken as names of things."""
         if word in self.vocab:
             return True
-        tag = self._tag_map().get(word)
+        tag = word_tags().get(word)
         if tag is None:
             return len(word) >= 2 and bool(_CJK.search(word))
         return tag.startswith("n") or tag in {"vn", "nz", "eng"}

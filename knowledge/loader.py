@@ -13,10 +13,11 @@ from pydantic import ValidationError
 
 from knowledge.regions import RegionRegistry
 from knowledge.schema import Notice
+from knowledge.yaml_files import SAFE_LOADER
 
 NOTICES_DIR = Path(__file__).parent / "notices"
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = SAFE_LOADER
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -84,7 +85,6 @@ def parse_notice(path: Path, text: str | None = None) -> tuple[Notice | None, li
         return None, [LoadProblem(name, "line 1", f"无法读取文件：{exc}")]
     try:
         data: Any = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-        tree = yaml.compose(text, Loader=_Loader)  # noqa: S506
     except (yaml.YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "line ?"
@@ -95,7 +95,12 @@ def parse_notice(path: Path, text: str | None = None) -> tuple[Notice | None, li
         return None, [LoadProblem(name, where, f"YAML 语法错误：{getattr(exc, 'problem', exc)}")]
     if not isinstance(data, dict):
         return None, [LoadProblem(name, "line 1", "文件内容应为一个映射（doc_no、facts …）")]
-    return validate_mapping(name, data, tree)
+    notice, problems = validate_mapping(name, data)
+    if problems:
+        # Problems are located by line in the node tree, which costs as much again as loading the
+        # file: only a file that has problems pays for it.
+        return validate_mapping(name, data, yaml.compose(text, Loader=_Loader))  # noqa: S506
+    return notice, problems
 
 
 def validate_mapping(

@@ -17,6 +17,8 @@ _NOT_OCCUPATIONS = frozenset(
     "老师 教师 公务员 会员 成员 动员 官员 专员 社工 打工 务工 用工 开工 完工 分工 加工 施工 志愿者 技工院校".split()
 )
 _SHAPE = re.compile(r"[\u4e00-\u9fff]{1,7}?(?:工|师|员)")
+_STOPS = ("的", "了", "吗", "是", "在", "我", "考", "报", "还", "能", "想", "有", "当", "做", "个", "和")
+"""Characters before which a shaped word is not part of the name (我想考的育婴员 → 育婴员)."""
 
 
 def looks_like_occupation(name: str) -> bool:
@@ -48,6 +50,10 @@ class OccupationMatcher:
 
     def find(self, text: str, original: str | None = None) -> OccupationMatch | None:
         """`text` has been through typo repair; `original` is what the candidate typed."""
+        return self._exact(text, original) or self._misspelt(text) or self._unknown(text)
+
+    def _exact(self, text: str, original: str | None) -> OccupationMatch | None:
+        """The longest known name in the text, with what was typed when repair changed it."""
         for name in self.names:
             at = text.find(name)
             if at >= 0:
@@ -57,8 +63,11 @@ class OccupationMatcher:
                     same = len(original) == len(text)
                     typed = original[at : at + len(name)] if same else self._typed(original, name)
                 return OccupationMatch(name, True, typed)
-        # Character typos that are not homophones: compare with partial alignment, long names only,
-        # because two-character names (电工, 车工) would match half the questions.
+        return None
+
+    def _misspelt(self, text: str) -> OccupationMatch | None:
+        """Character typos that are not homophones: compare with partial alignment, long names only,
+        because two-character names (电工, 车工) would match half the questions."""
         best: tuple[float, str] | None = None
         for name in self.names:
             if len(name) < 4:
@@ -69,8 +78,12 @@ class OccupationMatcher:
             score = fuzz.partial_ratio(name, text, score_cutoff=cutoff)
             if score and (best is None or score > best[0]):
                 best = (score, name)
-        if best is not None:
-            return OccupationMatch(best[1], True, self._typed(text, best[1]))
+        if best is None:
+            return None
+        return OccupationMatch(best[1], True, self._typed(text, best[1]))
+
+    def _unknown(self, text: str) -> OccupationMatch | None:
+        """A word shaped like an occupation that no list names (一级建造师)."""
         # An unknown occupation must end where a word ends: 鉴定工作 holds no 鉴定工.
         boundaries = set()
         pos = 0
@@ -81,24 +94,7 @@ class OccupationMatcher:
             if m.end() not in boundaries:
                 continue
             candidate = m.group(0)
-            for stop in (
-                "的",
-                "了",
-                "吗",
-                "是",
-                "在",
-                "我",
-                "考",
-                "报",
-                "还",
-                "能",
-                "想",
-                "有",
-                "当",
-                "做",
-                "个",
-                "和",
-            ):
+            for stop in _STOPS:
                 candidate = candidate.split(stop)[-1]
             for region in self.region_spans(candidate):
                 candidate = candidate[region:]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import yaml
+from knowledge.yaml_files import load_yaml
 
 REGIONS_FILE = Path(__file__).parent / "regions.yaml"
 
@@ -25,7 +25,7 @@ class RegionRegistry:
 
     @classmethod
     def load(cls, path: Path = REGIONS_FILE) -> RegionRegistry:
-        rows = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rows = load_yaml(path)
         regions = {r["name"]: Region(r["name"], tuple(r.get("aliases") or ()), r.get("parent")) for r in rows}
         return cls(regions)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -41,7 +41,7 @@ class FactIndex:
         self.vocab_of: list[frozenset[str]] = []
         lengths: list[float] = []
         for i, fields in enumerate(docs):
-            tf: Counter[str] = Counter()
+            tf: dict[str, float] = defaultdict(float)
             for field, words in fields.items():
                 weight = FIELD_WEIGHTS.get(field, 1.0)
                 for w in words:
@@ -115,8 +115,7 @@ class FactIndex:
             for doc, weight in self.weighted.get(w, ()):
                 scores[doc] += weight
         if boost is not None:
-            boosted = ((s * boost(doc), doc) for doc, s in scores.items())
-            ranked = heapq.nlargest(limit, ((s, doc) for s, doc in boosted if s > 0))
+            ranked = heapq.nlargest(limit, [(b, doc) for doc, s in scores.items() if (b := s * boost(doc)) > 0])
         else:
             ranked = heapq.nlargest(limit, ((s, doc) for doc, s in scores.items()))
         hits = []

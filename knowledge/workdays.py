@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import chinese_calendar
 
 WEEKDAYS = "一二三四五六日"
+DAYS_REMEMBERED = 4096
+"""Days whose calendar facts are kept: chinese_calendar scans its whole holiday table on every
+call (about 0.1 ms), and a date calculation asks about dozens of days."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class WorkdayResult:
     uncovered_years: tuple[int, ...] = ()
 
 
+@lru_cache(maxsize=DAYS_REMEMBERED)
 def is_workday(day: dt.date) -> tuple[bool, bool]:
     """(is a working day, the official calendar knew this day)."""
     try:
@@ -63,6 +68,7 @@ def format_date(day: dt.date, weekday: bool = False) -> str:
     return f"{text}（星期{WEEKDAYS[day.weekday()]}）" if weekday else text
 
 
+@lru_cache(maxsize=DAYS_REMEMBERED)
 def holiday_name(day: dt.date) -> str | None:
     """Name of the statutory holiday covering `day`, in Chinese, if the calendar knows one."""
     try:

@@ -25,8 +25,15 @@ def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None)
 
 def test_help_lists_the_commands():
     out = run("--help").stdout
-    for command in ("ask", "kb", "bench", "chat", "requests"):
+    for command in ("ask", "kb", "chat", "requests"):
         assert command in out
+
+
+def test_the_product_has_no_benchmark_command():
+    """Benchmarks (one wipes a database schema) live in benchmarks/, which is not installed."""
+    result = run("bench", "qa")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+    assert "bench" not in run("--help").stdout
 
 
 def test_ask_plain_and_json():

@@ -1,1 +1,2 @@
-"""One module per command-line command."""
+"""One module per command-line command, each exporting `register(subparsers)`; `common.py` holds what
+they share. Listed in `bot.__main__.COMMANDS`."""

@@ -6,15 +6,19 @@ import argparse
 import asyncio
 import sys
 import uuid
+from typing import TYPE_CHECKING
 
-from bot.app import build_runtime
-from bot.config import Settings
-from bot.knowledge_sync import load_knowledge
-from bot.logs import configure_logging
-from handlers.clock import fixed_day_clock, parse_day
-from handlers.messages import ConversationKey, Inbound, Reply
-from knowledge.loader import KnowledgeBaseError
-from storage.pii import PiiKeyError
+if TYPE_CHECKING:
+    from bot.commands.common import Subparsers
+    from handlers.messages import Reply
+
+
+def register(subparsers: Subparsers) -> None:
+    chat = subparsers.add_parser("chat", help="在终端或管道中与机器人对话（每行一条消息）")
+    chat.add_argument("--user", required=True, help="用户标识")
+    chat.add_argument("--channel", default="cli", help="渠道名（默认 cli）")
+    chat.add_argument("--now", help="把今天固定为 YYYY-MM-DD（北京时间）")
+    chat.set_defaults(run=run_chat)
 
 
 def _render(reply: Reply) -> str:
@@ -25,6 +29,13 @@ def _render(reply: Reply) -> str:
 
 
 async def _chat(args: argparse.Namespace) -> int:
+    from bot.app import build_runtime
+    from bot.config import Settings
+    from bot.knowledge_sync import load_knowledge
+    from bot.logs import configure_logging
+    from handlers.clock import fixed_day_clock, parse_day
+    from handlers.messages import ConversationKey, Inbound
+
     settings = Settings()
     configure_logging(settings.log_level)
     clock = fixed_day_clock(parse_day(args.now)) if args.now else None
@@ -57,6 +68,9 @@ async def _chat(args: argparse.Namespace) -> int:
 
 
 def run_chat(args: argparse.Namespace) -> int:
+    from knowledge.loader import KnowledgeBaseError
+    from storage.pii import PiiKeyError
+
     try:
         return asyncio.run(_chat(args))
     except (KnowledgeBaseError, PiiKeyError, ValueError) as exc:

@@ -6,17 +6,25 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from bot.app import build_runtime
-from bot.config import Settings
-from knowledge.loader import KnowledgeBaseError
-from storage.masking import mask_name
-from storage.models import WithdrawalRequest
-from storage.pii import PiiKeyError
-from storage.requests import STATUSES, list_requests
+if TYPE_CHECKING:
+    from bot.commands.common import Subparsers
+    from storage.models import WithdrawalRequest
+
+
+def register(subparsers: Subparsers) -> None:
+    requests = subparsers.add_parser("requests", help="退考退费申请")
+    req_sub = requests.add_subparsers(dest="requests_command", metavar="REQUESTS", required=True)
+    req_list = req_sub.add_parser("list", help="列出申请（个人信息已脱敏）")
+    req_list.add_argument("--status", help="只列出该状态：submitted、approved、rejected、refunded")
+    req_list.add_argument("--json", action="store_true", help="输出 JSON")
+    req_list.set_defaults(run=run_requests)
 
 
 def _row(r: WithdrawalRequest) -> dict[str, object]:
+    from storage.masking import mask_name
+
     return {
         "reference": r.reference,
         "status": r.status,
@@ -38,6 +46,10 @@ def _row(r: WithdrawalRequest) -> dict[str, object]:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from bot.app import build_runtime
+    from bot.config import Settings
+    from storage.requests import list_requests
+
     runtime = await build_runtime(Settings())
     try:
         async with runtime.db.sessions() as session:
@@ -60,6 +72,10 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 def run_requests(args: argparse.Namespace) -> int:
+    from knowledge.loader import KnowledgeBaseError
+    from storage.pii import PiiKeyError
+    from storage.requests import STATUSES
+
     if args.status is not None and args.status not in STATUSES:
         print(f"--status 应为 {'、'.join(STATUSES)} 之一", file=sys.stderr)
         return 2

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-import uvicorn
+if TYPE_CHECKING:
+    from bot.commands.common import Subparsers
 
-from bot.config import Settings
-from bot.logs import configure_logging
+
+def register(subparsers: Subparsers) -> None:
+    serve = subparsers.add_parser("serve", help="启动服务：网页聊天、微信公众号、Telegram、/healthz、/metrics")
+    serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    serve.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    serve.add_argument("--workers", type=int, default=1, help="进程数（多进程请用 PostgreSQL 与 Telegram webhook）")
+    serve.set_defaults(run=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.config import Settings
+    from bot.logs import configure_logging
+
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(

@@ -7,23 +7,39 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import getpass
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from bot.config import Settings
-from bot.console.passwords import Passwords, password_problem
-from bot.console.scope import ROLE_LABELS, UnknownRegionError, name_problem, normalize_regions, role_problem
-from bot.console.templates import local_time
-from handlers.clock import running_clock, start_instant, system_clock
-from knowledge.regions import RegionRegistry
-from storage import staff as staff_store
-from storage.audit import append_entry
-from storage.database import Database
+from bot.commands.common import current_time, open_database
+
+if TYPE_CHECKING:
+    from bot.commands.common import Subparsers
+    from bot.config import Settings
 
 ACTOR = "cli"
+ROLES = ("admin", "reviewer", "viewer")
+
+
+def register(subparsers: Subparsers) -> None:
+    staff = subparsers.add_parser("staff", help="员工控制台（/admin）账号：创建、列出、改密码、停用")
+    staff_sub = staff.add_subparsers(dest="staff_command", metavar="STAFF", required=True)
+    add = staff_sub.add_parser("add", help="创建账号（输入两次密码；标准输入不是终端时读一行）")
+    add.add_argument("name", metavar="NAME", help="账号名（登录用）")
+    add.add_argument("--role", required=True, choices=ROLES, help="admin 管理员、reviewer 审核员、viewer 只读")
+    add.add_argument(
+        "--region",
+        action="append",
+        help="负责地区，可重复或用逗号分隔，如 --region 广东 --region 吉林；审核员必填，其他角色不填为全部地区",
+    )
+    add.add_argument("--password-stdin", action="store_true", help="从标准输入读一行作为密码")
+    staff_sub.add_parser("list", help="列出账号、角色、地区与状态")
+    passwd = staff_sub.add_parser("passwd", help="修改密码（同时解除锁定，原有登录失效）")
+    passwd.add_argument("name", metavar="NAME")
+    passwd.add_argument("--password-stdin", action="store_true", help="从标准输入读一行作为密码")
+    disable = staff_sub.add_parser("disable", help="停用账号（原有登录立即失效）")
+    disable.add_argument("name", metavar="NAME")
+    staff.set_defaults(run=run_staff)
 
 
 class PasswordInputError(ValueError):
@@ -32,6 +48,8 @@ class PasswordInputError(ValueError):
 
 def read_password(*, from_stdin: bool) -> str:
     """One line from stdin when it is not a terminal (or with --password-stdin), else asked twice."""
+    from bot.console.passwords import password_problem
+
     if from_stdin or not sys.stdin.isatty():
         line = sys.stdin.readline()
         if not line:
@@ -47,26 +65,17 @@ def read_password(*, from_stdin: bool) -> str:
     return password
 
 
-@asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[Database]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
-    try:
-        await db.migrate()
-        yield db
-    finally:
-        await db.dispose()
-
-
-def _now(settings: Settings) -> dt.datetime:
-    return running_clock(start_instant(settings.bot_now))() if settings.bot_now else system_clock()
-
-
 def _describe_regions(regions: list[str]) -> str:
     return "、".join(regions) if regions else "全部地区"
 
 
 async def _add(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console.passwords import Passwords
+    from bot.console.scope import ROLE_LABELS, UnknownRegionError, name_problem, normalize_regions, role_problem
+    from knowledge.regions import RegionRegistry
+    from storage import staff as staff_store
+    from storage.audit import append_entry
+
     problem = name_problem(args.name)
     try:
         regions = normalize_regions(args.region or [], RegionRegistry.load())
@@ -77,14 +86,14 @@ async def _add(args: argparse.Namespace, settings: Settings) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    async with _database(settings) as db:
+    async with open_database(settings) as db:
         async with db.sessions() as session:
             if await staff_store.account_by_name(session, name=args.name) is not None:
                 print(f"账号 {args.name} 已存在。修改密码请用 python -m bot staff passwd {args.name}", file=sys.stderr)
                 return 1
         password = read_password(from_stdin=args.password_stdin)
         password_hash = await Passwords().hash_async(password)
-        now = _now(settings)
+        now = current_time(settings)
         async with db.transaction() as session:
             account = await staff_store.create_account(
                 session, name=args.name, role=args.role, regions=regions, password_hash=password_hash, now=now
@@ -103,12 +112,16 @@ async def _add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _list(settings: Settings) -> int:
-    async with _database(settings) as db, db.sessions() as session:
+    from bot.console.scope import ROLE_LABELS
+    from bot.console.templates import local_time
+    from storage import staff as staff_store
+
+    async with open_database(settings) as db, db.sessions() as session:
         accounts = await staff_store.list_accounts(session)
     if not accounts:
         print("还没有员工账号。创建管理员：python -m bot staff add 用户名 --role admin")
         return 0
-    now = _now(settings)
+    now = current_time(settings)
     for a in accounts:
         if not a.active:
             state = "已停用"
@@ -123,14 +136,18 @@ async def _list(settings: Settings) -> int:
 
 
 async def _passwd(args: argparse.Namespace, settings: Settings) -> int:
-    async with _database(settings) as db:
+    from bot.console.passwords import Passwords
+    from storage import staff as staff_store
+    from storage.audit import append_entry
+
+    async with open_database(settings) as db:
         async with db.sessions() as session:
             found = await staff_store.account_by_name(session, name=args.name) is not None
         if not found:
             print(f"没有账号 {args.name}。", file=sys.stderr)
             return 1
         password_hash = await Passwords().hash_async(read_password(from_stdin=args.password_stdin))
-        now = _now(settings)
+        now = current_time(settings)
         async with db.transaction() as session:
             account = await staff_store.account_by_name(session, name=args.name)
             assert account is not None
@@ -153,7 +170,10 @@ async def _passwd(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _disable(args: argparse.Namespace, settings: Settings) -> int:
-    async with _database(settings) as db, db.transaction() as session:
+    from storage import staff as staff_store
+    from storage.audit import append_entry
+
+    async with open_database(settings) as db, db.transaction() as session:
         account = await staff_store.account_by_name(session, name=args.name)
         if account is None:
             print(f"没有账号 {args.name}。", file=sys.stderr)
@@ -166,7 +186,7 @@ async def _disable(args: argparse.Namespace, settings: Settings) -> int:
         await staff_store.delete_sessions_of(session, account_id=account.id)
         await append_entry(
             session,
-            at=_now(settings),
+            at=current_time(settings),
             actor=ACTOR,
             action="staff.deactivate",
             target_type="staff",
@@ -179,6 +199,8 @@ async def _disable(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_staff(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+
     settings = Settings()
     try:
         if args.staff_command == "add":

@@ -6,32 +6,43 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import open_cipher
-from bot.channels.wechat_api import WeChatApi, WeChatApiError, WeChatHttpError, new_http_session
-from bot.channels.wechat_menu import menu_problems
-from bot.config import Settings
-from bot.logs import configure_logging
-from storage.api_tokens import SharedToken, TokenUnavailable
-from storage.database import Database
-from storage.masking import mask_text
+from bot.commands.common import open_database
+
+if TYPE_CHECKING:
+    from bot.commands.common import Subparsers
+    from bot.config import Settings
+
+
+def register(subparsers: Subparsers) -> None:
+    wechat = subparsers.add_parser("wechat", help="微信公众号管理")
+    wechat_sub = wechat.add_subparsers(dest="wechat_command", metavar="WECHAT", required=True)
+    menu = wechat_sub.add_parser("menu", help="按配置（WECHAT_MENU，默认内置菜单）创建自定义菜单")
+    menu.add_argument("--dry-run", action="store_true", help="只校验并打印菜单 JSON，不调用接口")
+    menu.set_defaults(run=run_wechat)
 
 
 async def _create_menu(settings: Settings, menu: dict[str, Any]) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
-    try:
-        await db.migrate()
+    from bot.app import open_cipher
+    from bot.channels.wechat_api import WeChatApi, new_http_session
+    from storage.api_tokens import SharedToken
+
+    async with open_database(settings) as db:
         # The same shared token as the running server, so creating the menu does not revoke its token.
         token = SharedToken(db, await open_cipher(db, settings), f"wechat:{settings.wechat_app_id}")
         async with new_http_session() as client:
             await WeChatApi(settings, client, token).create_menu(menu)
-    finally:
-        await db.dispose()
 
 
 def run_wechat(args: argparse.Namespace) -> int:
+    from bot.channels.wechat_api import WeChatApiError, WeChatHttpError
+    from bot.channels.wechat_menu import menu_problems
+    from bot.config import Settings
+    from bot.logs import configure_logging
+    from storage.api_tokens import TokenUnavailable
+    from storage.masking import mask_text
+
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     menu = settings.wechat_menu

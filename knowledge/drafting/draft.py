@@ -243,7 +243,7 @@ def _draft_document(
 def _fact_order(all_passages: list[Passage]) -> Any:
     """Facts in the order of the notice: by clause position, then as found."""
     order = {p.clause: i for i, p in reversed(list(enumerate(all_passages)))}
-    position = {}
+    position: dict[str, int] = {}
 
     def key(fact: Fact) -> tuple[int, int]:
         position.setdefault(fact["id"], len(position))

@@ -142,112 +142,163 @@ def _relative(found: FoundRelative, label: str) -> Flow:
     return out
 
 
+@dataclass(frozen=True)
+class _Sentence:
+    """One sentence being read: its text (enumeration label removed), where it stands, and the
+    numbering its facts take their ids from."""
+
+    quote: str
+    view: View
+    clause: str
+    where: str
+    """第N行（clause）, for the reviewer's problems."""
+    ids: Numbering
+
+    def source(self, found: list[str]) -> Fact:
+        return _source(self.clause, self.quote, found)
+
+
 def sentence_facts(
     sentence: str, *, clause: str, line: int, ctx: YearContext, ids: Numbering, signature: bool = False
 ) -> SentenceFacts:
     """Dated events, relative deadlines, occupation lists, durations and counts of one sentence."""
-    out = SentenceFacts()
     quote = strip_enumeration(sentence)
-    view = View.of(quote)
-    dates = find_dates(view, ctx)
-    relatives = find_relatives(view)
-    where = f"第{line}行（{clause}）"
+    s = _Sentence(quote, View.of(quote), clause, f"第{line}行（{clause}）", ids)
+    out = SentenceFacts()
+    dates = find_dates(s.view, ctx)
+    relatives = find_relatives(s.view)
+    out.dated = bool(dates)
+    _add_dated_fact(s, dates, relatives, out, signature=signature)
+    _add_list_facts(s, out)
+    _add_duration_fact(s, out)
+    _add_counts(s, [r.span for r in relatives], out)
+    return out
+
+
+@dataclass
+class _Timing:
+    """The dates and relative deadlines of a sentence, with the clause and the text of each."""
+
+    when: list[Flow] = field(default_factory=list)
+    clauses: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+
+    def add(self, entry: Flow, clause: str, text: str) -> None:
+        self.when.append(entry)
+        self.clauses.append(clause)
+        self.found.append(text)
+
+
+def _add_dated_fact(
+    s: _Sentence, dates: list[FoundDate], relatives: list[FoundRelative], out: SentenceFacts, *, signature: bool
+) -> None:
+    """One event or deadline fact holding every date and relative deadline of the sentence."""
     for found in dates:
         if found.problem:
-            out.problems.append(f"{where}{found.problem}；原文：{quote[:60]}")
+            out.problems.append(f"{s.where}{found.problem}；原文：{s.quote[:60]}")
     others = [d.text for d in dates] + [r.text for r in relatives]
-    when: list[Flow] = []
-    clauses: list[str] = []
-    found_texts: list[str] = []
+    timing = _Timing()
     for found in dates:
-        label, text = label_of(view, found.span, [o for o in others if o != found.text])
-        if signature and re.fullmatch(r"[\d\s年月日]+(?:印发|发布)?", quote):
-            label = "印发" if quote.endswith("印发") else "发文"
+        label, text = label_of(s.view, found.span, [o for o in others if o != found.text])
+        if signature and re.fullmatch(r"[\d\s年月日]+(?:印发|发布)?", s.quote):
+            label = "印发" if s.quote.endswith("印发") else "发文"
         if found.problem and not found.problem.startswith("年份无法确定"):
             continue  # a day that cannot exist gets no date at all, only the problem
-        if found.start is None:  # the year is unknown: leave the day for the reviewer to fill in
-            note = f"{label}（原文：{found.text}，年份待定）"
-            blank = Flow(kind="range", start=None, end=None) if found.kind == "range" else Flow(kind="date", date=None)
-            blank.update({"bound": found.bound} if found.kind == "date" else {})
-            blank["label"] = note
-            when.append(blank)
-        else:
-            when.append(_when(found, label))
-        clauses.append(text)
-        found_texts.append(found.text)
+        timing.add(_date_entry(found, label), text, found.text)
     for rel in relatives:
-        label, text = label_of(view, rel.span, [o for o in others if o != rel.text])
-        when.append(_relative(rel, label))
-        clauses.append(text)
-        found_texts.append(rel.text)
+        label, text = label_of(s.view, rel.span, [o for o in others if o != rel.text])
+        timing.add(_relative(rel, label), text, rel.text)
         if rel.anchor == UNKNOWN_ANCHOR:
-            out.problems.append(f"{where}“{rel.text}”没有写明从哪天算起；原文：{quote[:60]}")
-    out.dated = bool(dates)
-    if when:
-        first = found_texts[0]
-        bound_by = any(w.get("bound") == "by" for w in when) or any(w["kind"] == "relative" for w in when)
-        title_label = next((w.get("label") for w in when if w.get("label")), "")
-        out.facts.append(
-            {
-                "id": ids.next("date"),
-                "kind": "deadline" if bound_by else "event",
-                "review": True,
-                "title": f"{first}：{title_label}"[:80] if title_label else first,
-                "topic": "日期",
-                "dates": when,
-                "action": "，".join(dict.fromkeys(clauses)),
-                "answer": quote,
-                "source": _source(clause, quote, found_texts),
-            }
-        )
-    for found_list in find_enumerations(view):
-        out.facts.append(list_fact(found_list, ids, clause, quote, quote))
+            out.problems.append(f"{s.where}“{rel.text}”没有写明从哪天算起；原文：{s.quote[:60]}")
+    if timing.when:
+        out.facts.append(_dated_fact(s, timing))
+
+
+def _date_entry(found: FoundDate, label: str) -> Flow:
+    """A date entry; when the year is unknown, the day is left for the reviewer to fill in."""
+    if found.start is not None:
+        return _when(found, label)
+    blank = Flow(kind="range", start=None, end=None) if found.kind == "range" else Flow(kind="date", date=None)
+    blank.update({"bound": found.bound} if found.kind == "date" else {})
+    blank["label"] = f"{label}（原文：{found.text}，年份待定）"
+    return blank
+
+
+def _dated_fact(s: _Sentence, timing: _Timing) -> Fact:
+    first = timing.found[0]
+    when = timing.when
+    bound_by = any(w.get("bound") == "by" for w in when) or any(w["kind"] == "relative" for w in when)
+    title_label = next((w.get("label") for w in when if w.get("label")), "")
+    return {
+        "id": s.ids.next("date"),
+        "kind": "deadline" if bound_by else "event",
+        "review": True,
+        "title": f"{first}：{title_label}"[:80] if title_label else first,
+        "topic": "日期",
+        "dates": when,
+        "action": "，".join(dict.fromkeys(timing.clauses)),
+        "answer": s.quote,
+        "source": s.source(timing.found),
+    }
+
+
+def _add_list_facts(s: _Sentence, out: SentenceFacts) -> None:
+    for found_list in find_enumerations(s.view):
+        out.facts.append(list_fact(found_list, s.ids, s.clause, s.quote, s.quote))
         if found_list.mismatch:
             out.problems.append(
-                f"{where}职业名单列出{len(found_list.occupations)}个职业，原文写{found_list.stated}个：请核对；"
+                f"{s.where}职业名单列出{len(found_list.occupations)}个职业，原文写{found_list.stated}个：请核对；"
                 f"原文：{found_list.text[:60]}"
             )
-    durations = find_durations(view)
-    if durations:
-        out.facts.append(
-            {
-                "id": ids.next("rule"),
-                "kind": "rule",
-                "review": True,
-                "title": f"考试时长（{durations[0].subject}）",
-                "topic": "考试时长",
-                "durations": [
-                    Flow(subject=d.subject, levels=FlowList(d.levels), minutes=d.minutes)
-                    if d.levels
-                    else Flow(subject=d.subject, minutes=d.minutes)
-                    for d in durations
-                ],
-                "answer": quote,
-                "source": _source(clause, quote, [d.text for d in durations]),
-            }
-        )
-    skip = [r.span for r in relatives]
-    counts = find_counts(view, skip)
+
+
+def _add_duration_fact(s: _Sentence, out: SentenceFacts) -> None:
+    durations = find_durations(s.view)
+    if not durations:
+        return
+    out.facts.append(
+        {
+            "id": s.ids.next("rule"),
+            "kind": "rule",
+            "review": True,
+            "title": f"考试时长（{durations[0].subject}）",
+            "topic": "考试时长",
+            "durations": [
+                Flow(subject=d.subject, levels=FlowList(d.levels), minutes=d.minutes)
+                if d.levels
+                else Flow(subject=d.subject, minutes=d.minutes)
+                for d in durations
+            ],
+            "answer": s.quote,
+            "source": s.source([d.text for d in durations]),
+        }
+    )
+
+
+def _add_counts(s: _Sentence, skip: list[tuple[int, int]], out: SentenceFacts) -> None:
+    """Counts (6个职业, 3个工作日 outside relative deadlines): on the sentence's first fact, or as a
+    fact of their own."""
+    counts = find_counts(s.view, skip)
     out.stated_counts = [c.value for c in counts if c.unit.startswith("个职业")]
-    if counts:
-        entries = [Flow(value=c.value, unit=c.unit, what=_phrase(view, c.span)) for c in counts]
-        if out.facts:
-            out.facts[0]["counts"] = entries
-            out.facts[0]["source"]["found"] += [c.text for c in counts if c.text not in out.facts[0]["source"]["found"]]
-        else:
-            out.facts.append(
-                {
-                    "id": ids.next("count"),
-                    "kind": "rule",
-                    "review": True,
-                    "title": f"数量：{'、'.join(c.text for c in counts)}"[:80],
-                    "topic": "数量",
-                    "counts": entries,
-                    "answer": quote,
-                    "source": _source(clause, quote, [c.text for c in counts]),
-                }
-            )
-    return out
+    if not counts:
+        return
+    entries = [Flow(value=c.value, unit=c.unit, what=_phrase(s.view, c.span)) for c in counts]
+    if out.facts:
+        out.facts[0]["counts"] = entries
+        out.facts[0]["source"]["found"] += [c.text for c in counts if c.text not in out.facts[0]["source"]["found"]]
+        return
+    out.facts.append(
+        {
+            "id": s.ids.next("count"),
+            "kind": "rule",
+            "review": True,
+            "title": f"数量：{'、'.join(c.text for c in counts)}"[:80],
+            "topic": "数量",
+            "counts": entries,
+            "answer": s.quote,
+            "source": s.source([c.text for c in counts]),
+        }
+    )
 
 
 def list_fact(

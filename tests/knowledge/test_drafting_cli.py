@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from benchmarks.draft import main as bench_draft
 from bot.__main__ import main
 from tests.knowledge.test_drafting import HANGZHOU
 
@@ -99,8 +100,8 @@ def test_kb_check_says_a_forwarding_draft_holds_two_notices(seeds_dir, tmp_path,
     assert code == 1 and "一个文件只能有一份通知" in report
 
 
-def test_bench_draft_prints_the_recall_table_and_meets_the_targets(seeds_dir, capsys):
-    code = main(["bench", "draft", "--seeds", str(seeds_dir)])
+def test_the_draft_benchmark_prints_the_recall_table_and_meets_the_targets(seeds_dir, capsys):
+    code = bench_draft(["--seeds", str(seeds_dir)])
     out = capsys.readouterr().out
     assert code == 0, out
     for heading in ("文号", "日期", "相对期限", "职业名单", "电话", "合计", "达标"):

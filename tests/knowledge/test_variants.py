@@ -26,9 +26,7 @@ VARIANTS = [
 @pytest.fixture(scope="module")
 def tuned(kb: KnowledgeBase) -> PolicyQA:
     """A PolicyQA of its own: the session's `qa` fixture stays without variants."""
-    qa = PolicyQA(kb)
-    qa.set_variants(VARIANTS)
-    return qa
+    return PolicyQA(kb).with_variants(VARIANTS)
 
 
 def test_the_question_abstains_without_the_variant(qa: PolicyQA) -> None:
@@ -72,15 +70,23 @@ def test_the_exam_date_in_the_question_is_still_reasoned_about(tuned: PolicyQA) 
 
 
 def test_an_unknown_entry_is_refused_and_nothing_changes(kb: KnowledgeBase) -> None:
-    qa = PolicyQA(kb)
-    qa.set_variants([Variant(ABSTAINED, FEE_DAILY)])
+    qa = PolicyQA(kb).with_variants([Variant(ABSTAINED, FEE_DAILY)])
     with pytest.raises(UnknownEntryError, match="gz145.no-such-fact") as refused:
-        qa.set_variants([Variant("别的问法", "gz145.fee-competition"), Variant(ABSTAINED, "gz145.no-such-fact")])
+        qa.with_variants([Variant("别的问法", "gz145.fee-competition"), Variant(ABSTAINED, "gz145.no-such-fact")])
     assert refused.value.entry_ids == ("gz145.no-such-fact",)
     assert qa.variant_count == 1 and qa.answer(ABSTAINED).kind == "variant"
     assert qa.has_entry(FEE_DAILY) and not qa.has_entry("gz145.no-such-fact")
-    qa.set_variants([])
-    assert qa.answer(ABSTAINED).kind == "abstain"
+    assert qa.with_variants([]).answer(ABSTAINED).kind == "abstain"
+
+
+def test_with_variants_leaves_the_original_as_it_was(kb: KnowledgeBase) -> None:
+    plain = PolicyQA(kb)
+    assert plain.answer(ABSTAINED).kind == "abstain"  # now in plain's answer cache
+    tuned = plain.with_variants([Variant(ABSTAINED, FEE_DAILY)])
+    assert tuned.answer(ABSTAINED).kind == "variant", "a new cache: not plain's cached abstention"
+    assert plain.variant_count == 0 and plain.answer(ABSTAINED).kind == "abstain"
+    # What is built from the knowledge base is shared, not rebuilt.
+    assert tuned.analyzer is plain.analyzer and tuned.index is plain.index and tuned.kb is plain.kb
 
 
 def test_variants_change_no_answer_the_retrieval_gives(qa: PolicyQA, tuned: PolicyQA) -> None:

@@ -1,4 +1,4 @@
-"""`python -m bot bench wechat`: signed, encrypted WeChat text messages posted over loopback to
+"""`python -m benchmarks.wechat`: signed, encrypted WeChat text messages posted over loopback to
 `python -m bot serve` (one worker, temporary SQLite database) and, in the same run, to a bare
 endpoint that only verifies, decrypts and echoes with wechatpy: the floor our stack cannot beat.
 
@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +42,8 @@ from starlette.routing import Route
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
+
+from benchmarks.common import child_env, free_port, machine
 
 TOKEN = "benchtoken"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -202,7 +203,7 @@ def serve_echo(port: int) -> None:
 
     configure_logging("WARNING", "auto")
     uvicorn.run(
-        "bot.commands.bench_wechat:echo_app",
+        "benchmarks.wechat:echo_app",
         factory=True,
         host="127.0.0.1",
         port=port,
@@ -355,7 +356,7 @@ class Server:
     ) -> None:
         self.name = name
         self.engine = engine
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen([*cmd, str(self.port)], env=env)
         self.ready_path = ready_path
@@ -426,12 +427,6 @@ def _machine_busy_seconds() -> float:
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -597,8 +592,9 @@ def run_wechat_bench(args: argparse.Namespace) -> int:
         f"load: wrk -t {WRK_THREADS} -c {clients} --timeout 10s with a generated Lua script "
         "(each message sent once); percentiles as wrk reports them (coordinated-omission corrected)."
     )
+    print(machine())
     env = {
-        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        **{k: v for k, v in child_env().items() if k != "DATABASE_URL"},
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_AES_KEY": AES_KEY,
         "WECHAT_APP_ID": APP_ID,
@@ -610,7 +606,7 @@ def run_wechat_bench(args: argparse.Namespace) -> int:
         env["DATA_DIR"] = str(tmp / "data")
         script = tmp / "wechat.lua"
         script.write_text(LUA_SCRIPT, encoding="utf-8")
-        serve_bare = "import sys; from bot.commands.bench_wechat import serve_echo; serve_echo(int(sys.argv[1]))"
+        serve_bare = "import sys; from benchmarks.wechat import serve_echo; serve_echo(int(sys.argv[1]))"
         bare = Server("bare", [sys.executable, "-c", serve_bare], env, "/")
         bot = Server("bot", [sys.executable, "-m", "bot", "serve", "--port"], env, "/healthz", engine=True)
 
@@ -655,3 +651,25 @@ def run_wechat_bench(args: argparse.Namespace) -> int:
     met = met and once.passed
     print("all targets met" if met else "NOT all targets met")
     return 0 if met else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.wechat",
+        description="微信消息负载：本服务与仅验签解密回显的裸端点对比",
+    )
+    parser.add_argument("--clients", type=int, default=50, help="并发连接数（默认 50）")
+    parser.add_argument("--users", type=int, default=2000, help="模拟用户（openid）数（默认 2000）")
+    parser.add_argument("--duration", type=int, default=15, help="饱和阶段每个服务的时长，秒（默认 15）")
+    parser.add_argument("--latency-duration", type=int, default=30, help="定速延迟阶段每个服务的时长，秒（默认 30）")
+    parser.add_argument("--rate", type=float, help="定速阶段的发送速率，条/秒（默认：本服务饱和吞吐量的 50%%）")
+    parser.add_argument("--warmup", type=int, default=1000, help="每个服务预热消息数（默认 1000）")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_wechat_bench(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""`python -m bot bench draft`: recall of `kb draft` against the hand-made knowledge base.
+"""`python -m benchmarks.draft`: recall of `kb draft` against the hand-made knowledge base.
 
 For each seed notice, the draft is compared with the hand-made entries from the same file, kind
 by kind (document numbers, dates, relative deadlines, occupation lists with their stated count,
@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.common import ROOT, machine
 from knowledge.drafting import draft_notice, read_notice_file
 from knowledge.drafting.recall import KIND_NAMES, KINDS, TARGETS, KindRecall, compare, drafted_values, expected_values
 from knowledge.drafting.recall import targets_met as met
 from knowledge.drafting.recall import total as total_of
 from knowledge.loader import load_notices
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _line(cells: list[str], widths: list[int]) -> str:
@@ -42,6 +43,7 @@ def run_draft_bench(args: argparse.Namespace) -> int:
     if not files:
         print(f"没有找到原文（*.txt）：{seeds}")
         return 2
+    print(machine())
     notices = load_notices()
     rows: list[tuple[str, list[KindRecall], float]] = []
     for path in files:
@@ -68,3 +70,20 @@ def run_draft_bench(args: argparse.Namespace) -> int:
     ok = all(reached.values())
     print("全部达标" if ok else "未达标")
     return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.draft",
+        description="知识库草稿的召回率：与手工条目逐类比较（文号、日期、期限、名单、电话）",
+    )
+    parser.add_argument("--seeds", help="原文目录（默认 ../shared/seeds，或环境变量 SEEDS_DIR）")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_draft_bench(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

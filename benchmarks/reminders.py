@@ -1,4 +1,4 @@
-"""`python -m bot bench reminders`: 100,000 subscribers, the real planner and dispatcher sending through
+"""`python -m benchmarks.reminders`: 100,000 subscribers, the real planner and dispatcher sending through
 the real WeChatPush to a fake WeChat API in another process on loopback, under a send-rate limit.
 
 Prints the planner's time, the achieved send rate as a fraction of the limit, the benchmark
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import resource
 import secrets
 import subprocess
@@ -18,20 +17,21 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
+from sqlalchemy import insert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from benchmarks.common import child_env, free_port, machine, prepare_database
 from bot import interpreter
 from bot.channels.wechat_api import WeChatApi, new_http_session
 from bot.channels.wechat_push import WeChatPush
-from bot.commands.bench import _prepare_database
-from bot.commands.bench_wechat import _free_port
 from bot.config import Settings, WeChatTemplate
 from bot.reminders.dispatcher import Dispatcher
 from bot.reminders.planner import Planner
@@ -84,12 +84,12 @@ class _Clock:
 
 
 async def _subscribe(db_url: str, count: int) -> None:
-    db = await _prepare_database(db_url)
+    db = await prepare_database(db_url)
     try:
         for start in range(0, count, 5000):
             async with db.transaction() as session:
                 await session.execute(
-                    Subscription.__table__.insert(),
+                    insert(Subscription),
                     [
                         {
                             "channel": "wechat",
@@ -113,7 +113,7 @@ async def _run(args: argparse.Namespace, db_url: str, api: str) -> int:
     kb = KnowledgeBase.load()
     clock = _Clock()
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, wechat_app_id=APP_ID, wechat_app_secret=SECRET, wechat_api_base_url=api + "/"
+        _env_file=None, wechat_app_id=APP_ID, wechat_app_secret=SecretStr(SECRET), wechat_api_base_url=api + "/"
     )
     templates = {"reminder": WeChatTemplate(template_id="TPL", fields={"thing1": "title", "time2": "date"})}
     try:
@@ -172,20 +172,21 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def run_reminders_bench(args: argparse.Namespace) -> int:
-    port = _free_port()
+    print(machine())
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "bot.commands.bench_reminders:fake_api",
+            "benchmarks.reminders:fake_api",
             "--factory",
             "--port",
             str(port),
             "--log-level",
             "warning",
         ],
-        env={**os.environ},
+        env=child_env(),
     )
     api = f"http://127.0.0.1:{port}"
     try:
@@ -203,3 +204,22 @@ def run_reminders_bench(args: argparse.Namespace) -> int:
     finally:
         server.terminate()
         server.wait()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.reminders",
+        description="十万订阅者的规划与限速发送：规划耗时、发送速率、峰值内存、重复",
+    )
+    parser.add_argument("--subscribers", type=int, default=100_000, help="订阅者人数（默认 100000）")
+    parser.add_argument("--rate", type=float, default=1000.0, help="发送速率上限，条/秒（默认 1000）")
+    parser.add_argument("--database-url", help="数据库地址；警告：PostgreSQL 会先清空 public 模式！默认临时 SQLite")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_reminders_bench(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

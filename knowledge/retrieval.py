@@ -1,0 +1,111 @@
+"""Which facts answer a question: the fact index searched with the question's region, dates and
+the notices it names, and the picks made from the ranking (one region or several, a related fact)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from knowledge.analyzer import Analyzer
+from knowledge.base import Entry, KnowledgeBase
+from knowledge.fact_index import build_index
+from knowledge.query import Query
+from knowledge.schema import Event, Rule
+from knowledge.search import Hit
+from knowledge.timeline import relative_rules
+
+MULTI_REGION_RATIO = 0.6
+"""Hits scoring at least this share of the top one, from other regions, make a per-region answer."""
+RELATED_RATIO = 0.75
+"""A runner-up from the same region scoring this share of the top one is added as related."""
+
+
+class Retriever:
+    """Searches the facts of one knowledge base. Built once; searching is cheap."""
+
+    def __init__(self, kb: KnowledgeBase, analyzer: Analyzer, region_words: frozenset[str]) -> None:
+        self.kb = kb
+        self.form_words = analyzer.lexicon.form_words
+        self.index = build_index(kb.entries, analyzer, region_words)
+        self.position = {e.fact.id: i for i, e in enumerate(kb.entries)}
+        """Fact id → its place in `kb.entries` (what a Hit's index refers to)."""
+        calculable = frozenset(
+            i for i, e in enumerate(kb.entries) if isinstance(e.fact, Event | Rule) and relative_rules(e.fact)
+        )
+        # Facts a newer notice replaces (same topic and region) give way to it in retrieval,
+        # unless the question names their notice.
+        replaced = frozenset(self.position[fact_id] for fact_id in kb.replaced)
+        # Facts that a search weighs alike (same notice and regions, both replaced or not, both
+        # calculable or not) form a class: a search weighs each class once, not each of the
+        # thousands of facts its words reach.
+        classes: dict[tuple[str, tuple[str, ...], bool, bool], int] = {}
+        self._class_of = [
+            classes.setdefault((e.doc_no, e.regions, i in replaced, i in calculable), len(classes))
+            for i, e in enumerate(kb.entries)
+        ]
+        self._classes = list(classes)
+        self._class_entry = {c: kb.entries[i] for i, c in reversed(list(enumerate(self._class_of)))}
+        """A fact of each class, for its regions' applicability."""
+
+    def search(self, query: Query, words: Sequence[str], notices: set[str] | None = None) -> list[Hit]:
+        """The best facts for `words`, weighed by how well each applies to the query's region, the
+        notices it names and its dates; `notices` restricts the search to those notices."""
+        factors: dict[int, float] = {}
+        class_of = self._class_of
+
+        def boost(i: int) -> float:
+            c = class_of[i]
+            factor = factors.get(c)
+            if factor is None:
+                factor = factors[c] = self._factor(c, query, notices)
+            return factor
+
+        return self.index.search(words, boost=boost, limit=12, ignore_in_coverage=self.form_words)
+
+    def _factor(self, c: int, query: Query, notices: set[str] | None) -> float:
+        """How much a query weighs the facts of class `c` (0: not at all)."""
+        doc_no, _, replaced, calculable = self._classes[c]
+        if notices is not None and doc_no not in notices:
+            return 0.0
+        if replaced and doc_no not in query.docs:
+            return 0.0
+        factor = self.kb.applicability(self._class_entry[c], query.region)
+        if query.docs:
+            factor *= 1.5 if doc_no in query.docs else 0.5
+        if query.dates and calculable:
+            factor *= 1.3  # a concrete date asks for a calculation
+        return factor
+
+    def find(self, query: Query, words: Sequence[str]) -> list[Hit]:
+        """The ranking for a question. An occupation named without a region selects the notices
+        whose lists name it (and the notices forwarding them), when any of their facts match."""
+        hits = self.search(query, words)
+        occupation = query.known_occupation
+        if occupation and query.region is None:
+            docs = {e.doc_no for e in self.kb.occupation_lists if occupation in e.fact.occupations}  # type: ignore[union-attr]
+            docs |= {n.doc_no for d in list(docs) for n in self.kb.forwarders(d)}
+            hits = self.search(query, words, notices=docs) or hits
+        return hits
+
+    def region_groups(self, hits: Sequence[Hit]) -> dict[tuple[str, ...], Hit]:
+        """The best hit of each region set among those close to the top one, best region first."""
+        top = hits[0]
+        groups: dict[tuple[str, ...], Hit] = {}
+        for h in hits:
+            if h.score < top.score * MULTI_REGION_RATIO:
+                continue
+            groups.setdefault(self.kb.entries[h.index].regions, h)
+        return groups
+
+    def related(self, hits: Sequence[Hit]) -> Entry | None:
+        """A fact from the top one's regions, nearly as good, that says something else."""
+        top = hits[0]
+        entry = self.kb.entries[top.index]
+        for h in hits[1:3]:
+            other = self.kb.entries[h.index]
+            if (
+                h.score >= top.score * RELATED_RATIO
+                and other.regions == entry.regions
+                and other.fact.answer != entry.fact.answer
+            ):
+                return other
+        return None

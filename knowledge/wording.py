@@ -1,0 +1,223 @@
+"""How answers are worded: the fact for one region or several, the reasoning over its dates, the
+notices that replaced it, its source clause, and what the bot says when it does not answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+
+from knowledge.answer import HUMAN_HINT, Answer
+from knowledge.base import Entry, KnowledgeBase, citation
+from knowledge.occupations import OccupationMatch
+from knowledge.query import Query
+from knowledge.schema import Event, Relative, Rule
+from knowledge.search import Hit
+from knowledge.timeline import compute_relative, relative_rules, status_now
+
+CONFIDENT = 0.8
+"""Coverage from which an answer no longer offers a human in case it misread the question."""
+MAX_REGIONS = 4
+"""Regions listed at most when the question named none."""
+EXAMPLES = "例如：“广州退考退费登记截止到哪天？”"
+
+
+def region_label(regions: Sequence[str]) -> str:
+    return "、".join(regions)
+
+
+def typo_lead(occupation: OccupationMatch) -> str:
+    """Says how a misspelt occupation was read, so that a wrong guess is visible."""
+    typed = occupation.corrected_from
+    return f"（按“{occupation.name}”理解您说的“{typed}”）" if typed else ""
+
+
+def source_line(entry: Entry) -> str:
+    src = entry.fact.source
+    quote = src.quote if len(src.quote) <= 120 else src.quote[:118] + "……"
+    return f"来源：{entry.citation}（{src.clause}）：“{quote}”"
+
+
+def _label_keys(label: str) -> list[str]:
+    return [k for k in ("日常", "统一", "全国", "全省", "竞赛", "补考") if k in label]
+
+
+def _pick_rules(rules: list[Relative], query: Query) -> list[Relative]:
+    """When a fact has several rules (15 working days for daily exams, 20 for unified ones),
+    keep those whose label the question mentions; otherwise all of them."""
+    named = [r for r in rules if r.label and any(k in query.text for k in _label_keys(r.label))]
+    return named or rules
+
+
+def _dated_caveat(query: Query, entries: Sequence[Entry]) -> str:
+    """Old notices are still the ground truth, but a candidate should know how old they are."""
+    years = sorted({e.notice.year for e in entries if isinstance(e.fact, Event)})
+    if years and query.now.year - years[-1] >= 2:
+        return f"（提示：以上通知发布于{'、'.join(map(str, years))}年，如之后有新通知，以最新通知为准。）"
+    return ""
+
+
+class Wording:
+    """Writes the answers over one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    # -- no answer -----------------------------------------------------------------------------
+    @cached_property
+    def covered(self) -> str:
+        """The provinces some notice governs, as candidates read them (吉林省、广东省 …)."""
+        return "、".join(sorted({self.kb.regions.lineage(r)[-1] for r in self.kb.governed}))
+
+    @staticmethod
+    def empty() -> Answer:
+        return Answer(
+            f"您好，请用文字描述您想咨询的问题，{EXAMPLES}“钳工还能报名吗？”",
+            matched=False,
+            kind="empty",
+        )
+
+    def smalltalk(self) -> Answer:
+        return Answer(
+            "您好！我是职业技能鉴定政策助手，可以解答"
+            f"{self.covered}通知中的报名时间、考试安排、鉴定费缴纳、退考退费、补考、证书办理、"
+            "职业是否退出目录等问题，并按法定节假日帮您推算截止日期。"
+            f"请直接输入您的问题，{EXAMPLES}“吉林技师理论考多久？”"
+            "需要人工服务时，可回复“转人工”。",
+            matched=False,
+            kind="smalltalk",
+        )
+
+    @staticmethod
+    def bad_date(text: str, region: str | None) -> Answer:
+        return Answer(
+            f"您提供的日期“{text}”不存在，请检查后重新输入（例如：2026年6月22日）。",
+            matched=False,
+            region=region,
+            kind="bad_date",
+        )
+
+    def uncovered(self, region: str) -> Answer:
+        return Answer(
+            f"抱歉，知识库中还没有{region}的职业技能鉴定通知，无法给出准确答复，以免误导您。"
+            f"目前收录的地区：{self.covered}。{HUMAN_HINT}",
+            matched=False,
+            region=region,
+            kind="region_not_covered",
+        )
+
+    def abstain(self, query: Query, confidence: float) -> Answer:
+        return Answer(
+            "抱歉，这个问题我在现有通知里没有找到可靠的答案，为避免误导您，暂不作答。"
+            f"我可以解答{self.covered}职业技能鉴定通知中的报名、考试、缴费、退考退费、补考、证书等问题。" + HUMAN_HINT,
+            matched=False,
+            confidence=confidence,
+            region=query.region,
+            kind="abstain",
+        )
+
+    # -- parts of an answer --------------------------------------------------------------------
+    def reasoning(self, query: Query, entry: Entry) -> str:
+        """The fact's relative deadlines computed from the date the question gives (or a request
+        for that date), and where today stands relative to the fact's own dates."""
+        fact = entry.fact
+        parts: list[str] = []
+        if isinstance(fact, Event | Rule):
+            rules = relative_rules(fact)
+            anchor = query.dates[0].date if query.dates else None
+            if rules and anchor is not None:
+                for rel in _pick_rules(rules, query):
+                    action = fact.action if isinstance(fact, Event) else fact.title
+                    parts.append(compute_relative(rel, anchor, action, query.now).text)
+            if rules and anchor is None:
+                anchors = "、".join(dict.fromkeys(r.anchor for r in rules))
+                parts.append(
+                    f"如告诉我{anchors}的具体日期（例如“2026年6月22日”），我可以按法定节假日帮您算出是哪一天。"
+                )
+        if isinstance(fact, Event):
+            status = status_now(fact, query.now)
+            if status:
+                parts.append(status.text)
+        return "".join(parts)
+
+    def newer_note(self, entry: Entry) -> str:
+        """Says so when a newer notice bears on the answer: it replaced this fact, this fact
+        replaced an older one, or the fact's notice has been superseded on other topics."""
+        newer = self.kb.replaced.get(entry.fact.id)
+        if newer is not None:
+            return (
+                f"（注意：{entry.citation}的这一规定已被{newer.citation}取代，请以新通知为准。）"
+                f"\n现行规定（{newer.citation}）：{newer.fact.answer.strip()}"
+            )
+        older = self.kb.replacing.get(entry.fact.id)
+        if older:
+            names = "、".join(dict.fromkeys(e.citation for e in older))
+            return f"（此规定已更新：{entry.citation}已取代{names}的相应规定，以本通知为准。）"
+        successors = self.kb.successors.get(entry.doc_no)
+        if successors:
+            names = "、".join(citation(n.doc_no, n.version) for n in successors)
+            return f"（提示：{entry.citation}已被{names}取代/更新，请以新通知为准。）"
+        return ""
+
+    # -- answers -------------------------------------------------------------------------------
+    def single(self, query: Query, entry: Entry, hit: Hit, related: Entry | None, prefix: str) -> Answer:
+        """One fact (and perhaps a related one from the same regions), reasoned about and cited."""
+        lines = [prefix] if prefix else []
+        lines.append(f"【{region_label(entry.regions)}】{entry.fact.answer.strip()}")
+        lines.append(self.reasoning(query, entry))
+        sources = [entry.doc_no]
+        facts = [entry.fact.id]
+        if related is not None:
+            lines.append(f"相关：{related.fact.answer.strip()}")
+            facts.append(related.fact.id)
+            if related.doc_no not in sources:
+                sources.append(related.doc_no)
+        lines.append(self.newer_note(entry))
+        lines.append(_dated_caveat(query, [entry]))
+        lines.append(source_line(entry))
+        if related is not None and related.doc_no != entry.doc_no:
+            lines.append(source_line(related))
+        if hit.coverage < CONFIDENT:
+            lines.append("如果这不是您要问的，" + HUMAN_HINT)
+        return Answer(
+            "\n".join(line for line in lines if line),
+            matched=True,
+            sources=tuple(sources),
+            confidence=hit.coverage,
+            fact_ids=tuple(facts),
+            region=query.region,
+            regions=entry.regions,
+            kind="lookup",
+        )
+
+    def multi_region(self, query: Query, groups: dict[tuple[str, ...], Hit], prefix: str) -> Answer:
+        """The question named no region and regions differ: one line per region, then a request
+        for the candidate's region."""
+        lines = [prefix] if prefix else []
+        lines.append("不同地区的规定不同（您没有说明地区），各地通知分别规定如下：")
+        sources: list[str] = []
+        facts: list[str] = []
+        regions: list[str] = []
+        best = max(h.coverage for h in groups.values())
+        for key, hit in list(groups.items())[:MAX_REGIONS]:
+            entry = self.kb.entries[hit.index]
+            reasoning = self.reasoning(query, entry)
+            newer = self.newer_note(entry).split("\n")[0]  # the region's line stays one line
+            lines.append(f"【{region_label(key)}】{entry.fact.answer.strip()}{reasoning}（{entry.citation}）{newer}")
+            if entry.doc_no not in sources:
+                sources.append(entry.doc_no)
+            facts.append(entry.fact.id)
+            regions.extend(r for r in key if r not in regions)
+        caveat = _dated_caveat(query, [self.kb.entries[h.index] for h in groups.values()])
+        if caveat:
+            lines.append(caveat)
+        lines.append("请告诉我您报考的地区，我可以只给出该地区的规定。")
+        return Answer(
+            "\n".join(lines),
+            matched=True,
+            sources=tuple(sources),
+            confidence=best,
+            fact_ids=tuple(facts),
+            region=None,
+            regions=tuple(regions),
+            kind="multi_region",
+        )
