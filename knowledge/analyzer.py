@@ -120,7 +120,8 @@ class Analyzer:
         return self._pinyin_index
 
     def _is_real_word(self, text: str) -> bool:
-        return self.tokenizer.FREQ.get(text, 0) > 0
+        frequency: int = self.tokenizer.FREQ.get(text, 0)
+        return frequency > 0
 
     def _covered(self, text: str) -> list[bool]:
         """Which characters of `text` some vocabulary term covers (every occurrence of every term).

@@ -32,13 +32,15 @@ def _import_jieba() -> ModuleType:
     if "jieba" in sys.modules or "pkg_resources" in sys.modules:
         import jieba
 
-        return jieba
+        module: ModuleType = jieba
+        return module
     sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # `import pkg_resources` raises ImportError
     try:
         import jieba
     finally:
         del sys.modules["pkg_resources"]
-    return jieba
+    loaded: ModuleType = jieba
+    return loaded
 
 
 jieba: Any = _import_jieba()  # no type information: jieba ships none

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import RequestEvent, TranscriptLine, WithdrawalRequest
 from storage.requests import STATUSES
@@ -59,7 +60,7 @@ class RequestFilter:
         return dataclasses.replace(self, status=None)
 
 
-def _prefix(column: Any, text: str, dialect: str) -> ColumnElement[bool]:
+def _prefix(column: InstrumentedAttribute[str], text: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "sqlite":
         # A range on the column's index; SQLite's LIKE is case-insensitive and never uses a plain index.
         return (column >= text) & (column < text + _TOP)

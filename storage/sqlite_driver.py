@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import event
@@ -42,21 +42,31 @@ log = logging.getLogger(__name__)
 DRIVER_NAME = "sqlite+jd_aiosqlite"
 
 
+Parameters = Sequence[Any] | Mapping[str, Any] | None
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
-    def execute(self, operation: Any, parameters: Sequence[Any] | None = None) -> Any:
+    @property
+    def _inline(self) -> bool:
+        connection = self._adapt_connection
+        return isinstance(connection, OneTripConnection) and connection.inline
+
+    def execute(self, operation: Any, parameters: Parameters = None) -> Any:
         try:
-            if self._adapt_connection.inline:
+            if self._inline:
                 self._execute_on_thread(operation, parameters)
             else:
                 self.await_(self._connection._execute(self._execute_on_thread, operation, parameters))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
 
-    def executemany(self, operation: Any, seq_of_parameters: Sequence[Sequence[Any]]) -> Any:
+    def executemany(
+        self, operation: Any, seq_of_parameters: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]]
+    ) -> Any:
         try:
-            if self._adapt_connection.inline:
+            if self._inline:
                 self._executemany_on_thread(operation, seq_of_parameters)
             else:
                 self.await_(self._connection._execute(self._executemany_on_thread, operation, seq_of_parameters))
@@ -65,7 +75,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     # The two methods below run on aiosqlite's thread while the event loop awaits their result,
     # so nothing else touches the cursor's attributes meanwhile.
-    def _execute_on_thread(self, operation: Any, parameters: Sequence[Any] | None) -> None:
+    def _execute_on_thread(self, operation: Any, parameters: Parameters) -> None:
         cursor = self._connection._conn.cursor()
         try:
             if parameters is None:
@@ -83,7 +93,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         finally:
             cursor.close()
 
-    def _executemany_on_thread(self, operation: Any, seq_of_parameters: Sequence[Sequence[Any]]) -> None:
+    def _executemany_on_thread(
+        self, operation: Any, seq_of_parameters: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]]
+    ) -> None:
         cursor = self._connection._conn.cursor()
         try:
             cursor.executemany(operation, seq_of_parameters)

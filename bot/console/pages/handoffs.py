@@ -28,7 +28,7 @@ from bot.console.state import database, now, pushers, regions, settings, wake_di
 from bot.console.templates import error_page, flash, redirect, render
 from handlers import handoff_replies as replies
 from handlers.channel_names import channel_label
-from handlers.handoff_replies import number
+from handlers.handoff import number
 from storage import handoffs as store
 from storage.conversations import transcript
 from storage.masking import mask_user_id
