@@ -6,11 +6,17 @@ The load comes from wrk, not from Python: on two cores a Python client needs a c
 and becomes the bottleneck. Python builds every request beforehand (unique MsgId, openids spread
 over many users, real query-string signatures); a generated Lua script hands each one out once.
 
-Two phases per server, with the same uvicorn settings for both servers:
+The bot runs in several variants, each its own process and database, so that every optimisation
+is measured against the code without it (docs/benchmarks.md):
+- bot: as shipped (group commit, SQLite fast path);
+- stock: neither (one transaction per message, SQLAlchemy's own aiosqlite dialect);
+- no-group-commit, no-fast-sqlite: the shipped bot without one of them.
+
+Two phases per server, with the same uvicorn settings for all:
 - saturation: closed loop, N connections, no think time: the throughput ceiling;
-- latency: the same N connections, but the offered rate fixed, so that p99 measures the service
-  and not a queue we built ourselves.
-Afterwards the bot's database must show every message sent handled exactly once.
+- latency: the same N connections, but the offered rate fixed (half the shipped bot's ceiling, the
+  same for every server), so that p99 measures the service and not a queue we built ourselves.
+Afterwards each bot's database must show every message sent handled exactly once.
 """
 
 from __future__ import annotations
@@ -64,6 +70,17 @@ WRK_THREADS = 1
 CLOSED_LOOP_CAPACITY = 4000
 P99_TARGET_MS = 100.0
 RATIO_TARGET = 0.5
+KEEP_GAIN = 0.10
+"""An optimisation stays while it buys at least this much of the shipped bot's throughput."""
+VARIANTS: dict[str, dict[str, str]] = {
+    "bot": {},
+    "stock": {"GROUP_COMMIT": "false", "SQLITE_FAST_PATH": "false"},
+    "no-group-commit": {"GROUP_COMMIT": "false"},
+    "no-fast-sqlite": {"SQLITE_FAST_PATH": "false"},
+}
+"""Bot variants: the settings each runs with on top of the shipped defaults."""
+OPTIMISATIONS = {"group commit": "no-group-commit", "SQLite fast path": "no-fast-sqlite"}
+"""Each optimisation, and the variant that is the shipped bot without it."""
 
 # wrk's Lua side. Arguments: data file (one "path<TAB>body" line per message), message count,
 # thread count, offered rate in msg/s (0: closed loop).
@@ -515,42 +532,46 @@ def _row(name: str, r: WrkResult, *, paced: bool = False) -> str:
     offered = f"offered {r.sent / r.duration_s:4.0f}, " if paced and r.duration_s else ""
     note = "  (ran out of prepared messages; stopped early)" if r.exhausted else ""
     return (
-        f"  {name:<4} {offered}replied {r.throughput:5.0f} msg/s   p50 {r.p50_ms:6.1f}  p90 {r.p90_ms:6.1f}  "
+        f"  {name:<16} {offered}replied {r.throughput:5.0f} msg/s   p50 {r.p50_ms:6.1f}  p90 {r.p90_ms:6.1f}  "
         f"p99 {r.p99_ms:6.1f}  max {r.max_ms:6.1f} ms   errors {r.errors}   "
         f"({r.ok} replies in {r.duration_s:.1f} s){note}\n"
-        f"       CPU in cores: server {r.server_cpu:.2f}, wrk {r.wrk_cpu:.2f}, other processes {r.other_cpu:.2f}"
+        f"  {'':<16} CPU in cores: server {r.server_cpu:.2f}, wrk {r.wrk_cpu:.2f}, other processes {r.other_cpu:.2f}"
         + (f"; messages per engine transaction {r.per_transaction:.1f}" if r.per_transaction else "")
     )
 
 
-def _report(
-    args: argparse.Namespace, results: dict[tuple[str, str], WrkResult], rate: float, engine: dict[str, int]
-) -> bool:
-    """Prints both phases and a verdict per target; True if every target is met."""
-    clients = args.clients
-    sat_bare, sat_bot = results["bare", "saturation"], results["bot", "saturation"]
-    lat_bare, lat_bot = results["bare", "latency"], results["bot", "latency"]
+def _report(args: argparse.Namespace, results: dict[tuple[str, str], WrkResult], rate: float, apologies: int) -> bool:
+    """Prints both phases, each optimisation's gain, and a verdict per target; True if all are met."""
+    clients, names = args.clients, ["bare", *args.variants]
+    sat = {name: results[name, "saturation"] for name in names}
     print(f"\n[1] Saturation: closed loop, {clients} connections, no think time, {args.duration} s per server")
-    print(_row("bare", sat_bare))
-    print(_row("bot", sat_bot))
-    ratio = sat_bot.throughput / sat_bare.throughput if sat_bare.throughput else 0.0
+    for name in names:
+        print(_row(name, sat[name]))
+    bare = sat["bare"].throughput
+    for name in args.variants:
+        print(f"  throughput {name}/bare: {sat[name].throughput / bare if bare else 0.0:.1%}")
+    ratio = sat["bot"].throughput / bare if bare else 0.0
     ratio_ok = ratio >= RATIO_TARGET
-    print(f"  throughput bot/bare: {ratio:.1%}   target ≥ {RATIO_TARGET:.0%}: {_verdict(ratio_ok)}")
+    print(f"  shipped bot/bare: {ratio:.1%}   target ≥ {RATIO_TARGET:.0%}: {_verdict(ratio_ok)}")
+    for optimisation, without in OPTIMISATIONS.items():
+        if without in sat:
+            gain = sat["bot"].throughput / sat[without].throughput - 1 if sat[without].throughput else 0.0
+            keep = "keep" if gain >= KEEP_GAIN else f"buys less than {KEEP_GAIN:.0%}: reconsider"
+            print(f"  {optimisation}: +{gain:.1%} throughput over the bot without it ({keep})")
     # In a closed loop every connection waits its turn, so latency is about clients / throughput.
     print(
-        f"  bot p99 with no think time: {sat_bot.p99_ms:.1f} ms "
-        f"({_verdict(sat_bot.p99_ms <= P99_TARGET_MS)} against {P99_TARGET_MS:.0f} ms, for reference; "
-        f"about {clients} / throughput = {1000 * clients / max(sat_bot.throughput, 1e-9):.0f} ms of queue; "
-        "the target is judged at a stated load in [2])"
+        f"  bot p99 with no think time: {sat['bot'].p99_ms:.1f} ms (about {clients} / throughput = "
+        f"{1000 * clients / max(sat['bot'].throughput, 1e-9):.0f} ms of queue; the target is judged in [2])"
     )
 
-    source = "--rate" if args.rate else "50% of the bot's saturation throughput"
+    source = "--rate" if args.rate else "50% of the shipped bot's saturation throughput"
     print(
         f"\n[2] Latency at a fixed offered load: {rate:.0f} msg/s ({source}), {clients} connections, "
         f"{args.latency_duration} s per server"
     )
-    print(_row("bare", lat_bare, paced=True))
-    print(_row("bot", lat_bot, paced=True))
+    for name in names:
+        print(_row(name, results[name, "latency"], paced=True))
+    lat_bot = results["bot", "latency"]
     offered = lat_bot.sent / lat_bot.duration_s if lat_bot.duration_s else 0.0
     # Below the schedule, the bot held the connections so long that wrk could not offer the rate.
     kept_up = offered >= 0.95 * rate
@@ -561,19 +582,62 @@ def _report(
         + ("" if kept_up else f" (the offered rate fell short of {rate:.0f} msg/s)")
     )
 
-    http_errors = {name: sum(r.errors for (n, _), r in results.items() if n == name) for name in ("bare", "bot")}
-    errors = http_errors["bare"] + http_errors["bot"] + engine.get("error", 0)
+    http_errors = sum(r.errors for r in results.values())
+    errors = http_errors + apologies
     print(
-        f"\nerrors (all runs, warm-up included): bare {http_errors['bare']}, bot {http_errors['bot']} "
-        f"+ {engine.get('error', 0)} apologies from the engine   target 0: {_verdict(errors == 0)}"
+        f"\nerrors (all servers and runs, warm-up included): {http_errors} HTTP, {apologies} apologies from the "
+        f"engines   target 0: {_verdict(errors == 0)}"
     )
     busy = max(r.other_cpu for r in results.values())
     if busy > 0.1:
         print(
             f"WARNING: other processes used up to {busy:.2f} cores during a run; "
-            "the figures above understate both servers."
+            "the figures above understate the servers."
         )
     return ratio_ok and p99_ok and errors == 0
+
+
+def _servers(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> list[Server]:
+    """The bare endpoint and each bot variant, each bot on its own database; all start at once."""
+    serve_bare = "import sys; from benchmarks.wechat import serve_echo; serve_echo(int(sys.argv[1]))"
+    servers = [Server("bare", [sys.executable, "-c", serve_bare], env, "/")]
+    for name in args.variants:
+        variant_env = {**env, **VARIANTS[name], "DATA_DIR": str(tmp / name)}
+        servers.append(
+            Server(name, [sys.executable, "-m", "bot", "serve", "--port"], variant_env, "/healthz", engine=True)
+        )
+    return servers
+
+
+def _measure(
+    args: argparse.Namespace, servers: list[Server], script: Path, tmp: Path
+) -> tuple[dict[tuple[str, str], WrkResult], float]:
+    """Warm-up and saturation for every server, then the latency phase at one rate for all."""
+    started = time.monotonic()
+    warm = Pool(tmp, "warmup", build_messages(args.warmup, args.users, first_id=1_000_000))
+    count = args.duration * CLOSED_LOOP_CAPACITY
+    saturation = Pool(tmp, "saturation", build_messages(count, args.users, first_id=10_000_000))
+    print(f"prepared {args.warmup + count} messages in {time.monotonic() - started:.1f} s")
+    for server in servers:
+        server.wait_ready()
+    print(
+        "uvicorn (loop and http 'auto', same settings for all): " + ", ".join(f"{s.name} {s.stack()}" for s in servers)
+    )
+    results: dict[tuple[str, str], WrkResult] = {}
+    for server in servers:
+        # Imports, caches, SQLite pages and the first contact of many users, before measuring.
+        results[server.name, "warm-up"] = server.run(script, warm, clients=args.clients, duration=10)
+        results[server.name, "saturation"] = server.run(
+            script, saturation, clients=args.clients, duration=args.duration
+        )
+    rate = args.rate or max(1.0, round(0.5 * results["bot", "saturation"].throughput))
+    count = math.ceil(rate * args.latency_duration * 1.1) + args.clients
+    paced = Pool(tmp, "latency", build_messages(count, args.users, first_id=20_000_000))
+    for server in servers:
+        results[server.name, "latency"] = server.run(
+            script, paced, clients=args.clients, duration=args.latency_duration, rate=rate
+        )
+    return results, rate
 
 
 def run_wechat_bench(args: argparse.Namespace) -> int:
@@ -585,16 +649,19 @@ def run_wechat_bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    clients = args.clients
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown or "bot" not in args.variants:
+        print(f"--variants: choose from {', '.join(VARIANTS)}, including bot (got {args.variants})", file=sys.stderr)
+        return 2
     print(
         f"WeChat load benchmark: signed, encrypted text messages from {args.users} users over loopback; "
-        "server: one worker on SQLite.\n"
-        f"load: wrk -t {WRK_THREADS} -c {clients} --timeout 10s with a generated Lua script "
+        f"servers: the bare endpoint and the bot as {', '.join(args.variants)}, one worker each, on SQLite.\n"
+        f"load: wrk -t {WRK_THREADS} -c {args.clients} --timeout 10s with a generated Lua script "
         "(each message sent once); percentiles as wrk reports them (coordinated-omission corrected)."
     )
     print(machine())
     env = {
-        **{k: v for k, v in child_env().items() if k != "DATABASE_URL"},
+        **{k: v for k, v in child_env().items() if k not in ("DATABASE_URL", *VARIANTS["stock"])},
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_AES_KEY": AES_KEY,
         "WECHAT_APP_ID": APP_ID,
@@ -603,52 +670,26 @@ def run_wechat_bench(args: argparse.Namespace) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="bench-wechat-") as tmp_name:
         tmp = Path(tmp_name)
-        env["DATA_DIR"] = str(tmp / "data")
         script = tmp / "wechat.lua"
         script.write_text(LUA_SCRIPT, encoding="utf-8")
-        serve_bare = "import sys; from benchmarks.wechat import serve_echo; serve_echo(int(sys.argv[1]))"
-        bare = Server("bare", [sys.executable, "-c", serve_bare], env, "/")
-        bot = Server("bot", [sys.executable, "-m", "bot", "serve", "--port"], env, "/healthz", engine=True)
+        servers = _servers(args, env, tmp)
+        with _stopping(servers):
+            results, rate = _measure(args, servers, script, tmp)
+            bots = [s for s in servers if s.engine]
+            apologies = sum(_wait_idle(s.base, len(s.sent)).get("error", 0) for s in bots)
+            rss = {s.name: s.peak_rss() for s in servers}
+        once = {s.name: check_handled_once(tmp / s.name / "bot.db", s.sent) for s in bots}
 
-        with _stopping([bare, bot]):
-            # Built while the servers start; the bare endpoint may need this many in the saturation run.
-            started = time.monotonic()
-            warm = Pool(tmp, "warmup", build_messages(args.warmup, args.users, first_id=1_000_000))
-            count = args.duration * CLOSED_LOOP_CAPACITY
-            saturation = Pool(tmp, "saturation", build_messages(count, args.users, first_id=10_000_000))
-            print(f"prepared {args.warmup + count} messages in {time.monotonic() - started:.1f} s")
-            bare.wait_ready()
-            bot.wait_ready()
-            print(f"uvicorn (loop and http 'auto', same settings for both): bare {bare.stack()}, bot {bot.stack()}")
-            results: dict[tuple[str, str], WrkResult] = {}
-            for server in (bare, bot):
-                # Imports, caches, SQLite pages and the first contact of many users, before measuring.
-                results[server.name, "warm-up"] = server.run(script, warm, clients=clients, duration=10)
-                results[server.name, "saturation"] = server.run(
-                    script, saturation, clients=clients, duration=args.duration
-                )
-
-            rate = args.rate or max(1.0, round(0.5 * results["bot", "saturation"].throughput))
-            count = math.ceil(rate * args.latency_duration * 1.1) + clients
-            paced = Pool(tmp, "latency", build_messages(count, args.users, first_id=20_000_000))
-            for server in (bot, bare):
-                results[server.name, "latency"] = server.run(
-                    script, paced, clients=clients, duration=args.latency_duration, rate=rate
-                )
-
-            engine = _wait_idle(bot.base, len(bot.sent))
-            rss = {s.name: s.peak_rss() for s in (bare, bot)}
-        once = check_handled_once(tmp / "data" / "bot.db", bot.sent)
-
-    met = _report(args, results, rate, engine)
-    print(
-        f"handled once: {once.sent} messages sent to the bot (warm-up included), {once.transcript_in} incoming "
-        f"transcript lines, {once.users_mismatched} users whose count differs; message ids recorded as handled: "
-        f"{once.duplicate_ids} twice, {once.unknown_ids} never sent, {once.unrecorded_ids} sent but missing   "
-        f"{_verdict(once.passed)}"
-    )
-    print(f"peak RSS (VmHWM): bot {rss['bot']}, bare {rss['bare']}")
-    met = met and once.passed
+    met = _report(args, results, rate, apologies)
+    for name, check in once.items():
+        print(
+            f"handled once ({name}): {check.sent} messages sent (warm-up included), {check.transcript_in} incoming "
+            f"transcript lines, {check.users_mismatched} users whose count differs; message ids recorded as "
+            f"handled: {check.duplicate_ids} twice, {check.unknown_ids} never sent, {check.unrecorded_ids} sent "
+            f"but missing   {_verdict(check.passed)}"
+        )
+    print("peak RSS (VmHWM): " + ", ".join(f"{name} {value}" for name, value in rss.items()))
+    met = met and all(c.passed for c in once.values())
     print("all targets met" if met else "NOT all targets met")
     return 0 if met else 1
 
@@ -664,6 +705,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-duration", type=int, default=30, help="定速延迟阶段每个服务的时长，秒（默认 30）")
     parser.add_argument("--rate", type=float, help="定速阶段的发送速率，条/秒（默认：本服务饱和吞吐量的 50%%）")
     parser.add_argument("--warmup", type=int, default=1000, help="每个服务预热消息数（默认 1000）")
+    parser.add_argument(
+        "--variants",
+        type=lambda v: [x.strip() for x in v.split(",") if x.strip()],
+        default=list(VARIANTS),
+        help=f"测量的机器人变体，逗号分隔（默认全部：{','.join(VARIANTS)}；须含 bot）",
+    )
     return parser
 
 
