@@ -114,10 +114,10 @@ async def update_account(
 
 
 async def set_active(
-    session: AsyncSession, *, account_id: int, active: bool, actor_id: int, actor: str, now: dt.datetime
+    session: AsyncSession, *, account_id: int, active: bool, actor_id: int | None, actor: str, now: dt.datetime
 ) -> StaffAccount:
     """Deactivates (signing the account out at once) or reactivates an account; nobody deactivates
-    their own."""
+    their own (`actor_id` None: the command line, which is nobody's account)."""
     account = await _account(session, account_id)
     if not active and account.id == actor_id:
         raise AccountRefused("不能停用自己的账号。")

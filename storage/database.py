@@ -90,7 +90,7 @@ class Database:
             if self._checkpoints is not None:  # they run on the driver's thread instead
                 cursor.execute("PRAGMA wal_autocheckpoint=0")
             # 16 MB of page cache per connection instead of 2 MB: at a few hundred thousand outbox
-            # rows the default missed on most index lookups (`bench reminders`).
+            # rows the default missed on most index lookups (`python -m benchmarks.reminders`).
             cursor.execute("PRAGMA cache_size=-16384")
             cursor.close()
 

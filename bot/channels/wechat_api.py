@@ -6,7 +6,7 @@ access_token comes from the stable-token endpoint through a `SharedToken`, so al
 
 aiohttp rather than httpx: a reminder dispatch sends up to 1,000 requests a second from one process,
 and httpx's connection pool costs about 2 ms of CPU per request at 16 concurrent requests, aiohttp
-about 0.2 ms (measured with `python -m bot bench reminders`).
+about 0.2 ms (measured with `python -m benchmarks.reminders`).
 """
 
 from __future__ import annotations

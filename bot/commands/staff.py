@@ -16,6 +16,7 @@ from bot.commands.common import current_time, open_database
 if TYPE_CHECKING:
     from bot.commands.common import Subparsers
     from bot.config import Settings
+    from storage.database import Database
 
 ACTOR = "cli"
 ROLES = ("admin", "reviewer", "viewer")
@@ -72,9 +73,9 @@ def _describe_regions(regions: list[str]) -> str:
 async def _add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console.passwords import Passwords
     from bot.console.scope import ROLE_LABELS, UnknownRegionError, name_problem, normalize_regions, role_problem
+    from handlers import staff_accounts
     from knowledge.regions import RegionRegistry
     from storage import staff as staff_store
-    from storage.audit import append_entry
 
     problem = name_problem(args.name)
     try:
@@ -91,22 +92,22 @@ async def _add(args: argparse.Namespace, settings: Settings) -> int:
             if await staff_store.account_by_name(session, name=args.name) is not None:
                 print(f"账号 {args.name} 已存在。修改密码请用 python -m bot staff passwd {args.name}", file=sys.stderr)
                 return 1
-        password = read_password(from_stdin=args.password_stdin)
-        password_hash = await Passwords().hash_async(password)
-        now = current_time(settings)
-        async with db.transaction() as session:
-            account = await staff_store.create_account(
-                session, name=args.name, role=args.role, regions=regions, password_hash=password_hash, now=now
-            )
-            await append_entry(
-                session,
-                at=now,
-                actor=ACTOR,
-                action="staff.create",
-                target_type="staff",
-                target_id=account.id,
-                after=staff_store.account_snapshot(account),
-            )
+        # Hashed before the transaction: it takes a noticeable fraction of a second by design.
+        password_hash = await Passwords().hash_async(read_password(from_stdin=args.password_stdin))
+        try:
+            async with db.transaction() as session:
+                await staff_accounts.create_account(
+                    session,
+                    name=args.name,
+                    role=args.role,
+                    regions=regions,
+                    password_hash=password_hash,
+                    actor=ACTOR,
+                    now=current_time(settings),
+                )
+        except staff_accounts.AccountRefused as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
     print(f"已创建账号 {args.name}（{ROLE_LABELS[args.role]}，{_describe_regions(regions)}），可在 /admin 登录。")
     return 0
 
@@ -135,43 +136,41 @@ async def _list(settings: Settings) -> int:
     return 0
 
 
+async def _account_id(db: Database, name: str) -> int | None:
+    from storage import staff as staff_store
+
+    async with db.sessions() as session:
+        account = await staff_store.account_by_name(session, name=name)
+    return None if account is None else account.id
+
+
 async def _passwd(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console.passwords import Passwords
-    from storage import staff as staff_store
-    from storage.audit import append_entry
+    from handlers import staff_accounts
 
     async with open_database(settings) as db:
-        async with db.sessions() as session:
-            found = await staff_store.account_by_name(session, name=args.name) is not None
-        if not found:
+        account_id = await _account_id(db, args.name)
+        if account_id is None:
             print(f"没有账号 {args.name}。", file=sys.stderr)
             return 1
         password_hash = await Passwords().hash_async(read_password(from_stdin=args.password_stdin))
-        now = current_time(settings)
         async with db.transaction() as session:
-            account = await staff_store.account_by_name(session, name=args.name)
-            assert account is not None
-            before = staff_store.account_snapshot(account)
-            await staff_store.set_password_hash(session, account=account, password_hash=password_hash)
-            await staff_store.clear_failures(session, account=account)  # a new password also lifts a lockout
-            ended = await staff_store.delete_sessions_of(session, account_id=account.id)
-            await append_entry(
+            # A new password also lifts a lockout.
+            ended = await staff_accounts.reset_password(
                 session,
-                at=now,
+                account_id=account_id,
+                password_hash=password_hash,
                 actor=ACTOR,
-                action="staff.password_reset",
-                target_type="staff",
-                target_id=account.id,
-                before=before,
-                after=staff_store.account_snapshot(account),
+                now=current_time(settings),
+                lift_lockout=True,
             )
     print(f"已修改 {args.name} 的密码" + (f"，其 {ended} 个登录已失效。" if ended else "。"))
     return 0
 
 
 async def _disable(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers import staff_accounts
     from storage import staff as staff_store
-    from storage.audit import append_entry
 
     async with open_database(settings) as db, db.transaction() as session:
         account = await staff_store.account_by_name(session, name=args.name)
@@ -181,18 +180,8 @@ async def _disable(args: argparse.Namespace, settings: Settings) -> int:
         if not account.active:
             print(f"账号 {args.name} 已经是停用状态。")
             return 0
-        before = staff_store.account_snapshot(account)
-        await staff_store.set_active(session, account=account, active=False)
-        await staff_store.delete_sessions_of(session, account_id=account.id)
-        await append_entry(
-            session,
-            at=current_time(settings),
-            actor=ACTOR,
-            action="staff.deactivate",
-            target_type="staff",
-            target_id=account.id,
-            before=before,
-            after=staff_store.account_snapshot(account),
+        await staff_accounts.set_active(
+            session, account_id=account.id, active=False, actor_id=None, actor=ACTOR, now=current_time(settings)
         )
     print(f"已停用账号 {args.name}，其登录已失效。")
     return 0
