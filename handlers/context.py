@@ -28,16 +28,6 @@ class Services:
     schedule: ReminderSchedule = DEFAULT_SCHEDULE
     """When reminders go out (settings)."""
 
-    @property
-    def kb(self) -> KnowledgeBase:
-        """The current knowledge base. Work that reads it more than once should take
-        `knowledge.current` once instead, to see one snapshot throughout."""
-        return self.knowledge.current.kb
-
-    @property
-    def qa(self) -> PolicyQA:
-        return self.knowledge.current.qa
-
 
 @dataclass
 class Context:

@@ -22,7 +22,9 @@ class ReminderService:
         self.planner = planner
         self.dispatcher = dispatcher
         self.leadership = leadership
-        self.interval = min(interval, 60.0)
+        if not 0 < interval <= 60:  # Settings refuses other values with a message; this guards other callers
+            raise ValueError(f"scheduler interval must be in (0, 60] seconds, got {interval}")
+        self.interval = interval
         self.scheduler = AsyncIOScheduler(timezone=SHANGHAI)
         self.leading = False
         # The plan and dispatch jobs ask at the same time; one question at a time on one connection.

@@ -53,7 +53,7 @@ async def store_request(
     """One stored request; `status` other than submitted is set directly, as if reviewed earlier."""
     runtime = app.state.runtime
     id_number = id_number or make_id_number("440103", dt.date(1990, 1, 1), next(_seq))
-    rules = withdrawal_rules(runtime.services.kb, region)
+    rules = withdrawal_rules(runtime.knowledge.current.kb, region)
     values = {"姓名": name, "身份证号": id_number, "原定考试日期": format_date(exam_date), "职业": occupation}
     declaration = rules.declaration(values) if rules else f"本人{name}（身份证号{id_number}）自愿放弃{occupation}考试。"
     new = NewRequest(

@@ -45,7 +45,7 @@ async def flash_after(c: httpx.AsyncClient, response: httpx.Response) -> str:
 
 def answers(app: Starlette, text: str) -> tuple[str, ...]:
     """The facts this process's question answering now answers `text` with (none: it abstains)."""
-    answer = app.state.runtime.services.qa.answer(text, region="广州市", now=dt.date(2026, 3, 2))
+    answer = app.state.runtime.knowledge.current.qa.answer(text, region="广州市", now=dt.date(2026, 3, 2))
     return answer.fact_ids if answer.matched else ()
 
 

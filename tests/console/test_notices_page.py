@@ -353,7 +353,7 @@ async def test_another_server_process_answers_from_a_publication_within_its_poll
             assert loop.time() - started < 5, "the other process did not reload within 5 s"
             n += 1
             await asyncio.sleep(0.1)
-        assert REGISTER_B not in other.state.runtime.services.kb.by_id
+        assert REGISTER_B not in other.state.runtime.knowledge.current.kb.by_id
         assert "没有找到可靠的答案" not in await ask(other, f"广州{VARIANT}", "v2"), "variants survive the rebuild"
     # A process started afterwards loads the published notice before it takes messages.
     later = create_app(console_settings, clock=clock, password_hasher=CHEAP_HASHER)

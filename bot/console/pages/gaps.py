@@ -140,7 +140,7 @@ async def add_variant(request: Request, staff: Staff) -> Response:
     entry_id = form_text(form, "entry_id", limit=128)
     also_handled = form.get("handled") == "1"
     back = redirect(request, "gap", group_id=group_id)
-    services = knowledge(request)
+    snapshot = knowledge(request)
     try:
         async with database(request).transaction() as session:
             variant = await review.add_variant(
@@ -151,8 +151,8 @@ async def add_variant(request: Request, staff: Staff) -> Response:
                 also_handled=also_handled,
                 actor=staff.name,
                 regions=staff.regions,
-                qa=services.qa,
-                kb=services.kb,
+                qa=snapshot.qa,
+                kb=snapshot.kb,
                 now=now(request),
             )
             stored = variant.question
