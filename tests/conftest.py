@@ -14,6 +14,7 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -163,15 +164,27 @@ def services(kb: KnowledgeBase, qa: PolicyQA) -> Services:
 
 
 @pytest.fixture
-def shared_knowledge_base(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> Iterator[KnowledgeBase]:
-    """Applications built in this test load the session's knowledge base instead of parsing the
-    shipped notices again (the same files, so the same result; nothing changes a loaded one)."""
+def shared_knowledge_base(kb: KnowledgeBase, qa: PolicyQA, monkeypatch: pytest.MonkeyPatch) -> Iterator[KnowledgeBase]:
+    """Applications built in this test skip the second or so of CPU that loading the shipped notices
+    and indexing them takes (they do it on every start): `KnowledgeBase.load()` returns the session's
+    knowledge base (the same files, so the same result; nothing changes a loaded one), and
+    `PolicyQA(kb)` over it starts from the session's indexes, with its own (empty) question variants
+    and answer cache, which `set_variants` replaces."""
     load = KnowledgeBase.load.__func__  # type: ignore[attr-defined]
+    init = PolicyQA.__init__
 
     def load_shared(cls: type[KnowledgeBase], directory: Path = knowledge_base.NOTICES_DIR) -> KnowledgeBase:
         if cls is KnowledgeBase and directory == knowledge_base.NOTICES_DIR:
             return kb
         return load(cls, directory)  # type: ignore[no-any-return]
 
+    def init_shared(self: PolicyQA, *args: Any, **kwargs: Any) -> None:
+        if len(args) == 1 and args[0] is kb and not kwargs and type(self) is PolicyQA:
+            self.__dict__.update(qa.__dict__)
+            self.set_variants(())
+        else:
+            init(self, *args, **kwargs)
+
     monkeypatch.setattr(KnowledgeBase, "load", classmethod(load_shared))
+    monkeypatch.setattr(PolicyQA, "__init__", init_shared)
     yield kb
