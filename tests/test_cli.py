@@ -1,26 +1,20 @@
-"""The command-line contract other tools depend on."""
+"""The command-line contract other tools depend on. The commands run inside the test process
+(tests/cli.py), but for one `ask` and one `chat` that run as `python -m bot` in a pipe."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.cli import in_process as run
+from tests.cli import in_subprocess
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        input=stdin,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
+pytestmark = pytest.mark.usefixtures("shared_knowledge_base")  # in-process commands: see tests/conftest.py
 
 
 def test_help_lists_the_commands():
@@ -37,7 +31,7 @@ def test_the_product_has_no_benchmark_command():
 
 
 def test_ask_plain_and_json():
-    plain = run("ask", "我想在广州退考，还来得及吗", "--now", "2017-09-28")
+    plain = in_subprocess("ask", "我想在广州退考，还来得及吗", "--now", "2017-09-28")
     assert plain.returncode == 0
     assert "2017年9月30日" in plain.stdout and "还有2天" in plain.stdout
     data = json.loads(run("ask", "技师理论考试多长时间", "--region", "吉林", "--json").stdout)
@@ -99,11 +93,11 @@ def test_chat_in_a_pipe_files_a_request_and_requests_list_shows_it_masked(tmp_pa
     id_number = make_id_number(seq=555)
     env = {"DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
     lines = [*dialog("广州", "秘书", "2017年10月15日", id_number), "确认弃考"]
-    first = run("chat", "--user", "cli-1", "--now", "2017-09-25", stdin="\n".join(lines[:5]) + "\n", env=env)
+    first = in_subprocess("chat", "--user", "cli-1", "--now", "2017-09-25", stdin="\n".join(lines[:5]) + "\n", env=env)
     assert first.returncode == 0, first.stderr
     assert "> " not in first.stdout, "no prompt noise in a pipe"
     assert "请输入原定考试日期" not in first.stdout.splitlines()[-1]
-    # A second process continues the same conversation.
+    # Another run (a new runtime and database engine) continues the same conversation.
     second = run("chat", "--user", "cli-1", "--now", "2017-09-25", stdin="\n".join(lines[5:]) + "\n", env=env)
     assert "受理编号：QK-20170925-0001" in second.stdout, second.stdout + second.stderr
 

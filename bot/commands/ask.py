@@ -95,10 +95,10 @@ def _with_database(qa: PolicyQA) -> PolicyQA:
 
 def run_ask(args: argparse.Namespace) -> int:
     from knowledge.loader import KnowledgeBaseError
-    from knowledge.qa import PolicyQA
+    from knowledge.snapshot import KnowledgeSnapshot
 
     try:
-        qa = PolicyQA.load()
+        qa = KnowledgeSnapshot.shipped().qa
     except KnowledgeBaseError as exc:
         print(f"知识库无法加载：\n{exc}", file=sys.stderr)
         return 1

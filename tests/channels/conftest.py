@@ -1,4 +1,5 @@
-"""A real server on loopback: uvicorn running `create_app` in the test's event loop."""
+"""A real server on loopback: uvicorn running `create_app` in the test's event loop, with the
+session's knowledge base and cheap argon2 parameters (the console's warm-up hashes a password)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from starlette.applications import Starlette
 
 from bot.config import Settings
 from bot.server import create_app
+from knowledge.base import KnowledgeBase
+from tests.console.conftest import CHEAP_HASHER
 from tests.dialogs import SettableClock
 
 
@@ -57,9 +60,14 @@ def clock() -> SettableClock:
     return SettableClock(dt.date(2017, 9, 25))
 
 
+@pytest.fixture(autouse=True)
+def _shared_kb(shared_knowledge_base: KnowledgeBase) -> None:
+    """Servers started here skip re-reading the shipped notices (see tests/conftest.py)."""
+
+
 @pytest.fixture
 def make_app(make_settings: Callable[..., Settings], clock: SettableClock) -> Callable[..., Starlette]:
     def build(**overrides: Any) -> Starlette:
-        return create_app(make_settings(**overrides), clock=clock)
+        return create_app(make_settings(**overrides), clock=clock, password_hasher=CHEAP_HASHER)
 
     return build

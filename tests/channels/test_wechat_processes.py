@@ -1,5 +1,6 @@
 """Separate processes against a fake WeChat API on loopback: `python -m bot serve --workers 2` sharing
-one access_token, and `python -m bot wechat menu`."""
+one access_token, and `python -m bot wechat menu` (one test runs it as a new process, the others
+inside this one: tests/cli.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import httpx
 from tests.channels.conftest import free_port, serving
 from tests.channels.fake_wechat import APP_ID, SECRET, FakeWeChatApi
 from tests.channels.test_wechat import TOKEN, query, text_xml
+from tests.cli import in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +35,11 @@ def bot_env(tmp_path: Path, database_url: str, api: str, **extra: str) -> dict[s
     }
 
 
-async def run_bot(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+async def run_bot(*args: str, env: dict[str, str], subprocess: bool = False) -> tuple[int, str, str]:
+    if not subprocess:
+        # The command runs its own event loop; this one keeps serving the fake API meanwhile.
+        done = await asyncio.to_thread(in_process, *args, env=env)
+        return done.returncode, done.stdout, done.stderr
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -111,7 +117,7 @@ async def test_two_workers_share_one_access_token(tmp_path: Path, database_url: 
 async def test_menu_command_creates_the_configured_menu(tmp_path: Path, database_url: str) -> None:
     fake = FakeWeChatApi()
     async with serving(fake.app) as api:
-        code, out, err = await run_bot("wechat", "menu", env=bot_env(tmp_path, database_url, api))
+        code, out, err = await run_bot("wechat", "menu", env=bot_env(tmp_path, database_url, api), subprocess=True)
         assert code == 0, err
         assert "自定义菜单已创建" in out
         [menu] = fake.menus

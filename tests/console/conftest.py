@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 
 from bot.config import Settings
 from bot.server import create_app
+from knowledge.base import KnowledgeBase
 from knowledge.timezone import SHANGHAI
 from storage import staff as staff_store
 from storage.database import Database
@@ -44,6 +45,11 @@ class MovableClock:
 
     def advance(self, **delta: float) -> None:
         self.at += dt.timedelta(**delta)
+
+
+@pytest.fixture(autouse=True)
+def _shared_kb(shared_knowledge_base: KnowledgeBase) -> None:
+    """Applications started here skip re-reading the shipped notices (see tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import re
 import string
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
@@ -17,6 +21,7 @@ from handlers.engine import ConversationEngine
 from handlers.messages import Command, ConversationKey, Inbound
 from storage.database import Database
 from storage.models import Base, Conversation, TranscriptLine
+from tests.conftest import fresh_sqlite
 from tests.dialogs import Chat, SettableClock, dialog, make_id_number
 
 DAY = dt.date(2017, 9, 25)
@@ -152,28 +157,48 @@ _TEXT = st.one_of(
 _EVENT = st.sampled_from(["subscribe", "unsubscribe", "image", "", "LOCATION", *Command])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
-@given(st.lists(st.one_of(_TEXT, _EVENT.map(lambda e: ("event", e))), min_size=1, max_size=12))
-def test_random_messages_never_raise_and_always_reply(tmp_path_factory, services: Services, messages) -> None:
-    async def scenario() -> None:
-        db = Database(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'bot.db'}")
-        await db.migrate()
-        engine = ConversationEngine(db, services, SettableClock(DAY))
-        key = ConversationKey("fuzz", "u")
+@pytest.fixture
+def fuzz_db(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[asyncio.Runner, Database]]:
+    """One event loop and one database for every example of the property test below, each example
+    talking as a new user: a database per example spent most of the test's time opening connections
+    and compiling SQL for its new engine."""
+    with asyncio.Runner() as runner:
+        db = Database(fresh_sqlite(sqlite_template, tmp_path / "bot.db"))
         try:
-            for i, message in enumerate(messages):
-                if isinstance(message, tuple) and isinstance(message[1], Command):
-                    inbound = Inbound(key=key, command=message[1], message_id=str(i))
-                elif isinstance(message, tuple):
-                    inbound = Inbound(key=key, event=message[1] or None, message_id=str(i))
-                else:
-                    inbound = Inbound(key=key, text=message, message_id=str(i))
-                replies = await engine.handle(inbound)
-                if inbound.event != "unsubscribe":
-                    assert replies, message
-                    assert all(r.text.strip() for r in replies)
-                    assert not any("抱歉，系统暂时无法处理" in r.text for r in replies), message
+            yield runner, db
         finally:
-            await db.dispose()
+            runner.run(db.dispose())
 
-    asyncio.run(scenario())
+
+_fuzz_users = itertools.count()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],  # fuzz_db: shared on purpose
+    database=None,
+)
+@given(st.lists(st.one_of(_TEXT, _EVENT.map(lambda e: ("event", e))), min_size=1, max_size=12))
+def test_random_messages_never_raise_and_always_reply(
+    fuzz_db: tuple[asyncio.Runner, Database], services: Services, messages
+) -> None:
+    runner, db = fuzz_db
+
+    async def scenario() -> None:
+        engine = ConversationEngine(db, services, SettableClock(DAY))
+        key = ConversationKey("fuzz", f"u{next(_fuzz_users)}")
+        for i, message in enumerate(messages):
+            if isinstance(message, tuple) and isinstance(message[1], Command):
+                inbound = Inbound(key=key, command=message[1], message_id=str(i))
+            elif isinstance(message, tuple):
+                inbound = Inbound(key=key, event=message[1] or None, message_id=str(i))
+            else:
+                inbound = Inbound(key=key, text=message, message_id=str(i))
+            replies = await engine.handle(inbound)
+            if inbound.event != "unsubscribe":
+                assert replies, message
+                assert all(r.text.strip() for r in replies)
+                assert not any("抱歉，系统暂时无法处理" in r.text for r in replies), message
+
+    runner.run(scenario())

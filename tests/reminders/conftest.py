@@ -93,6 +93,11 @@ class Harness:
         )
 
 
+@pytest.fixture(autouse=True)
+def _shared_kb(shared_knowledge_base: KnowledgeBase) -> None:
+    """Commands run in-process here skip re-reading the shipped notices (see tests/conftest.py)."""
+
+
 @pytest.fixture
 async def harness(
     db: Database, kb: KnowledgeBase, knowledge: KnowledgeSnapshot, tmp_path: Path

@@ -1,25 +1,16 @@
-"""`python -m bot broadcast` and `python -m bot reminders status` as staff run them."""
+"""`python -m bot broadcast` and `python -m bot reminders status` as staff run them (inside the
+test process, see tests/cli.py; the dry run as a real `python -m bot`)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import Result, in_process, in_subprocess
 
 
-def bot(*args: str, data: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "DATA_DIR": str(data), "DATABASE_URL": "", "LOG_LEVEL": "WARNING", **env},
-    )
+def bot(*args: str, data: Path, stdin: str | None = None, subprocess: bool = False, **env: str) -> Result:
+    run = in_subprocess if subprocess else in_process
+    return run(*args, stdin=stdin, env={"DATA_DIR": str(data), "DATABASE_URL": "", "LOG_LEVEL": "WARNING", **env})
 
 
 def test_broadcast_dry_run_queue_status_and_cancel(tmp_path: Path) -> None:
@@ -30,7 +21,7 @@ def test_broadcast_dry_run_queue_status_and_cancel(tmp_path: Path) -> None:
         )  # fmt: skip
         assert "已订阅" in chat.stdout, chat.stdout + chat.stderr
 
-    dry = bot("broadcast", "--region", "吉林", "--text", "补报名通知", "--dry-run", data=tmp_path)
+    dry = bot("broadcast", "--region", "吉林", "--text", "补报名通知", "--dry-run", data=tmp_path, subprocess=True)
     assert dry.returncode == 0, dry.stderr
     # 长春 is a city of 吉林省 (knowledge/regions.yaml): its subscriber is in the audience too.
     assert "受众：2 人" in dry.stdout and "oA" in dry.stdout and "oB" in dry.stdout and "oC" not in dry.stdout
