@@ -94,6 +94,8 @@ class ReminderService:
         if running is not None:
             await asyncio.wait({running}, timeout=10)
         try:
-            await self.leadership.release()
+            # A plan or dispatch job may be asking about the lease on the same connection right now.
+            async with self._asking:
+                await self.leadership.release()
         except Exception:  # noqa: BLE001
             log.warning("could not release the reminder leadership")
