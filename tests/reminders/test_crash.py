@@ -1,5 +1,5 @@
 """`kill -9` of the server in the middle of a large dispatch, then a restart: nothing is lost, and
-only messages in flight at the moment of the kill may go out twice (bound stated in the README)."""
+only messages in flight at the moment of the kill may go out twice (bound stated in docs/operations.md)."""
 
 from __future__ import annotations
 
