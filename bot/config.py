@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from handlers.reminder_schedule import parse_offsets, parse_quiet_hours
+from handlers.reminder_times import parse_offsets, parse_quiet_hours
 
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 

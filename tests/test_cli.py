@@ -39,6 +39,19 @@ def test_ask_plain_and_json():
     assert "90分钟" in data["answer"]
 
 
+def test_a_one_shot_ask_without_a_database_imports_no_database_code(tmp_path):
+    """`ask`'s cold start is most of its run time: with no database file it must not pay for
+    SQLAlchemy, Alembic or the outbox (importing the settings once pulled them all in: +0.5 s)."""
+    probe = (
+        "import sys, contextlib, io; from bot.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): code = main(['ask', '广州退考截止哪天'])\n"
+        "print(code, sorted(m for m in ('sqlalchemy', 'alembic', 'storage.outbox') if m in sys.modules))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.stdout.strip() == "0 []", result.stdout + result.stderr
+
+
 def test_ask_rejects_a_malformed_now():
     result = run("ask", "广州退考截止哪天", "--now", "2017/13/40")
     assert result.returncode == 2

@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import Clock
-from handlers.reminder_schedule import Offset, ReminderSchedule
+from handlers.reminder_schedule import ReminderSchedule
+from handlers.reminder_times import Offset
 from knowledge.base import KnowledgeBase
 from knowledge.reminders import DueDate, Interest, due_dates
 from knowledge.snapshot import KnowledgeHolder
