@@ -10,6 +10,7 @@ import re
 
 from sqlalchemy.exc import IntegrityError
 
+from handlers.context import Context
 from handlers.field_parsers import (
     occupation_name,
     parse_exam_date,
@@ -30,6 +31,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.withdrawal import WithdrawalRules, withdrawal_regions, withdrawal_rules
 from knowledge.workdays import format_date
 from storage.masking import mask_id_number
+from storage.models import WithdrawalRequest
 from storage.requests import NewRequest, create_request, find_for_exam
 from storage.statuses import RequestStatus
 
@@ -168,21 +170,29 @@ async def _submit(fctx: FormContext) -> list[Reply]:
     check = rules.deadline_check(fctx.today)
     if not check.open:
         return [Reply(check.text + f"本次登记未提交。{HUMAN_HINT}", ("转人工",))]
-    values = fctx.values
-    id_number = values.get("id_number")
-    existing = await find_for_exam(
-        ctx.session,
-        id_number_hash=ctx.services.cipher.keyed_hash(id_number),
-        occupation=values.get("occupation"),
-        exam_date=values.get("exam_date"),
-    )
+    new = _new_request(fctx, rules)
+    existing = await _filed_before(ctx, new)
     if existing is not None:
-        return [_duplicate_reply(existing.reference, existing.status, existing.created_at.date().isoformat())]
-    new = NewRequest(
+        return [_duplicate_reply(existing)]
+    try:
+        async with ctx.session.begin_nested():
+            request = await create_request(ctx.session, new, cipher=ctx.services.cipher, now=ctx.now, today=fctx.today)
+    except IntegrityError:
+        # The same person filed the same exam a moment ago, from another conversation.
+        existing = await _filed_before(ctx, new)
+        if existing is None:
+            raise
+        return [_duplicate_reply(existing)]
+    return [_receipt(rules, new, request.reference)]
+
+
+def _new_request(fctx: FormContext, rules: WithdrawalRules) -> NewRequest:
+    ctx, values = fctx.ctx, fctx.values
+    return NewRequest(
         channel=ctx.channel,
         user_id=ctx.user_id,
         name=values.get("name"),
-        id_number=id_number,
+        id_number=values.get("id_number"),
         phone=values.get("phone"),
         region=values.get("region"),
         doc_no=rules.doc_no,
@@ -195,22 +205,21 @@ async def _submit(fctx: FormContext) -> list[Reply]:
         deadline=rules.deadline,
         declaration=_declaration(fctx, masked=False),
     )
-    try:
-        async with ctx.session.begin_nested():
-            request = await create_request(ctx.session, new, cipher=ctx.services.cipher, now=ctx.now, today=fctx.today)
-    except IntegrityError:
-        # The same person filed the same exam a moment ago, from another conversation.
-        existing = await find_for_exam(
-            ctx.session,
-            id_number_hash=ctx.services.cipher.keyed_hash(id_number),
-            occupation=new.occupation,
-            exam_date=new.exam_date,
-        )
-        if existing is None:
-            raise
-        return [_duplicate_reply(existing.reference, existing.status, existing.created_at.date().isoformat())]
+
+
+async def _filed_before(ctx: Context, new: NewRequest) -> WithdrawalRequest | None:
+    """The request the same person (by ID number) filed for the same exam, if any."""
+    return await find_for_exam(
+        ctx.session,
+        id_number_hash=ctx.services.cipher.keyed_hash(new.id_number),
+        occupation=new.occupation,
+        exam_date=new.exam_date,
+    )
+
+
+def _receipt(rules: WithdrawalRules, new: NewRequest, reference: str) -> Reply:
     lines = [
-        f"已提交。受理编号：{request.reference}",
+        f"已提交。受理编号：{reference}",
         f"状态：{RequestStatus.SUBMITTED.label}。",
         f"您的退考退费登记已记录，将由{rules.policy.register_with}（{new.institution}）核对并报送。",
     ]
@@ -224,10 +233,11 @@ async def _submit(fctx: FormContext) -> list[Reply]:
         lines.append("您报考的职业是否属于可退考范围，将由报考机构核实。")
     lines.append("可随时回复“我的申请”查看进度；声明已提交，不可更改，如需更正请回复“转人工”。")
     lines.append("需要在截止日期前提醒您吗？回复“订阅截止提醒”。")
-    return [Reply("\n".join(lines), ("我的申请", "订阅截止提醒"))]
+    return Reply("\n".join(lines), ("我的申请", "订阅截止提醒"))
 
 
-def _duplicate_reply(reference: str, status: str, day: str) -> Reply:
+def _duplicate_reply(existing: WithdrawalRequest) -> Reply:
+    reference, status, day = existing.reference, existing.status, existing.created_at.date().isoformat()
     return Reply(
         f"您（同一身份证号）已为这场考试提交过退考退费申请，无需重复提交。\n"
         f"受理编号：{reference}，提交日期：{day}，状态：{RequestStatus(status).label}。\n"
@@ -236,83 +246,84 @@ def _duplicate_reply(reference: str, status: str, day: str) -> Reply:
     )
 
 
-def build_withdrawal_form() -> Form:
-    """The declared form."""
-    fields = (
-        Field(
-            "region",
-            "地区",
-            "请问您是在哪个省份或城市报考的？（例如：广州、广东、福建、厦门、江苏）",
-            _parse_region,
-            aliases=("省份", "城市", "所在地"),
-        ),
-        Field(
-            "scope",
-            "适用范围",
-            _scope_prompt,
-            _parse_scope,
-            depends_on=("region",),
-            ask_if=lambda f: not _occupation_listed(f),
-            choices=("是", "否", "不确定"),
-        ),
-        Field(
-            "occupation",
-            "报考职业",
-            _occupation_prompt,
-            _parse_occupation,
-            aliases=("职业", "工种"),
-            depends_on=("region",),
-        ),
-        Field(
-            "exam_date",
-            "原定考试日期",
-            "请输入原定考试日期，例如：2017年10月15日、10月15日 或 10.15。",
-            _parse_exam,
-            aliases=("考试日期", "日期", "考试时间"),
-            depends_on=("region",),
-        ),
-        Field("name", "姓名", "请输入您的姓名（与身份证一致）。", lambda t, f: parse_name(t), aliases=("名字",)),
-        Field(
-            "id_number",
-            "身份证号",
-            "请输入您的18位身份证号码。（仅用于核对报名信息，加密保存）",
-            lambda t, f: parse_id_number(t, today=f.today),
-            aliases=("身份证", "证件号"),
-            sensitive=True,
-        ),
-        Field(
-            "level",
-            "申报等级",
-            "请选择申报等级：" + "、".join(LEVELS) + "。",
-            lambda t, f: parse_level(t),
-            aliases=("等级", "级别"),
-            choices=LEVELS,
-        ),
-        Field(
-            "institution",
-            "原报考机构",
-            "请输入您报名时的报考机构名称（学校、培训机构或鉴定所/站）。",
-            lambda t, f: parse_institution(t),
-            aliases=("报考机构", "机构"),
-        ),
-        Field(
-            "receipt_no",
-            "缴费票据号",
-            "如有缴费票据，请输入票据号；没有请回复“跳过”。",
-            lambda t, f: parse_receipt_no(t),
-            aliases=("票据号", "票据", "发票"),
-            choices=("跳过",),
-        ),
-        Field(
-            "phone",
-            "手机号",
-            "最后，请输入您的11位手机号码，便于报考机构联系您退费事宜。（加密保存）",
-            lambda t, f: parse_phone(t),
-            aliases=("手机", "电话", "联系电话"),
-            sensitive=True,
-        ),
-    )
-    return Form(
+FIELDS = (
+    Field(
+        "region",
+        "地区",
+        "请问您是在哪个省份或城市报考的？（例如：广州、广东、福建、厦门、江苏）",
+        _parse_region,
+        aliases=("省份", "城市", "所在地"),
+    ),
+    Field(
+        "scope",
+        "适用范围",
+        _scope_prompt,
+        _parse_scope,
+        depends_on=("region",),
+        ask_if=lambda f: not _occupation_listed(f),
+        choices=("是", "否", "不确定"),
+    ),
+    Field(
+        "occupation",
+        "报考职业",
+        _occupation_prompt,
+        _parse_occupation,
+        aliases=("职业", "工种"),
+        depends_on=("region",),
+    ),
+    Field(
+        "exam_date",
+        "原定考试日期",
+        "请输入原定考试日期，例如：2017年10月15日、10月15日 或 10.15。",
+        _parse_exam,
+        aliases=("考试日期", "日期", "考试时间"),
+        depends_on=("region",),
+    ),
+    Field("name", "姓名", "请输入您的姓名（与身份证一致）。", lambda t, f: parse_name(t), aliases=("名字",)),
+    Field(
+        "id_number",
+        "身份证号",
+        "请输入您的18位身份证号码。（仅用于核对报名信息，加密保存）",
+        lambda t, f: parse_id_number(t, today=f.today),
+        aliases=("身份证", "证件号"),
+        sensitive=True,
+    ),
+    Field(
+        "level",
+        "申报等级",
+        "请选择申报等级：" + "、".join(LEVELS) + "。",
+        lambda t, f: parse_level(t),
+        aliases=("等级", "级别"),
+        choices=LEVELS,
+    ),
+    Field(
+        "institution",
+        "原报考机构",
+        "请输入您报名时的报考机构名称（学校、培训机构或鉴定所/站）。",
+        lambda t, f: parse_institution(t),
+        aliases=("报考机构", "机构"),
+    ),
+    Field(
+        "receipt_no",
+        "缴费票据号",
+        "如有缴费票据，请输入票据号；没有请回复“跳过”。",
+        lambda t, f: parse_receipt_no(t),
+        aliases=("票据号", "票据", "发票"),
+        choices=("跳过",),
+    ),
+    Field(
+        "phone",
+        "手机号",
+        "最后，请输入您的11位手机号码，便于报考机构联系您退费事宜。（加密保存）",
+        lambda t, f: parse_phone(t),
+        aliases=("手机", "电话", "联系电话"),
+        sensitive=True,
+    ),
+)
+"""The questions, in the order they are asked."""
+
+FORM = register(
+    Form(
         name=FORM_NAME,
         title="退考退费登记",
         intro=(
@@ -320,11 +331,9 @@ def build_withdrawal_form() -> Form:
             "随时可回复“返回”回到上一项、“修改+项目”（如“修改手机号”）更改、“取消”结束办理；"
             "办理中也可以直接提问。"
         ),
-        fields=fields,
+        fields=FIELDS,
         summary=_summary,
         confirm_phrase=CONFIRM_PHRASE,
         submit=_submit,
     )
-
-
-FORM = register(build_withdrawal_form())
+)
