@@ -5,7 +5,8 @@ session and connection checkout, BEGIN, one read of the conversation rows, one w
 COMMIT. Under load, a queue takes whatever has arrived once the previous transaction is done (and
 what arrives while the next one begins) and handles it in one transaction, so a busy server pays the
 fixed cost once per batch instead of once per message. Measured with `python -m benchmarks.wechat`
-(docs/benchmarks.md): on SQLite it is most of the gap between the stock path and the optimised one.
+(docs/benchmarks.md, 2026-12-06, 2 cores, SQLite): the shipped bot answered 1,417 WeChat messages/s
+with it and 288/s without it (+392%), about 50 messages per transaction at saturation.
 
 What it costs. A batch waits for its slowest message, and a message that fails rolls back the whole
 batch: every message of a failed batch is then handled again on its own (`ConversationEngine.handle`,
