@@ -44,6 +44,9 @@ class Context:
     """The conversation's remembered state, saved when the message is done."""
     answers: AnswerTally = field(default_factory=AnswerTally)
     """Policy questions counted for the dashboard, written with the transaction."""
+    transcript_in: str | None = None
+    """What the transcript keeps of the incoming message when not its text (a form answer as shown
+    back, its personal data masked)."""
 
     @property
     def kb(self) -> KnowledgeBase:

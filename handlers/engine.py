@@ -29,6 +29,7 @@ from handlers.conversation_state import ConversationState
 from handlers.features import build_router
 from handlers.messages import Inbound, Reply
 from handlers.routing import Router
+from handlers.text import clean_text
 from storage.answer_stats import AnswerTally
 from storage.conversations import (
     ConversationRow,
@@ -154,7 +155,7 @@ class ConversationEngine:
             conversation = conversations[(inbound.key.channel, inbound.key.user_id)]
             now = self.clock()
             ctx = Context(
-                inbound=replace(inbound, text=inbound.text[:MAX_TEXT]) if len(inbound.text) > MAX_TEXT else inbound,
+                inbound=replace(inbound, text=clean_text(inbound.text, limit=MAX_TEXT)),
                 services=self.services,
                 session=session,
                 now=now,
@@ -171,7 +172,9 @@ class ConversationEngine:
             conversation.state = ctx.state.to_json()
             conversation.handled += 1
             work.changed[conversation.id] = conversation
-            lines = [("in", inbound.transcript_text()[:MAX_TEXT]), *(("out", r.text) for r in replies)]
+            # A form answer is kept as the form shows it back (an ID number masked), not as typed.
+            incoming = ctx.transcript_in or ctx.inbound.transcript_text()
+            lines = [("in", incoming), *(("out", r.text) for r in replies)]
             work.transcript.extend(
                 transcript_rows(channel=inbound.key.channel, user_id=inbound.key.user_id, lines=lines, now=now)
             )

@@ -14,6 +14,7 @@ from handlers.parsing import Invalid, Ok
 from handlers.text import compact
 from knowledge.datetext import find_dates
 from storage.masking import mask_id_number, mask_phone
+from storage.personal_numbers import Number, find_numbers
 
 __all__ = [
     "LEVELS",
@@ -30,8 +31,6 @@ __all__ = [
 
 # Characters trimmed from the end of an answer: people finish chat messages with them.
 _TRAILING_PUNCT = "。．.！!，,；;、~…"
-# Separators people put inside long numbers (138 1234 5678, 110105-1949…); dash variants from phone keyboards.
-_NUMBER_SEPARATORS = r"[\s\-‐‑‒–—_]+"
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 
 
@@ -105,8 +104,10 @@ _PROVINCE_CODES = frozenset(
 )
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
-_ID_TOKEN = re.compile(r"[0-9X]*[0-9][0-9X]*")
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
+MIN_AGE = 12
+"""Younger than this, the number is not a candidate's (a newborn's, a child's typed by mistake).
+The notices provide for certificates of candidates under 16, so the bound is well below that."""
 _ID_HINT = "请输入18位居民身份证号码（最后一位可能是X）"
 
 
@@ -116,31 +117,16 @@ def id_check_char(first17: str) -> str:
     return _ID_CHECK_CHARS[total % 11]
 
 
-def _number_tokens(text: str, token: re.Pattern[str], wanted: int) -> list[str]:
-    """Number-like runs in `text`. Runs are joined across spaces/dashes only when no run already has
-    the wanted length, so that two numbers separated by a space are not glued into one."""
-    tokens = token.findall(text)
-    if any(len(t) == wanted for t in tokens):
-        return tokens
-    return token.findall(re.sub(rf"(?<=[0-9X]){_NUMBER_SEPARATORS}(?=[0-9X])", "", text))
-
-
 def parse_id_number(text: str, *, today: dt.date) -> Ok | Invalid:
-    """An 18-character resident ID number, checked for area, birth date and check digit."""
-    tokens = _number_tokens(_nfkc(text).upper(), _ID_TOKEN, 18)
-    full = sorted({t for t in tokens if len(t) == 18})
-    if len(full) > 1:
-        return Invalid(f"您的消息里有{len(full)}个18位号码，请一次只输入一个身份证号码。")
-    if not full:
-        if not tokens:
-            return Invalid(f"没有识别到身份证号码，{_ID_HINT}。")
-        if any(len(t) == 15 and t.isdigit() for t in tokens):
-            return Invalid("旧的15位身份证号码已不再受理，请输入您现行居民身份证上的18位号码。")
-        longest = max(tokens, key=len)
-        return Invalid(f"您输入的号码是{len(longest)}位，身份证号码应为18位，{_ID_HINT}。")
-    number = full[0]
-    if not number[:17].isdigit():
-        return Invalid("身份证号码的前17位都应是数字，只有最后一位可能是X，请核对后重新输入。")
+    """An 18-character resident ID number, checked for area, birth date (a candidate's age) and
+    check digit, typed in any way (see storage.personal_numbers)."""
+    numbers = find_numbers(text)
+    ids = sorted({n.digits for n in numbers if n.kind == "id"})
+    if len(ids) > 1:
+        return Invalid(f"您的消息里有{len(ids)}个18位号码，请一次只输入一个身份证号码。")
+    if not ids:
+        return Invalid(_not_an_id(numbers))
+    number = ids[0]
     if int(number[:2]) not in _PROVINCE_CODES:
         return Invalid(f"身份证号码的前两位（{number[:2]}）不是有效的省份代码，请核对后重新输入。")
     try:
@@ -153,41 +139,51 @@ def parse_id_number(text: str, *, today: dt.date) -> Ok | Invalid:
         return Invalid("身份证号码第7至14位的出生日期早于1900年，请核对后重新输入。")
     if id_check_char(number[:17]) != number[17]:
         return Invalid("身份证号码未通过校验（最后一位校验码不符），请核对后重新输入。")
+    if _age(birth, today) < MIN_AGE:
+        return Invalid(
+            f"这个身份证号码的出生日期是{birth.year}年{birth.month}月{birth.day}日，不满{MIN_AGE}周岁，"
+            "不像是考生本人的号码。请输入考生本人的身份证号码。"
+        )
     return Ok(number, mask_id_number(number))
+
+
+def _not_an_id(numbers: list[Number]) -> str:
+    if any(len(n.digits) == 18 and "X" in n.digits[:17] for n in numbers):
+        return "身份证号码的前17位都应是数字，只有最后一位可能是X，请核对后重新输入。"
+    if any(n.kind == "id15" for n in numbers):
+        return "旧的15位身份证号码已不再受理，请输入您现行居民身份证上的18位号码。"
+    if any(n.kind == "phone" for n in numbers):
+        return f"这看起来是手机号码，不是身份证号码。{_ID_HINT}。"
+    if not numbers:
+        return f"没有识别到身份证号码，{_ID_HINT}。"
+    longest = max(numbers, key=lambda n: len(n.digits))
+    return f"您输入的号码是{len(longest.digits)}位，身份证号码应为18位，{_ID_HINT}。"
+
+
+def _age(birth: dt.date, today: dt.date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
 # --- phone ------------------------------------------------------------------------------------------------
 
-# ASCII digits only: \d would also take Arabic-Indic or Devanagari digits into the stored value.
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-_DIGITS = re.compile(r"[0-9]+")
 _PHONE_HINT = "请输入11位手机号码，例如 138 1234 5678"
-
-
-def _as_mobile(token: str) -> str | None:
-    for prefix in ("0086", "86", ""):
-        if token.startswith(prefix) and _MOBILE.fullmatch(token[len(prefix) :]):
-            return token[len(prefix) :]
-    return None
+_LANDLINE = re.compile(r"(?<![0-9])0[0-9]{2,3}[\s\-)）]*[0-9]{7,8}(?![0-9])")
 
 
 def parse_phone(text: str) -> Ok | Invalid:
-    """An 11-digit mainland mobile number; spaces, dashes, +86 and surrounding words are allowed."""
-    s = _nfkc(text)
-    tokens = _DIGITS.findall(s)
-    mobiles = {m for t in tokens if (m := _as_mobile(t))}
-    if not mobiles:
-        tokens = _DIGITS.findall(re.sub(rf"(?<=[0-9])(?:{_NUMBER_SEPARATORS}|\.)(?=[0-9])", "", s))
-        mobiles = {m for t in tokens if (m := _as_mobile(t))}
+    """An 11-digit mainland mobile number, typed in any way (spaces, dashes, dots, +86, inside a sentence)."""
+    numbers = find_numbers(text)
+    mobiles = sorted({n.digits for n in numbers if n.kind == "phone"})
     if len(mobiles) > 1:
         return Invalid(f"您的消息里有{len(mobiles)}个手机号码，请只输入一个能联系到您的手机号码。")
     if mobiles:
-        phone = mobiles.pop()
-        return Ok(phone, mask_phone(phone))
-    if not tokens:
+        return Ok(mobiles[0], mask_phone(mobiles[0]))
+    if any(n.kind in ("id", "id15") for n in numbers):
+        return Invalid(f"这看起来是身份证号码，不是手机号码。{_PHONE_HINT}。")
+    if not numbers:
         return Invalid(f"没有识别到手机号码，{_PHONE_HINT}。")
-    longest = max(tokens, key=len)
-    if longest.startswith("0") or "座机" in s or "固话" in s:
+    longest = max(numbers, key=lambda n: len(n.digits)).digits
+    if _LANDLINE.search(_nfkc(text)) or "座机" in text or "固话" in text:
         return Invalid(f"这看起来是座机号码。为了能及时联系到您，{_PHONE_HINT}。")
     if len(longest) == 11:
         return Invalid(f"这不是有效的手机号码（手机号码以13至19开头），{_PHONE_HINT}。")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9XxＸｘ])(?![0-9A-Za-z])|(?<!\d)(\d{15})(?!\d)")
-# Candidates type full-width digits (１３８…) on Chinese keyboards: the patterns see half-width ones.
-_HALF_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-# Both patterns need at least 11 digits in a row (\d is any Unicode digit, full-width included):
-# text without such a run, most text, is returned after one scan instead of three.
-_ELEVEN_DIGITS = re.compile(r"\d{11}")
+from storage.personal_numbers import personal_numbers
+
+# Every personal number has at least 11 digits, a few separators apart at most: text without such a
+# run, most text, is returned after one scan.
+_ELEVEN_DIGITS = re.compile(r"(?:[0-9０-９][^0-9０-９]{0,3}){11}")
 
 
 def mask_id_number(value: str) -> str:
@@ -39,13 +37,15 @@ def mask_name(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Masks every ID number (18 or 15 digits) and mobile number found in free text, full-width
-    digits included (they come back half-width)."""
+    """Masks every ID number, mobile number and other long number in free text, however it was
+    typed (spaces, dashes, +86, full-width digits; see storage.personal_numbers): the masked
+    number replaces what was typed."""
     if _ELEVEN_DIGITS.search(text) is None:
         return text
-    text = text.translate(_HALF_WIDTH_DIGITS)
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    for number in reversed(personal_numbers(text)):
+        masked = mask_phone(number.digits) if number.kind == "phone" else mask_id_number(number.digits)
+        text = text[: number.start] + masked + text[number.end :]
+    return text
 
 
 def mask_user_id(user_id: str) -> str:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from handlers.field_parsers import (
     LEVELS,
+    MIN_AGE,
     looks_like_question,
     parse_exam_date,
     parse_id_number,
@@ -172,7 +173,9 @@ def test_birth_date_after_today_refused():
     number = make_id("110105", dt.date(2017, 9, 2), "002")
     assert "晚于今天" in message(parse_id_number(number, today=TODAY))
     born_today = make_id("110105", TODAY, "002")
-    assert parse_id_number(born_today, today=TODAY) == Ok(born_today, mask_id_number(born_today))
+    assert "不满12周岁" in message(parse_id_number(born_today, today=TODAY)), "a newborn's number is no candidate's"
+    twelve = make_id("110105", dt.date(2005, 9, 1), "002")
+    assert parse_id_number(twelve, today=TODAY) == Ok(twelve, mask_id_number(twelve))
 
 
 def test_birth_date_limits():
@@ -548,7 +551,7 @@ def ids() -> st.SearchStrategy[str]:
     return st.builds(
         make_id,
         st.builds(lambda p, rest: f"{p}{rest:04d}", st.sampled_from(PROVINCES), st.integers(0, 9999)),
-        st.dates(dt.date(1900, 1, 1), TODAY),
+        st.dates(dt.date(1900, 1, 1), TODAY.replace(year=TODAY.year - MIN_AGE)),
         st.integers(0, 999).map(lambda n: f"{n:03d}"),
     )
 
