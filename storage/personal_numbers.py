@@ -4,7 +4,7 @@ One tokenizer serves both reading a form answer and masking text before it is st
 that a number the form accepts is always a number the masking hides: 138 1234 5678, 138-1234-5678,
 +86 139 0000 1111, 440106 19900101 1235, full-width digits (１３８…), a number inside a sentence.
 
-A chain is digit groups joined by at most two separator characters (spaces, dashes, dots, the middle
+A chain is digit groups joined by at most three separator characters (" - ") (spaces, dashes, dots, the middle
 dot, underscores), with an optional +86 / 0086 in front. Within a chain, consecutive groups are
 combined into numbers of the lengths that mean something (an 18-character ID number, an old 15-digit
 one, an 11-digit mobile number with or without 86), so that an ID number and a phone number typed
@@ -24,7 +24,7 @@ long: another run of 16 or more digits (masked all the same: nobody needs it in 
 other: a shorter number (a date, a receipt number, an amount)."""
 
 _SEPARATOR = r"[ \t\u3000\-‐‑‒–—_.·]"
-_CHAIN = re.compile(rf"(?:(?:\+|00)?86{_SEPARATOR}{{0,2}})?[0-9][0-9Xx]*(?:{_SEPARATOR}{{1,2}}[0-9][0-9Xx]*)*")
+_CHAIN = re.compile(rf"(?:(?:\+|00)?86{_SEPARATOR}{{0,3}})?[0-9][0-9Xx]*(?:{_SEPARATOR}{{1,3}}[0-9][0-9Xx]*)*")
 _GROUP = re.compile(r"[0-9][0-9Xx]*")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _ID = re.compile(r"[0-9]{17}[0-9X]")
