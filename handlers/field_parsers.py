@@ -10,7 +10,8 @@ import datetime as dt
 import re
 import unicodedata
 
-from handlers.parsing import Invalid, Ok
+from handlers.parsing import Confirm, Invalid, Ok
+from handlers.person_names import NOT_NAMES, parse_name
 from handlers.text import compact
 from knowledge.datetext import find_dates
 from storage.masking import mask_id_number, mask_phone
@@ -18,6 +19,7 @@ from storage.personal_numbers import Number, find_numbers
 
 __all__ = [
     "LEVELS",
+    "LEVEL_UNSURE",
     "looks_like_question",
     "parse_exam_date",
     "parse_id_number",
@@ -41,59 +43,6 @@ def _nfkc(text: str) -> str:
 
 def _trim(text: str) -> str:
     return text.strip().rstrip(_TRAILING_PUNCT).strip()
-
-
-# --- name -------------------------------------------------------------------------------------------------
-
-_NAME_PREFIXES = (
-    "我的名字叫",
-    "我的名字是",
-    "我的姓名是",
-    "名字叫",
-    "名字是",
-    "姓名是",
-    "我叫",
-    "姓名",
-    "名字",
-    "我是",
-)
-# Minority names are written with many look-alike dots depending on the input method.
-_MIDDLE_DOTS = str.maketrans(dict.fromkeys("•・‧∙⋅･", "·"))
-_CHINESE_NAME = re.compile(rf"[{_CJK}]+(?:·[{_CJK}]+)*")
-_LATIN_NAME = re.compile(r"[A-Za-z]+(?:[ '\-][A-Za-z]+)*")
-_NAME_EXAMPLE = "例如：张三、阿依古丽·买买提、John Smith"
-
-
-def parse_name(text: str) -> Ok | Invalid:
-    """The candidate's name as on the ID card: Chinese (with · for minority names) or Latin letters."""
-    s = _nfkc(text).translate(_MIDDLE_DOTS).strip().strip("\"'“”「」『』")
-    for prefix in _NAME_PREFIXES:
-        if s.startswith(prefix):
-            s = s[len(prefix) :].lstrip(" :,")
-            break
-    s = _trim(s)
-    # Many keyboards have no ·, so 阿依古丽.买买提 is typed; between Chinese characters it can only mean ·.
-    s = re.sub(rf"(?<=[{_CJK}])\s*\.\s*(?=[{_CJK}])", "·", s)
-    if not s:
-        return Invalid(f"请输入您的姓名（与身份证上一致），{_NAME_EXAMPLE}。")
-    if any(c.isdigit() for c in s):
-        return Invalid(f"姓名中不能包含数字，请输入您身份证上的姓名，{_NAME_EXAMPLE}。")
-    if "?" in s:
-        return Invalid(f"姓名中不能包含问号，请只输入您的姓名，{_NAME_EXAMPLE}。")
-    compact = re.sub(r"\s+", "", s)
-    if _CHINESE_NAME.fullmatch(compact):
-        name = compact
-    elif _LATIN_NAME.fullmatch(re.sub(r"\s+", " ", s)):
-        name = re.sub(r"\s+", " ", s)
-    else:
-        return Invalid(
-            f"姓名只能由汉字（少数民族姓名可用间隔号“·”）或英文字母组成，请不要输入表情或其他符号，{_NAME_EXAMPLE}。"
-        )
-    if len(name) < 2:
-        return Invalid(f"姓名至少应有2个字，请输入完整的姓名，{_NAME_EXAMPLE}。")
-    if len(name) > 20:
-        return Invalid(f"姓名最多20个字，您输入了{len(name)}个字，请只输入姓名本身。")
-    return Ok(name, name)
 
 
 # --- ID number --------------------------------------------------------------------------------------------
@@ -263,6 +212,10 @@ def parse_exam_date(
 # --- level ------------------------------------------------------------------------------------------------
 
 LEVELS = ("五级/初级工", "四级/中级工", "三级/高级工", "二级/技师", "一级/高级技师")
+LEVEL_UNSURE = "不确定（由报考机构核实）"
+_UNSURE = frozenset(
+    {"不知道", "不清楚", "不确定", "忘了", "不记得了", "不记得", "记不清了", "记不清", "不太清楚", "不晓得"}
+)
 _LEVEL_BY_NUMBER = {"五": 0, "5": 0, "四": 1, "4": 1, "三": 2, "3": 2, "二": 3, "2": 3, "一": 4, "1": 4}
 _LEVEL_BY_WORD = {
     "高级技师": 4,
@@ -284,8 +237,11 @@ _LEVEL_OPTIONS = "、".join(LEVELS)
 
 
 def parse_level(text: str) -> Ok | Invalid:
-    """申报等级, returned as one of `LEVELS`."""
+    """申报等级, returned as one of `LEVELS`, or LEVEL_UNSURE for a candidate who does not know it
+    (the institution they registered with does)."""
     s = re.sub(r"\s+", "", _nfkc(text))
+    if compact(s) in _UNSURE:
+        return Ok(LEVEL_UNSURE, LEVEL_UNSURE)
     chosen = {_LEVEL_BY_WORD[m["word"]] if m["word"] else _LEVEL_BY_NUMBER[m["num"]] for m in _LEVEL.finditer(s)}
     if len(chosen) > 1:
         shown = "、".join(LEVELS[i] for i in sorted(chosen))
@@ -301,18 +257,26 @@ def parse_level(text: str) -> Ok | Invalid:
 _INSTITUTION_PREFIX = re.compile(r"^(?:原报考机构|报考机构|机构名称)\s*(?:是|为|:|：)?\s*")
 _NAME_LETTER = re.compile(rf"[{_CJK}A-Za-z]")
 _INSTITUTION_EXAMPLE = "例如：广州市职业技能鉴定指导中心、某某职业技术学校"
+_ORGANISATION = re.compile(
+    r"学校|学院|大学|中学|技校|技工|职校|中专|中心|站|所|公司|机构|协会|学会|局|院|培训|鉴定|集团|部|处|厂|店|社|馆|会|办"
+)
 
 
-def parse_institution(text: str) -> Ok | Invalid:
-    """原报考机构: the school, training centre or 鉴定所/站 the candidate registered with."""
+def parse_institution(text: str) -> Ok | Invalid | Confirm:
+    """原报考机构: the school, training centre or 鉴定所/站 the candidate registered with. A name that
+    does not read like an organisation is asked back rather than taken."""
     # The value keeps the candidate's own characters (full-width brackets are normal in these names).
     s = _trim(_INSTITUTION_PREFIX.sub("", text.strip()))
     if not s:
         return Invalid(f"请输入您原来报考的机构名称（学校、培训中心或鉴定所/站），{_INSTITUTION_EXAMPLE}。")
-    if len(_NAME_LETTER.findall(_nfkc(s))) < 2:
+    if compact(s) in NOT_NAMES or len(_NAME_LETTER.findall(_nfkc(s))) < 2:
         return Invalid(f"这看起来不像机构名称，请输入报考机构的名称（至少包含两个汉字），{_INSTITUTION_EXAMPLE}。")
     if len(s) > 60:
         return Invalid(f"机构名称最多60个字，您输入了{len(s)}个字，请只输入机构名称。")
+    if any(n.personal for n in find_numbers(s)):
+        return Invalid(f"机构名称里不应有身份证号或手机号，请只输入机构名称，{_INSTITUTION_EXAMPLE}。")
+    if not _ORGANISATION.search(s):
+        return Confirm(s, s, f"“{s}”是您报考机构的名称吗？请回复“是”或“否”（机构名称一般以学校、中心、站、所等结尾）。")
     return Ok(s, s)
 
 
@@ -320,16 +284,28 @@ def parse_institution(text: str) -> Ok | Invalid:
 
 _RECEIPT_SKIPS = frozenset(
     {"无", "没有", "跳过", "不知道", "暂无", "忘了", "-", "没", "忘记了", "不清楚", "没有票据", "skip", "none"}
+    | {"不记得", "不记得了", "记不得了", "丢了", "弄丢了", "票据丢了", "找不到了", "没有了", "没票", "没拿到", "不需要"}
 )
 _RECEIPT_PREFIX = re.compile(r"^(?:票据号码|票据号|票号|编号)\s*[:：]?\s*|^no[.:]?\s*(?=\d)", re.IGNORECASE)
 _RECEIPT = re.compile(r"[A-Za-z0-9\-]{4,40}")
+_RECEIPT_HINT = "请照票据上的号码输入；没有票据或不记得号码，可以回复“跳过”。"
 
 
 def parse_receipt_no(text: str) -> Ok | Invalid:
-    """缴费票据号 (optional): Ok(None, "未提供") when the candidate has none."""
+    """缴费票据号 (optional): Ok(None, "未提供") when the candidate has none. A phone or ID number is
+    never taken for one (and so never stored in clear)."""
     s = _trim(_nfkc(text))
-    if s.lower() in _RECEIPT_SKIPS:
+    if compact(s) in _RECEIPT_SKIPS or s.lower() in _RECEIPT_SKIPS:
         return Ok(None, "未提供")
+    found = find_numbers(s)
+    if any(n.kind == "phone" for n in found):
+        return Invalid(
+            "这看起来是手机号码，不是缴费票据号。请照票据上的号码输入；没有票据或不记得号码，可以回复“跳过”。"
+        )
+    if any(n.kind in ("id", "id15") for n in found):
+        return Invalid(
+            "这看起来是身份证号码，不是缴费票据号。请照票据上的号码输入；没有票据或不记得号码，可以回复“跳过”。"
+        )
     number = re.sub(r"\s+", "", _RECEIPT_PREFIX.sub("", s))
     # Receipt numbers always carry digits; requiring one keeps words such as "unknown" out.
     if _RECEIPT.fullmatch(number) and any(c.isdigit() for c in number):

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers.field_parsers import (
+    LEVEL_UNSURE,
     LEVELS,
     MIN_AGE,
     looks_like_question,
@@ -22,7 +23,7 @@ from handlers.field_parsers import (
     parse_receipt_no,
     parse_yes_no,
 )
-from handlers.parsing import Invalid, Ok
+from handlers.parsing import Confirm, Invalid, Ok
 from storage.masking import mask_id_number, mask_phone
 
 TODAY = dt.date(2017, 9, 1)
@@ -110,8 +111,24 @@ def test_names_refused(text, part):
 
 
 def test_name_length_limits_are_inclusive():
-    assert isinstance(parse_name("张" * 20), Ok)
+    assert not isinstance(parse_name("张" * 20), Invalid), "long, so asked back, but not refused"
     assert isinstance(parse_name("张" * 2), Ok)
+
+
+@pytest.mark.parametrize("text", ["取消", "重新开始", "重来", "退考退费", "返回", "好的", "不知道", "忘了", "你好"])
+def test_words_typed_at_the_name_prompt_are_no_name(text):
+    assert isinstance(parse_name(text), Invalid)
+
+
+@pytest.mark.parametrize("text", ["我也不知道叫啥", "这个我不清楚", "还没有想好", "就是我本人"])
+def test_phrases_are_no_name(text):
+    assert isinstance(parse_name(text), Invalid)
+
+
+@pytest.mark.parametrize("text", ["鑫鑫", "可爱多", "张三李四王五"])
+def test_a_name_without_a_known_family_name_or_a_long_one_is_asked_back(text):
+    result = parse_name(text)
+    assert isinstance(result, Confirm) and result.value == text and "是" in result.question
 
 
 # --- ID number ----------------------------------------------------------------------------------------------
@@ -375,9 +392,12 @@ def test_canonical_levels_round_trip(level):
     assert parse_level(level) == Ok(level, level)
 
 
-@pytest.mark.parametrize(
-    ("text", "part"), [("不知道", "没有识别到"), ("高级工程师", "没有识别到"), ("15级", "没有识别到")]
-)
+@pytest.mark.parametrize("text", ["不知道", "不清楚", "不确定", "忘了"])
+def test_a_candidate_who_does_not_know_the_level_leaves_it_to_staff(text):
+    assert parse_level(text) == Ok(LEVEL_UNSURE, LEVEL_UNSURE)
+
+
+@pytest.mark.parametrize(("text", "part"), [("高级工程师", "没有识别到"), ("15级", "没有识别到")])
 def test_level_refused_lists_the_options(text, part):
     text_ = message(parse_level(text))
     assert part in text_
@@ -398,11 +418,33 @@ def test_two_levels_are_refused():
         ("  广东省第12职业技能鉴定所。 ", "广东省第12职业技能鉴定所"),
         ("原报考机构：吉林省电工鉴定站", "吉林省电工鉴定站"),
         ("某某学校（南校区）", "某某学校（南校区）"),
-        ("AB", "AB"),
     ],
 )
 def test_institution_accepted(text, expected):
     assert parse_institution(text) == Ok(expected, expected)
+
+
+@pytest.mark.parametrize("text", ["AB", "张老师那里", "天河那个"])
+def test_an_institution_that_does_not_read_like_one_is_asked_back(text):
+    assert isinstance(parse_institution(text), Confirm)
+
+
+@pytest.mark.parametrize("text", ["好的", "确认", "是的", "不知道"])
+def test_acknowledgements_are_no_institution(text):
+    assert isinstance(parse_institution(text), Invalid)
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [("13812345678", "手机号码"), ("138 1234 5678", "手机号码"), ("11010519491231002X", "身份证号码")],
+)
+def test_a_phone_or_id_number_is_no_receipt_number(text, part):
+    assert part in message(parse_receipt_no(text))
+
+
+@pytest.mark.parametrize("text", ["不记得了", "丢了", "没有", "找不到了"])
+def test_no_receipt_means_skip(text):
+    assert parse_receipt_no(text) == Ok(None, "未提供")
 
 
 @pytest.mark.parametrize(
@@ -544,7 +586,7 @@ CHATTY = st.text(
 def test_no_parser_raises(text):
     for parse in ALL_PARSERS:
         result = parse(text)
-        assert result is None or isinstance(result, Ok | Invalid | bool)
+        assert result is None or isinstance(result, Ok | Invalid | Confirm | bool)
 
 
 def ids() -> st.SearchStrategy[str]:
