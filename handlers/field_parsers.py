@@ -21,6 +21,8 @@ __all__ = [
     "LEVELS",
     "LEVEL_UNSURE",
     "looks_like_question",
+    "find_id_number",
+    "find_phone",
     "parse_exam_date",
     "parse_id_number",
     "parse_institution",
@@ -94,6 +96,22 @@ def parse_id_number(text: str, *, today: dt.date) -> Ok | Invalid:
             "不像是考生本人的号码。请输入考生本人的身份证号码。"
         )
     return Ok(number, mask_id_number(number))
+
+
+def find_id_number(text: str, *, today: dt.date) -> tuple[Ok | Invalid, tuple[int, int]] | None:
+    """The ID number in a message typed for another question, with its span; None when it has none."""
+    found = [n for n in find_numbers(text) if n.kind == "id"]
+    if len(found) != 1:
+        return None
+    return parse_id_number(found[0].digits, today=today), (found[0].start, found[0].end)
+
+
+def find_phone(text: str) -> tuple[Ok | Invalid, tuple[int, int]] | None:
+    """The mobile number in a message typed for another question, with its span."""
+    found = [n for n in find_numbers(text) if n.kind == "phone"]
+    if len(found) != 1:
+        return None
+    return parse_phone(found[0].digits), (found[0].start, found[0].end)
 
 
 def _not_an_id(numbers: list[Number]) -> str:

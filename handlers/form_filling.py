@@ -3,9 +3,10 @@ anything else (a command, a question) the form says again what it is waiting for
 
 from __future__ import annotations
 
-from handlers import forms
+from handlers import form_steps, forms
 from handlers.context import Context
 from handlers.field_parsers import looks_like_question
+from handlers.form_answers import is_doubt
 from handlers.messages import Command, Inbound, Reply
 from handlers.routing import Dispatch, Handled, Router
 
@@ -18,8 +19,13 @@ CANCEL_WORDS = ("退出", "不办了", "算了", "取消办理", "结束", "canc
 
 def asks_a_question(inbound: Inbound, ctx: Context) -> bool:
     """A question asked inside a form, for the policy answerer rather than the field being asked
-    (a 是/否 the form is waiting for, 返回 and 修改X steer the form instead)."""
-    return looks_like_question(inbound.text) and not forms.is_navigation(ctx, inbound.text)
+    (a 是/否 the form is waiting for, 返回 and 修改X steer the form instead; "我也不知道叫啥" is a
+    remark about the question asked, which the form helps with)."""
+    return (
+        looks_like_question(inbound.text)
+        and not is_doubt(inbound.text)
+        and not form_steps.is_navigation(ctx, inbound.text)
+    )
 
 
 def _answers_the_form(inbound: Inbound, ctx: Context) -> bool:
@@ -28,7 +34,7 @@ def _answers_the_form(inbound: Inbound, ctx: Context) -> bool:
 
 @router.command(Command.CANCEL, words=CANCEL_WORDS, flags=(FORM_FLAG,))
 async def cancel(inbound: Inbound, ctx: Context) -> list[Reply]:
-    title = forms.cancel(ctx)
+    title = form_steps.cancel(ctx)
     if title is None:
         return [Reply("当前没有正在办理的事项。需要帮助请回复“帮助”。", ("帮助",))]
     return [Reply(f"已取消{title}，您填写的信息未提交、已清除。需要时可随时重新办理。", ("退考退费", "帮助"))]
@@ -36,7 +42,7 @@ async def cancel(inbound: Inbound, ctx: Context) -> list[Reply]:
 
 @router.text(_answers_the_form, flags=(FORM_FLAG,))
 async def answer_the_form(inbound: Inbound, ctx: Context) -> list[Reply]:
-    return await forms.step(ctx, inbound.text)
+    return await form_steps.step(ctx, inbound.text)
 
 
 async def resume_interrupted_form(call: Dispatch, inbound: Inbound, ctx: Context) -> Handled | None:
@@ -48,5 +54,5 @@ async def resume_interrupted_form(call: Dispatch, inbound: Inbound, ctx: Context
         return handled
     if ctx.state.form is not before:  # the handler ended or replaced the form
         return handled
-    again = forms.prompt_again(ctx)
+    again = form_steps.prompt_again(ctx)
     return Handled(handled.route, [*handled.replies, again]) if again else handled

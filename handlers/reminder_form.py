@@ -157,6 +157,8 @@ def build_reminder_form() -> Form:
             _parse_interest,
             aliases=("职业", "考试类别", "类别"),
             choices=("日常鉴定", "统一鉴定", "补考", "全部"),
+            skippable=True,
+            unknown=lambda f: Ok({}, "全部考试"),
         ),
         Field(
             "exam_date",
@@ -166,6 +168,8 @@ def build_reminder_form() -> Form:
             _parse_exam_date,
             aliases=("考试日期",),
             choices=("跳过",),
+            skippable=True,
+            unknown=lambda f: Ok(None, "未填写"),
         ),
     )
     return Form(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from handlers import forms
+from handlers import form_steps
 from handlers.context import Context
 from handlers.messages import Command, Inbound, Reply
 from handlers.reminder_form import FORM, subscribe_to, upcoming_lines, when_text
@@ -32,7 +32,7 @@ async def start_subscribing(inbound: Inbound, ctx: Context) -> list[Reply]:
     if ctx.state.form is not None:
         return [Reply("您正在办理其他事项，请先完成，或回复“取消”后再订阅提醒。")]
     detected = ctx.regions_in(inbound.text)
-    return await forms.start(ctx, FORM, {"region": detected[0]} if detected else None)
+    return await form_steps.start(ctx, FORM, {"region": detected[0]} if detected else None)
 
 
 @router.command(Command.MY_REMINDERS, words=MY_REMINDERS_WORDS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import forms
+from handlers import form_steps
 from handlers.context import Context
 from handlers.field_parsers import looks_like_question
 from handlers.messages import Command, Inbound, Reply
@@ -41,4 +41,4 @@ async def start_withdrawal(inbound: Inbound, ctx: Context) -> list[Reply]:
     if ctx.state.form is not None:
         return [Reply("您正在办理其他事项，请先完成，或回复“取消”后再办理退考退费。")]
     detected = ctx.regions_in(inbound.text)
-    return await forms.start(ctx, FORM, {"region": detected[0]} if detected else None)
+    return await form_steps.start(ctx, FORM, {"region": detected[0]} if detected else None)

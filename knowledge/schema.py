@@ -222,7 +222,13 @@ class WithdrawalPolicy(_Model):
     deadline: str | None = Field(default=None, description="登记截止（fact id，取其第一个 by 日期）")
     exam_by: str | None = Field(default=None, description="考试须在此日期前完成（fact id）")
     occupation_list: str | None = Field(default=None, description="可退考的职业名单（fact id）；无则由工作人员核实")
-    scope_question: str | None = Field(default=None, description="无名单时请考生确认是否属于适用范围（是/否）")
+    scope_question: str | None = Field(
+        default=None, description="无名单时请考生确认是否属于适用范围（正面提问，回答“是”即属于）"
+    )
+    unsure_template: str | None = Field(
+        default=None,
+        description="考生不确定是否属于适用范围时的声明正文：不写明其未说过的理由，写明由报考机构核实",
+    )
     declaration: str | None = Field(default=None, description="声明表格（form fact id，含 template）")
     template: str | None = Field(default=None, description="通知未附声明样式时，依通知原文拟定的声明正文")
     template_note: str | None = None

@@ -172,9 +172,12 @@ class WithdrawalRules:
             return f"《{form.name}》（{self.cite(self.policy.declaration)}）"
         return "退考退费声明"
 
-    def declaration(self, values: Mapping[str, str]) -> str:
-        """The declaration filled with 姓名, 身份证号, 原定考试日期 and 职业."""
-        return self.declaration_template.format_map(dict(values))
+    def declaration(self, values: Mapping[str, str], *, unsure: bool = False) -> str:
+        """The declaration filled with 姓名, 身份证号, 原定考试日期 and 职业. `unsure`: the candidate
+        could not say whether the occupation is one the notice covers, so the declaration states
+        no reason they did not give and leaves it to the institution to verify."""
+        template = self.policy.unsure_template if unsure and self.policy.unsure_template else self.declaration_template
+        return template.format_map(dict(values))
 
     def refund_text(self) -> str:
         if self.policy.refund is None:

@@ -16,9 +16,29 @@ from tests.conftest import fresh_sqlite
 from tests.dialogs.scenarios import DEV, Scenario, load
 
 SPECS = load(DEV)
+KNOWN_FAILURES = {
+    line.split("#", 1)[0].strip(): line.split("#", 1)[1].strip() if "#" in line else ""
+    for line in (DEV / "known-failures.txt").read_text(encoding="utf-8").splitlines()
+    if line.split("#", 1)[0].strip()
+}
+"""Scenarios the bot does not pass yet, each with why: they are expected to fail (strictly: one
+that starts passing must be taken off the list), so that the list says exactly what is left."""
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=[str(s["id"]) for s in SPECS])
+def _params() -> list[object]:
+    return [
+        pytest.param(
+            spec,
+            id=str(spec["id"]),
+            marks=[pytest.mark.xfail(reason=KNOWN_FAILURES[spec["id"]], strict=True)]
+            if spec["id"] in KNOWN_FAILURES
+            else [],
+        )
+        for spec in SPECS
+    ]
+
+
+@pytest.mark.parametrize("spec", _params())
 async def test_scenario(spec: dict[str, Any], services: Services, sqlite_template: Path, tmp_path: Path) -> None:
     path = tmp_path / "bot.db"
     db = Database(fresh_sqlite(sqlite_template, path))
@@ -31,3 +51,4 @@ async def test_scenario(spec: dict[str, Any], services: Services, sqlite_templat
 
 def test_the_suite_is_there() -> None:
     assert len(SPECS) >= 75, "the development half of the scenario suite is missing"
+    assert set(KNOWN_FAILURES) <= {s["id"] for s in SPECS}, "a known failure names no scenario"

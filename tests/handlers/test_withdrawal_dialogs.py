@@ -233,7 +233,7 @@ async def test_region_without_withdrawal_rules_says_so(db: Database, services: S
 async def test_region_given_with_the_request_is_used(db: Database, services: Services) -> None:
     engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
     reply = await Chat(engine).say("我要退考，我在广州")
-    assert "是否不在《国家职业资格目录》内" in reply
+    assert "属于目录之外的职业吗" in reply, "asked positively (the double negative confused candidates)"
 
 
 async def test_cancel_half_way_stores_nothing(db: Database, services: Services) -> None:
@@ -263,7 +263,7 @@ async def test_back_and_edit_change_a_field(db: Database, services: Services) ->
     await chat.say("修改地区")
     # The occupation and the exam date were validated against the region: they are asked again.
     await chat.say("广东")
-    assert "是否不在" in chat.replies[0].text
+    assert "属于目录之外的职业吗" in chat.replies[0].text
     assert "张*" not in chat.replies[0].text
     await run(chat, ["是", "秘书", "2017年10月20日"])
     summary = chat.replies[0].text
@@ -311,13 +311,19 @@ async def test_global_commands_work_inside_the_form(db: Database, services: Serv
     assert "原定考试日期" in await chat.say("秘书"), "the form continues after the commands"
 
 
-async def test_a_second_request_for_the_same_exam_shows_the_first(db: Database, services: Services) -> None:
+async def test_a_second_request_for_the_same_exam_is_caught_at_the_id_number(db: Database, services: Services) -> None:
     engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
     first = Chat(engine, user="phone-a")
     await run(first, [*dialog("广州", "秘书", "2017年10月15日", ID), "确认弃考"])
+    # The same account again: caught as soon as the ID number is typed, and shown its own request.
+    lines = dialog("广州", "秘书", "2017年10月15日", ID)
+    again = await run(first, lines[: lines.index(ID) + 1])
+    assert "已为这场考试提交过" in again and "QK-20170925-0001" in again
+    # Another account typing that ID number learns only that a request exists: no reference, date or status.
     second = Chat(engine, user="phone-b", channel="wechat")
-    reply = await run(second, [*dialog("广州", "秘书", "2017年10月15日", ID.lower()), "确认弃考"])
-    assert "已为这场考试提交过" in reply and "QK-20170925-0001" in reply
+    other = await run(second, lines[: lines.index(ID)] + [ID.lower()])
+    assert "已为这场考试提交过" in other and "转人工" in other
+    assert "QK-" not in other and "2017-09-25" not in other and "待审核" not in other
     assert len(await stored(db)) == 1
     # Another exam of the same person is a new request.
     third = await run(second, [*dialog("广州", "秘书", "2017年11月15日", ID), "确认弃考"])
