@@ -6,8 +6,10 @@
   the candidate types before any feature does. The message stays where every message is, in the
   transcript, which is the handoff's thread in the console; the handoff is marked as having unread
   messages; and the bot answers only the first such message of the handoff, saying that staff will
-  reply. After that it is silent, also after a staff reply: the candidate is then talking with a
-  person, and an automatic line after each of their messages would read as the bot butting in.
+  reply, and not even that if staff have already written. After that it is silent, also after a
+  staff reply: the candidate is then talking with a person, and an automatic "please wait" after
+  their answer to a person's question would read as the bot butting in, or as if the person had
+  gone. (An empty reply list: WeChat answers `success`, Telegram and the web page show nothing.)
   Only global commands get through: 帮助, 我的申请, 转人工 (still queued) and 结束人工/取消人工,
   which ends the handoff. A menu click for anything else is not a message for staff: it is told to
   end the handoff first. A form in progress waits with its answers kept and does not repeat its
@@ -137,12 +139,14 @@ async def _in_handoff(ctx: Context) -> Handoff:
 
 async def to_staff(inbound: Inbound, ctx: Context) -> list[Reply]:
     """A message for staff: it is in the transcript (the thread) and unread until staff look; the
-    candidate is told once that staff will reply, then nothing (no reply at all: WeChat gets
-    `success`, Telegram and the web page show nothing)."""
-    await store.mark_unread(ctx.session, await _in_handoff(ctx))
+    candidate is told once that staff will reply (unless they already have), then nothing."""
+    handoff = await _in_handoff(ctx)
+    await store.mark_unread(ctx.session, handoff)
     if ctx.state.handoff_told:
         return []
     ctx.state.handoff_told = True
+    if await store.staff_have_written(ctx.session, handoff):
+        return []
     return [Reply(TOLD, (LEAVE,))]
 
 

@@ -185,6 +185,21 @@ async def mark_unread(session: AsyncSession, handoff: Handoff) -> None:
     handoff.unread_after = int((await session.execute(stmt)).scalar() or 0)
 
 
+async def staff_have_written(session: AsyncSession, handoff: Handoff) -> bool:
+    """Whether a member of staff has written to the candidate since the handoff was asked for."""
+    stmt = (
+        select(TranscriptLine.id)
+        .where(
+            TranscriptLine.channel == handoff.channel,
+            TranscriptLine.user_id == handoff.user_id,
+            TranscriptLine.staff.is_not(None),
+            TranscriptLine.at >= handoff.created_at,
+        )
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
 def mark_read(handoff: Handoff) -> bool:
     """Staff have read the thread (opened it, or replied); False when nothing was unread."""
     if handoff.unread_after is None:
