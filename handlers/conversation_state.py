@@ -107,6 +107,11 @@ class ConversationState:
     """The last policy question (masked), so that a 转人工 after it tells staff what was asked."""
     unsubscribed: bool = False
     """The user left the Official Account (WeChat's unsubscribe event)."""
+    handoff: int | None = None
+    """The id of the handoff (转人工) the conversation is in: while it is open, what the candidate
+    types goes to staff instead of the bot (`handlers.handoff`)."""
+    handoff_told: bool = False
+    """Whether the candidate has been told, since that handoff opened, that staff will reply."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Keys this version does not know, kept as they were."""
 
@@ -120,6 +125,8 @@ class ConversationState:
             data["last_question"] = self.last_question
         if self.unsubscribed:
             data["unsubscribed"] = True
+        if self.handoff is not None:
+            data["handoff"] = {"id": self.handoff, "told": self.handoff_told}
         return data
 
     @classmethod
@@ -128,10 +135,14 @@ class ConversationState:
         form = rest.pop("form", None)
         region = rest.pop("region", None)
         last_question = rest.pop("last_question", None)
+        handoff = rest.pop("handoff", None)
+        handoff_id = handoff.get("id") if isinstance(handoff, dict) else None
         return cls(
             form=FormState.from_json(form) if form else None,
             region=region if isinstance(region, str) and region else None,
             last_question=last_question if isinstance(last_question, str) and last_question else None,
             unsubscribed=bool(rest.pop("unsubscribed", False)),
+            handoff=handoff_id if isinstance(handoff_id, int) else None,
+            handoff_told=bool(isinstance(handoff, dict) and handoff.get("told")),
             extra=rest,
         )

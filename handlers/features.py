@@ -25,5 +25,7 @@ def build_router() -> Router:
     root = Router("root")
     for feature in FEATURES:
         root.include_router(feature.router)
+    # Outermost first: while a handoff is open its messages go to staff before anything else.
+    root.middleware(handoff.handoff_mode(root))
     root.middleware(form_filling.resume_interrupted_form)
     return root

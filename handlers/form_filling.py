@@ -1,5 +1,7 @@
 """Filling in a form: the candidate's answers go to the form in progress, 取消 ends it, and after
-anything else (a command, a question) the form says again what it is waiting for."""
+anything else (a command, a question) the form says again what it is waiting for, unless the
+candidate is talking to staff (an open handoff, `handlers.handoff`): then the form waits, its
+answers kept, and speaks again once the handoff has ended."""
 
 from __future__ import annotations
 
@@ -47,10 +49,13 @@ async def answer_the_form(inbound: Inbound, ctx: Context) -> list[Reply]:
 
 async def resume_interrupted_form(call: Dispatch, inbound: Inbound, ctx: Context) -> Handled | None:
     """Middleware for the root router: after a message that was not an answer to the form in
-    progress (帮助, 转人工, a question), repeats the question the form is waiting on."""
+    progress (帮助, a question), repeats the question the form is waiting on; not while a handoff is
+    open (after 转人工 and until it ends), when staff, not the form, are what the candidate awaits."""
     before = ctx.state.form
     handled = await call(inbound, ctx)
     if handled is None or before is None or inbound.event or FORM_FLAG in handled.route.flags:
+        return handled
+    if ctx.state.handoff is not None:
         return handled
     if ctx.state.form is not before:  # the handler ended or replaced the form
         return handled

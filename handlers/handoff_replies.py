@@ -1,4 +1,5 @@
-"""What staff do with a candidate's 转人工: open it, assign it, reply to the candidate, resolve it.
+"""What staff do with a candidate's 转人工: open it (which also marks what the candidate wrote as
+read), assign it, reply to the candidate, resolve it (the candidate is told it has ended).
 
 Each workflow runs in the caller's transaction with the handoff locked: it checks that the handoff
 is one the staff member sees (their regions, or no known region: anyone may pick those up), that
@@ -26,7 +27,7 @@ from knowledge.regions import RegionRegistry
 from knowledge.timezone import SHANGHAI
 from storage import handoffs as store
 from storage.audit import append_entry
-from storage.conversations import append_staff_line, last_seen
+from storage.conversations import append_staff_line, append_transcript, last_seen
 from storage.masking import mask_text
 from storage.models import Handoff
 from storage.outbox import Planned, enqueue
@@ -175,11 +176,13 @@ async def _change(
 async def open_handoff(
     session: AsyncSession, *, handoff_id: int, actor: str, visible: frozenset[str] | None, now: dt.datetime
 ) -> Handoff:
-    """pending → open: a member of staff is looking, which tells colleagues (and the list)."""
+    """A member of staff is looking: pending → open, which tells colleagues (and the list), and
+    the candidate's messages are read (not audited: nothing about the handoff changed)."""
     opened: list[Handoff] = []
 
     async def change(handoff: Handoff) -> Result:
         opened.append(handoff)
+        store.mark_read(handoff)
         return Result("", changed=store.set_open(handoff, now=now))
 
     await _change(
@@ -222,19 +225,69 @@ async def resolve(
     note: str | None,
     actor: str,
     visible: frozenset[str] | None,
+    reach: Reach,
     now: dt.datetime,
+    message: str | None = None,
 ) -> Result:
-    """Marks the handoff resolved; the note (masked) goes to the audit log."""
+    """Marks the handoff resolved; the note (masked) goes to the audit log, and the candidate is told
+    through their channel that the handoff has ended, with `message` (staff's own words) if given."""
+    if message is not None and len(message) > MAX_REPLY:
+        return refused(f"给考生的结束语不能超过 {MAX_REPLY} 字。")
 
     async def change(handoff: Handoff) -> Result:
         if handoff.status == "resolved":
             return Result(f"{number(handoff)} 已经办结。", changed=False)
         store.resolve(handoff, by=actor, now=now)
-        return Result(f"{number(handoff)} 已办结。", note=mask_text(note[:MAX_NOTE]) if note else None)
+        store.mark_read(handoff)
+        untold = await _tell_closed(session, handoff, message=message, actor=actor, reach=reach, now=now)
+        return Result(
+            f"{number(handoff)} 已办结。" + (f"考生不会收到结束通知：{untold}" if untold else ""),
+            note=mask_text(note[:MAX_NOTE]) if note else None,
+        )
 
     return await _change(
         session, handoff_id=handoff_id, action="handoff.resolve", actor=actor, visible=visible, now=now, change=change
     )
+
+
+def _closing_message(handoff: Handoff, *, message: str | None, now: dt.datetime) -> Planned:
+    """What the candidate receives when staff close the handoff; queued once per handoff."""
+    closing = f"人工服务已结束（编号 {number(handoff)}）。如还有问题，可随时回复“转人工”。"
+    local = now.astimezone(SHANGHAI)
+    return Planned(
+        key=f"handoff:{handoff.id}:closed",
+        channel=handoff.channel,
+        user_id=handoff.user_id,
+        kind=REPLY_KIND,
+        text=f"【人工客服】{message}\n{closing}" if message else closing,
+        fields={
+            "title": "人工服务已结束",
+            "note": message or "如还有问题，可随时回复“转人工”",
+            "date": f"{local:%Y-%m-%d %H:%M}",
+            "source": number(handoff),
+        },
+        due_at=now,
+        capped=False,
+    )
+
+
+async def _tell_closed(
+    session: AsyncSession, handoff: Handoff, *, message: str | None, actor: str, reach: Reach, now: dt.datetime
+) -> str | None:
+    """Queues the closing message and writes it to the transcript; why it cannot reach the candidate
+    (the resolution stands either way), else None."""
+    seen, reachable = await reply_path(session, handoff)
+    route = delivery(handoff, seen=seen, reachable=reachable, now=now, reach=reach)
+    if not route.possible:
+        return route.warning or "消息无法送达。"
+    planned = _closing_message(handoff, message=message, now=now)
+    if await enqueue(session, [planned], now=now):
+        channel, user_id = handoff.channel, handoff.user_id
+        if message:
+            await append_staff_line(session, channel=channel, user_id=user_id, text=planned.text, staff=actor, now=now)
+        else:
+            await append_transcript(session, channel=channel, user_id=user_id, lines=[("out", planned.text)], now=now)
+    return None
 
 
 def _reply_message(handoff: Handoff, *, text: str, token: str, now: dt.datetime) -> Planned:
@@ -295,6 +348,7 @@ async def reply(
             session, channel=handoff.channel, user_id=handoff.user_id, text=planned.text, staff=actor, now=now
         )
         store.set_open(handoff, now=now)
+        store.mark_read(handoff)  # answering, they have read what the candidate wrote
         if handoff.assigned_to is None:
             store.assign(handoff, to=actor, now=now)  # whoever answers first has taken it on
         handoff.updated_at = now

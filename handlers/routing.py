@@ -141,6 +141,17 @@ class Router:
         for child in self._children:
             yield from child.routes(kind)
 
+    def command_meant(self, inbound: Inbound, ctx: Context) -> Command | None:
+        """The command a message means, as `dispatch` would take it: the channel's, else the first
+        command route of this tree whose words the typed text matches; None for an event or plain
+        text. For middlewares that decide before dispatching (handoff mode lets some commands by)."""
+        if inbound.event:
+            return None
+        if inbound.command is not None:
+            return inbound.command
+        word = compact(inbound.text)
+        return next((r.command for r in self.routes("command") if r.means(word) and r.passes(inbound, ctx)), None)
+
     async def dispatch(self, inbound: Inbound, ctx: Context) -> Handled | None:
         """Runs the first matching handler that answers; None when none did."""
         call: Dispatch = self._dispatch

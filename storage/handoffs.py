@@ -1,6 +1,9 @@
 """Requests for a human (转人工), and what the staff console does with them: list, open, assign,
 resolve. Region scoping: a handoff carries the candidate's region as known when they asked; one
-without a region is visible to every member of staff."""
+without a region is visible to every member of staff.
+
+A handoff's thread is the candidate's transcript: nothing is copied. What staff have not read yet is
+one marker per handoff (`unread_after`, a transcript line id): the candidate's lines after it."""
 
 from __future__ import annotations
 
@@ -12,11 +15,13 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.masking import mask_text
-from storage.models import Handoff, Subscription, WithdrawalRequest
+from storage.models import Handoff, Subscription, TranscriptLine, WithdrawalRequest
 
 STATUSES = ("pending", "open", "resolved")
 WAITING = ("pending", "open")
 """Not resolved yet: what the inbox shows by default."""
+CANDIDATE = "candidate"
+"""`resolved_by` of a handoff the candidate ended (结束人工); reserved as an account name."""
 
 
 async def open_handoff(session: AsyncSession, *, channel: str, user_id: str) -> Handoff | None:
@@ -24,31 +29,37 @@ async def open_handoff(session: AsyncSession, *, channel: str, user_id: str) -> 
     return (await session.execute(stmt)).scalars().first()
 
 
-async def region_on_record(session: AsyncSession, *, channel: str, user_id: str) -> str | None:
-    """The region of the user's latest withdrawal request, else of their latest subscription."""
-    for model in (WithdrawalRequest, Subscription):
-        stmt = (
-            select(model.region)
-            .where(model.channel == channel, model.user_id == user_id)
-            .order_by(model.id.desc())
-            .limit(1)
-        )
-        region = (await session.execute(stmt)).scalar()
-        if region:
-            return str(region)
-    return None
+async def _latest_region(
+    session: AsyncSession, model: type[WithdrawalRequest] | type[Subscription], *, channel: str, user_id: str
+) -> str | None:
+    stmt = (
+        select(model.region)
+        .where(model.channel == channel, model.user_id == user_id)
+        .order_by(model.id.desc())
+        .limit(1)
+    )
+    region = (await session.execute(stmt)).scalar()
+    return str(region) if region else None
+
+
+async def latest_request_region(session: AsyncSession, *, channel: str, user_id: str) -> str | None:
+    """The region of the user's latest withdrawal request."""
+    return await _latest_region(session, WithdrawalRequest, channel=channel, user_id=user_id)
+
+
+async def latest_subscription_region(session: AsyncSession, *, channel: str, user_id: str) -> str | None:
+    """The region of the user's latest reminder subscription."""
+    return await _latest_region(session, Subscription, channel=channel, user_id=user_id)
 
 
 async def request_handoff(
     session: AsyncSession, *, channel: str, user_id: str, reason: str, now: dt.datetime, region: str | None = None
 ) -> tuple[Handoff, bool]:
     """The user's open handoff, or a new one; the flag says whether it was created now. `region`
-    is the conversation's region if known; otherwise the region on record for the user is used."""
+    is the candidate's current region (None: not known, every member of staff sees it)."""
     existing = await open_handoff(session, channel=channel, user_id=user_id)
     if existing is not None:
         return existing, False
-    if region is None:
-        region = await region_on_record(session, channel=channel, user_id=user_id)
     handoff = Handoff(
         channel=channel,
         user_id=user_id,
@@ -153,3 +164,70 @@ def resolve(handoff: Handoff, *, by: str, now: dt.datetime) -> None:
     handoff.resolved_at = now
     handoff.resolved_by = by
     handoff.updated_at = now
+
+
+def close_by_candidate(handoff: Handoff, *, now: dt.datetime) -> None:
+    """The candidate ended the handoff themselves (结束人工)."""
+    resolve(handoff, by=CANDIDATE, now=now)
+
+
+# -- what staff have not read --------------------------------------------------------------------------
+
+
+async def mark_unread(session: AsyncSession, handoff: Handoff) -> None:
+    """The candidate is writing to staff: their lines from now on are unread, until staff look.
+    Called before the message's own transcript line is written (the engine writes it last)."""
+    if handoff.unread_after is not None:
+        return
+    stmt = select(func.max(TranscriptLine.id)).where(
+        TranscriptLine.channel == handoff.channel, TranscriptLine.user_id == handoff.user_id
+    )
+    handoff.unread_after = int((await session.execute(stmt)).scalar() or 0)
+
+
+async def staff_have_written(session: AsyncSession, handoff: Handoff) -> bool:
+    """Whether a member of staff has written to the candidate since the handoff was asked for."""
+    stmt = (
+        select(TranscriptLine.id)
+        .where(
+            TranscriptLine.channel == handoff.channel,
+            TranscriptLine.user_id == handoff.user_id,
+            TranscriptLine.staff.is_not(None),
+            TranscriptLine.at >= handoff.created_at,
+        )
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+def mark_read(handoff: Handoff) -> bool:
+    """Staff have read the thread (opened it, or replied); False when nothing was unread."""
+    if handoff.unread_after is None:
+        return False
+    handoff.unread_after = None
+    return True
+
+
+async def unread_counts(session: AsyncSession, handoffs: Collection[Handoff]) -> dict[int, int]:
+    """Handoff id → the candidate's messages staff have not read, for those that have any."""
+    marked = [h for h in handoffs if h.unread_after is not None]
+    if not marked:
+        return {}
+    stmt = (
+        select(Handoff.id, func.count(TranscriptLine.id))
+        .join(
+            TranscriptLine,
+            (TranscriptLine.channel == Handoff.channel)
+            & (TranscriptLine.user_id == Handoff.user_id)
+            & (TranscriptLine.id > Handoff.unread_after),
+        )
+        .where(Handoff.id.in_(sorted(h.id for h in marked)), TranscriptLine.direction == "in")
+        .group_by(Handoff.id)
+    )
+    return {int(i): int(n) for i, n in (await session.execute(stmt)).all()}
+
+
+async def count_unread(session: AsyncSession, *, regions: Collection[str] | None = None) -> int:
+    """Waiting handoffs with messages staff have not read, within `regions` (None: all)."""
+    stmt = _filtered(select(func.count()).select_from(Handoff), WAITING, regions, None)
+    return int((await session.execute(stmt.where(Handoff.unread_after.is_not(None)))).scalar_one())

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from handlers.staff_scope import ADMIN, REVIEWER, VIEWER, WRITERS, visible_regions
 from knowledge.regions import RegionRegistry
+from storage.handoffs import CANDIDATE
 from storage.staff import ROLES
 
 __all__ = [
@@ -30,8 +31,9 @@ ROLE_LABELS = {ADMIN: "管理员", REVIEWER: "审核员", VIEWER: "只读"}
 
 ACCOUNT_NAME = re.compile(r"[\w.@-]{2,32}")
 """Letters (Chinese included), digits and . _ @ -: a name that reads well in the audit log."""
-RESERVED_NAMES = frozenset({"cli", "anonymous", "system"})
-"""Actors the audit log uses for the command line and for not-signed-in visitors."""
+RESERVED_NAMES = frozenset({"cli", "anonymous", "system", CANDIDATE})
+"""Actors the audit log uses for the command line and for not-signed-in visitors; who resolved a handoff
+the candidate ended themselves."""
 _SEPARATORS = re.compile(r"[,，、;；\s]+")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -32,3 +32,8 @@ class Handoff(Base):
     opened_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The staff account that resolved it, or `storage.handoffs.CANDIDATE` when the candidate left."""
+    unread_after: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The candidate has written since staff last looked (migration 0011): their transcript lines
+    after this transcript line id are unread. None: nothing unread. The messages themselves are the
+    transcript's; this is only the marker."""

@@ -237,3 +237,15 @@ async def test_a_slow_reply_is_answered_success_then_sent_as_a_customer_service_
                 await asyncio.sleep(0.05)
     assert fake.sent[0]["touser"] == "oUser1" and "2017年9月30日" in fake.sent[0]["text"]["content"]
     assert len(fake.sent) == 2 and len(fake.token_calls) == 1, "the token is fetched once and reused"
+
+
+async def test_in_an_open_handoff_only_the_first_message_is_acknowledged_then_success(wechat_app: Starlette) -> None:
+    async with client_for(wechat_app) as client:
+
+        async def say(text: str, msg_id: str) -> httpx.Response:
+            return await client.post("/wechat", params=query(), content=text_xml(text, msg_id, user="oHandoff1"))
+
+        assert "RG-" in parse_message((await say("转人工", "5001")).text).content
+        assert "工作人员回复后会通知您" in parse_message((await say("我的准考证丢了", "5002")).text).content
+        silent = await say("考号是多少我也忘了", "5003")
+        assert silent.status_code == 200 and silent.text == "success", "nothing for WeChat to show"

@@ -203,6 +203,47 @@ async def test_open_assign_reply_resolve_each_audited_and_the_reply_queued_once(
     assert statuses == ["resolved", "pending"]
 
 
+async def test_the_candidates_messages_are_new_until_staff_who_can_act_open_the_handoff(
+    app: Starlette, db: Database, signed_in: SignedIn
+) -> None:
+    await ask(app, "gz-user", "广州退考截止哪天", "转人工", "我的准考证丢了", "电话13812345678")
+    await ask(app, "quiet-user", "转人工")  # asked, wrote nothing since: nothing unread
+    handoff = await handoff_of(db, "gz-user")
+    path = f"/admin/handoffs/{handoff.id}"
+    reviewer = await signed_in("reviewer", regions=["广东省"], name="li")
+    viewer = await signed_in("viewer")
+
+    listing = (await reviewer.get("/admin/handoffs")).text
+    assert listing.count("条新消息</span>") == 1 and "2 条新消息" in listing
+    assert "有新消息 <strong>1</strong>" in listing
+    looked = (await viewer.get(path)).text  # a viewer reads; the messages stay new for those who act
+    assert looked.count('class="in new"') == 2
+    assert "2 条新消息" in (await reviewer.get("/admin/handoffs")).text
+
+    page = (await reviewer.get(path)).text
+    assert page.count('class="in new"') == 2 and "2 条新消息" in page
+    assert f"—— 转人工 RG-{handoff.id:05d} ——" in page
+    assert "138****5678" in page and "13812345678" not in page, "the thread is the masked transcript"
+    assert "没有找到可靠的答案" not in page, "the bot did not answer them"
+    assert "条新消息" not in (await reviewer.get("/admin/handoffs")).text, "opened: read"
+    assert 'class="in new"' not in (await reviewer.get(path)).text
+
+    await ask(app, "gz-user", "还在吗")
+    assert "1 条新消息" in (await reviewer.get("/admin/handoffs")).text
+    sent = await post_on(reviewer, path, f"{path}/reply", {"text": "在的，请稍等"})
+    assert "回复已提交" in await flash_after(reviewer, sent)
+    assert "有新消息 <strong>0</strong>" in (await reviewer.get("/admin/handoffs")).text
+
+    closed = await post_on(reviewer, path, f"{path}/resolve", {"note": "已补办", "message": "请到窗口领取"})
+    assert "已办结" in await flash_after(reviewer, closed)
+    async with db.sessions() as session:
+        closing = (
+            await session.execute(select(OutboxMessage).where(OutboxMessage.key == f"handoff:{handoff.id}:closed"))
+        ).scalar_one()
+    assert closing.text.startswith("【人工客服】请到窗口领取\n人工服务已结束") and "已补办" not in closing.text
+    assert "人工服务已结束" in (await reviewer.get(path)).text
+
+
 @SQLITE_ONLY
 async def test_wechat_replies_warn_when_the_48_hour_window_has_closed(
     app: Starlette, db: Database, signed_in: SignedIn, clock: MovableClock

@@ -173,10 +173,10 @@ class Scenario:
                 self._fail(f"staff action on user {user}: no open handoff")
                 return
             now = self.clock()
+            reach = handoff_replies.Reach(
+                pushable=frozenset({key.channel}), wechat_window=dt.timedelta(hours=47), wechat_template=False
+            )
             if "staff_reply" in turn:
-                reach = handoff_replies.Reach(
-                    pushable=frozenset({key.channel}), wechat_window=dt.timedelta(hours=47), wechat_template=False
-                )
                 result = await handoff_replies.reply(
                     session,
                     handoff_id=handoff.id,
@@ -189,7 +189,13 @@ class Scenario:
                 )
             else:
                 result = await handoff_replies.resolve(
-                    session, handoff_id=handoff.id, note=str(turn["staff_close"]), actor="staff", visible=None, now=now
+                    session,
+                    handoff_id=handoff.id,
+                    note=str(turn["staff_close"]),
+                    actor="staff",
+                    visible=None,
+                    reach=reach,
+                    now=now,
                 )
             if result.refused:
                 self._fail(f"staff action refused: {result.message}")

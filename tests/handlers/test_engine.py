@@ -20,6 +20,7 @@ from handlers.context import Services
 from handlers.engine import ConversationEngine
 from handlers.messages import Command, ConversationKey, Inbound
 from storage.database import Database
+from storage.handoffs import open_handoff
 from storage.models import Base, Conversation, TranscriptLine
 from tests.conftest import fresh_sqlite
 from tests.dialogs import Chat, SettableClock, dialog, make_id_number
@@ -52,12 +53,18 @@ async def test_commands_from_a_menu_need_no_words(db: Database, services: Servic
     assert "已取消退考退费登记" in await chat.command(Command.CANCEL)
     assert "还没有提交过" in await chat.command(Command.MY_REQUESTS)
     assert "人工服务" in await chat.command(Command.HUMAN)
+    # While the handoff is open, a menu click other than 帮助/我的申请/转人工 waits for its end.
+    held = await chat.command(Command.QA)
+    assert "请先回复“结束人工”" in held and "请直接输入您的问题" not in held
+    assert "已结束人工服务" in await chat.say("结束人工")
     assert "请直接输入您的问题" in await chat.command(Command.QA)
 
 
 async def test_typed_command_words_and_channel_commands_are_one_command(db: Database, services: Services) -> None:
     typed, clicked = Chat(engine_for(db, services), user="typed"), Chat(engine_for(db, services), user="clicked")
-    for command in Command:
+    # 转人工 last: after it the conversation is with staff, where typed words are messages for them
+    # and menu clicks are held (tests/handlers/test_handoff_mode.py).
+    for command in sorted(Command, key=lambda c: c == Command.HUMAN):
         # The same reply, but for numbers the two conversations count apart (handoff numbers).
         said, clicked_reply = await typed.say(command.label), await clicked.command(command)
         assert re.sub(r"\d+", "#", said) == re.sub(r"\d+", "#", clicked_reply), command
@@ -196,8 +203,13 @@ def test_random_messages_never_raise_and_always_reply(
             else:
                 inbound = Inbound(key=key, text=message, message_id=str(i))
             replies = await engine.handle(inbound)
+            if not replies and inbound.event != "unsubscribe":
+                # Silence only for a candidate already told that staff will reply to what they write.
+                async with db.sessions() as session:
+                    assert await open_handoff(session, channel=key.channel, user_id=key.user_id), message
+                    state = await session.scalar(select(Conversation.state).where(Conversation.user_id == key.user_id))
+                assert state is not None and state["handoff"]["told"], message
             if inbound.event != "unsubscribe":
-                assert replies, message
                 assert all(r.text.strip() for r in replies)
                 assert not any("抱歉，系统暂时无法处理" in r.text for r in replies), message
 

@@ -103,8 +103,11 @@ async def test_refusals_write_nothing(db: Database) -> None:
     assert (await count(db, OutboxMessage), await count(db, AuditEntry)) == (0, 0)
 
     async with db.transaction() as session:
-        done = await replies.resolve(session, handoff_id=waiting.id, note=None, actor="li", visible=None, now=NOW)
+        done = await replies.resolve(
+            session, handoff_id=waiting.id, note=None, actor="li", visible=None, reach=unpushable, now=NOW
+        )
     assert done.changed
+    assert "考生不会收到结束通知" in done.message and "不能主动发送消息" in done.message
     late = await reply(db, waiting.id)
     assert late.refused and "已办结" in late.message
     assert await count(db, OutboxMessage) == 0

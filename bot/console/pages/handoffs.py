@@ -3,7 +3,12 @@
 A member of staff opens a handoff (a pending one becomes open), reads the conversation so far,
 assigns it (to themselves or a colleague), replies, and resolves it. A reply goes to the candidate
 through their channel via the outbox and the dispatcher, is not counted against the reminders'
-daily cap, and is written to the transcript as the staff member's line.
+daily cap, and is written to the transcript as the staff member's line; so does the closing message
+the candidate gets when the handoff is resolved (with staff's own words, if they wrote any).
+
+While a handoff is open the candidate's messages go to staff (`handlers.handoff`): the list shows
+how many a handoff has that nobody has read, and the conversation marks them as new, until a member
+of staff who can act on it opens the page or replies (a viewer reading it leaves them unread).
 
 Region scoping: a handoff carries the region the conversation had settled on when the candidate
 asked (or the region of their latest request or subscription). Staff see the handoffs of their
@@ -32,6 +37,7 @@ from handlers.handoff import number
 from storage import handoffs as store
 from storage.conversations import transcript
 from storage.masking import mask_user_id
+from storage.models import TranscriptLine
 
 PER_PAGE = 30
 TRANSCRIPT_LINES = 100
@@ -75,11 +81,17 @@ async def inbox(request: Request, staff: Staff) -> Response:
             offset=(page - 1) * PER_PAGE,
         )
         counts = await store.status_counts(session, regions=staff.visible)
+        unread = await store.unread_counts(session, rows)
+        with_unread = await store.count_unread(session, regions=staff.visible)
     return render(
         request,
         "handoffs.html",
         {
-            "rows": [{"h": h, "number": number(h), "user": mask_user_id(h.user_id)} for h in rows],
+            "rows": [
+                {"h": h, "number": number(h), "user": mask_user_id(h.user_id), "unread": unread.get(h.id, 0)}
+                for h in rows
+            ],
+            "with_unread": with_unread,
             "filters": {key: label for key, (label, _) in FILTERS.items()},
             "shown": shown,
             "mine": mine,
@@ -101,7 +113,8 @@ async def detail(request: Request, staff: Staff) -> Response:
         handoff = await store.get_handoff(session, handoff_id=handoff_id)
     if handoff is None or not replies.in_scope(handoff, staff.visible):
         return error_page(request, 404, NOT_FOUND)
-    if handoff.status == "pending" and staff.can_write:
+    unread_after = handoff.unread_after  # shown as new on this view, read from now on
+    if staff.can_write and (handoff.status == "pending" or unread_after is not None):
         async with db.transaction() as session:
             handoff = await replies.open_handoff(
                 session, handoff_id=handoff_id, actor=staff.name, visible=staff.visible, now=now(request)
@@ -120,6 +133,8 @@ async def detail(request: Request, staff: Staff) -> Response:
             "user": mask_user_id(handoff.user_id),
             "channel": channel_label(handoff.channel),
             "lines": lines,
+            "by_candidate": store.CANDIDATE,
+            "new": {line.id for line in lines if is_new(line, unread_after)},
             "last_seen": seen,
             "delivery": route,
             "assignees": assignees,
@@ -128,6 +143,11 @@ async def detail(request: Request, staff: Staff) -> Response:
             "status_labels": STATUS_LABELS,
         },
     )
+
+
+def is_new(line: TranscriptLine, unread_after: int | None) -> bool:
+    """A line the candidate wrote that staff had not read before this view."""
+    return unread_after is not None and line.direction == "in" and line.id > unread_after
 
 
 Workflow = Callable[..., Awaitable[replies.Result]]
@@ -164,7 +184,10 @@ async def assign(request: Request, staff: Staff) -> Response:
 async def resolve(request: Request, staff: Staff) -> Response:
     form = await request.form()
     note = form_text(form, "note", limit=replies.MAX_NOTE) or None
-    response, _ = await _act(request, staff, replies.resolve, note=note)
+    message = form_text(form, "message", limit=replies.MAX_REPLY + 1) or None
+    response, outcome = await _act(request, staff, replies.resolve, note=note, message=message, reach=reach(request))
+    if outcome is not None and outcome.changed:
+        wake_dispatcher(request)  # the closing message
     return response
 
 
