@@ -22,7 +22,7 @@ gap nor a counted answer."""
 
 from __future__ import annotations
 
-from handlers import forms
+from handlers import form_steps, forms
 from handlers.context import Context
 from handlers.form_filling import asks_a_question
 from handlers.messages import Command, Inbound, Reply
@@ -168,7 +168,7 @@ async def resume_form_after_handoff(inbound: Inbound, ctx: Context) -> list[Repl
     not seen for a while: it is not taken as an answer (a 好的 could confirm a 是/否); the form's
     question is asked again instead."""
     found = forms.current(ctx)
-    again = forms.prompt_again(ctx)
+    again = form_steps.prompt_again(ctx)
     title = found[1].title if found else "办理"
     lead = Reply(f"人工服务已结束。您的{title}尚未提交，已填写的内容已保留，请继续：")
     return [lead, again] if again is not None else [lead]
