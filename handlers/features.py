@@ -14,11 +14,12 @@ from handlers import (
     my_requests,
     policy_qa,
     reminders,
+    small_talk,
     withdrawal,
 )
 from handlers.routing import Router
 
-FEATURES = (channel_events, help, handoff, my_requests, reminders, withdrawal, form_filling, policy_qa)
+FEATURES = (channel_events, help, handoff, my_requests, reminders, withdrawal, form_filling, small_talk, policy_qa)
 
 
 def build_router() -> Router:

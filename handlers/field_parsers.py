@@ -354,7 +354,7 @@ def parse_yes_no(text: str) -> bool | None:
 
 
 _QUESTION_WORDS = re.compile(
-    r"[?吗哪啥]|怎么|什么|多少|几时|几号|几天|能不能|可不可以|是否|为什么|如何"
+    r"[?吗哪啥谁咋]|怎么|什么|多少|几时|几号|几天|几月|能不能|可不可以|是否|为什么|如何|何时|多久|多长"
     # 么 and 呢 ask only at the end of a clause: 么 is also a surname and 呢 a word in 呢绒厂.
     r"|[么呢](?=$|[\s.,!;:~…。、])"
 )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from handlers.forms import Field, Form, FormContext
 from handlers.parsing import Ok, Parsed
+from handlers.small_talk import small_talk_kind
 from handlers.text import compact
 
 BACK_WORDS = frozenset({"返回", "上一步", "后退", "上一项", "返回上一步"})
@@ -22,18 +23,8 @@ ACK_WORDS = frozenset(
     + "确认 确定 是的 是 对 对的 没问题".split()
 )
 SKIP_WORDS = frozenset({"跳过", "略过", "不填", "下一个", "下一项", "先跳过", "skip"})
-SMALL_TALK = {
-    "你好": "您好！",
-    "您好": "您好！",
-    "在吗": "在的。",
-    "在不在": "在的。",
-    "谢谢": "不客气。",
-    "谢谢你": "不客气。",
-    "多谢": "不客气。",
-    "哈哈": "",
-    "hello": "您好！",
-    "hi": "您好！",
-}
+IN_FORM_SMALL_TALK = {"greeting": "您好！", "thanks": "不客气！", "bye": "登记还没有完成。"}
+"""Said before the form's question when a candidate greets, thanks or says goodbye mid-form."""
 _DOUBT = re.compile(r"不知道|不清楚|忘了|忘记了?|不记得|记不清|不确定|不晓得|搞不清|没印象")
 _EDIT_CONNECTOR = re.compile(r"^(?:改成|改为|换成|更正为|更改为|修改为|改|换|为|是|成)")
 
@@ -55,8 +46,9 @@ def interpret(text: str, field: Field, fctx: FormContext) -> NotAnAnswer | Parse
     a level staff verify). NotAnAnswer: nothing is stored, the question is asked again."""
     word = compact(text)
     takes_yes_no = "是" in field.choices_for(fctx)
-    if word in SMALL_TALK:
-        return NotAnAnswer(SMALL_TALK[word])
+    kind = small_talk_kind(text)
+    if kind in IN_FORM_SMALL_TALK:
+        return NotAnAnswer(IN_FORM_SMALL_TALK[kind])
     if word in ACK_WORDS and not takes_yes_no:
         return NotAnAnswer(f"请直接输入{field.label}。")
     if word in SKIP_WORDS and not field.skippable:

@@ -84,13 +84,19 @@ async def _answer(ctx: Context, state: FormState, form: Form, field: Field, text
     if meant is not None:
         return await _apply(ctx, state, form, field, meant)
     taken, rest = take_others(text, field, fctx)
+    if taken and not rest:
+        # Nothing but another question's answer (a phone number at the receipt prompt): the wrong
+        # answer here, unless it answers this question too (an occupation's name asked whether the
+        # occupation is in scope).
+        meant_here = field.parse(text, fctx)
+        if not isinstance(meant_here, Ok):
+            return await _apply(ctx, state, form, field, meant_here)
+        rest = text
     for other, value in taken:
         problem = await _store_checked(ctx, state, form, other, value)
         if problem is not None:
             return problem
-    if taken and not rest:
-        return _advance(ctx, state, form)
-    return await _apply(ctx, state, form, field, field.parse(rest if taken else text, fctx))
+    return await _apply(ctx, state, form, field, field.parse(rest if taken else text, form_context(ctx, state, form)))
 
 
 def prompt_again(ctx: Context) -> Reply | None:

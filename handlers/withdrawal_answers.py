@@ -19,7 +19,9 @@ _UNSURE = frozenset("不确定 不知道 不清楚 不太清楚 不晓得 说不
 # The scope question is asked positively (属于目录之外的职业吗 / 属于退出目录的职业资格吗): natural answers
 # name the catalog. "Not in the catalog" and "has left it" mean yes; "still in it", "does not belong" no.
 _SCOPE_NO = re.compile(r"不属于|没有退出|未退出|没退出|(?<!不)在目录[里内中上]|目录[里内中]的|还在目录|仍在目录|目录内")
-_SCOPE_YES = re.compile(r"不在目录|不在了|不在|目录外|目录之外|之外|以外|已经?退出|退出了|属于")
+_SCOPE_YES = re.compile(r"不在目录|不在了|不在|目录外|目录之外|之外|以外|退出|属于")
+# What an occupation's name looks like when the lists do not hold it (育婴员, 秘书, 美发师, 电焊工).
+_OCCUPATION_LIKE = re.compile(r"[\u4e00-\u9fff]{1,10}(?:员|师|工|匠|手|秘书|技术员|操作员)")
 
 
 def rules_of(fctx: FormContext) -> WithdrawalRules:
@@ -79,20 +81,25 @@ def parse_scope(text: str, fctx: FormContext) -> Parsed:
 
 
 def named_occupation(text: str, fctx: FormContext) -> str | None:
-    """An occupation of the knowledge base's lists that `text` names, if any."""
+    """The occupation `text` names: one of the knowledge base's lists, or, for a message that is
+    nothing but a name that reads like an occupation's (育婴员), that name."""
     word = compact(text)
     names = [o for o in fctx.ctx.kb.occupations if compact(o) in word]
-    return max(names, key=len) if names else None
+    if names:
+        return max(names, key=len)
+    typed = occupation_name(text)
+    return typed if _OCCUPATION_LIKE.fullmatch(typed) else None
 
 
 def find_occupation(text: str, fctx: FormContext) -> tuple[Parsed, tuple[int, int]] | None:
-    """An occupation named in a message typed for another question (广州考电工的), with its span."""
-    names = [o for o in fctx.ctx.kb.occupations if o in text]
-    if not names:
+    """An occupation named in a message typed for another question (the scope question answered
+    with 育婴员, 广州考电工的), with its span."""
+    name = named_occupation(text, fctx)
+    if name is None:
         return None
-    name = max(names, key=len)
-    start = text.index(name)
-    return parse_occupation(name, fctx), (start, start + len(name))
+    start = text.find(name)
+    span = (start, start + len(name)) if start >= 0 else (0, len(text))
+    return parse_occupation(name, fctx), span
 
 
 def occupation_prompt(fctx: FormContext) -> str:

@@ -3,6 +3,7 @@
 python -m tests.dialogs.report            # the development set (tests/dialogs/scenarios/)
 python -m tests.dialogs.report --heldout  # the held-out set: run it only to measure, never to tune
 python -m tests.dialogs.report --show     # also each failure (development set only)
+python -m tests.dialogs.report --write-known  # rewrite scenarios/known-failures.txt from this run
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.dialogs.report")
     parser.add_argument("--heldout", action="store_true", help="the held-out set")
     parser.add_argument("--show", action="store_true", help="print each failure (not with --heldout)")
+    parser.add_argument("--write-known", action="store_true", help="rewrite the development set's known failures")
     args = parser.parse_args(argv)
     results = asyncio.run(run_all(HELDOUT if args.heldout else DEV))
     passed = sum(1 for _, o in results if not o.failures)
@@ -67,7 +69,21 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n{spec['id']} ({spec.get('class')}): {spec.get('title')}")
                 for failure in outcome.failures:
                     print(f"  - {failure}")
+    if args.write_known and not args.heldout:
+        write_known(results)
     return 0
+
+
+def write_known(results: list[tuple[dict[str, object], Outcome]]) -> None:
+    path = DEV / "known-failures.txt"
+    header = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    lines = [
+        f"{spec['id']}  # {spec.get('class')}: {outcome.failures[0].splitlines()[0]}"
+        for spec, outcome in results
+        if outcome.failures
+    ]
+    path.write_text("\n".join(header + sorted(lines)) + "\n", encoding="utf-8")
+    print(f"{path}: {len(lines)} known failures")
 
 
 if __name__ == "__main__":

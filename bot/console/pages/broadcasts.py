@@ -219,9 +219,7 @@ async def preview(request: Request, staff: Staff) -> Response:
     draft, problem = parse_draft(request, staff, form)
     if draft is None:
         return await _page(request, staff, entered=_entered(form), error=problem or "", status_code=400)
-    size, sample = await broadcast_audience(
-        database(request), knowledge(request).kb, draft.probe(), sample=SAMPLE
-    )
+    size, sample = await broadcast_audience(database(request), knowledge(request).kb, draft.probe(), sample=SAMPLE)
     return render(
         request,
         "broadcast_preview.html",
