@@ -118,15 +118,18 @@ async def _submit(fctx: FormContext) -> list[Reply]:
     return [Reply(f"{head}{_quiet_note(ctx)}回复“我的提醒”查看，回复“退订”取消。", ("我的提醒",))]
 
 
-async def subscribe_to(ctx: Context, interest: Interest, *, request_id: int | None = None) -> bool:
-    """Subscribes the user to `interest`; False when the same subscription existed already."""
+async def subscribe_to(
+    ctx: Context, interest: Interest, *, request_id: int | None = None, exam_date: dt.date | None = None
+) -> bool:
+    """Subscribes the user to `interest` (for a withdrawal request, `exam_date` is the exam withdrawn
+    from); False when the same subscription existed already."""
     new = NewSubscription(
         channel=ctx.channel,
         user_id=ctx.user_id,
         region=interest.region,
         occupation=interest.occupation,
         exam_kind=interest.exam_kind,
-        exam_date=interest.exam_date,
+        exam_date=exam_date or interest.exam_date,
         request_id=request_id,
     )
     _, created = await subscribe(ctx.session, new, now=ctx.now)

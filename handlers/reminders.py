@@ -17,6 +17,7 @@ from knowledge.workdays import format_date
 from storage.models import Subscription
 from storage.outbox import next_pending_for
 from storage.requests import requests_of_user
+from storage.statuses import RequestStatus
 from storage.subscriptions import cancel_subscriptions, subscriptions_of_user
 
 router = Router("reminders")
@@ -33,6 +34,33 @@ async def start_subscribing(inbound: Inbound, ctx: Context) -> list[Reply]:
         return [Reply("您正在办理其他事项，请先完成，或回复“取消”后再订阅提醒。")]
     detected = ctx.regions_in(inbound.text)
     return await form_steps.start(ctx, FORM, {"region": detected[0]} if detected else None)
+
+
+# A reminder asked for in a sentence (考试那天也提醒我一下吧, 到时候提醒我交钱), not by its command word.
+_ASKS_REMINDER = re.compile(r"提醒(?:我|一下|下我)|(?:帮我|给我)(?:设|订)[个一]?提醒")
+_EXAM_DAY = re.compile(r"考试(?:那天|当天|那日|日)|考前")
+
+
+def _asks_reminder(inbound: Inbound, ctx: Context) -> bool:
+    return ctx.state.form is None and len(inbound.text) <= 60 and bool(_ASKS_REMINDER.search(inbound.text))
+
+
+@router.text(_asks_reminder)
+async def reminder_in_words(inbound: Inbound, ctx: Context) -> list[Reply]:
+    if _EXAM_DAY.search(inbound.text):
+        requests = await requests_of_user(ctx.session, channel=ctx.channel, user_id=ctx.user_id)
+        withdrawn = [r for r in requests if r.status != RequestStatus.REJECTED]
+        if withdrawn:
+            latest = max(withdrawn, key=lambda r: r.created_at)
+            return [
+                Reply(
+                    f"您已申请放弃{format_date(latest.exam_date)}的鉴定（受理编号{latest.reference}），"
+                    "不会再提醒这场考试的缴费和考试日。申请的审核进度和退费结果会在状态变化时通知您；"
+                    "回复“订阅截止提醒”可订阅之后的报名等日期。",
+                    ("订阅截止提醒", "我的申请"),
+                )
+            ]
+    return await start_subscribing(inbound, ctx)
 
 
 @router.command(Command.MY_REMINDERS, words=MY_REMINDERS_WORDS)
@@ -73,15 +101,18 @@ async def my_reminders_reply(ctx: Context) -> Reply:
 
 
 def interest_of_subscription(s: Subscription) -> Interest:
-    return Interest(region=s.region, occupation=s.occupation, exam_kind=s.exam_kind, exam_date=s.exam_date)
+    return Interest.of_subscription(
+        s.region, s.occupation, s.exam_kind, s.exam_date, withdrawn=s.request_id is not None
+    )
 
 
 def _describe(s: Subscription) -> str:
     parts = [s.region, s.occupation or s.exam_kind or "全部考试"]
-    if s.exam_date:
-        parts.append(f"本人考试日期{format_date(s.exam_date)}")
     if s.request_id:
-        parts.append("退考退费申请相关")
+        withdrawn = f"（已放弃{format_date(s.exam_date)}的鉴定）" if s.exam_date else ""
+        parts.append(f"退考退费申请{withdrawn}：退费和审核进度、之后的报名等日期")
+    elif s.exam_date:
+        parts.append(f"本人考试日期{format_date(s.exam_date)}")
     return "｜".join(parts)
 
 
@@ -115,9 +146,15 @@ async def subscribe_request_reply(ctx: Context) -> Reply:
     if not requests:
         return Reply("您还没有提交过退考退费申请。要订阅一般的截止日期提醒，请回复“订阅提醒”。", ("订阅提醒",))
     request = max(requests, key=lambda r: r.created_at)
-    interest = Interest(region=request.region, occupation=request.occupation, exam_date=request.exam_date)
-    created = await subscribe_to(ctx, interest, request_id=request.id)
+    # The candidate withdrew from this exam: its fee deadline and exam day no longer concern them.
+    interest = Interest(region=request.region, occupation=request.occupation, withdrawn_from=request.exam_date)
+    created = await subscribe_to(ctx, interest, request_id=request.id, exam_date=request.exam_date)
     upcoming = ctx.services.schedule.upcoming(ctx.kb, interest, ctx.now)
     head = f"已为申请{request.reference}订阅提醒。" if created else f"申请{request.reference}的提醒已订阅过。"
-    body = "\n".join(["接下来的提醒：", *upcoming_lines(upcoming)]) if upcoming else "目前没有今后的相关截止日期。"
-    return Reply(f"{head}\n{body}\n回复“我的提醒”查看，回复“退订”取消。", ("我的提醒",))
+    status = "申请的审核进度和退费结果会在状态变化时通知您。"
+    later = (
+        "\n".join(["之后的报名等日期：", *upcoming_lines(upcoming)])
+        if upcoming
+        else "收录的通知中暂无您放弃的这次鉴定之后的报名等日期；有新通知时会通知您。"
+    )
+    return Reply(f"{head}{status}\n{later}\n回复“我的提醒”查看，回复“退订”取消。", ("我的提醒",))

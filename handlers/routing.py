@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from handlers.messages import Command, Inbound, Reply
 from handlers.text import compact
+from knowledge.analyzer import normalize
 
 if TYPE_CHECKING:
     from handlers.context import Context
@@ -149,7 +150,7 @@ class Router:
             return None
         if inbound.command is not None:
             return inbound.command
-        word = compact(inbound.text)
+        word = command_word(inbound.text)
         return next((r.command for r in self.routes("command") if r.means(word) and r.passes(inbound, ctx)), None)
 
     async def dispatch(self, inbound: Inbound, ctx: Context) -> Handled | None:
@@ -166,9 +167,15 @@ class Router:
             )
         if inbound.command is not None:
             return await _first(inbound, ctx, (r for r in self.routes("command") if r.command == inbound.command))
-        word = compact(inbound.text)
+        word = command_word(inbound.text)
         handled = await _first(inbound, ctx, (r for r in self.routes("command") if r.means(word)))
         return handled or await _first(inbound, ctx, self.routes("text"))
+
+
+def command_word(text: str) -> str:
+    """What a command route compares: compacted, in simplified characters (訂閱截止提醒 is 订阅截止提醒).
+    Commands are short; a long message is not converted, only compacted."""
+    return compact(normalize(text) if len(text) <= 40 else text)
 
 
 async def _first(inbound: Inbound, ctx: Context, routes: Iterable[Route]) -> Handled | None:

@@ -49,6 +49,19 @@ class Interest:
     exam_kind: str | None = None
     """One of schema.ExamKind; 全省统一鉴定 and 全省统考 are taken as the same kind."""
     exam_date: dt.date | None = None
+    withdrawn_from: dt.date | None = None
+    """The day of the exam the candidate withdrew from: its fee deadline, exam day and withdrawal
+    registration no longer concern them, only what comes after it (the next registration)."""
+
+    @classmethod
+    def of_subscription(
+        cls, region: str, occupation: str | None, exam_kind: str | None, exam_date: dt.date | None, *, withdrawn: bool
+    ) -> Interest:
+        """A stored subscription's interest; one made for a withdrawal request (`withdrawn`) keeps
+        its exam's date as the date withdrawn from, not as the candidate's exam."""
+        if withdrawn:
+            return cls(region, occupation, exam_kind, None, withdrawn_from=exam_date)
+        return cls(region, occupation, exam_kind, exam_date)
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,8 @@ def due_dates(kb: KnowledgeBase, interest: Interest, *, today: dt.date, horizon_
     for due in found:
         # The same reminder stated twice (identical wording for the same day) is sent once.
         marks = (due.key, (due.day, due.kind, due.text))
+        if interest.withdrawn_from is not None and due.day <= interest.withdrawn_from:
+            continue
         if today <= due.day <= last and not seen.intersection(marks):
             seen.update(marks)
             kept.append(due)

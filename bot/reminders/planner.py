@@ -97,11 +97,12 @@ class Planner:
 
     def reminders_for(self, subscription: Subscription, now: dt.datetime) -> list[Planned]:
         today = now.astimezone(SHANGHAI).date()
-        interest = Interest(
-            region=subscription.region,
-            occupation=subscription.occupation,
-            exam_kind=subscription.exam_kind,
-            exam_date=subscription.exam_date,
+        interest = Interest.of_subscription(
+            subscription.region,
+            subscription.occupation,
+            subscription.exam_kind,
+            subscription.exam_date,
+            withdrawn=subscription.request_id is not None,
         )
         window = self.policy.between(
             self.dates_for(interest, today), now - self.policy.grace, now + self.policy.horizon

@@ -23,18 +23,20 @@ from storage.pii import PiiCipher
 from tests.dialogs.scenarios import DEV, HELDOUT, Outcome, Scenario, load
 
 
-async def run_all(directory: Path) -> list[tuple[dict[str, object], Outcome]]:
+async def run_all(directory: Path, only: str | None = None) -> list[tuple[dict[str, object], Outcome]]:
     services = Services(
         knowledge=KnowledgeHolder(KnowledgeSnapshot.shipped()), cipher=PiiCipher(secrets.token_bytes(32))
     )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, spec in enumerate(load(directory)):
+            if only is not None and spec["id"] != only:
+                continue
             path = Path(tmp) / f"s{n}.db"
             db = Database(f"sqlite+aiosqlite:///{path}")
             await db.migrate()
             try:
-                results.append((spec, await Scenario(spec, db, services, path).run()))
+                results.append((spec, await Scenario(spec, db, services, path, echo=only is not None).run()))
             finally:
                 await db.dispose()
     return results
@@ -44,9 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.dialogs.report")
     parser.add_argument("--heldout", action="store_true", help="the held-out set")
     parser.add_argument("--show", action="store_true", help="print each failure (not with --heldout)")
+    parser.add_argument("--echo", metavar="ID", help="run one development scenario, printing every turn")
     parser.add_argument("--write-known", action="store_true", help="rewrite the development set's known failures")
     args = parser.parse_args(argv)
-    results = asyncio.run(run_all(HELDOUT if args.heldout else DEV))
+    results = asyncio.run(run_all(HELDOUT if args.heldout else DEV, None if args.heldout else args.echo))
     passed = sum(1 for _, o in results if not o.failures)
     by_class: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     for spec, outcome in results:

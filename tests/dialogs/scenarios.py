@@ -96,8 +96,11 @@ class Outcome:
 class Scenario:
     """One conversation run against a fresh engine over `db`."""
 
-    def __init__(self, spec: dict[str, Any], db: Database, services: Services, sqlite_file: Path | None) -> None:
+    def __init__(
+        self, spec: dict[str, Any], db: Database, services: Services, sqlite_file: Path | None, *, echo: bool = False
+    ) -> None:
         self.spec = spec
+        self.echo = echo
         self.db = db
         self.services = services
         self.sqlite_file = sqlite_file
@@ -139,6 +142,8 @@ class Scenario:
             inbound = Inbound(self.key(user), text=str(turn["say"]), message_id=message_id)
         replies = await self.engine.handle(inbound)
         text = "\n".join(r.text for r in replies)
+        if self.echo:
+            print(f"[{n}] {user}> {turn.get('say', turn.get('command'))}\n    " + text.replace("\n", "\n    "))
         self._expect(n, turn.get("say", turn.get("command")), text, turn.get("expect") or {})
 
     def _expect(self, n: int, said: object, reply: str, expect: dict[str, Any]) -> None:
