@@ -46,7 +46,7 @@ def _asks_reminder(inbound: Inbound, ctx: Context) -> bool:
 
 
 @router.text(_asks_reminder)
-async def reminder_in_words(inbound: Inbound, ctx: Context) -> list[Reply]:
+async def reminder_in_words(inbound: Inbound, ctx: Context) -> list[Reply] | None:
     if _EXAM_DAY.search(inbound.text):
         requests = await requests_of_user(ctx.session, channel=ctx.channel, user_id=ctx.user_id)
         withdrawn = [r for r in requests if r.status != RequestStatus.REJECTED]
