@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,12 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.conversation_state import ConversationState
 from handlers.messages import Inbound
 from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule
+from handlers.text import compact
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
 from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from knowledge.timezone import SHANGHAI
 from storage.answer_stats import AnswerTally
 from storage.pii import PiiCipher
+
+_REGION_SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|自治县|省|市|区|县|州|盟|旗)$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Context:
     """The conversation's remembered state, saved when the message is done."""
     answers: AnswerTally = field(default_factory=AnswerTally)
     """Policy questions counted for the dashboard, written with the transaction."""
+    awaited: str | None = None
+    """What the bot's previous reply waited for (`handlers.awaiting`): it lasts this one message."""
     transcript_in: str | None = None
     """What the transcript keeps of the incoming message when not its text (a form answer as shown
     back, its personal data masked)."""
@@ -67,6 +73,17 @@ class Context:
     @property
     def user_id(self) -> str:
         return self.inbound.key.user_id
+
+    def region_and_rest(self, text: str) -> tuple[str | None, str]:
+        """The innermost region `text` names, and the rest of it compacted, without the names of
+        the regions it names (in full or without 省/市/区…): 江苏的 → (江苏省, 的)."""
+        named = self.regions_in(text)
+        rest = compact(text)
+        for name in sorted(named, key=len, reverse=True):
+            for form in (name, _REGION_SUFFIX.sub("", name)):
+                if len(form) >= 2:
+                    rest = rest.replace(form, "")
+        return (named[0] if named else None), rest
 
     def regions_in(self, text: str) -> list[str]:
         """The regions `text` names, innermost first, after repairing typos ('广洲' → 广州)."""

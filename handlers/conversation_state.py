@@ -112,6 +112,9 @@ class ConversationState:
     types goes to staff instead of the bot (`handlers.handoff`)."""
     handoff_told: bool = False
     """Whether the candidate has been told, since that handoff opened, that staff will reply."""
+    awaiting: str | None = None
+    """What the bot's last question outside a form waits for (e.g. the region of a withdrawal
+    asked about in everyday words); the next message either answers it or clears it."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Keys this version does not know, kept as they were."""
 
@@ -125,6 +128,8 @@ class ConversationState:
             data["last_question"] = self.last_question
         if self.unsubscribed:
             data["unsubscribed"] = True
+        if self.awaiting:
+            data["awaiting"] = self.awaiting
         if self.handoff is not None:
             data["handoff"] = {"id": self.handoff, "told": self.handoff_told}
         return data
@@ -135,6 +140,7 @@ class ConversationState:
         form = rest.pop("form", None)
         region = rest.pop("region", None)
         last_question = rest.pop("last_question", None)
+        awaiting = rest.pop("awaiting", None)
         handoff = rest.pop("handoff", None)
         handoff_id = handoff.get("id") if isinstance(handoff, dict) else None
         return cls(
@@ -142,6 +148,7 @@ class ConversationState:
             region=region if isinstance(region, str) and region else None,
             last_question=last_question if isinstance(last_question, str) and last_question else None,
             unsubscribed=bool(rest.pop("unsubscribed", False)),
+            awaiting=awaiting if isinstance(awaiting, str) and awaiting else None,
             handoff=handoff_id if isinstance(handoff_id, int) else None,
             handoff_told=bool(isinstance(handoff, dict) and handoff.get("told")),
             extra=rest,

@@ -7,6 +7,7 @@ routes of one command: the policy answerer, which takes any text, comes last."""
 from __future__ import annotations
 
 from handlers import (
+    awaiting,
     channel_events,
     form_filling,
     handoff,
@@ -16,10 +17,22 @@ from handlers import (
     reminders,
     small_talk,
     withdrawal,
+    withdrawal_intent,
 )
 from handlers.routing import Router
 
-FEATURES = (channel_events, help, handoff, my_requests, reminders, withdrawal, form_filling, small_talk, policy_qa)
+FEATURES = (
+    channel_events,
+    help,
+    handoff,
+    my_requests,
+    reminders,
+    withdrawal,
+    withdrawal_intent,
+    form_filling,
+    small_talk,
+    policy_qa,
+)
 
 
 def build_router() -> Router:
@@ -29,4 +42,5 @@ def build_router() -> Router:
     # Outermost first: while a handoff is open its messages go to staff before anything else.
     root.middleware(handoff.handoff_mode(root))
     root.middleware(form_filling.resume_interrupted_form)
+    root.middleware(awaiting.expire_awaiting)
     return root

@@ -10,8 +10,10 @@ import re
 from handlers.context import Context
 from handlers.messages import Command, Inbound, Reply
 from handlers.routing import Router
+from handlers.text import short_name
 from knowledge.analyzer import normalize
 from knowledge.qa import MAX_QUESTION, PolicyQA
+from knowledge.withdrawal import withdrawal_rules
 from storage.gaps import record_unanswered
 from storage.masking import mask_text
 
@@ -30,6 +32,38 @@ router = Router("policy_qa")
 @router.command(Command.QA, words=QA_WORDS)
 async def how_to_ask(inbound: Inbound, ctx: Context) -> list[Reply]:
     return [Reply("请直接输入您的问题，例如：“广州退考退费登记截止到哪天？”“钳工还能报名吗？”")]
+
+
+_AROUND_REGION = re.compile(r"^(?:我是|我在|我们是|我们在|在|是|我)?(?:的|人|这边|那边|那里|地区|考生|考区)?$")
+
+
+def region_only(text: str, ctx: Context) -> str | None:
+    """The region a message names when it says nothing else (江苏的, 我在广州, 广东省深圳市)."""
+    if len(text) > 20:
+        return None
+    region, rest = ctx.region_and_rest(text)
+    return region if region is not None and _AROUND_REGION.match(rest) else None
+
+
+def _names_only_a_region(inbound: Inbound, ctx: Context) -> bool:
+    return ctx.state.form is None and region_only(inbound.text, ctx) is not None
+
+
+@router.text(_names_only_a_region)
+async def take_region(inbound: Inbound, ctx: Context) -> list[Reply]:
+    region = region_only(inbound.text, ctx)
+    assert region is not None
+    if not ctx.kb.covers(region):
+        return [await answer_reply(ctx, inbound.text, region=region)]
+    ctx.state.region = region
+    short = short_name(region)
+    choices = (f"{short}退考退费",) if withdrawal_rules(ctx.kb, region) is not None else ()
+    return [
+        Reply(
+            f"好的，之后按{region}的通知为您解答。请问您想了解什么？例如：“{short}退考退费截止到哪天？”“证书什么时候发？”",
+            choices,
+        )
+    ]
 
 
 @router.text()

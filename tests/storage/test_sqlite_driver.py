@@ -139,7 +139,10 @@ async def test_checkpoints_run_in_the_background_and_keep_the_wal_small(
         for _ in range(200):
             async with db.transaction(inline=True) as session:
                 await session.execute(text("INSERT INTO t (body) VALUES (:body)"), {"body": page})
-            await asyncio.sleep(0.005)  # room for the background checkpoint the commit started
+            # The background checkpoint the commit started finishes before the next commit (on a
+            # loaded machine a fixed sleep was not always enough for it to run).
+            assert db._checkpoints is not None
+            await db._checkpoints.wait()
         # Without checkpoints the WAL would hold all 200 rows (over 800 KB); checkpointed, SQLite
         # starts it over from the beginning and it stays a few pages long.
         assert path.with_name("wal.db-wal").stat().st_size < 200 * 4096 // 4

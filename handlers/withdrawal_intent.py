@@ -1,0 +1,99 @@
+"""Withdrawal said in everyday words (这个考试我不参加了交的钱咋办, 能不能不考了把钱要回来, 退钱):
+the region's rule in brief, with the button that starts the form. Without a region the bot asks
+for one, and the next message that names a region gets the rule.
+
+"我要退考" and the other explicit requests start the form at once (`handlers.withdrawal`); a question
+about one aspect of withdrawing (退费多久到账) goes to the policy answerer."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.context import Context
+from handlers.messages import Inbound, Reply
+from handlers.routing import Router
+from handlers.text import short_name
+from knowledge.withdrawal import withdrawal_regions, withdrawal_rules
+
+router = Router("withdrawal_intent")
+
+AWAITING_REGION = "withdrawal_region"
+HUMAN_HINT = "如需人工帮助，请回复“转人工”。"
+
+# The candidate will not sit the exam: 不考了, 不参加了, 考不了, 去不了, 回不来, 放弃考试.
+_NOT_SITTING = re.compile(
+    r"不(?:想|打算|准备|去)?(?:考|参加)了|不去考|不想考|考不了|参加不了|去不了|来不了|回不来|赶不回来?|没法考|没空考"
+    r"|放弃(?:考试|鉴定|这次)|弃考"
+)
+# …and wants the fee back: 退钱, 把钱要回来, 交的钱咋办, 钱能退不. Not the word 退费 itself: 退考退费
+# 截止时间 asks for a date the policy answerer gives with its source.
+_MONEY_BACK = re.compile(r"退钱|退款|(?:钱|费用)[^，。？?]{0,8}(?:退|要回|拿回|返还|咋办|怎么办|怎么弄)")
+# One aspect of withdrawing asked about: the policy answerer knows which fact answers it.
+_ASPECT = re.compile(r"多久|几天|到账|多少钱|退多少|扣|手续费|补考|证书|成绩|相片|照片|材料")
+
+
+def is_withdrawal_intent(text: str) -> bool:
+    if _ASPECT.search(text):
+        return False
+    return bool(_NOT_SITTING.search(text) or _MONEY_BACK.search(text))
+
+
+def _said_withdrawal(inbound: Inbound, ctx: Context) -> bool:
+    return ctx.state.form is None and is_withdrawal_intent(inbound.text)
+
+
+def _awaited_region(inbound: Inbound, ctx: Context) -> bool:
+    return ctx.state.form is None and ctx.awaited == AWAITING_REGION
+
+
+@router.text(_said_withdrawal)
+async def withdrawal_in_words(inbound: Inbound, ctx: Context) -> list[Reply]:
+    named = ctx.regions_in(inbound.text)
+    region = named[0] if named else ctx.state.region
+    ctx.state.region = region
+    if region is None:
+        ctx.state.awaiting = AWAITING_REGION
+        return [
+            Reply(
+                "各地退考退费的规定和截止日期不同。请问您在哪个城市或省份报的名？例如：广州、广东、福建、厦门、江苏。",
+                tuple(withdrawal_regions(ctx.kb)),
+            )
+        ]
+    return [rule_reply(ctx, region)]
+
+
+@router.text(_awaited_region)
+async def region_for_withdrawal(inbound: Inbound, ctx: Context) -> list[Reply] | None:
+    ctx.state.awaiting = None
+    named = ctx.regions_in(inbound.text)
+    if not named:
+        return None  # something else: handled as if nothing had been asked
+    ctx.state.region = named[0]
+    return [rule_reply(ctx, named[0])]
+
+
+def rule_reply(ctx: Context, region: str) -> Reply:
+    """Who may withdraw with a refund in `region`, by when, how the fee comes back, and the button."""
+    rules = withdrawal_rules(ctx.kb, region)
+    if rules is None:
+        covered = "、".join(withdrawal_regions(ctx.kb))
+        return Reply(
+            f"目前收录的通知中，{region}没有可在线登记的退考退费规定（可在线登记的地区：{covered}）。"
+            f"请向您的原报考机构咨询。{HUMAN_HINT}",
+            ("转人工",),
+        )
+    grant = rules.entry(rules.policy.grant).fact.answer.strip()
+    check = rules.deadline_check(ctx.today)
+    governing = rules.notice.regions
+    # 深圳 has no notice of its own: say whose rule it is.
+    label = rules.region if rules.region in governing else f"{rules.region}，按{'、'.join(governing)}的通知"
+    lines = [f"【{label}】{grant}（依据{rules.cite(rules.policy.grant)}）", check.text]
+    if not check.open:
+        lines.append(HUMAN_HINT)
+        return Reply("\n".join(lines), ("转人工",))
+    refund = rules.refund_text()
+    if refund:
+        lines.append(f"退费：{refund}")
+    start = f"{short_name(rules.region)}退考退费"
+    lines.append(f"要在线登记退考退费（个人弃考声明），请回复“{start}”。")
+    return Reply("\n".join(lines), (start, "转人工"))

@@ -1,0 +1,68 @@
+"""Withdrawal said in everyday words gets the region's rule and the button; a message that only
+names a region sets it for the questions after it. Neither is a knowledge gap."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.context import Services
+from handlers.engine import ConversationEngine
+from handlers.withdrawal_intent import is_withdrawal_intent
+from storage.database import Database
+from storage.models import UnansweredQuestion, WithdrawalRequest
+from tests.dialogs import Chat, SettableClock
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["这个考试我不参加了交的钱咋办", "能不能不考了把钱要回来", "退钱", "考试那天回不来了，钱能退不", "我不想考了"],
+)
+def test_everyday_withdrawal_is_an_intent(text: str) -> None:
+    assert is_withdrawal_intent(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["广东省退考退费截止时间", "退费多久到账", "弃考后还能补考吗", "鉴定费多少钱", "电工还能报名吗"]
+)
+def test_a_question_about_one_thing_is_not_the_intent(text: str) -> None:
+    assert not is_withdrawal_intent(text)
+
+
+async def gaps(db: Database) -> int:
+    async with db.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(UnansweredQuestion)) or 0)
+
+
+async def test_the_intent_without_a_region_asks_for_it_then_gives_the_rule(db: Database, services: Services) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 27))), user="i")
+    reply = await chat.say("这个考试我不参加了交的钱咋办")
+    assert "哪个城市或省份" in reply and "广州市" in chat.choices
+    reply = await chat.say("广州的")
+    assert "2017年9月30日" in reply and "还有3天" in reply and "穗人社职鉴函〔2017〕145号" in reply
+    assert "广州退考退费" in chat.choices
+    reply = await chat.say("广州退考退费")  # the button: the form starts for 广州, without asking the region
+    assert "目录之外的职业吗" in reply and "穗人社职鉴函〔2017〕145号" in reply
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(WithdrawalRequest)) == 0
+    assert await gaps(db) == 0
+
+
+async def test_a_city_without_its_own_notice_gets_its_province_rule_and_a_passed_deadline(
+    db: Database, services: Services
+) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 25))), user="s")
+    reply = await chat.say("深圳的 不考了钱能退不")
+    assert reply.startswith("【深圳市，按广东省的通知】")
+    assert "2017年9月22日" in reply and "现已截止" in reply
+    assert "退考退费" not in chat.choices and "转人工" in chat.choices
+
+
+async def test_a_message_naming_only_a_region_sets_it(db: Database, services: Services) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2020, 9, 22))), user="r")
+    reply = await chat.say("江苏的")
+    assert "按江苏省的通知" in reply and "没有找到" not in reply
+    assert "江苏省" in await chat.say("证书最晚啥时候发")
+    assert await gaps(db) == 0
