@@ -169,6 +169,15 @@ async def _answer_pending(ctx: Context, state: FormState, form: Form, pending: P
     fctx = form_context(ctx, state, form)
     if yes is False:
         return [Reply("好的。" + field.prompt_for(fctx), field.choices_for(fctx))]
+    taken, rest = take_others(text, field, fctx)
+    if taken and not rest:
+        # The next answers instead of a yes (the ID number after the name we asked them to check):
+        # the candidate has moved on, so the guess stands; the summary shows it before they sign.
+        value = dt.date.fromisoformat(pending.value) if pending.kind == "date" else pending.value
+        problem = await _store_checked(ctx, state, form, field, Ok(value, pending.display))
+        for other, parsed in taken:
+            problem = problem or await _store_checked(ctx, state, form, other, parsed)
+        return problem if problem is not None else _advance(ctx, state, form)
     # Not a yes or no: the candidate may have typed the answer again, differently.
     result = field.parse(text, fctx)
     if isinstance(result, Invalid) or (isinstance(result, Confirm) and result.value == pending.value):

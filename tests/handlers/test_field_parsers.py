@@ -82,6 +82,8 @@ def test_known_numbers_carry_their_check_character(number):
         ("Ｊｏｈｎ Ｓｍｉｔｈ", "John Smith"),
         ("Mary-Jane O'Neil", "Mary-Jane O'Neil"),
         ("么红", "么红"),
+        ("洪丽珍", "洪丽珍"),  # every single surname of 百家姓 but those that begin ordinary words
+        ("宓晓", "宓晓"),
     ],
 )
 def test_names_accepted(text, expected):
@@ -120,7 +122,9 @@ def test_words_typed_at_the_name_prompt_are_no_name(text):
     assert isinstance(parse_name(text), Invalid)
 
 
-@pytest.mark.parametrize("text", ["我也不知道叫啥", "这个我不清楚", "还没有想好", "就是我本人"])
+@pytest.mark.parametrize(
+    "text", ["我也不知道叫啥", "这个我不清楚", "还没有想好", "就是我本人", "厦门市职业技能鉴定中心", "四级", "高级技师"]
+)
 def test_phrases_are_no_name(text):
     assert isinstance(parse_name(text), Invalid)
 

@@ -382,3 +382,18 @@ async def test_status_changes_show_in_my_requests_and_a_filed_request_cannot_be_
         request.status, request.refunded_on = "refunded", dt.date(2017, 10, 20)
     mine = await chat.say("我的申请")
     assert "已退费" in mine and "2017年10月20日" in mine
+
+
+async def test_typing_the_id_number_at_a_name_check_accepts_the_name_and_takes_the_number(
+    db: Database, services: Services
+) -> None:
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    chat = Chat(engine, user="moved-on")
+    lines = dialog("广州", "秘书", "2017年10月15日", ID)
+    name_at = lines.index("张三")
+    await run(chat, lines[:name_at])
+    assert "请确认您的姓名是“鑫鑫”" in await chat.say("鑫鑫")  # no known family name: asked back
+    assert "申报等级" in await chat.say(ID), "the ID number answered the next question; the name stands"
+    await run(chat, [*lines[name_at + 2 :], "确认弃考"])
+    [request] = await stored(db)
+    assert request.name == "鑫鑫"
