@@ -10,6 +10,7 @@ form and registers it (`register`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,8 @@ class Field:
     """How the transcript keeps the answer (its shown value, masked); None: as shown back."""
     help: str = ""
     """Where a candidate who does not know the answer can find it."""
+    why: str = ""
+    """Why the form asks for it (为啥要手机号), said when the candidate asks."""
 
     def prompt_for(self, fctx: FormContext) -> str:
         return self.prompt(fctx) if callable(self.prompt) else self.prompt
@@ -108,6 +111,20 @@ class Field:
 
 
 @dataclass(frozen=True)
+class FormQuestion:
+    """A question about the form in progress and how the form answers it (None: it cannot, and
+    the knowledge base is asked)."""
+
+    asks: re.Pattern[str]
+    answer: Callable[[FormContext], str | None]
+    unless: re.Pattern[str] | None = None
+    """Words that make it another question (截止 with 证书 asks the certificates' deadline)."""
+
+    def answers(self, text: str) -> bool:
+        return bool(self.asks.search(text)) and not (self.unless is not None and self.unless.search(text))
+
+
+@dataclass(frozen=True)
 class Form:
     name: str
     title: str
@@ -117,6 +134,9 @@ class Form:
     confirm_phrase: str
     submit: Callable[[FormContext], Awaitable[list[Reply]]]
     intro: str = ""
+    questions: tuple[FormQuestion, ...] = ()
+    """Questions about the form itself, answered from it before the knowledge base is asked
+    (`handlers.form_questions`): 截止到哪天 during a withdrawal means its own deadline."""
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]

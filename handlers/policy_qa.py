@@ -8,6 +8,7 @@ import logging
 import re
 
 from handlers.context import Context
+from handlers.form_questions import answer_in_form
 from handlers.messages import Command, Inbound, Reply
 from handlers.routing import Router
 from handlers.text import short_name
@@ -70,6 +71,9 @@ async def take_region(inbound: Inbound, ctx: Context) -> list[Reply]:
 async def answer_question(inbound: Inbound, ctx: Context) -> list[Reply]:
     form = ctx.state.form
     if form is not None:
+        own = answer_in_form(ctx, inbound.text)
+        if own is not None:
+            return [Reply(own)]
         # Asked inside a form: about the form's region, without offering to start another form.
         region = form.shown_value("region")
         return [await answer_reply(ctx, inbound.text, region=region if isinstance(region, str) else None, in_form=True)]

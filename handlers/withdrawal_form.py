@@ -7,6 +7,8 @@ that read the notice are in `handlers.withdrawal_answers`.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.exc import IntegrityError
 
 from handlers.context import Context
@@ -22,7 +24,7 @@ from handlers.field_parsers import (
     parse_phone,
     parse_receipt_no,
 )
-from handlers.forms import Field, Form, FormContext, register
+from handlers.forms import Field, Form, FormContext, FormQuestion, register
 from handlers.messages import Reply
 from handlers.parsing import Invalid, Ok, Parsed, Stop
 from handlers.withdrawal_answers import (
@@ -174,6 +176,42 @@ def _unknown(value: str | None, shown: str) -> Parsed:
     return Ok(value, shown)
 
 
+def _rules_known(fctx: FormContext) -> WithdrawalRules | None:
+    return rules_of(fctx) if "region" in fctx.values else None
+
+
+def _deadline_answer(fctx: FormContext) -> str | None:
+    rules = _rules_known(fctx)
+    return None if rules is None else rules.deadline_check(fctx.today).text
+
+
+def _receiver_answer(fctx: FormContext) -> str | None:
+    rules = _rules_known(fctx)
+    if rules is None:
+        return None
+    report = rules.report_text()
+    return f"登记提交后，由{rules.policy.register_with}核对并按{rules.doc_no}的规定办理。" + (
+        f"{report}" if report else ""
+    )
+
+
+def _refund_answer(fctx: FormContext) -> str | None:
+    rules = _rules_known(fctx)
+    return None if rules is None else rules.refund_text() or None
+
+
+# 截止 about something else (证书, 补考, 报名…) is that thing's deadline: the knowledge base answers it.
+_OTHER_SUBJECT = re.compile(r"证书|发证|补考|报名|成绩|照片|相片|鉴定工作|完成|考完|录入|材料")
+QUESTIONS = (
+    FormQuestion(
+        re.compile(r"截止|最晚|期限|哪天|几号|来得及|还能.{0,4}(?:退|办|登记)"), _deadline_answer, _OTHER_SUBJECT
+    ),
+    FormQuestion(
+        re.compile(r"交给谁|给谁|交到哪|交哪|谁(?:审核|处理|办理|负责|来办|看)|找谁|哪里办|去哪"), _receiver_answer
+    ),
+    FormQuestion(re.compile(r"怎么退|退到哪|怎么返还|原路|到账|退回(?:到)?哪|退多少|全额"), _refund_answer),
+)
+
 FIELDS = (
     Field(
         "region",
@@ -222,6 +260,7 @@ FIELDS = (
         aliases=("名字",),
         transcript=mask_name,
         help="请输入您身份证上的姓名。",
+        why="姓名写入您签署的弃考声明，报考机构据此核对报名信息。",
     ),
     Field(
         "id_number",
@@ -233,6 +272,7 @@ FIELDS = (
         find=lambda t, f: find_id_number(t, today=f.today),
         check=_check_duplicate,
         help="身份证号码是您居民身份证上的18位号码。",
+        why="身份证号写入弃考声明，报考机构据此核对您的报名记录，同一场考试也不会被重复登记。",
     ),
     Field(
         "level",
@@ -250,6 +290,7 @@ FIELDS = (
         lambda t, f: parse_institution(t),
         aliases=("报考机构", "机构"),
         help="报考机构是您报名时办理手续的学校、培训机构或鉴定所/站，可在报名回执上查到。",
+        why="退考退费由您的原报考机构核对并报送，登记会交给这个机构办理。",
     ),
     Field(
         "receipt_no",
@@ -260,6 +301,7 @@ FIELDS = (
         choices=("跳过",),
         skippable=True,
         unknown=lambda f: _unknown(None, "未提供"),
+        why="票据号便于报考机构核对缴费、原路退费；没有可以跳过。",
     ),
     Field(
         "phone",
@@ -270,6 +312,7 @@ FIELDS = (
         sensitive=True,
         find=lambda t, f: find_phone(t),
         help="请留一个能联系到您的手机号码。",
+        why="手机号用于报考机构核实登记、联系您办理退费；审核进度也会在本对话中通知您。",
     ),
 )
 """The questions, in the order they are asked."""
@@ -287,5 +330,6 @@ FORM = register(
         summary=_summary,
         confirm_phrase=CONFIRM_PHRASE,
         submit=_submit,
+        questions=QUESTIONS,
     )
 )

@@ -94,7 +94,12 @@ class WithdrawalRules:
     def deadline_check(self, today: dt.date) -> DeadlineCheck:
         deadline = self.deadline
         if deadline is None:
-            return DeadlineCheck(True, f"{self.doc_no}未规定单独的登记截止日，请在原定考试日期之前办理。")
+            text = f"{self.doc_no}未规定单独的登记截止日，请在原定考试日期之前办理。"
+            if self.exam_by is not None:
+                # The one date the notice does set: after it, there is no exam left to withdraw from.
+                by = format_date(self.exam_by)
+                text += f"该通知规定相关职业的鉴定须于{by}前完成（依据{self.cite(self.policy.exam_by)}）。"
+            return DeadlineCheck(True, text)
         assert self.policy.deadline is not None
         fact = self.entry(self.policy.deadline).fact
         assert isinstance(fact, Event)
