@@ -26,6 +26,7 @@ SKIP_WORDS = frozenset({"跳过", "略过", "不填", "下一个", "下一项", 
 IN_FORM_SMALL_TALK = {"greeting": "您好！", "thanks": "不客气！", "bye": "登记还没有完成。"}
 """Said before the form's question when a candidate greets, thanks or says goodbye mid-form."""
 _DOUBT = re.compile(r"不知道|不清楚|忘了|忘记了?|不记得|记不清|不确定|不晓得|搞不清|没印象")
+_LATER_EDIT = re.compile(r"修改|更改|重新填写|重填")
 _EDIT_CONNECTOR = re.compile(r"^(?:改成|改为|换成|更正为|更改为|修改为|改|换|为|是|成)")
 
 
@@ -92,6 +93,11 @@ def edit_request(form: Form, text: str) -> tuple[Field, str | None] | None:
     (the field and its new value)."""
     word = compact(text)
     field = form.edit_target(word)
+    if field is None:
+        # 身份证输错了，修改身份证号为…: the request after a remark.
+        later = _LATER_EDIT.search(word, 1)
+        if later is not None:
+            return edit_request(form, word[later.start() :])
     if field is not None:
         named = form.labelled(_after_edit_prefix(word))
         value = _value_after_connector(named[1], required=False) if named else None

@@ -19,6 +19,7 @@ _UNSURE = frozenset("不确定 不知道 不清楚 不太清楚 不晓得 说不
 # The scope question is asked positively (属于目录之外的职业吗 / 属于退出目录的职业资格吗): natural answers
 # name the catalog. "Not in the catalog" and "has left it" mean yes; "still in it", "does not belong" no.
 _SCOPE_NO = re.compile(r"不属于|没有退出|未退出|没退出|(?<!不)在目录[里内中上]|目录[里内中]的|还在目录|仍在目录|目录内")
+_NOT_IN_CATALOG = re.compile(r"不在(?:国家职业资格|《国家职业资格目录》|国家)?目录")
 _SCOPE_YES = re.compile(r"不在目录|不在了|不在|目录外|目录之外|之外|以外|退出|属于")
 # What an occupation's name looks like when the lists do not hold it (育婴员, 秘书, 美发师, 电焊工).
 _OCCUPATION_LIKE = re.compile(r"[\u4e00-\u9fff]{1,10}(?:员|师|工|匠|手|秘书|技术员|操作员)")
@@ -63,7 +64,9 @@ def parse_scope(text: str, fctx: FormContext) -> Parsed:
     answer = parse_yes_no(text)
     if word in _UNSURE or word.startswith("不确定"):
         return Ok(SCOPE_UNSURE, "不确定，由报考机构核实")
-    if answer is None and _SCOPE_NO.search(word):
+    if answer is None and _NOT_IN_CATALOG.search(word):
+        answer = True  # 不在目录里的: 目录里的 alone would read as "still in it"
+    elif answer is None and _SCOPE_NO.search(word):
         answer = False
     elif answer is None and _SCOPE_YES.search(word):
         answer = True

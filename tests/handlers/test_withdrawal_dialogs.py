@@ -397,3 +397,44 @@ async def test_typing_the_id_number_at_a_name_check_accepts_the_name_and_takes_t
     await run(chat, [*lines[name_at + 2 :], "确认弃考"])
     [request] = await stored(db)
     assert request.name == "鑫鑫"
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["修改手机号为139 0000 1111", "手机号改成+86 139-0000-1111", "号码填错了，修改手机号为13900001111"],
+)
+async def test_a_value_is_changed_in_one_message_at_the_summary(db: Database, services: Services, edit: str) -> None:
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    chat = Chat(engine, user="edit")
+    assert "确认弃考" in await run(chat, dialog("广州", "秘书", "2017年10月15日", ID))
+    reply = await chat.say(edit)
+    assert "139****1111" in reply and "请核对" in reply, "the summary again, with the new number"
+    assert "QK-" in await chat.say("确认弃考")
+    [request] = await stored(db)
+    assert services.cipher.decrypt(request.phone_cipher, context="phone") == "13900001111"
+
+
+@pytest.mark.parametrize(
+    ("answer", "goes_on"),
+    [
+        ("是", True),
+        ("对，不在", True),
+        ("不在目录里的", True),
+        ("已经退出了", True),
+        ("目录之外的", True),
+        ("否", False),
+        ("还在目录里", False),
+        ("不属于", False),
+    ],
+)
+async def test_the_scope_question_understands_natural_answers(
+    db: Database, services: Services, answer: str, goes_on: bool
+) -> None:
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    chat = Chat(engine, user=f"scope-{answer}")
+    await run(chat, ["退考退费", "广州"])
+    reply = await chat.say(answer)
+    if goes_on:
+        assert "请输入您报考的职业" in reply, reply
+    else:
+        assert "本次无需也无法在此登记退考退费" in reply, reply
