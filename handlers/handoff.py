@@ -22,6 +22,8 @@ gap nor a counted answer."""
 
 from __future__ import annotations
 
+import re
+
 from handlers import form_steps, forms
 from handlers.context import Context
 from handlers.form_filling import asks_a_question
@@ -55,6 +57,25 @@ def number(handoff: Handoff) -> str:
 async def ask_for_a_person(inbound: Inbound, ctx: Context) -> list[Reply]:
     reason = f"{inbound.text} {ctx.state.last_question or ''}".strip()
     return [await handoff_reply(ctx, reason)]
+
+
+# A person asked for in a sentence: 我有事要问人, 能转人工吗, 有没有真人, 找一下工作人员.
+_WANTS_A_PERSON = re.compile(
+    r"(?:问|找|要|转|联系|接|换)(?:一下|个|一个)?(?:人工|真人|客服|工作人员|活人)|(?:要|想|得)问(?:下|一下)?人(?!社)"
+    r"|有没有(?:真人|人工|活人|客服)|有(?:真人|人工|活人|客服)(?:吗|在吗)|^有人(?:吗|在吗)|人工(?:服务|客服)?(?:在吗|呢|有吗)"
+)
+
+
+def _wants_a_person(inbound: Inbound, ctx: Context) -> bool:
+    return not inbound.event and len(inbound.text) <= 40 and bool(_WANTS_A_PERSON.search(inbound.text))
+
+
+@router.text(_wants_a_person)
+async def person_in_words(inbound: Inbound, ctx: Context) -> list[Reply] | None:
+    named = ctx.regions_in(inbound.text)
+    if named and ctx.state.form is None:
+        ctx.state.region = named[0]  # 福建的，我有事要问人: the queue of 福建
+    return await ask_for_a_person(inbound, ctx)
 
 
 def _says_leave(inbound: Inbound, ctx: Context) -> bool:

@@ -28,6 +28,10 @@ _NOT_SITTING = re.compile(
 # …and wants the fee back: 退钱, 把钱要回来, 交的钱咋办, 钱能退不. Not the word 退费 itself: 退考退费
 # 截止时间 asks for a date the policy answerer gives with its source.
 _MONEY_BACK = re.compile(r"退钱|退款|(?:钱|费用)[^，。？?]{0,8}(?:退|要回|拿回|返还|咋办|怎么办|怎么弄)")
+# The rule itself asked for: 福建那边退考有啥规定, 退费流程, 弃考怎么办.
+_ASKS_RULE = re.compile(
+    r"(?:退考|退费|弃考)[^，。？?]{0,6}(?:规定|政策|流程|手续|要求|怎么办|咋办|怎么弄|怎么搞|怎么处理|如何办理|怎么办理)"
+)
 # One aspect of withdrawing asked about: the policy answerer knows which fact answers it.
 _ASPECT = re.compile(r"多久|几天|到账|多少钱|退多少|扣|手续费|补考|证书|成绩|相片|照片|材料")
 
@@ -35,7 +39,7 @@ _ASPECT = re.compile(r"多久|几天|到账|多少钱|退多少|扣|手续费|�
 def is_withdrawal_intent(text: str) -> bool:
     if _ASPECT.search(text):
         return False
-    return bool(_NOT_SITTING.search(text) or _MONEY_BACK.search(text))
+    return bool(_NOT_SITTING.search(text) or _MONEY_BACK.search(text) or _ASKS_RULE.search(text))
 
 
 def _said_withdrawal(inbound: Inbound, ctx: Context) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from handlers import handoff_replies as replies
@@ -225,3 +226,11 @@ async def test_the_handoff_goes_to_the_candidates_current_region(db: Database, s
         session.add(Subscription(channel="web", user_id="sub", region="厦门市", created_at=STAFF_AT))
     await chat_at(db, services, user="sub").say("转人工")
     assert (await handoffs(db))[-1].region == "厦门市"
+
+
+@pytest.mark.parametrize("text", ["福建的 我有事要问人", "能转人工吗", "有没有真人啊", "我要找工作人员"])
+async def test_a_person_asked_for_in_a_sentence_is_a_handoff(db: Database, services: Services, text: str) -> None:
+    chat = chat_at(db, services, user=f"words-{text}")
+    assert "已为您转接人工服务" in await chat.say(text)
+    [handoff] = await handoffs(db)
+    assert handoff.region == ("福建省" if "福建" in text else None)

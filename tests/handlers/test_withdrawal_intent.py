@@ -18,7 +18,15 @@ from tests.dialogs import Chat, SettableClock
 
 @pytest.mark.parametrize(
     "text",
-    ["这个考试我不参加了交的钱咋办", "能不能不考了把钱要回来", "退钱", "考试那天回不来了，钱能退不", "我不想考了"],
+    [
+        "这个考试我不参加了交的钱咋办",
+        "能不能不考了把钱要回来",
+        "退钱",
+        "考试那天回不来了，钱能退不",
+        "我不想考了",
+        "福建那边退考有啥规定",
+        "退费流程是怎样的",
+    ],
 )
 def test_everyday_withdrawal_is_an_intent(text: str) -> None:
     assert is_withdrawal_intent(text)
