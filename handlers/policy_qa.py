@@ -25,7 +25,9 @@ GAP_KINDS = frozenset({"abstain", "region_not_covered"})
 """Abstentions that say the knowledge base lacks something. Empty text, small talk and an
 impossible date are the candidate's input, not a gap, and are not recorded."""
 _NOT_WORD = re.compile(r"[\W_]+")
+_HAS_CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 QA_WORDS = ("问答", "咨询")
+NO_CHINESE = "请用中文描述您想咨询的问题，例如：“广州退考退费登记截止到哪天？”“钳工还能报名吗？”"
 
 router = Router("policy_qa")
 
@@ -86,6 +88,10 @@ async def answer_question(inbound: Inbound, ctx: Context) -> list[Reply]:
 async def answer_reply(ctx: Context, text: str, *, region: str | None, in_form: bool = False) -> Reply:
     """Answers for `region` unless the question names another; outside a form, remembers the
     region a question names for the questions after it."""
+    if not _HAS_CHINESE.search(text):
+        # Markup, code, stray symbols or another language (<script>…): no question the notices could
+        # answer was asked; the candidate is asked to write it in Chinese. Not counted, not a gap.
+        return Reply(NO_CHINESE, () if in_form else ("帮助",), kind="abstain")
     answer = ctx.qa.answer(text, region=region, now=ctx.today)
     if answer.region and not in_form:
         ctx.state.region = answer.region

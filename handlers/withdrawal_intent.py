@@ -30,7 +30,8 @@ _NOT_SITTING = re.compile(
 _MONEY_BACK = re.compile(r"退钱|退款|(?:钱|费用)[^，。？?]{0,8}(?:退|要回|拿回|返还|咋办|怎么办|怎么弄)")
 # The rule itself asked for: 福建那边退考有啥规定, 退费流程, 弃考怎么办.
 _ASKS_RULE = re.compile(
-    r"(?:退考|退费|弃考)[^，。？?]{0,6}(?:规定|政策|流程|手续|要求|怎么办|咋办|怎么弄|怎么搞|怎么处理|如何办理|怎么办理)"
+    r"(?:退考|退费|弃考)[^，。？?]{0,6}(?:规定|政策|流程|手续|要求|怎么办|咋办|怎么弄|怎么搞|怎么处理|如何办理|怎么办理"
+    r"|哪个文件|什么文件|哪个通知|哪份|依据|根据什么|按什么|按哪)"
 )
 # One aspect of withdrawing asked about: the policy answerer knows which fact answers it.
 _ASPECT = re.compile(r"多久|几天|到账|多少钱|退多少|扣|手续费|补考|证书|成绩|相片|照片|材料")

@@ -35,6 +35,9 @@ async def test_an_abstained_question_is_recorded_and_an_answered_one_is_not(db: 
     assert "2017年9月30日" in await chat.say("广州退考退费登记截止到哪天？")
     await chat.say("你好")  # small talk: not a gap
     await chat.say("？？？")  # no words at all: not a gap
+    reply = await chat.say("<script>alert(1)</script>")  # markup: nothing asked, not a gap
+    assert "请用中文描述" in reply and "<script>" not in reply and "抱歉" not in reply
+    assert "请用中文描述" in await chat.say("how can I get my fee back")
 
     questions = await recorded(db)
     assert [(q.channel, q.user_id, q.text, q.region) for q in questions] == [

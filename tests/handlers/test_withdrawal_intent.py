@@ -26,6 +26,7 @@ from tests.dialogs import Chat, SettableClock
         "我不想考了",
         "福建那边退考有啥规定",
         "退费流程是怎样的",
+        "厦门退考按哪个文件",
     ],
 )
 def test_everyday_withdrawal_is_an_intent(text: str) -> None:
