@@ -1,4 +1,5 @@
-"""Dates written by candidates: 2026年6月22日, 6月22号, 2026-06-22, 2026/6/22, 6.22, 下周一 is not supported.
+"""Dates written by candidates: 2026年6月22日, 6月22号, 2026-06-22, 2026/6/22, 6.22, and dates relative to
+today: 明天, 后天, 下周三, 这周六, 周日, 下个月15号, 3天后.
 
 A date that cannot exist (2月30日) is reported, never guessed.
 """
@@ -36,6 +37,16 @@ _PATTERNS = [
         r"(?<![\d./])(?P<m>1[0-2]|0?[1-9])[./](?P<d>3[01]|[12]\d|0?[1-9])(?![\d./])(?!\s*(?:小时|个|分|倍|万|元|岁|天|周|年|%|米|公里|级))"
     ),
 ]
+
+
+_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
+_DAYS_FROM_TODAY = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
+_RELATIVE = re.compile(
+    r"(?P<named>大后天|后天|明天|明日|今天|今日)"
+    r"|(?P<week>下下|下个?|这个?|本)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天末1-7])"
+    r"|(?P<month>下个?月|这个?月|本月)(?P<md>\d{1,2})[日号]"
+    r"|(?P<n>\d{1,3})(?:天|日)(?:后|以后|之后)"
+)
 
 
 @dataclass(frozen=True)
@@ -94,5 +105,36 @@ def find_dates(text: str, today: dt.date, *, future: bool = True) -> list[FoundD
                 except ValueError:  # 2月29日 in a non-leap year
                     value = None
             found.append(FoundDate(m.group(0).strip(), value, year_given, m.span()))
+    for m in _RELATIVE.finditer(text):
+        if not any(m.start() < e and s < m.end() for s, e in taken):
+            taken.append(m.span())
+            # Counted from today, so as exact as a date with its year.
+            found.append(FoundDate(m.group(0), _relative_day(m, today), True, m.span()))
     found.sort(key=lambda f: f.span)
     return found
+
+
+def _relative_day(m: re.Match[str], today: dt.date) -> dt.date | None:
+    if m.group("named"):
+        return today + dt.timedelta(days=_DAYS_FROM_TODAY[m.group("named")])
+    if m.group("n"):
+        return today + dt.timedelta(days=int(m.group("n")))
+    if m.group("wd"):
+        wd = m.group("wd")
+        weekday = int(wd) - 1 if wd.isdigit() else _WEEKDAYS[wd]
+        which = m.group("week") or ""
+        monday = today - dt.timedelta(days=today.weekday())
+        if which.startswith("下下"):
+            return monday + dt.timedelta(weeks=2, days=weekday)
+        if which.startswith("下"):
+            return monday + dt.timedelta(weeks=1, days=weekday)
+        if which:  # 这周三, 本周三: this week's, even when it has passed
+            return monday + dt.timedelta(days=weekday)
+        # 周三 alone: the coming one (today included).
+        return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
+    months = 1 if m.group("month").startswith("下") else 0
+    year, month = divmod(today.month - 1 + months, 12)
+    try:
+        return dt.date(today.year + year, month + 1, int(m.group("md")))
+    except ValueError:  # 下个月31号 in a 30-day month
+        return None

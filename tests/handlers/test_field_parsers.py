@@ -325,6 +325,31 @@ def test_yearless_date_is_the_next_occurrence_on_or_after_today():
     assert parse_exam_date("3月1日", today=TODAY) == Ok(dt.date(2018, 3, 1), "2018年3月1日")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # TODAY is Friday 2017-09-01.
+        ("明天", dt.date(2017, 9, 2)),
+        ("后天考", dt.date(2017, 9, 3)),
+        ("下周一", dt.date(2017, 9, 4)),
+        ("下周六", dt.date(2017, 9, 9)),
+        ("下星期三", dt.date(2017, 9, 6)),
+        ("周六", dt.date(2017, 9, 2)),
+        ("下个月15号", dt.date(2017, 10, 15)),
+        ("下个月十五号", dt.date(2017, 10, 15)),
+        ("10天后", dt.date(2017, 9, 11)),
+    ],
+)
+def test_relative_dates_count_from_the_conversations_today(text, expected):
+    result = parse_exam_date(text, today=TODAY)
+    assert isinstance(result, Ok) and result.value == expected
+
+
+def test_a_relative_date_that_has_passed_or_does_not_exist_is_refused():
+    assert "考试日期已过" in message(parse_exam_date("这周一", today=TODAY))
+    assert "不存在" in message(parse_exam_date("下个月31号", today=dt.date(2017, 8, 10)))  # September 31 does not exist
+
+
 def test_feb_29_without_year_is_the_next_leap_day():
     assert parse_exam_date("2月29日", today=TODAY) == Ok(dt.date(2020, 2, 29), "2020年2月29日")
 
@@ -332,7 +357,6 @@ def test_feb_29_without_year_is_the_next_leap_day():
 @pytest.mark.parametrize(
     ("text", "part"),
     [
-        ("下周一", "没有识别到考试日期"),
         ("不记得了", "例如"),
         ("2017年10月", "没有识别到考试日期"),
         ("2月30日", "2月30日不存在"),
