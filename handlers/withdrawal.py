@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handlers import form_steps
 from handlers.context import Context
 from handlers.field_parsers import looks_like_question
@@ -48,12 +50,21 @@ async def start_withdrawal(inbound: Inbound, ctx: Context) -> list[Reply]:
     return await form_steps.start(ctx, FORM, {"region": region} if region else None)
 
 
+# An explicit request in other words, once the region is taken out: 帮我办一下退考, 我想申请退费（广州的）.
+_EXPLICIT = re.compile(
+    r"(?:我是|我在|在)?的?(?:我|我们)?(?:要|想|需要|打算|想要)?(?:帮我|给我|请|麻烦你?|帮忙){0,2}"
+    r"(?:申请|办理|办|登记|做)?(?:个|一下|下)?(?:退考退费|退考|退费|弃考)(?:申请|登记|手续|退费)?(?:的|吧|啊|呢|了|谢谢)*"
+    r"(?:我是|我在|在)?的?"
+)
+
+
 def _region_and_command(inbound: Inbound, ctx: Context) -> bool:
-    """广州退考退费, 江苏弃考: the command with the region in front (the button under a region's rule)."""
-    if len(inbound.text) > 20:
+    """广州退考退费 (the button under a region's rule), 江苏弃考, 帮我办一下退考: the command in
+    other words, with or without a region."""
+    if len(inbound.text) > 30 or looks_like_question(inbound.text):
         return False
     region, rest = ctx.region_and_rest(inbound.text)
-    return region is not None and rest in _COMMAND_TEXTS
+    return rest in _COMMAND_TEXTS or bool(_EXPLICIT.fullmatch(rest))
 
 
 @router.text(_region_and_command)

@@ -75,3 +75,20 @@ async def test_a_message_naming_only_a_region_sets_it(db: Database, services: Se
     assert "按江苏省的通知" in reply and "没有找到" not in reply
     assert "江苏省" in await chat.say("证书最晚啥时候发")
     assert await gaps(db) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("帮我办一下退考", "哪个省份或城市报考"),
+        ("我想申请退费 广州的", "目录之外的职业吗"),
+        ("麻烦帮我办理退考，我是广州的", "目录之外的职业吗"),
+        ("广州退考退费", "目录之外的职业吗"),
+    ],
+)
+async def test_an_explicit_request_in_other_words_starts_the_form(
+    db: Database, services: Services, text: str, asks: str
+) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 20))), user="e")
+    reply = await chat.say(text)
+    assert "开始办理退考退费登记" in reply and asks in reply
