@@ -71,3 +71,7 @@ class Context:
     def regions_in(self, text: str) -> list[str]:
         """The regions `text` names, innermost first, after repairing typos ('广洲' → 广州)."""
         return self.kb.regions.detect(self.qa.analyzer.repair(text.strip()))
+
+    def ambiguous_regions_in(self, text: str) -> dict[str, tuple[str, ...]]:
+        """Names in `text` that several regions share and nothing else in it settles (鼓楼区)."""
+        return self.kb.regions.ambiguous(self.qa.analyzer.repair(text.strip()))

@@ -86,7 +86,15 @@ def _is_words_memo(value: Any) -> bool:
 class Analyzer:
     """Turns text into the canonical content words that retrieval compares."""
 
-    def __init__(self, lexicon: Lexicon, extra_terms: Iterable[str] = (), protected_terms: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        extra_terms: Iterable[str] = (),
+        protected_terms: Iterable[str] = (),
+        names: Iterable[str] = (),
+    ) -> None:
+        """`names` are kept whole and never repaired, but nothing is repaired into one of them: of
+        thousands of place names, some sound like a slip of the pen (报计划 is not 宝鸡划)."""
         self.lexicon = lexicon
         self.tokenizer = jieba.Tokenizer()
         freq, total = prefix_table()
@@ -98,6 +106,9 @@ class Analyzer:
         vocab.update(normalize(t) for t in extra_terms if len(t) >= 2)
         vocab.update(v for v in lexicon.synonyms if len(v) >= 2)
         vocab.update(c for c in lexicon.synonyms.values() if len(c) >= 2)
+        untargeted = {normalize(t) for t in names if len(t) >= 2} - vocab
+        vocab |= untargeted
+        self._untargeted = frozenset(untargeted)
         for term in sorted(vocab):
             # A high frequency makes jieba keep domain terms whole even when its own
             # dictionary prefers a split (e.g. 个人弃考声明 rather than 个人/弃考/声明).
@@ -114,7 +125,7 @@ class Analyzer:
         if self._pinyin_index is None:
             index: dict[tuple[str, ...], str] = {}
             for term in self._vocab_by_len:
-                if _CJK.search(term) and 2 <= len(term) <= 10:
+                if _CJK.search(term) and 2 <= len(term) <= 10 and term not in self._untargeted:
                     index.setdefault(pinyin_key(term), term)
             self._pinyin_index = index
         return self._pinyin_index

@@ -73,9 +73,15 @@ class PolicyQA:
         self.threshold = threshold
         lexicon = lexicon or Lexicon.load()
         keywords = {k for e in kb.entries for k in e.fact.keywords if 2 <= len(k) <= 8}
-        region_names = {normalize(w) for r in kb.regions.regions.values() for w in (r.name, *r.aliases)}
+        region_names = {normalize(w) for w in kb.regions.all_names if w not in kb.regions.common_words}
+        # A misspelt region is repaired (广洲 → 广州) into the provinces and the cities of the regions
+        # the notices govern; other region names are kept whole but are not repair targets.
+        typo_targets = {normalize(w) for w in kb.regions.names_near_notices() if w not in kb.regions.common_words}
         self.analyzer = Analyzer(
-            lexicon, extra_terms=[*kb.occupations, *keywords, *region_names], protected_terms=kb.occupations
+            lexicon,
+            extra_terms=[*kb.occupations, *keywords, *typo_targets],
+            protected_terms=kb.occupations,
+            names=region_names,
         )
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
@@ -161,7 +167,7 @@ class PolicyQA:
         if self.analyzer.is_smalltalk(text):
             return self._wording.smalltalk()
         repaired = self.analyzer.repair(text)
-        named = self.kb.regions.detect(repaired)
+        named = self.kb.regions.detect(repaired)  # innermost first: 广东佛山 is about 佛山市
         # An unknown --region value is ignored rather than guessed.
         chosen = named[0] if named else self.kb.regions.resolve(region) if region else None
         if chosen and not self.kb.covers(chosen):

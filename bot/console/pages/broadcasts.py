@@ -75,7 +75,7 @@ class Draft:
 
 def _regions_for(request: Request, staff: Staff) -> list[str]:
     """Regions `staff` may broadcast to, in the registry's order."""
-    names = list(knowledge(request).kb.regions.regions)
+    names = knowledge(request).kb.regions.main_regions
     return [name for name in names if staff.can_see_region(name)]
 
 
@@ -219,9 +219,7 @@ async def preview(request: Request, staff: Staff) -> Response:
     draft, problem = parse_draft(request, staff, form)
     if draft is None:
         return await _page(request, staff, entered=_entered(form), error=problem or "", status_code=400)
-    size, sample = await broadcast_audience(
-        database(request), knowledge(request).kb, draft.probe(), sample=SAMPLE
-    )
+    size, sample = await broadcast_audience(database(request), knowledge(request).kb, draft.probe(), sample=SAMPLE)
     return render(
         request,
         "broadcast_preview.html",
