@@ -92,9 +92,12 @@ class Analyzer:
         extra_terms: Iterable[str] = (),
         protected_terms: Iterable[str] = (),
         names: Iterable[str] = (),
+        places: Iterable[str] = (),
     ) -> None:
         """`names` are kept whole and never repaired, but nothing is repaired into one of them: of
-        thousands of place names, some sound like a slip of the pen (报计划 is not 宝鸡划)."""
+        thousands of place names, some sound like a slip of the pen (报计划 is not 宝鸡划).
+        `places` are repaired into (广洲 → 广州), but not out of a real word's half (考务系统 is not
+        考无锡统: 系统 is a word)."""
         self.lexicon = lexicon
         self.tokenizer = jieba.Tokenizer()
         freq, total = prefix_table()
@@ -106,6 +109,8 @@ class Analyzer:
         vocab.update(normalize(t) for t in extra_terms if len(t) >= 2)
         vocab.update(v for v in lexicon.synonyms if len(v) >= 2)
         vocab.update(c for c in lexicon.synonyms.values() if len(c) >= 2)
+        self._places = frozenset(normalize(t) for t in places if len(t) >= 2) - vocab
+        vocab |= self._places
         untargeted = {normalize(t) for t in names if len(t) >= 2} - vocab
         vocab |= untargeted
         self._untargeted = frozenset(untargeted)
@@ -148,6 +153,13 @@ class Analyzer:
             covered[i] = i < reach
         return covered
 
+    def _splits_a_word(self, text: str, start: int, end: int) -> bool:
+        """Whether text[start:end] begins with the second half of a word or ends with the first
+        half of one (务系 in 考务系统)."""
+        before = text[start - 1 : start + 1] if start > 0 else ""
+        after = text[end - 1 : end + 1] if end < len(text) else ""
+        return any(len(pair) == 2 and self._is_real_word(pair) for pair in (before, after))
+
     def repair(self, text: str) -> str:
         """Replace homophone misspellings of domain terms (鉴订费 → 鉴定费, 电功 → 电工)."""
         covered = self._covered(text)
@@ -164,6 +176,8 @@ class Analyzer:
                     if any(covered[i : i + n]) or not all(_CJK.match(c) for c in window):
                         continue
                     meant = index.get(pinyin_key(window))
+                    if meant in self._places and self._splits_a_word(text, i, i + n):
+                        continue
                     if meant and meant != window and (meant in self.protected or not self._is_real_word(window)):
                         out.append(meant)
                         i += n

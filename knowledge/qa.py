@@ -73,15 +73,16 @@ class PolicyQA:
         self.threshold = threshold
         lexicon = lexicon or Lexicon.load()
         keywords = {k for e in kb.entries for k in e.fact.keywords if 2 <= len(k) <= 8}
-        region_names = {normalize(w) for w in kb.regions.all_names if w not in kb.regions.common_words}
+        region_names = {normalize(w) for w in kb.regions.all_names}
         # A misspelt region is repaired (广洲 → 广州) into the provinces and the cities of the regions
         # the notices govern; other region names are kept whole but are not repair targets.
-        typo_targets = {normalize(w) for w in kb.regions.names_near_notices() if w not in kb.regions.common_words}
+        typo_targets = {normalize(w) for w in kb.regions.names_near_notices()}
         self.analyzer = Analyzer(
             lexicon,
-            extra_terms=[*kb.occupations, *keywords, *typo_targets],
+            extra_terms=[*kb.occupations, *keywords],
             protected_terms=kb.occupations,
             names=region_names,
+            places=typo_targets,
         )
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}

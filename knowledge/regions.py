@@ -220,26 +220,32 @@ class RegionRegistry:
     def _is_preferred(self, name: str) -> bool:
         return not self.preferred.isdisjoint(self.lineage(name))
 
-    def names_of(self, region: Region) -> list[str]:
-        """What text may call `region`: its names, aliases and short names. A county's short name
-        (番禺, 天河) counts only within the preferred regions: across China, two thousand of them
-        are ordinary words too (资源, 合作, 定日 in 鉴定日), while the candidates these notices
-        concern live in the preferred ones; elsewhere a county is named with its suffix (朝阳区)."""
-        names = [region.name, *region.aliases]
-        if region.level < COUNTY or self._is_preferred(region.name):
-            names += short_names(region.short, region.level)
-        return list(dict.fromkeys(names))
+    def names_of(self, region: Region) -> tuple[list[str], list[str]]:
+        """What text may call `region`: its names, aliases and short names, and the weak ones among
+        them. A name is weak when it is a common word, or the short name of a county outside the
+        preferred regions: across China, two thousand of those are ordinary words too (资源, 合作,
+        定日 in 鉴定日), while the candidates these notices concern live in the preferred ones. A
+        weak name counts only right after its city (北京朝阳, 阳泉矿区) or as the whole text."""
+        names = [region.name, *region.aliases, *short_names(region.short, region.level)]
+        names = list(dict.fromkeys(names))
+        derived = region.level == COUNTY and not self._is_preferred(region.name)
+        shorts = set(short_names(region.short, region.level)) - set(region.aliases) - {region.name}
+        weak = [n for n in names if n in self.common_words or (derived and n in shorts)]
+        return [n for n in names if n not in weak], weak
 
     @cached_property
-    def _names(self) -> dict[str, tuple[str, ...]]:
-        """Every name and alias → the regions it may stand for."""
-        names: dict[str, list[str]] = {}
+    def _names(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Every name → the regions it stands for, and those it may stand for only when weak."""
+        strong: dict[str, list[str]] = {}
+        weak: dict[str, list[str]] = {}
         for r in self.regions.values():
-            for n in self.names_of(r):
-                regions = names.setdefault(n, [])
-                if r.name not in regions:
-                    regions.append(r.name)
-        return {n: tuple(rs) for n, rs in names.items()}
+            names, weak_names = self.names_of(r)
+            for table, found in ((strong, names), (weak, weak_names)):
+                for n in found:
+                    regions = table.setdefault(n, [])
+                    if r.name not in regions:
+                        regions.append(r.name)
+        return {n: (tuple(strong.get(n, ())), tuple(weak.get(n, ()))) for n in {*strong, *weak}}
 
     def names_near_notices(self) -> list[str]:
         """The names of the provinces, and of the cities within the preferred regions."""
@@ -247,32 +253,30 @@ class RegionRegistry:
             n
             for r in self.regions.values()
             if r.level == PROVINCE or (r.level == PREFECTURE and self._is_preferred(r.name))
-            for n in self.names_of(r)
+            for n in self.names_of(r)[0]
         ]
 
     @property
     def all_names(self) -> list[str]:
-        """Every name text may use for a region (for vocabularies), common words included."""
-        return list(self._names)
+        """Every name text may use for a region on its own (for vocabularies): no weak names."""
+        return [n for n, (strong, _) in self._names.items() if strong]
 
     @cached_property
     def _lengths(self) -> tuple[int, ...]:
         """The lengths of the names, longest first: a scan tries 吉林省 before 吉林."""
         return tuple(sorted({len(n) for n in self._names}, reverse=True))
 
-    def _scan(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
-        """The names in `text` from left to right, each the longest one starting where it starts.
-        A common word is a name only when it is the whole text (the answer to 哪个地区?)."""
+    def _scan(self, text: str) -> list[_Match]:
+        """The names in `text` from left to right, each the longest one starting where it starts."""
         names, lengths = self._names, self._lengths
-        text = text.strip()
-        found: list[tuple[str, tuple[str, ...]]] = []
+        found: list[_Match] = []
         i = 0
         while i < len(text):
             for n in lengths:
                 word = text[i : i + n]
                 if len(word) == n and word in names:
-                    if word not in self.common_words or n == len(text):
-                        found.append((word, names[word]))
+                    strong, weak = names[word]
+                    found.append(_Match(word, i, i + n, strong, weak))
                     i += n
                     break
             else:
@@ -287,23 +291,47 @@ class RegionRegistry:
 
     def _choose(self, candidates: Sequence[str], context: Collection[str]) -> str | None:
         """The region a name several regions share stands for (see the module's docstring)."""
+        if len(candidates) == 1:
+            return candidates[0]
         within = [c for c in candidates if any(self.contains(outer, c) and outer != c for outer in context)]
         pool = within or list(candidates)
         top = min(self.regions[c].level for c in pool)
         pool = [c for c in pool if self.regions[c].level == top]
         if len(pool) > 1:
-            preferred = [c for c in pool if self.preferred.intersection(self.lineage(c))]
+            preferred = [c for c in pool if self._is_preferred(c)]
             if len(preferred) == 1:
                 return preferred[0]
             pool = preferred or pool
         return pool[0] if len(pool) == 1 else self._common_ancestor(pool)
 
+    def _read(self, text: str) -> list[tuple[_Match, tuple[str, ...], str | None]]:
+        """Each name in `text` with the regions it may stand for and the one chosen (None: none)."""
+        text = text.strip()
+        scanned = self._scan(text)
+        context = [m.strong[0] for m in scanned if len(m.strong) == 1]
+        out: list[tuple[_Match, tuple[str, ...], str | None]] = []
+        before: tuple[int, str] | None = None  # where the last region named ends, and which it is
+        for m in scanned:
+            candidates = m.strong
+            if before is not None and not text[before[0] : m.start].strip():
+                # Right after a region: the regions of this name inside it (北京朝阳, 福州鼓楼).
+                inside = tuple(c for c in (*m.strong, *m.weak) if self.contains(before[1], c) and c != before[1])
+                candidates = inside or candidates
+            if m.weak and m.start == 0 and m.end == len(text):
+                candidates = candidates or m.weak  # the whole message: 新兴 answers 哪个地区?
+            chosen = self._choose(candidates, context) if candidates else None
+            out.append((m, candidates, chosen))
+            if chosen is not None:
+                before = (m.end, chosen)
+        return out
+
     def named(self, text: str) -> str | None:
         """The region a whole name or alias stands for (广东 → 广东省), None for anything else."""
-        candidates = self._names.get(text.strip())
-        if not candidates:
+        found = self._names.get(text.strip())
+        if not found:
             return None
-        return candidates[0] if len(candidates) == 1 else self._choose(candidates, ())
+        strong, weak = found
+        return self._choose(strong or weak, ())
 
     def resolve(self, text: str | None) -> str | None:
         """A region name or alias given on its own (e.g. the --region option), or the innermost
@@ -316,13 +344,10 @@ class RegionRegistry:
     def detect(self, text: str) -> list[str]:
         """Regions named in free text without duplicates, innermost first: a region goes after
         every named region it contains (广东佛山 → 佛山市, 广东省); others keep their order."""
-        scanned = self._scan(text)
-        context = [c[0] for _, c in scanned if len(c) == 1]
         named: list[str] = []
-        for _, candidates in scanned:
-            name = candidates[0] if len(candidates) == 1 else self._choose(candidates, context)
-            if name is not None and name not in named:
-                named.append(name)
+        for _, _, chosen in self._read(text):
+            if chosen is not None and chosen not in named:
+                named.append(chosen)
         out: list[str] = []
         for name in named:
             outer = next((i for i, placed in enumerate(out) if self.contains(placed, name)), None)
@@ -335,12 +360,19 @@ class RegionRegistry:
     def ambiguous(self, text: str) -> dict[str, tuple[str, ...]]:
         """Names in `text` that stand for several regions and that nothing in the text settles,
         with the regions each may be (鼓楼区 → 福州市鼓楼区, 南京市鼓楼区 …)."""
-        scanned = self._scan(text)
-        context = [c[0] for _, c in scanned if len(c) == 1]
-        out: dict[str, tuple[str, ...]] = {}
-        for word, candidates in scanned:
-            if len(candidates) > 1:
-                chosen = self._choose(candidates, context)
-                if chosen is None or chosen not in candidates:
-                    out[word] = candidates
-        return out
+        return {
+            m.word: candidates
+            for m, candidates, chosen in self._read(text)
+            if len(candidates) > 1 and chosen not in candidates
+        }
+
+
+@dataclass(frozen=True)
+class _Match:
+    """A name found in text: where, and the regions it stands for (strong) or may (weak)."""
+
+    word: str
+    start: int
+    end: int
+    strong: tuple[str, ...]
+    weak: tuple[str, ...]

@@ -126,7 +126,7 @@ class Wording:
 
     def uncovered(self, region: str) -> Answer:
         return Answer(
-            f"抱歉，知识库中还没有{region}的职业技能鉴定通知，无法给出准确答复，以免误导您。"
+            f"抱歉，知识库中还没有{self.kb.regions.full_name(region)}的职业技能鉴定通知，无法给出准确答复，以免误导您。"
             f"目前收录的地区：{self.covered}。{HUMAN_HINT}",
             matched=False,
             region=region,
