@@ -94,10 +94,12 @@ class Analyzer:
         names: Iterable[str] = (),
         places: Iterable[str] = (),
     ) -> None:
-        """`names` are kept whole and never repaired, but nothing is repaired into one of them: of
-        thousands of place names, some sound like a slip of the pen (报计划 is not 宝鸡划).
-        `places` are repaired into (广洲 → 广州), but not out of a real word's half (考务系统 is not
-        考无锡统: 系统 is a word)."""
+        """`names` are never repaired, but nothing is repaired into one of them either: of thousands
+        of place names, some sound like a slip of the pen (报计划 is not 宝鸡划); they are not added to
+        the segmenter either (three thousand words cost a tenth of a second at start-up, and only
+        the regions the notices govern reach retrieval). `places` join the vocabulary and are
+        repaired into (广洲 → 广州), but not out of a real word's half (考务系统 is not 考无锡统).
+        Both are given normalised (simplified characters)."""
         self.lexicon = lexicon
         self.tokenizer = jieba.Tokenizer()
         freq, total = prefix_table()
@@ -109,11 +111,10 @@ class Analyzer:
         vocab.update(normalize(t) for t in extra_terms if len(t) >= 2)
         vocab.update(v for v in lexicon.synonyms if len(v) >= 2)
         vocab.update(c for c in lexicon.synonyms.values() if len(c) >= 2)
-        self._places = frozenset(normalize(t) for t in places if len(t) >= 2) - vocab
+        self._places = frozenset(t for t in places if len(t) >= 2) - vocab
         vocab |= self._places
-        untargeted = {normalize(t) for t in names if len(t) >= 2} - vocab
-        vocab |= untargeted
-        self._untargeted = frozenset(untargeted)
+        # Only kept from repair: looked up with the vocabulary, never a repair target.
+        self._kept = frozenset(t for t in names if len(t) >= 2) - vocab  # given normalised: thousands
         for term in sorted(vocab):
             # A high frequency makes jieba keep domain terms whole even when its own
             # dictionary prefers a split (e.g. 个人弃考声明 rather than 个人/弃考/声明).
@@ -123,14 +124,15 @@ class Analyzer:
         self.protected = frozenset(normalize(t) for t in protected_terms)
         self._pinyin_index: dict[tuple[str, ...], str] | None = None
         self._vocab_by_len = sorted(self.vocab, key=len, reverse=True)
-        self._term_lengths = sorted({len(t) for t in self.vocab}, reverse=True)
+        self._covering = self.vocab | self._kept
+        self._term_lengths = sorted({len(t) for t in self._covering}, reverse=True)
 
     # -- typo repair ---------------------------------------------------------------------------
     def _index(self) -> dict[tuple[str, ...], str]:
         if self._pinyin_index is None:
             index: dict[tuple[str, ...], str] = {}
             for term in self._vocab_by_len:
-                if _CJK.search(term) and 2 <= len(term) <= 10 and term not in self._untargeted:
+                if _CJK.search(term) and 2 <= len(term) <= 10:
                     index.setdefault(pinyin_key(term), term)
             self._pinyin_index = index
         return self._pinyin_index
@@ -147,7 +149,7 @@ class Analyzer:
         reach = 0
         for i in range(len(text)):
             for n in self._term_lengths:  # longest first: from one start, the longest match covers the rest
-                if i + n <= len(text) and text[i : i + n] in self.vocab:
+                if i + n <= len(text) and text[i : i + n] in self._covering:
                     reach = max(reach, i + n)
                     break
             covered[i] = i < reach

@@ -157,8 +157,8 @@ class RegionRegistry:
         for the short names of their counties."""
         other = copy.copy(self)
         other.preferred = frozenset(names)
-        for built in ("_names", "_lengths"):
-            other.__dict__.pop(built, None)  # both depend on the preferred regions
+        for built in ("_names", "_lengths", "_preferred_all"):
+            other.__dict__.pop(built, None)  # these depend on the preferred regions
         return other
 
     def __contains__(self, name: object) -> bool:
@@ -217,8 +217,13 @@ class RegionRegistry:
         return [r.name for r in self.regions.values() if r.level <= PREFECTURE]
 
     # -- names ---------------------------------------------------------------------------------
+    @cached_property
+    def _preferred_all(self) -> frozenset[str]:
+        """The preferred regions and every region inside them."""
+        return frozenset(self.preferred).union(*(self.inside(p) for p in self.preferred))
+
     def _is_preferred(self, name: str) -> bool:
-        return not self.preferred.isdisjoint(self.lineage(name))
+        return name in self._preferred_all
 
     def names_of(self, region: Region) -> tuple[list[str], list[str]]:
         """What text may call `region`: its names, aliases and short names, and the weak ones among
@@ -226,11 +231,12 @@ class RegionRegistry:
         preferred regions: across China, two thousand of those are ordinary words too (资源, 合作,
         定日 in 鉴定日), while the candidates these notices concern live in the preferred ones. A
         weak name counts only right after its city (北京朝阳, 阳泉矿区) or as the whole text."""
-        names = [region.name, *region.aliases, *short_names(region.short, region.level)]
-        names = list(dict.fromkeys(names))
-        derived = region.level == COUNTY and not self._is_preferred(region.name)
-        shorts = set(short_names(region.short, region.level)) - set(region.aliases) - {region.name}
-        weak = [n for n in names if n in self.common_words or (derived and n in shorts)]
+        shorts = short_names(region.short, region.level)
+        names = list(dict.fromkeys([region.name, *region.aliases, *shorts]))
+        derived = set(shorts) - set(region.aliases) - {region.name}
+        if region.level != COUNTY or self._is_preferred(region.name):
+            derived = set()
+        weak = [n for n in names if n in self.common_words or n in derived]
         return [n for n in names if n not in weak], weak
 
     @cached_property
@@ -306,7 +312,6 @@ class RegionRegistry:
 
     def _read(self, text: str) -> list[tuple[_Match, tuple[str, ...], str | None]]:
         """Each name in `text` with the regions it may stand for and the one chosen (None: none)."""
-        text = text.strip()
         scanned = self._scan(text)
         context = [m.strong[0] for m in scanned if len(m.strong) == 1]
         out: list[tuple[_Match, tuple[str, ...], str | None]] = []
@@ -317,7 +322,7 @@ class RegionRegistry:
                 # Right after a region: the regions of this name inside it (北京朝阳, 福州鼓楼).
                 inside = tuple(c for c in (*m.strong, *m.weak) if self.contains(before[1], c) and c != before[1])
                 candidates = inside or candidates
-            if m.weak and m.start == 0 and m.end == len(text):
+            if m.weak and not text[: m.start].strip() and not text[m.end :].strip():
                 candidates = candidates or m.weak  # the whole message: 新兴 answers 哪个地区?
             chosen = self._choose(candidates, context) if candidates else None
             out.append((m, candidates, chosen))
@@ -356,6 +361,10 @@ class RegionRegistry:
             else:
                 out.insert(outer, name)
         return out
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where `text` names a region (start, end), for reading the rest of it without them."""
+        return [(m.start, m.end) for m, _, chosen in self._read(text) if chosen is not None]
 
     def ambiguous(self, text: str) -> dict[str, tuple[str, ...]]:
         """Names in `text` that stand for several regions and that nothing in the text settles,
