@@ -66,7 +66,7 @@ def parse_region(text: str, fctx: FormContext) -> Parsed:
     if upcoming is not None:
         note = f"{not_yet_issued_text(upcoming)}，目前按{governing}的规定（{rules.doc_no}）办理。"
     elif governing != region:
-        note = f"{region}属于{governing}，按{governing}的规定（{rules.doc_no}）办理。"
+        note = f"{regions.name_within(region, governing)}属于{governing}，按{governing}的规定（{rules.doc_no}）办理。"
     return Ok(regions.city_of(region), regions.full_name(region, PREFECTURE), note)
 
 

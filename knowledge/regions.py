@@ -201,6 +201,13 @@ class RegionRegistry:
         parts = [self.regions[r].short for r in reversed(self.lineage(name)) if self.regions[r].level >= outermost]
         return "".join(parts) or name
 
+    def name_within(self, name: str, outer: str) -> str:
+        """The region named from just inside `outer`: 思明区 within 福建省 is 厦门市思明区, within
+        厦门市 it is 思明区 (for "厦门市思明区属于福建省")."""
+        lineage = self.lineage(name)
+        inner = lineage[: lineage.index(outer)] if outer in lineage else lineage
+        return "".join(self.regions[r].short for r in reversed(inner)) or name
+
     def city_of(self, name: str) -> str:
         """The prefecture-level region (or province) containing `name`, or `name` itself when it is
         one: 番禺区 → 广州市, 汕头市 → 汕头市. Records are kept by city: it is where exams are run,

@@ -88,7 +88,7 @@ class Wording:
             notice = unissued[0]
             when = format_date(notice.issued) if notice.issued else f"{notice.year}年"
             return f"（{citation(notice.doc_no, notice.version)}于{when}才印发，{region}此前按{governing}的规定。）"
-        return f"（{region}属于{governing}，按{governing}的规定答复。）"
+        return f"（{self.kb.regions.name_within(region, governing)}属于{governing}，按{governing}的规定答复。）"
 
     # -- no answer -----------------------------------------------------------------------------
     @cached_property

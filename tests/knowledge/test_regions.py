@@ -162,6 +162,8 @@ def test_names_and_nesting_helpers(regions: RegionRegistry) -> None:
     assert regions.full_name("番禺区") == "广东省广州市番禺区"
     assert regions.full_name("福州市鼓楼区", PREFECTURE) == "福州市鼓楼区"
     assert regions.full_name("广东省", PREFECTURE) == "广东省"
+    assert regions.name_within("思明区", "福建省") == "厦门市思明区"
+    assert regions.name_within("番禺区", "广州市") == "番禺区"
     assert regions.city_of("番禺区") == "广州市" and regions.city_of("汕头市") == "汕头市"
     assert regions.city_of("福建省") == "福建省"
     assert regions.named("广东") == "广东省" and regions.named("广东某地") is None
