@@ -12,6 +12,7 @@ from handlers.messages import Inbound
 from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
+from knowledge.regions import PREFECTURE
 from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from knowledge.timezone import SHANGHAI
 from storage.answer_stats import AnswerTally
@@ -72,6 +73,10 @@ class Context:
         """The regions `text` names, innermost first, after repairing typos ('广洲' → 广州)."""
         return self.kb.regions.detect(self.qa.analyzer.repair(text.strip()))
 
-    def ambiguous_regions_in(self, text: str) -> dict[str, tuple[str, ...]]:
-        """Names in `text` that several regions share and nothing else in it settles (鼓楼区)."""
-        return self.kb.regions.ambiguous(self.qa.analyzer.repair(text.strip()))
+    def no_region_text(self, text: str, examples: str) -> str:
+        """Why `text` gave no region: a name several regions share (which city?), or none at all."""
+        regions = self.kb.regions
+        for word, candidates in regions.ambiguous(self.qa.analyzer.repair(text.strip())).items():
+            places = [regions.full_name(c, PREFECTURE) for c in candidates[:4]]
+            return f"有多个地区叫“{word}”（{'、'.join(places)}）。请连同城市一起告诉我，例如：{places[0]}。"
+        return f"没有识别出地区。请告诉我您报考所在的省份或城市，例如：{examples}。"

@@ -39,7 +39,7 @@ def _parse_region(text: str, fctx: FormContext) -> Parsed:
     ctx = fctx.ctx
     found = ctx.regions_in(text)
     if not found:
-        return Invalid("没有识别出地区。请告诉我您报考所在的省份或城市，例如：广州、广东、吉林、福建、江苏。")
+        return Invalid(ctx.no_region_text(text, "广州、广东、吉林、福建、江苏"))
     region = found[0]  # innermost: 广东佛山 is 佛山市
     regions = ctx.kb.regions
     if not ctx.kb.covers(region):

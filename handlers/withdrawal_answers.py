@@ -43,7 +43,7 @@ def parse_region(text: str, fctx: FormContext) -> Parsed:
     regions = ctx.kb.regions
     found = ctx.regions_in(text)
     if not found:
-        return Invalid(_unrecognised(text, fctx))
+        return Invalid(ctx.no_region_text(text, "广州、广东、福建、厦门、江苏"))
     region = found[0]
     rules = withdrawal_rules(ctx.kb, region, on=fctx.today)
     upcoming = not_yet_issued(ctx.kb, region, fctx.today)
@@ -68,15 +68,6 @@ def parse_region(text: str, fctx: FormContext) -> Parsed:
     elif governing != region:
         note = f"{regions.name_within(region, governing)}属于{governing}，按{governing}的规定（{rules.doc_no}）办理。"
     return Ok(regions.city_of(region), regions.full_name(region, PREFECTURE), note)
-
-
-def _unrecognised(text: str, fctx: FormContext) -> str:
-    """Why no region was taken: a name several regions share, or none at all."""
-    for word, candidates in fctx.ctx.ambiguous_regions_in(text).items():
-        regions = fctx.ctx.kb.regions
-        places = [regions.full_name(c, PREFECTURE) for c in candidates[:4]]
-        return f"有多个地区叫“{word}”（{'、'.join(places)}）。请连同城市一起告诉我，例如：{places[0]}。"
-    return "没有识别出地区。请告诉我您报考所在的省份或城市，例如：广州、广东、福建、厦门、江苏。"
 
 
 def scope_prompt(fctx: FormContext) -> str:

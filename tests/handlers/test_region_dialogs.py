@@ -65,7 +65,9 @@ async def test_a_shared_name_is_asked_about(db: Database, services: Services) ->
     reply = await run(chat, ["退考退费", "鼓楼区"])
     assert "有多个地区叫“鼓楼区”" in reply and "福州市鼓楼区" in reply and "南京市鼓楼区" in reply
     reply = await chat.say("福州鼓楼区")
-    assert "请输入您报考的职业名称" in reply and "鼓楼区属于福建省" in reply
+    assert "请输入您报考的职业名称" in reply and "福州市鼓楼区属于福建省" in reply
+    reminders = await run(chat_on(db, services, dt.date(2020, 10, 14), "u2"), ["订阅提醒", "鼓楼区"])
+    assert "有多个地区叫“鼓楼区”" in reminders
 
 
 async def test_a_region_the_notices_do_not_govern_is_not_covered(db: Database, services: Services) -> None:
