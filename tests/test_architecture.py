@@ -101,6 +101,8 @@ def test_features_are_routers_and_the_engine_knows_none_of_them():
     }
     for feature in FEATURES:
         assert feature.__name__ not in engine_imports, f"the engine imports the feature {feature.__name__}"
-        assert list(feature.router.routes("event")) + list(feature.router.routes("command")) + list(
-            feature.router.routes("text")
+        assert (
+            list(feature.router.routes("event"))
+            + list(feature.router.routes("command"))
+            + list(feature.router.routes("text"))
         ), f"{feature.__name__} registers no route"

@@ -123,9 +123,7 @@ async def test_changing_role_and_regions(app: Starlette, signed_in: SignedIn, ma
     assert (entry.before["role"], entry.after["role"]) == ("viewer", "reviewer")
     page = await admin.get("/admin/audit?action=staff.update")
     assert "修改角色与地区" in page.text
-    assert (
-        "<del>只读</del> → <ins>审核员</ins>" in page.text and "<del>（空）</del> → <ins>广州市</ins>" in page.text
-    )
+    assert "<del>只读</del> → <ins>审核员</ins>" in page.text and "<del>（空）</del> → <ins>广州市</ins>" in page.text
 
 
 async def test_resetting_a_password(app: Starlette, signed_in: SignedIn, client: MakeClient) -> None:

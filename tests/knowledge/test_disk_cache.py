@@ -42,7 +42,7 @@ def test_a_directory_others_may_write_to_is_not_used(tmp_path: Path) -> None:
     assert cache.load("numbers", is_int_list) is None
 
 
-@pytest.mark.parametrize("content", [b"\x80\x81 not json", b'{"a": 1}', b"[1, 2, \"three\"]"])
+@pytest.mark.parametrize("content", [b"\x80\x81 not json", b'{"a": 1}', b'[1, 2, "three"]'])
 def test_a_file_that_does_not_parse_or_check_is_ignored(tmp_path: Path, content: bytes) -> None:
     cache = DiskCache(private_directory(tmp_path))
     path = cache.path("numbers")
