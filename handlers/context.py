@@ -14,6 +14,7 @@ from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule
 from handlers.text import compact
 from knowledge.base import KnowledgeBase
 from knowledge.qa import PolicyQA
+from knowledge.regions import PREFECTURE
 from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from knowledge.timezone import SHANGHAI
 from storage.answer_stats import AnswerTally
@@ -88,3 +89,11 @@ class Context:
     def regions_in(self, text: str) -> list[str]:
         """The regions `text` names, innermost first, after repairing typos ('广洲' → 广州)."""
         return self.kb.regions.detect(self.qa.analyzer.repair(text.strip()))
+
+    def no_region_text(self, text: str, examples: str) -> str:
+        """Why `text` gave no region: a name several regions share (which city?), or none at all."""
+        regions = self.kb.regions
+        for word, candidates in regions.ambiguous(self.qa.analyzer.repair(text.strip())).items():
+            places = [regions.full_name(c, PREFECTURE) for c in candidates[:4]]
+            return f"有多个地区叫“{word}”（{'、'.join(places)}）。请连同城市一起告诉我，例如：{places[0]}。"
+        return f"没有识别出地区。请告诉我您报考所在的省份或城市，例如：{examples}。"

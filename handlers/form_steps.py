@@ -5,6 +5,7 @@ edits, restarts, cancels and confirms. Progress lives in the conversation state 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from handlers.context import Context
@@ -39,6 +40,7 @@ def cancel(ctx: Context) -> str | None:
 async def start(ctx: Context, form: Form, prefill: dict[str, str] | None = None) -> list[Reply]:
     state = ctx.state.form = FormState(form.name)
     replies = [Reply(form.intro)] if form.intro else []
+    notes: list[str] = []
     for field_name, text in (prefill or {}).items():
         field = form.field(field_name)
         result = field.parse(text, form_context(ctx, state, form))
@@ -47,7 +49,8 @@ async def start(ctx: Context, form: Form, prefill: dict[str, str] | None = None)
             return [*replies, Reply(result.message)]
         if isinstance(result, Ok):
             _store(ctx, state, field, result, record=False)
-    return replies + _advance(ctx, state, form)
+            notes += [result.note] if result.note else []
+    return replies + _with_note("\n".join(notes), _advance(ctx, state, form))
 
 
 async def step(ctx: Context, text: str) -> list[Reply]:
@@ -126,7 +129,16 @@ async def _apply(ctx: Context, state: FormState, form: Form, field: Field, resul
         state.pending = PendingGuess(field.name, value, result.display, kind)
         return [Reply(result.question, ("是", "否"))]
     problem = await _store_checked(ctx, state, form, field, result)
-    return problem if problem is not None else _advance(ctx, state, form)
+    if problem is not None:
+        return problem
+    return _with_note(result.note, _advance(ctx, state, form))
+
+
+def _with_note(note: str, replies: list[Reply]) -> list[Reply]:
+    """`replies` with `note` leading the first one (one message, not two, on a phone)."""
+    if not note or not replies:
+        return replies
+    return [replace(replies[0], text=f"{note}\n{replies[0].text}"), *replies[1:]]
 
 
 def _stop(ctx: Context, state: FormState, field: Field, result: Stop, fctx: Any) -> list[Reply]:

@@ -96,17 +96,19 @@ async def leave(inbound: Inbound, ctx: Context) -> list[Reply]:
 async def current_region(ctx: Context) -> str | None:
     """The candidate's region now: the open form's, else their latest request's, else the one the
     conversation last named, else their latest subscription's. A request is what the candidate is
-    most likely writing about, and a region named in an old question may be stale."""
+    most likely writing about, and a region named in an old question may be stale. Filed by city,
+    as requests are (a question about 番禺 goes to 广州市's staff)."""
     form = ctx.state.form
     region = form.shown_value("region") if form is not None else None
     if isinstance(region, str) and region:
         return region
     who = {"channel": ctx.channel, "user_id": ctx.user_id}
-    return (
+    found = (
         await store.latest_request_region(ctx.session, **who)
         or ctx.state.region
         or await store.latest_subscription_region(ctx.session, **who)
     )
+    return ctx.kb.regions.city_of(found) if found else None
 
 
 async def handoff_reply(ctx: Context, reason: str) -> Reply:

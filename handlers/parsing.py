@@ -12,6 +12,8 @@ class Ok:
 
     value: Any
     display: str
+    note: str = ""
+    """Said once, before the next question, when the answer is taken (番禺区属于广州市，按…办理)."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from handlers.messages import Reply
 from handlers.parsing import Invalid, Ok, Parsed, Stop
 from handlers.reminder_schedule import Upcoming
 from handlers.text import compact
+from knowledge.regions import PREFECTURE
 from knowledge.reminders import Interest
 from knowledge.timezone import SHANGHAI
 from knowledge.workdays import format_date
@@ -38,11 +39,14 @@ def _parse_region(text: str, fctx: FormContext) -> Parsed:
     ctx = fctx.ctx
     found = ctx.regions_in(text)
     if not found:
-        return Invalid("没有识别出地区。请告诉我您报考所在的省份或城市，例如：广州、广东、吉林、福建、江苏。")
-    region = found[0]
+        return Invalid(ctx.no_region_text(text, "广州、广东、吉林、福建、江苏"))
+    region = found[0]  # innermost: 广东佛山 is 佛山市
+    regions = ctx.kb.regions
     if not ctx.kb.covers(region):
-        return Stop(f"目前收录的通知都不涉及{region}，暂时无法为您提醒{region}的日期。需要帮助请回复“转人工”。")
-    return Ok(region, region)
+        name = regions.full_name(region)
+        return Stop(f"目前收录的通知都不涉及{name}，暂时无法为您提醒{name}的日期。需要帮助请回复“转人工”。")
+    # Kept by city, as requests are: the dates of a district are its city's.
+    return Ok(regions.city_of(region), regions.full_name(region, PREFECTURE))
 
 
 def _parse_interest(text: str, fctx: FormContext) -> Parsed:

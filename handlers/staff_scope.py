@@ -1,6 +1,6 @@
 """Who on the staff may act, and where: the roles that change things, and the regions a member sees.
 
-Region names are canonical (广州市, 广东省 …, from `knowledge/regions.yaml`). A member's region covers
+Region names are canonical (广州市, 广东省 …, from `knowledge.regions`). A member's region covers
 the regions nested in it: a reviewer of 广东省 sees the requests of 广州市 too. An empty list means
 every region (admins, and viewers who oversee everything)."""
 
@@ -21,9 +21,8 @@ def visible_regions(regions: Sequence[str], registry: RegionRegistry) -> frozens
     if not regions:
         return None
     seen = set(regions)
-    for name in registry.regions:
-        if any(registry.contains(outer, name) for outer in regions):
-            seen.add(name)
+    for outer in regions:
+        seen.update(registry.inside(outer))
     return frozenset(seen)
 
 

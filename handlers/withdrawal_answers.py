@@ -11,7 +11,15 @@ from handlers.forms import FormContext
 from handlers.parsing import Confirm, Invalid, Ok, Parsed, Stop
 from handlers.text import compact
 from knowledge.answer import HUMAN_HINT
-from knowledge.withdrawal import WithdrawalRules, withdrawal_regions, withdrawal_rules
+from knowledge.regions import PREFECTURE
+from knowledge.withdrawal import (
+    WithdrawalRules,
+    not_yet_issued,
+    not_yet_issued_text,
+    withdrawal_regions,
+    withdrawal_rules,
+)
+from knowledge.workdays import format_date
 
 SCOPE_CHOICES = ("是", "否", "不确定")
 SCOPE_UNSURE = "unsure"
@@ -26,28 +34,43 @@ _OCCUPATION_LIKE = re.compile(r"[\u4e00-\u9fff]{1,10}(?:员|师|工|匠|手|秘�
 
 
 def rules_of(fctx: FormContext) -> WithdrawalRules:
-    rules = withdrawal_rules(fctx.ctx.kb, fctx.values.get("region"))
+    rules = withdrawal_rules(fctx.ctx.kb, fctx.values.get("region"), on=fctx.today)
     assert rules is not None, "region was validated against the withdrawal rules"
     return rules
 
 
 def parse_region(text: str, fctx: FormContext) -> Parsed:
+    """The innermost region named (广东省广州市 is 广州市), checked against the withdrawal rules in
+    force today; kept as its city (番禺区 → 广州市), where exams are run and staff work."""
     ctx = fctx.ctx
+    regions = ctx.kb.regions
     found = ctx.regions_in(text)
     if not found:
-        return Invalid("没有识别出地区。请告诉我您报考所在的省份或城市，例如：广州、广东、福建、厦门、江苏。")
+        return Invalid(ctx.no_region_text(text, "广州、广东、福建、厦门、江苏"))
     region = found[0]
-    rules = withdrawal_rules(ctx.kb, region)
+    rules = withdrawal_rules(ctx.kb, region, on=fctx.today)
+    upcoming = not_yet_issued(ctx.kb, region, fctx.today)
+    if rules is None and upcoming is not None:
+        return Stop(
+            f"{not_yet_issued_text(upcoming)}，{format_date(fctx.today)}{regions.full_name(region)}"
+            f"还没有可依据的退考退费规定，暂不能登记。{HUMAN_HINT}"
+        )
     if rules is None:
         covered = "、".join(withdrawal_regions(ctx.kb))
         return Stop(
-            f"目前收录的通知中，{region}没有可在线登记的退考退费规定（可在线登记的地区：{covered}）。"
+            f"目前收录的通知中，{regions.full_name(region)}没有可在线登记的退考退费规定（可在线登记的地区：{covered}）。"
             f"请向您的原报考机构咨询。{HUMAN_HINT}"
         )
     check = rules.deadline_check(fctx.today)
     if not check.open:
         return Stop(check.text + HUMAN_HINT)
-    return Ok(region, region)
+    governing = next(r for r in regions.lineage(region) if r in rules.notice.regions)
+    note = ""
+    if upcoming is not None:
+        note = f"{not_yet_issued_text(upcoming)}，目前按{governing}的规定（{rules.doc_no}）办理。"
+    elif governing != region:
+        note = f"{regions.name_within(region, governing)}属于{governing}，按{governing}的规定（{rules.doc_no}）办理。"
+    return Ok(regions.city_of(region), regions.full_name(region, PREFECTURE), note)
 
 
 def scope_prompt(fctx: FormContext) -> str:

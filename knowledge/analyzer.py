@@ -86,7 +86,20 @@ def _is_words_memo(value: Any) -> bool:
 class Analyzer:
     """Turns text into the canonical content words that retrieval compares."""
 
-    def __init__(self, lexicon: Lexicon, extra_terms: Iterable[str] = (), protected_terms: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        extra_terms: Iterable[str] = (),
+        protected_terms: Iterable[str] = (),
+        names: Iterable[str] = (),
+        places: Iterable[str] = (),
+    ) -> None:
+        """`names` are never repaired, but nothing is repaired into one of them either: of thousands
+        of place names, some sound like a slip of the pen (报计划 is not 宝鸡划); they are not added to
+        the segmenter either (three thousand words cost a tenth of a second at start-up, and only
+        the regions the notices govern reach retrieval). `places` join the vocabulary and are
+        repaired into (广洲 → 广州), but not out of a real word's half (考务系统 is not 考无锡统).
+        Both are given normalised (simplified characters)."""
         self.lexicon = lexicon
         self.tokenizer = jieba.Tokenizer()
         freq, total = prefix_table()
@@ -98,6 +111,10 @@ class Analyzer:
         vocab.update(normalize(t) for t in extra_terms if len(t) >= 2)
         vocab.update(v for v in lexicon.synonyms if len(v) >= 2)
         vocab.update(c for c in lexicon.synonyms.values() if len(c) >= 2)
+        self._places = frozenset(t for t in places if len(t) >= 2) - vocab
+        vocab |= self._places
+        # Only kept from repair: looked up with the vocabulary, never a repair target.
+        self._kept = frozenset(t for t in names if len(t) >= 2) - vocab  # given normalised: thousands
         for term in sorted(vocab):
             # A high frequency makes jieba keep domain terms whole even when its own
             # dictionary prefers a split (e.g. 个人弃考声明 rather than 个人/弃考/声明).
@@ -107,7 +124,8 @@ class Analyzer:
         self.protected = frozenset(normalize(t) for t in protected_terms)
         self._pinyin_index: dict[tuple[str, ...], str] | None = None
         self._vocab_by_len = sorted(self.vocab, key=len, reverse=True)
-        self._term_lengths = sorted({len(t) for t in self.vocab}, reverse=True)
+        self._covering = self.vocab | self._kept
+        self._term_lengths = sorted({len(t) for t in self._covering}, reverse=True)
 
     # -- typo repair ---------------------------------------------------------------------------
     def _index(self) -> dict[tuple[str, ...], str]:
@@ -131,11 +149,18 @@ class Analyzer:
         reach = 0
         for i in range(len(text)):
             for n in self._term_lengths:  # longest first: from one start, the longest match covers the rest
-                if i + n <= len(text) and text[i : i + n] in self.vocab:
+                if i + n <= len(text) and text[i : i + n] in self._covering:
                     reach = max(reach, i + n)
                     break
             covered[i] = i < reach
         return covered
+
+    def _splits_a_word(self, text: str, start: int, end: int) -> bool:
+        """Whether text[start:end] begins with the second half of a word or ends with the first
+        half of one (务系 in 考务系统)."""
+        before = text[start - 1 : start + 1] if start > 0 else ""
+        after = text[end - 1 : end + 1] if end < len(text) else ""
+        return any(len(pair) == 2 and self._is_real_word(pair) for pair in (before, after))
 
     def repair(self, text: str) -> str:
         """Replace homophone misspellings of domain terms (鉴订费 → 鉴定费, 电功 → 电工)."""
@@ -153,6 +178,8 @@ class Analyzer:
                     if any(covered[i : i + n]) or not all(_CJK.match(c) for c in window):
                         continue
                     meant = index.get(pinyin_key(window))
+                    if meant in self._places and self._splits_a_word(text, i, i + n):
+                        continue
                     if meant and meant != window and (meant in self.protected or not self._is_real_word(window)):
                         out.append(meant)
                         i += n

@@ -12,6 +12,14 @@ from knowledge.regions import RegionRegistry
 from knowledge.schema import Fact, Notice, OccupationList, Rule, Source
 from knowledge.workdays import format_date
 
+ENCLOSING = 0.8
+"""Applicability of the notices of the nearest enclosing region that has any."""
+ENCLOSING_STEP = 0.05
+ENCLOSING_FLOOR = 0.7
+"""Applicability of the notices of farther enclosing regions: less, but more than INSIDE."""
+INSIDE = 0.6
+"""Applicability of the notices of a region inside the candidate's."""
+
 
 def citation(doc_no: str, version: int = 1) -> str:
     """How answers name a notice: its number, and its version once it has been revised
@@ -61,10 +69,12 @@ class Entry:
 class KnowledgeBase:
     def __init__(self, notices: list[Notice], regions: RegionRegistry) -> None:
         self.notices = {n.doc_no: n for n in notices}
-        self.regions = regions
         self.entries = [Entry(f, n, tuple(f.regions or n.regions)) for n in notices for f in n.facts]
         self.entries += [Entry(notice_card(n), n, tuple(n.regions)) for n in notices]
         self.by_id = {e.fact.id: e for e in self.entries}
+        # Names several regions share are read as the one the notices govern (朝阳区 is 长春's here),
+        # and the counties of those regions are recognised by their short names (番禺, 天河).
+        self.regions = regions.preferring(self.governed)
 
     @classmethod
     def load(cls, directory: Path = NOTICES_DIR) -> KnowledgeBase:
@@ -82,24 +92,25 @@ class KnowledgeBase:
 
     @cached_property
     def governed(self) -> frozenset[str]:
+        """The regions some notice names as governed (广东省, 广州市 …)."""
         return frozenset(r for e in self.entries for r in e.regions)
 
     def applicability(self, entry: Entry, region: str | None) -> float:
-        """How well an entry fits a candidate's region: 1 same region, 0.8 an enclosing one (the
-        city's own notice, which implements the province's, wins a tie), 0.6 a region inside it
-        (广州 rules for someone who said 广东), 0 unrelated."""
+        """How well an entry fits a candidate's region: 1 same region; 0.8 the nearest enclosing
+        region some notice governs, 0.75 the next (番禺区 is answered by 广州市's notice before
+        广东省's, as 广州市 itself is; the city's notice implements the province's); 0.6 a region
+        inside it (广州 rules for someone who said 广东); 0 unrelated."""
         if region is None:
             return 1.0
-        best = 0.0
-        lineage = self.regions.lineage(region)
-        for r in entry.regions:
-            if r == region:
-                return 1.0
-            if r in lineage:
-                best = max(best, 0.8)
-            elif self.regions.contains(region, r):
-                best = max(best, 0.6)
-        return best
+        if region in entry.regions:
+            return 1.0
+        enclosing = [r for r in self.regions.lineage(region)[1:] if r in self.governed]
+        ranks = [enclosing.index(r) for r in entry.regions if r in enclosing]
+        if ranks:
+            return max(ENCLOSING - ENCLOSING_STEP * min(ranks), ENCLOSING_FLOOR)
+        if any(self.regions.contains(region, r) for r in entry.regions):
+            return INSIDE
+        return 0.0
 
     def covers(self, region: str) -> bool:
         """Some notice governs the region, an enclosing region, or a region inside it."""

@@ -73,9 +73,18 @@ class PolicyQA:
         self.threshold = threshold
         lexicon = lexicon or Lexicon.load()
         keywords = {k for e in kb.entries for k in e.fact.keywords if 2 <= len(k) <= 8}
-        region_names = {normalize(w) for r in kb.regions.regions.values() for w in (r.name, *r.aliases)}
+        # The data set's names are in simplified characters already: normalising four thousand of
+        # them (traditional to simplified) would cost a tenth of a second at every start.
+        region_names = set(kb.regions.all_names)
+        # A misspelt region is repaired (广洲 → 广州) into the provinces and the cities of the regions
+        # the notices govern; the other region names are only kept from being repaired.
+        typo_targets = set(kb.regions.names_near_notices())
         self.analyzer = Analyzer(
-            lexicon, extra_terms=[*kb.occupations, *keywords, *region_names], protected_terms=kb.occupations
+            lexicon,
+            extra_terms=[*kb.occupations, *keywords],
+            protected_terms=kb.occupations,
+            names=region_names,
+            places=typo_targets,
         )
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
@@ -161,7 +170,7 @@ class PolicyQA:
         if self.analyzer.is_smalltalk(text):
             return self._wording.smalltalk()
         repaired = self.analyzer.repair(text)
-        named = self.kb.regions.detect(repaired)
+        named = self.kb.regions.detect(repaired)  # innermost first: 广东佛山 is about 佛山市
         # An unknown --region value is ignored rather than guessed.
         chosen = named[0] if named else self.kb.regions.resolve(region) if region else None
         if chosen and not self.kb.covers(chosen):
@@ -184,10 +193,12 @@ class PolicyQA:
     # -- analysis ------------------------------------------------------------------------------
     def _content_words(self, repaired: str, dates: Sequence[FoundDate]) -> list[str]:
         """The question's words without its dates and region names (both are matched structurally)."""
-        undated = repaired
-        for d in reversed(dates):
-            undated = undated[: d.span[0]] + " " + undated[d.span[1] :]
-        return [w for w in self.analyzer.words(undated) if w not in self._region_words]
+        plain = repaired
+        cut = len(plain)  # spans are cut from the end; one that overlaps an earlier cut is skipped
+        for start, end in sorted([d.span for d in dates] + self.kb.regions.spans(repaired), reverse=True):
+            if end <= cut:
+                plain, cut = plain[:start] + " " + plain[end:], start
+        return [w for w in self.analyzer.words(plain) if w not in self._region_words]
 
     def _query(self, text: str, repaired: str, region: str | None, dates: list[FoundDate], now: dt.date) -> Query:
         words = plain = self._content_words(repaired, dates)

@@ -17,15 +17,15 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from knowledge.base import Entry, KnowledgeBase, notice_card
+from knowledge.base import ENCLOSING_FLOOR, Entry, KnowledgeBase, notice_card
 from knowledge.schema import DateRange, Event, Notice, OccupationList, OnDate, Relative
 from knowledge.workdays import format_date, shift_days, shift_workdays
 
 DueKind = Literal["deadline", "opens", "exam"]
 
-# A region's own notice fits with 1.0 and an enclosing region's with 0.8 (KnowledgeBase.applicability);
-# a notice for a region *inside* the candidate's (0.6: 广州 for someone in 广东) does not bind them.
-_GOVERNS = 0.8
+# A region's own notice fits with 1.0 and an enclosing region's with 0.7 to 0.8 (KnowledgeBase.applicability);
+# a notice for a region *inside* the candidate's (INSIDE: 广州 for someone in 广东) does not bind them.
+_GOVERNS = ENCLOSING_FLOOR
 # Guangdong calls the provincial unified exam 全省统考; Jilin calls it 全省统一鉴定.
 _SAME_KIND: dict[str, frozenset[str]] = {
     "全省统一鉴定": frozenset({"全省统一鉴定", "全省统考"}),

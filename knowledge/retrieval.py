@@ -17,6 +17,10 @@ MULTI_REGION_RATIO = 0.6
 """Hits scoring at least this share of the top one, from other regions, make a per-region answer."""
 RELATED_RATIO = 0.75
 """A runner-up from the same region scoring this share of the top one is added as related."""
+NOT_YET_ISSUED = 0.5
+"""Weight of a notice issued after the day of the question: below an enclosing region's notice in
+force (0.8), so that on 2017-09-21 广州 is answered from 广东's 70号 rather than from 145号 of
+09-26; an answer that still comes from it says it was not yet issued (`knowledge.wording`)."""
 
 
 class Retriever:
@@ -68,7 +72,10 @@ class Retriever:
             return 0.0
         if replaced and doc_no not in query.docs:
             return 0.0
-        factor = self.kb.applicability(self._class_entry[c], query.region)
+        entry = self._class_entry[c]
+        factor = self.kb.applicability(entry, query.region)
+        if not entry.notice.issued_by(query.now):
+            factor *= NOT_YET_ISSUED
         if query.docs:
             factor *= 1.5 if doc_no in query.docs else 0.5
         if query.dates and calculable:

@@ -278,3 +278,10 @@ class Notice(_Model):
     @property
     def year(self) -> int:
         return self.issued.year if self.issued else int(self.issued_year or 0)
+
+    def issued_by(self, day: dt.date) -> bool:
+        """Whether the notice had been issued on `day`: it governs nothing before. A notice known
+        only by its year counts from the first day of that year."""
+        if self.issued is not None:
+            return self.issued <= day
+        return self.year <= day.year

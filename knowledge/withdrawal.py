@@ -92,6 +92,10 @@ class WithdrawalRules:
         return self.entry(self.policy.occupation_list).fact.title
 
     def deadline_check(self, today: dt.date) -> DeadlineCheck:
+        if not self.notice.issued_by(today):
+            return DeadlineCheck(
+                False, f"{not_yet_issued_text(self.notice)}，{format_date(today)}尚未发布，还不能据此登记退考退费。"
+            )
         deadline = self.deadline
         if deadline is None:
             text = f"{self.doc_no}未规定单独的登记截止日，请在原定考试日期之前办理。"
@@ -197,13 +201,42 @@ class WithdrawalRules:
         return f"{entry.fact.answer.strip()}（依据{self.cite(self.policy.report)}）"
 
 
-def withdrawal_rules(kb: KnowledgeBase, region: str) -> WithdrawalRules | None:
-    """The rules of the innermost region (the city before its province) whose notice has them."""
-    for name in kb.regions.lineage(region):
-        for notice in kb.notices.values():
-            if notice.withdrawal is not None and name in notice.regions:
-                return WithdrawalRules(region, notice, kb)
+def _withdrawal_notices(kb: KnowledgeBase, region: str) -> list[Notice]:
+    """The notices with withdrawal rules for `region` or a region containing it, innermost first
+    (the city's before its province's)."""
+    return [
+        notice
+        for name in kb.regions.lineage(region)
+        for notice in kb.notices.values()
+        if notice.withdrawal is not None and name in notice.regions
+    ]
+
+
+def withdrawal_rules(kb: KnowledgeBase, region: str, on: dt.date | None = None) -> WithdrawalRules | None:
+    """The rules of the innermost region (the city before its province) whose notice has them: a
+    district without rules of its own follows its city's, a city its province's. `on`: the day the
+    candidate asks; a notice issued after it does not govern yet, and the one before it does."""
+    for notice in _withdrawal_notices(kb, region):
+        if on is None or notice.issued_by(on):
+            return WithdrawalRules(region, notice, kb)
     return None
+
+
+def not_yet_issued(kb: KnowledgeBase, region: str, on: dt.date) -> Notice | None:
+    """The notice that governs `region`'s withdrawals once issued, when it had not been on `on`
+    (145号 on 2017-09-21, when 广州 still followed 广东's 70号); None when the rules in force are
+    the innermost ones."""
+    for notice in _withdrawal_notices(kb, region):
+        if notice.issued_by(on):
+            return None
+        return notice
+    return None
+
+
+def not_yet_issued_text(notice: Notice) -> str:
+    """Says when `notice` was issued, for a day before it."""
+    when = format_date(notice.issued) if notice.issued else f"{notice.year}年"
+    return f"{notice.doc_no}于{when}才印发"
 
 
 def withdrawal_regions(kb: KnowledgeBase) -> list[str]:

@@ -13,6 +13,7 @@ from knowledge.query import Query
 from knowledge.schema import Event, Relative, Rule
 from knowledge.search import Hit
 from knowledge.timeline import compute_relative, relative_rules, status_now
+from knowledge.workdays import format_date
 
 CONFIDENT = 0.8
 """Coverage from which an answer no longer offers a human in case it misread the question."""
@@ -48,6 +49,15 @@ def _pick_rules(rules: list[Relative], query: Query) -> list[Relative]:
     return named or rules
 
 
+def not_yet_issued_note(query: Query, entry: Entry) -> str:
+    """Says so when the answer's notice had not been issued on the day of the question."""
+    notice = entry.notice
+    if notice.issued_by(query.now):
+        return ""
+    when = format_date(notice.issued) if notice.issued else f"{notice.year}年"
+    return f"（注意：{entry.citation}于{when}才印发，{format_date(query.now)}尚未发布，以上规定那时还不适用。）"
+
+
 def _dated_caveat(query: Query, entries: Sequence[Entry]) -> str:
     """Old notices are still the ground truth, but a candidate should know how old they are."""
     years = sorted({e.notice.year for e in entries if isinstance(e.fact, Event)})
@@ -61,6 +71,24 @@ class Wording:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+
+    def applies_lead(self, query: Query, entry: Entry) -> str:
+        """Which region's rules answer, when the question's region has none of its own here:
+        番禺区属于广州市 …, and why, when its own notice was not issued yet on the day asked."""
+        region = query.region
+        if region is None or region in entry.regions:
+            return ""
+        lineage = self.kb.regions.lineage(region)
+        governing = next((r for r in lineage if r in entry.regions), None)
+        if governing is None:
+            return ""
+        closer = lineage[: lineage.index(governing)]
+        unissued = [n for n in self.kb.notices.values() if set(closer) & set(n.regions) and not n.issued_by(query.now)]
+        if unissued:
+            notice = unissued[0]
+            when = format_date(notice.issued) if notice.issued else f"{notice.year}年"
+            return f"（{citation(notice.doc_no, notice.version)}于{when}才印发，{region}此前按{governing}的规定。）"
+        return f"（{self.kb.regions.name_within(region, governing)}属于{governing}，按{governing}的规定答复。）"
 
     # -- no answer -----------------------------------------------------------------------------
     @cached_property
@@ -98,7 +126,7 @@ class Wording:
 
     def uncovered(self, region: str) -> Answer:
         return Answer(
-            f"抱歉，知识库中还没有{region}的职业技能鉴定通知，无法给出准确答复，以免误导您。"
+            f"抱歉，知识库中还没有{self.kb.regions.full_name(region)}的职业技能鉴定通知，无法给出准确答复，以免误导您。"
             f"目前收录的地区：{self.covered}。{HUMAN_HINT}",
             matched=False,
             region=region,
@@ -162,8 +190,10 @@ class Wording:
     def single(self, query: Query, entry: Entry, hit: Hit, related: Entry | None, prefix: str) -> Answer:
         """One fact (and perhaps a related one from the same regions), reasoned about and cited."""
         lines = [prefix] if prefix else []
+        lines.append(self.applies_lead(query, entry))
         lines.append(f"【{region_label(entry.regions)}】{entry.fact.answer.strip()}")
         lines.append(self.reasoning(query, entry))
+        lines.append(not_yet_issued_note(query, entry))
         sources = [entry.doc_no]
         facts = [entry.fact.id]
         if related is not None:
@@ -202,7 +232,10 @@ class Wording:
             entry = self.kb.entries[hit.index]
             reasoning = self.reasoning(query, entry)
             newer = self.newer_note(entry).split("\n")[0]  # the region's line stays one line
-            lines.append(f"【{region_label(key)}】{entry.fact.answer.strip()}{reasoning}（{entry.citation}）{newer}")
+            unissued = not_yet_issued_note(query, entry)
+            lines.append(
+                f"【{region_label(key)}】{entry.fact.answer.strip()}{reasoning}（{entry.citation}）{newer}{unissued}"
+            )
             if entry.doc_no not in sources:
                 sources.append(entry.doc_no)
             facts.append(entry.fact.id)

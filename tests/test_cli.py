@@ -106,20 +106,20 @@ def test_chat_in_a_pipe_files_a_request_and_requests_list_shows_it_masked(tmp_pa
     id_number = make_id_number(seq=555)
     env = {"DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
     lines = [*dialog("广州", "秘书", "2017年10月15日", id_number), "确认弃考"]
-    first = in_subprocess("chat", "--user", "cli-1", "--now", "2017-09-25", stdin="\n".join(lines[:5]) + "\n", env=env)
+    first = in_subprocess("chat", "--user", "cli-1", "--now", "2017-09-27", stdin="\n".join(lines[:5]) + "\n", env=env)
     assert first.returncode == 0, first.stderr
     assert "> " not in first.stdout, "no prompt noise in a pipe"
     assert "请输入原定考试日期" not in first.stdout.splitlines()[-1]
     # Another run (a new runtime and database engine) continues the same conversation.
-    second = run("chat", "--user", "cli-1", "--now", "2017-09-25", stdin="\n".join(lines[5:]) + "\n", env=env)
-    assert "受理编号：QK-20170925-0001" in second.stdout, second.stdout + second.stderr
+    second = run("chat", "--user", "cli-1", "--now", "2017-09-27", stdin="\n".join(lines[5:]) + "\n", env=env)
+    assert "受理编号：QK-20170927-0001" in second.stdout, second.stdout + second.stderr
 
     listed = json.loads(run("requests", "list", "--json", env=env).stdout)
-    assert [r["reference"] for r in listed] == ["QK-20170925-0001"]
+    assert [r["reference"] for r in listed] == ["QK-20170927-0001"]
     assert listed[0]["id_number"] == id_number[:4] + "**********" + id_number[-4:]
     assert listed[0]["phone"] == "138****5678" and listed[0]["name"] == "张*"
     plain = run("requests", "list", "--status", "submitted", env=env)
-    assert "QK-20170925-0001" in plain.stdout and id_number not in plain.stdout
+    assert "QK-20170927-0001" in plain.stdout and id_number not in plain.stdout
     assert "没有状态为 refunded" in run("requests", "list", "--status", "refunded", env=env).stdout
     bad = run("requests", "list", "--status", "nonsense", env=env)
     assert bad.returncode == 2 and "submitted" in bad.stderr

@@ -16,7 +16,7 @@ from tests.dialogs import SettableClock, dialog, make_id_number
 
 
 async def file_one_request(data_dir: Path) -> None:
-    runtime = await build_runtime(Settings(data_dir=data_dir), clock=SettableClock(dt.date(2017, 9, 25)))
+    runtime = await build_runtime(Settings(data_dir=data_dir), clock=SettableClock(dt.date(2017, 9, 27)))
     key = ConversationKey("test", "u1")
     try:
         for i, line in enumerate([*dialog("广州", "秘书", "2017年10月15日", make_id_number()), "确认弃考"]):

@@ -87,13 +87,8 @@ def canonical_regions(value: str, registry: RegionRegistry) -> list[str]:
     """广州, 吉林 → 广州市, 吉林省; a name that is no region is kept as typed, for validation to name."""
     out: list[str] = []
     for name in split_list(value):
-        resolved = registry.resolve(name) if name in registry.regions or _is_alias(name, registry) else None
-        out.append(resolved or name)
+        out.append(registry.named(name) or name)
     return list(dict.fromkeys(out))
-
-
-def _is_alias(name: str, registry: RegionRegistry) -> bool:
-    return any(name == r.name or name in r.aliases for r in registry.regions.values())
 
 
 def highlight(quote: str, found: list[str]) -> list[tuple[str, bool]]:

@@ -121,5 +121,6 @@ def parse_filters(params: Mapping[str, str], staff: Staff, registry: RegionRegis
 
 
 def region_choices(staff: Staff, registry: RegionRegistry) -> list[str]:
-    """The regions the staff member may filter by, in the registry's order (provinces before their cities)."""
-    return [name for name in registry.regions if staff.can_see_region(name)]
+    """The regions the staff member may filter by, provinces before their cities (a county is
+    filtered by its city)."""
+    return [name for name in registry.main_regions if staff.can_see_region(name)]

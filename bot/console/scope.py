@@ -54,15 +54,10 @@ def normalize_regions(values: Iterable[str], registry: RegionRegistry) -> list[s
     """Canonical names for what was typed (广东 → 广东省), without duplicates, in the order given.
 
     Only a whole name or alias counts: "广东某地" is refused rather than guessed."""
-    names: dict[str, str] = {}
-    for region in registry.regions.values():
-        names[region.name] = region.name
-        for alias in region.aliases:
-            names.setdefault(alias, region.name)
     out: list[str] = []
     unknown: list[str] = []
     for value in split_regions(values):
-        canonical = names.get(value)
+        canonical = registry.named(value)
         if canonical is None:
             unknown.append(value)
         elif canonical not in out:

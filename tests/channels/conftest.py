@@ -57,7 +57,7 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
 
 @pytest.fixture
 def clock() -> SettableClock:
-    return SettableClock(dt.date(2017, 9, 25))
+    return SettableClock(dt.date(2017, 9, 27))
 
 
 @pytest.fixture(autouse=True)

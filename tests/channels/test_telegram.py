@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 TOKEN = "123:ABC"
 SECRET = "s3cret-Token_1"
-DATE = 1506304800  # 2017-09-25 10:00 Beijing time
+DATE = 1506477600  # 2017-09-27 10:00 Beijing time
 CANDIDATE = {"id": 42, "is_bot": False, "first_name": "考生"}
 BOT = {"id": 123, "is_bot": True, "first_name": "鉴定助手", "username": "jianding_bot"}
 

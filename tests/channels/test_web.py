@@ -229,7 +229,7 @@ async def test_a_candidate_asks_and_files_a_request_in_the_browser(base_url: str
             await send(page, "广州市第一技工学校", "票据号")
             await choose(page, "跳过", "手机号码")
             await send(page, "13812345678", "确认无误")
-            await choose(page, "确认弃考", "受理编号：QK-20170925-0001")
+            await choose(page, "确认弃考", "受理编号：QK-20170927-0001")
 
             # Line breaks in the bot's text are shown as line breaks.
             receipt = page.locator(".msg.bot .bubble").last

@@ -77,7 +77,7 @@ async def test_two_workers_share_one_access_token(tmp_path: Path, database_url: 
     fake = FakeWeChatApi(token_delay=0.5)  # a slow token endpoint widens the window for a race
     port = free_port()
     async with serving(fake.app) as api:
-        env = bot_env(tmp_path, database_url, api, REPLY_BUDGET_SECONDS="0", BOT_NOW="2017-09-25")
+        env = bot_env(tmp_path, database_url, api, REPLY_BUDGET_SECONDS="0", BOT_NOW="2017-09-27")
         server = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "2", cwd=ROOT, env=env
         )

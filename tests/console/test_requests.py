@@ -390,7 +390,7 @@ async def test_my_requests_shows_what_staff_decided(app: Starlette, signed_in: S
     """Two real requests filed through the conversation engine; staff approve and refund one and
     reject the other; 我的申请 tells the candidate each outcome."""
     runtime = app.state.runtime
-    engine = ConversationEngine(runtime.db, runtime.services, SettableClock(dt.date(2017, 9, 25)))
+    engine = ConversationEngine(runtime.db, runtime.services, SettableClock(dt.date(2017, 9, 27)))
     chat = Chat(engine, user="cand-1")
     for exam, seq in (("2017年10月15日", 1), ("2017年10月22日", 2)):
         for line in [*dialog("广州", "秘书", exam, make_id_number(seq=seq)), "确认弃考"]:

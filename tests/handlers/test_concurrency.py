@@ -21,7 +21,7 @@ from storage.masking import mask_text
 from storage.models import Conversation, HandledMessage, ReferenceCounter, WithdrawalRequest
 from tests.dialogs import SettableClock, dialog, make_id_number
 
-DAY = dt.date(2017, 9, 25)
+DAY = dt.date(2017, 9, 27)
 CHANNEL = "test"
 REFERENCE = re.compile(r"受理编号：(QK-\d{8}-\d{4})")
 
@@ -32,7 +32,7 @@ def id_number(i: int) -> str:
 
 
 def dialog_until_summary(number: str) -> list[str]:
-    """Guangzhou, valid on 2017-09-25, up to the summary that waits for 确认弃考."""
+    """Guangzhou, valid on 2017-09-27, up to the summary that waits for 确认弃考."""
     return dialog("广州", "电工", "2017年10月15日", number)
 
 
@@ -177,7 +177,7 @@ async def test_concurrent_submissions_get_unique_gap_free_references(db: Databas
         found = REFERENCE.findall(joined(replies))
         assert len(found) == 1 and "已提交" in joined(replies), f"{user}: {joined(replies)}"
         references.append(found[0])
-    assert sorted(references) == [f"QK-20170925-{n:04d}" for n in range(1, len(users) + 1)]
+    assert sorted(references) == [f"QK-20170927-{n:04d}" for n in range(1, len(users) + 1)]
     async with db.sessions() as session:
         stored = dict((await session.execute(select(WithdrawalRequest.user_id, WithdrawalRequest.reference))).all())
         counter = (await session.execute(select(ReferenceCounter.last))).scalar_one()
@@ -215,4 +215,4 @@ async def test_the_same_person_filing_from_two_accounts_at_once_is_stored_once(
     async with db.sessions() as session:
         references = sorted((await session.execute(select(WithdrawalRequest.reference))).scalars())
     # The refused duplicate must not consume a number either.
-    assert references == [f"QK-20170925-{n:04d}" for n in range(1, rounds + 1)]
+    assert references == [f"QK-20170927-{n:04d}" for n in range(1, rounds + 1)]

@@ -25,7 +25,7 @@ from storage.models import Base, Conversation, TranscriptLine
 from tests.conftest import fresh_sqlite
 from tests.dialogs import Chat, SettableClock, dialog, make_id_number
 
-DAY = dt.date(2017, 9, 25)
+DAY = dt.date(2017, 9, 27)
 
 
 def engine_for(db: Database, services: Services) -> ConversationEngine:

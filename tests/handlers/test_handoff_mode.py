@@ -28,16 +28,16 @@ from storage.models import (
 )
 from tests.dialogs import Chat, SettableClock, dialog, make_id_number
 
-DAY = dt.date(2017, 9, 25)
+DAY = dt.date(2017, 9, 27)
 WEB = replies.Reach(pushable=frozenset({"web"}), wechat_window=dt.timedelta(hours=47), wechat_template=False)
 ABSTAINED = "鉴定费几号前得打过去"  # the bot has no reliable answer: a knowledge gap outside a handoff
 ANSWERED = "广州退考退费登记截止到哪天？"
 JIANGSU = "江苏已经受理的全省统考，考生不想考了怎么办"
-STAFF_AT = dt.datetime(2017, 9, 25, 6, 0, tzinfo=dt.UTC)  # 14:00 in Beijing, after the candidate's messages
+STAFF_AT = dt.datetime(2017, 9, 27, 6, 0, tzinfo=dt.UTC)  # 14:00 in Beijing, after the candidate's messages
 
 
-def chat_at(db: Database, services: Services, user: str = "u1", channel: str = "web") -> Chat:
-    return Chat(ConversationEngine(db, services, SettableClock(DAY)), user=user, channel=channel)
+def chat_at(db: Database, services: Services, user: str = "u1", channel: str = "web", day: dt.date = DAY) -> Chat:
+    return Chat(ConversationEngine(db, services, SettableClock(day)), user=user, channel=channel)
 
 
 async def handoffs(db: Database) -> list[Handoff]:
@@ -209,7 +209,9 @@ async def test_the_handoff_goes_to_the_candidates_current_region(db: Database, s
     await chat.say("转人工")
     assert [h.region for h in await handoffs(db)] == ["广州市"]
 
-    # An open form's region comes first, even before the latest request's.
+    # An open form's region comes first, even before the latest request's (later on, when Fujian's
+    # notice is in force).
+    chat = chat_at(db, services, user="gz", day=dt.date(2020, 10, 1))
     for line in ["结束人工", "退考退费", "福建"]:
         await chat.say(line)
     await chat.say("转人工")

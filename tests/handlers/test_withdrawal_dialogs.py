@@ -41,7 +41,7 @@ async def run(chat: Chat, lines: list[str]) -> str:
     [
         (
             "广州",
-            dt.date(2017, 9, 25),
+            dt.date(2017, 9, 27),
             "秘书",
             "2017年10月15日",
             "是",
@@ -114,7 +114,7 @@ async def test_a_request_is_filed_confirmed_and_stored(
 
 
 async def test_every_field_refuses_bad_input_first_and_keeps_the_form(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await chat.say("我要退考")
     steps = [
@@ -139,7 +139,7 @@ async def test_every_field_refuses_bad_input_first_and_keeps_the_form(db: Databa
 
 
 async def test_id_number_refusals_explain_themselves(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await run(chat, ["退考退费", "广州", "是", "秘书", "2017年10月15日", "张三"])
     old = await chat.say("440103900101123")
@@ -151,7 +151,7 @@ async def test_id_number_refusals_explain_themselves(db: Database, services: Ser
 
 
 async def test_an_exam_date_in_the_past_or_after_the_cutoff_is_refused(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await run(chat, ["退考退费", "广州", "是", "秘书"])
     assert "已过" in await chat.say("2017年9月1日")
@@ -192,7 +192,7 @@ async def test_an_occupation_off_the_fujian_list_is_refused_with_the_source(db: 
 
 
 async def test_not_in_scope_ends_the_request(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await run(chat, ["退考退费", "广州"])
     reply = await chat.say("否")
@@ -210,7 +210,7 @@ async def test_after_the_deadline_nothing_is_stored_and_the_consequence_is_cited
     assert "视为选择继续参加考试" in reply and "穗人社职鉴函〔2017〕145号" in reply
     assert len(await stored(db)) == 0
     # Guangdong's own deadline (22 Sept) has passed too, although Guangzhou's had not on the 25th.
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     assert "现已截止" in await run(Chat(engine, user="u2"), ["退考退费", "广东"])
 
 
@@ -225,19 +225,19 @@ async def test_the_deadline_passing_before_confirmation_stops_the_submission(db:
 
 
 async def test_region_without_withdrawal_rules_says_so(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     reply = await run(Chat(engine), ["退考退费", "吉林"])
     assert "吉林省" in reply and "没有可在线登记的退考退费规定" in reply and "转人工" in reply
 
 
 async def test_region_given_with_the_request_is_used(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     reply = await Chat(engine).say("我要退考，我在广州")
     assert "属于目录之外的职业吗" in reply, "asked positively (the double negative confused candidates)"
 
 
 async def test_cancel_half_way_stores_nothing(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await run(chat, ["退考退费", "广州", "是", "秘书", "2017年10月15日", "张三", ID])
     reply = await chat.say("取消")
@@ -270,7 +270,7 @@ async def test_back_and_edit_change_a_field(db: Database, services: Services) ->
     assert "粤人社职鉴〔2017〕70号" in summary and "139****1111" in summary, "other fields were kept"
 
     # An edit that cannot go on (the region's deadline has passed) keeps the rest of the form.
-    clock.set(dt.date(2017, 9, 25))
+    clock.set(dt.date(2017, 9, 27))
     await chat.say("修改地区")
     reply = await chat.say("广东")
     assert "现已截止" in reply and "重新填写地区" in reply
@@ -278,7 +278,7 @@ async def test_back_and_edit_change_a_field(db: Database, services: Services) ->
 
 
 async def test_anything_but_the_confirmation_phrase_keeps_the_form_open(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await run(chat, dialog("广州", "秘书", "2017年10月15日", ID))
     for text in ("好的", "确认", "是"):
@@ -288,7 +288,7 @@ async def test_anything_but_the_confirmation_phrase_keeps_the_form_open(db: Data
 
 
 async def test_a_question_in_the_middle_is_answered_and_the_form_resumes(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await run(chat, ["退考退费", "广州", "是", "秘书"])
     reply = await chat.say("退的钱是原路返回吗？")
@@ -298,7 +298,7 @@ async def test_a_question_in_the_middle_is_answered_and_the_form_resumes(db: Dat
 
 
 async def test_global_commands_work_inside_the_form(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await run(chat, ["退考退费", "广州", "是"])
     help_text = await chat.say("帮助")
@@ -315,22 +315,22 @@ async def test_global_commands_work_inside_the_form(db: Database, services: Serv
 
 
 async def test_a_second_request_for_the_same_exam_is_caught_at_the_id_number(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     first = Chat(engine, user="phone-a")
     await run(first, [*dialog("广州", "秘书", "2017年10月15日", ID), "确认弃考"])
     # The same account again: caught as soon as the ID number is typed, and shown its own request.
     lines = dialog("广州", "秘书", "2017年10月15日", ID)
     again = await run(first, lines[: lines.index(ID) + 1])
-    assert "已为这场考试提交过" in again and "QK-20170925-0001" in again
+    assert "已为这场考试提交过" in again and "QK-20170927-0001" in again
     # Another account typing that ID number learns only that a request exists: no reference, date or status.
     second = Chat(engine, user="phone-b", channel="wechat")
     other = await run(second, lines[: lines.index(ID)] + [ID.lower()])
     assert "已为这场考试提交过" in other and "转人工" in other
-    assert "QK-" not in other and "2017-09-25" not in other and "待审核" not in other
+    assert "QK-" not in other and "2017-09-27" not in other and "待审核" not in other
     assert len(await stored(db)) == 1
     # Another exam of the same person is a new request.
     third = await run(second, [*dialog("广州", "秘书", "2017年11月15日", ID), "确认弃考"])
-    assert "QK-20170925-0002" in third
+    assert "QK-20170927-0002" in third
     async with db.sessions() as session:
         events = (await session.execute(select(func.count(RequestEvent.id)))).scalar_one()
     assert events == 2
@@ -339,22 +339,22 @@ async def test_a_second_request_for_the_same_exam_is_caught_at_the_id_number(db:
 async def test_a_new_process_continues_the_same_form(database_url: str, services: Services) -> None:
     first_db = Database(database_url)
     await first_db.migrate()
-    engine = ConversationEngine(first_db, services, SettableClock(dt.date(2017, 9, 25)))
+    engine = ConversationEngine(first_db, services, SettableClock(dt.date(2017, 9, 27)))
     await run(Chat(engine), ["退考退费", "广州", "是", "秘书", "2017年10月15日", "张三"])
     await first_db.dispose()
 
     restarted = Database(database_url)
     await restarted.migrate()
-    engine = ConversationEngine(restarted, services, SettableClock(dt.date(2017, 9, 25)))
+    engine = ConversationEngine(restarted, services, SettableClock(dt.date(2017, 9, 27)))
     chat = Chat(engine)
     assert "申报等级" in await chat.say(ID)
     reply = await run(chat, ["中级", "广州市第一技工学校", "跳过", "13812345678", "确认弃考"])
-    assert "QK-20170925-0001" in reply
+    assert "QK-20170927-0001" in reply
     await restarted.dispose()
 
 
 async def test_same_message_id_three_times_is_handled_once(db: Database, services: Services) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await run(chat, ["退考退费", "广州", "是"])
     replies = [await chat.say("秘书", message_id="wx-42") for _ in range(3)]
@@ -367,7 +367,7 @@ async def test_same_message_id_three_times_is_handled_once(db: Database, service
 async def test_status_changes_show_in_my_requests_and_a_filed_request_cannot_be_edited(
     db: Database, services: Services
 ) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
     await run(chat, [*dialog("广州", "秘书", "2017年10月15日", ID), "确认弃考"])
     refused = await chat.say("修改手机号")
@@ -387,7 +387,7 @@ async def test_status_changes_show_in_my_requests_and_a_filed_request_cannot_be_
 async def test_typing_the_id_number_at_a_name_check_accepts_the_name_and_takes_the_number(
     db: Database, services: Services
 ) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine, user="moved-on")
     lines = dialog("广州", "秘书", "2017年10月15日", ID)
     name_at = lines.index("张三")
@@ -404,7 +404,7 @@ async def test_typing_the_id_number_at_a_name_check_accepts_the_name_and_takes_t
     ["修改手机号为139 0000 1111", "手机号改成+86 139-0000-1111", "号码填错了，修改手机号为13900001111"],
 )
 async def test_a_value_is_changed_in_one_message_at_the_summary(db: Database, services: Services, edit: str) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine, user="edit")
     assert "确认弃考" in await run(chat, dialog("广州", "秘书", "2017年10月15日", ID))
     reply = await chat.say(edit)
@@ -430,7 +430,7 @@ async def test_a_value_is_changed_in_one_message_at_the_summary(db: Database, se
 async def test_the_scope_question_understands_natural_answers(
     db: Database, services: Services, answer: str, goes_on: bool
 ) -> None:
-    engine, _ = engine_at(db, services, dt.date(2017, 9, 25))
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine, user=f"scope-{answer}")
     await run(chat, ["退考退费", "广州"])
     reply = await chat.say(answer)

@@ -199,7 +199,7 @@ def test_a_notice_from_another_bureau():
     assert notice.issuer == "杭州市人力资源和社会保障局"
     assert notice.issued == D(2023, 12, 20)
     assert notice.title == "关于做好2024年上半年职业技能等级认定工作的通知"
-    assert notice.regions == ["浙江省"]  # 杭州 is an alias of 浙江省 in regions.yaml
+    assert notice.regions == ["杭州市"]  # the city of the issuer, from the administrative divisions
     whens = [w for f in notice.facts for w in f.get("dates", [])]
     ranges = [(w["start"], w["end"]) for w in whens if w["kind"] == "range"]
     assert (D(2024, 3, 1), D(2024, 3, 20)) in ranges
@@ -265,7 +265,7 @@ def test_count_mismatch_and_impossible_date_are_problems_not_guesses():
     days = {w.get("date") for f in notice.facts for w in f.get("dates", [])}
     assert D(2022, 3, 12) in days
     assert not any(d is not None and d.month == 2 and d.day in (28, 29, 30) for d in days)
-    assert notice.regions == ["四川省"]
+    assert notice.regions == ["成都市"]  # the issuer's city, not its province
 
 
 def test_cleaning_rejoins_a_sentence_split_by_a_page_break_or_an_image():

@@ -51,7 +51,7 @@ def test_gb18030_text_is_drafted_with_a_region_option(tmp_path, capsys):
     code, out, err = draft_cli(notice, capsys, "--region", "杭州")
     assert code == 0, err
     (data,) = list(yaml.safe_load_all(out))
-    assert data["doc_no"] == "杭人社发〔2023〕45号" and data["regions"] == ["浙江省"]
+    assert data["doc_no"] == "杭人社发〔2023〕45号" and data["regions"] == ["杭州市"]
     assert "待解决问题" in err
 
 

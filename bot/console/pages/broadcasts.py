@@ -75,7 +75,7 @@ class Draft:
 
 def _regions_for(request: Request, staff: Staff) -> list[str]:
     """Regions `staff` may broadcast to, in the registry's order."""
-    names = list(knowledge(request).kb.regions.regions)
+    names = knowledge(request).kb.regions.main_regions
     return [name for name in names if staff.can_see_region(name)]
 
 

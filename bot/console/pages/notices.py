@@ -66,7 +66,7 @@ async def notice_list(request: Request, staff: Staff) -> Response:
         shown = [d for d in await store.list_drafts(session) if drafts.may_see(me, d)]
         versions = await store.list_versions(session)
     registry = regions(request)
-    choices = [name for name in registry.regions if staff.can_see_region(name)]
+    choices = [name for name in registry.main_regions if staff.can_see_region(name)]
     return render(
         request,
         "notices.html",
