@@ -195,10 +195,19 @@ class PolicyQA:
         """The question's words without its dates and region names (both are matched structurally)."""
         plain = repaired
         cut = len(plain)  # spans are cut from the end; one that overlaps an earlier cut is skipped
-        for start, end in sorted([d.span for d in dates] + self.kb.regions.spans(repaired), reverse=True):
+        spans = [self._region_span(repaired, span) for span in self.kb.regions.spans(repaired)]
+        for start, end in sorted([d.span for d in dates] + spans, reverse=True):
             if end <= cut:
                 plain, cut = plain[:start] + " " + plain[end:], start
         return [w for w in self.analyzer.words(plain) if w not in self._region_words]
+
+    def _region_span(self, text: str, span: tuple[int, int]) -> tuple[int, int]:
+        """A region's span, less its last character when that begins a phrase the lexicon rewrites:
+        吉林省统一鉴定 is 吉林 + 省统一鉴定 (the provincial unified exam), not 吉林省 + 统一鉴定."""
+        start, end = span
+        if end - start > 2 and any(p.match(text, end - 1) for p, _ in self.analyzer.lexicon.rewrites):
+            return start, end - 1
+        return span
 
     def _query(self, text: str, repaired: str, region: str | None, dates: list[FoundDate], now: dt.date) -> Query:
         words = plain = self._content_words(repaired, dates)

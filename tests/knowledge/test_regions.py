@@ -3,6 +3,7 @@ region first, names several divisions share, and no region read into ordinary ex
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from knowledge.base import KnowledgeBase
+from knowledge.qa import PolicyQA
 from knowledge.regions import COUNTY, DIVISIONS_FILE, PREFECTURE, PROVINCE, RegionRegistry, short_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,3 +196,9 @@ def test_no_region_is_read_into_ordinary_exam_text(kb: KnowledgeBase, regions: R
     misread = {(text, r) for text in texts for r in regions.detect(text) if r not in PLACES}
     assert not misread, sorted(misread)[:20]
     assert not [o for o in kb.occupations if regions.detect(o)], "an occupation's name is no place"
+
+
+def test_a_region_whose_last_character_begins_a_term_keeps_it_for_the_term(qa: PolicyQA) -> None:
+    # 吉林省统一鉴定 is 吉林 + 省统一鉴定 (the provincial unified exam), not 吉林省 + 统一鉴定.
+    answer = qa.answer("吉林省统一鉴定的职业有哪些", now=dt.date(2017, 3, 1))
+    assert answer.matched and "理财规划师" in answer.text and "劳动关系协调员" in answer.text
