@@ -45,18 +45,20 @@ async def run_all(directory: Path, only: str | None = None) -> list[tuple[dict[s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.dialogs.report")
     parser.add_argument("--heldout", action="store_true", help="the held-out set")
+    parser.add_argument("--dir", type=Path, help="another directory of scenarios (a fresh probe)")
     parser.add_argument("--show", action="store_true", help="print each failure (not with --heldout)")
     parser.add_argument("--echo", metavar="ID", help="run one development scenario, printing every turn")
     parser.add_argument("--write-known", action="store_true", help="rewrite the development set's known failures")
     args = parser.parse_args(argv)
-    results = asyncio.run(run_all(HELDOUT if args.heldout else DEV, None if args.heldout else args.echo))
+    directory = HELDOUT if args.heldout else args.dir or DEV
+    results = asyncio.run(run_all(directory, None if args.heldout else args.echo))
     passed = sum(1 for _, o in results if not o.failures)
     by_class: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     for spec, outcome in results:
         counts = by_class[str(spec.get("class"))]
         counts[0] += not outcome.failures
         counts[1] += 1
-    name = "held-out" if args.heldout else "development"
+    name = "held-out" if args.heldout else str(args.dir) if args.dir else "development"
     print(f"{name} set: {passed}/{len(results)} conversations pass ({passed / max(len(results), 1):.0%})")
     for cls, (ok, total) in sorted(by_class.items()):
         print(f"  {cls:<18} {ok}/{total}")
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n{spec['id']} ({spec.get('class')}): {spec.get('title')}")
                 for failure in outcome.failures:
                     print(f"  - {failure}")
-    if args.write_known and not args.heldout:
+    if args.write_known and directory == DEV:
         write_known(results)
     return 0
 
