@@ -12,7 +12,7 @@ from handlers.forms import Field, Form, current, form_context
 
 # 为什么要/为啥要/干嘛要/凭什么要 + what is asked for, or 要X干什么/有什么用.
 _WHY = re.compile(r"为什么|为啥|干嘛|干什么|凭什么|有什么用|做什么用|用来干|用途|必须")
-_PRIVACY = re.compile(r"泄露|泄漏|安全|保密|隐私|骗|外泄|卖|倒卖|个人信息")
+_PRIVACY = re.compile(r"泄露|泄漏|安全|保密|隐私|骗|外泄|卖|倒卖|个人信息|实名")
 
 PRIVACY = (
     "您的身份证号和手机号加密保存，在聊天记录、日志和工作人员后台中只显示部分号码；"

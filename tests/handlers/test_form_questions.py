@@ -28,6 +28,7 @@ async def test_the_forms_own_questions_are_answered_from_the_form(db: Database, 
     reply = await chat.say("为啥要手机号")
     assert "联系您办理退费" in reply and "加密保存" in reply
     assert "加密保存" in await chat.say("你们会泄露我的信息吗")
+    assert "加密保存" in await chat.say("为什么要实名？")
     reply = await chat.say("为什么要身份证号")
     assert "核对您的报名记录" in reply
 
