@@ -27,7 +27,8 @@ def answer_in_form(ctx: Context, text: str) -> str | None:
         return None
     state, form = found
     fctx = form_context(ctx, state, form)
-    asked = form.field(state.asking) if state.asking else None
+    # At the final confirmation the form asks no field.
+    asked = next((f for f in form.fields if f.name == state.asking), None)
     if _WHY.search(text):
         field = _named_field(form, text) or asked
         if field is not None and field.why:

@@ -54,7 +54,7 @@ async def reminder_in_words(inbound: Inbound, ctx: Context) -> list[Reply] | Non
             latest = max(withdrawn, key=lambda r: r.created_at)
             return [
                 Reply(
-                    f"您已申请放弃{format_date(latest.exam_date)}的鉴定（受理编号{latest.reference}），"
+                    f"您已申请放弃这次鉴定（受理编号{latest.reference}），"
                     "不会再提醒这场考试的缴费和考试日。申请的审核进度和退费结果会在状态变化时通知您；"
                     "回复“订阅截止提醒”可订阅之后的报名等日期。",
                     ("订阅截止提醒", "我的申请"),
@@ -109,8 +109,8 @@ def interest_of_subscription(s: Subscription) -> Interest:
 def _describe(s: Subscription) -> str:
     parts = [s.region, s.occupation or s.exam_kind or "全部考试"]
     if s.request_id:
-        withdrawn = f"（已放弃{format_date(s.exam_date)}的鉴定）" if s.exam_date else ""
-        parts.append(f"退考退费申请{withdrawn}：退费和审核进度、之后的报名等日期")
+        # The exam given up is not named: nothing about it is reminded any more.
+        parts.append("退考退费申请：退费和审核进度、之后的报名等日期")
     elif s.exam_date:
         parts.append(f"本人考试日期{format_date(s.exam_date)}")
     return "｜".join(parts)

@@ -200,6 +200,13 @@ def _refund_answer(fctx: FormContext) -> str | None:
     return None if rules is None else rules.refund_text() or None
 
 
+def _final_answer(fctx: FormContext) -> str | None:
+    return (
+        "提交后不能撤回：声明写明“选择弃考后不可变更”，提交即放弃这次鉴定。"
+        "提交前可以回复“修改+项目”更改，或回复“取消”不办理；提交后信息有误需要更正，请回复“转人工”。"
+    )
+
+
 # 截止 about something else (证书, 补考, 报名…) is that thing's deadline: the knowledge base answers it.
 _OTHER_SUBJECT = re.compile(r"证书|发证|补考|报名|成绩|照片|相片|鉴定工作|完成|考完|录入|材料")
 QUESTIONS = (
@@ -208,6 +215,9 @@ QUESTIONS = (
     ),
     FormQuestion(
         re.compile(r"交给谁|给谁|交到哪|交哪|谁(?:审核|处理|办理|负责|来办|看)|找谁|哪里办|去哪"), _receiver_answer
+    ),
+    FormQuestion(
+        re.compile(r"反悔|后悔|撤回|撤销|改主意|变卦|又想考|还能考|还能参加|能不能改|可以改吗|能改吗"), _final_answer
     ),
     FormQuestion(re.compile(r"怎么退|退到哪|怎么返还|原路|到账|退回(?:到)?哪|退多少|全额"), _refund_answer),
 )

@@ -33,14 +33,19 @@ _ASKS_RULE = re.compile(
     r"(?:退考|退费|弃考)[^，。？?]{0,6}(?:规定|政策|流程|手续|要求|怎么办|咋办|怎么弄|怎么搞|怎么处理|如何办理|怎么办理"
     r"|哪个文件|什么文件|哪个通知|哪份|依据|根据什么|按什么|按哪)"
 )
-# One aspect of withdrawing asked about: the policy answerer knows which fact answers it.
-_ASPECT = re.compile(r"多久|几天|到账|多少钱|退多少|扣|手续费|补考|证书|成绩|相片|照片|材料")
+# Another subject: the policy answerer knows which fact answers it.
+_OTHER_SUBJECT = re.compile(r"补考|证书|成绩|相片|照片|材料")
+# One detail of the refund (退费多久到账): asked alone, the policy answerer knows which fact answers
+# it; said by someone who is not sitting the exam (a rambling voice message), it is part of the intent.
+_REFUND_DETAIL = re.compile(r"多久|几天|到账|多少钱|退多少|扣|手续费")
 
 
 def is_withdrawal_intent(text: str) -> bool:
-    if _ASPECT.search(text):
+    if _OTHER_SUBJECT.search(text):
         return False
-    return bool(_NOT_SITTING.search(text) or _MONEY_BACK.search(text) or _ASKS_RULE.search(text))
+    if _NOT_SITTING.search(text):
+        return True
+    return not _REFUND_DETAIL.search(text) and bool(_MONEY_BACK.search(text) or _ASKS_RULE.search(text))
 
 
 def _said_withdrawal(inbound: Inbound, ctx: Context) -> bool:

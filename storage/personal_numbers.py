@@ -97,7 +97,11 @@ def find_numbers(text: str) -> list[Number]:
     for chain in _CHAIN.finditer(_half_width(text)):
         base = chain.start()
         groups = [(base + m.start(), base + m.end(), m.group(0).upper()) for m in _GROUP.finditer(chain.group(0))]
-        found.extend(_segment(groups))
+        for number in _segment(groups):
+            # The + of +86 belongs to the phone number: what is left of the text should not keep it.
+            if number.start == base + 1 and chain.group(0).startswith("+"):
+                number = Number(base, number.end, number.digits, number.kind)
+            found.append(number)
     return found
 
 
