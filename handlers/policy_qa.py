@@ -37,7 +37,12 @@ async def how_to_ask(inbound: Inbound, ctx: Context) -> list[Reply]:
     return [Reply("请直接输入您的问题，例如：“广州退考退费登记截止到哪天？”“钳工还能报名吗？”")]
 
 
-_AROUND_REGION = re.compile(r"^(?:我是|我在|我们是|我们在|在|是|我)?(?:的|人|这边|那边|那里|地区|考生|考区)?$")
+# What a message that only says where the candidate is may hold besides the region: 哦 不过我自己是江苏的,
+# 我是在广州报的名.
+_AROUND_REGION = re.compile(
+    r"(?:哦|噢|嗯|啊|呀|对|不过|但是|其实|那|那么|另外|我|我们|自己|本人|是|在|的|人|这边|那边|那里|地区|考生|考区"
+    r"|报的名|报名的|报的|考的|报名|报考)*"
+)
 
 
 def region_only(text: str, ctx: Context) -> str | None:
@@ -45,7 +50,7 @@ def region_only(text: str, ctx: Context) -> str | None:
     if len(text) > 20:
         return None
     region, rest = ctx.region_and_rest(text)
-    return region if region is not None and _AROUND_REGION.match(rest) else None
+    return region if region is not None and _AROUND_REGION.fullmatch(rest) else None
 
 
 def _names_only_a_region(inbound: Inbound, ctx: Context) -> bool:
