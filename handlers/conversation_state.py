@@ -112,6 +112,9 @@ class ConversationState:
     types goes to staff instead of the bot (`handlers.handoff`)."""
     handoff_told: bool = False
     """Whether the candidate has been told, since that handoff opened, that staff will reply."""
+    topic: str | None = None
+    """What the candidate's last questions were about (退考退费), for a follow-up that names no
+    subject (她的截止是哪天)."""
     awaiting: str | None = None
     """What the bot's last question outside a form waits for (e.g. the region of a withdrawal
     asked about in everyday words); the next message either answers it or clears it."""
@@ -130,6 +133,8 @@ class ConversationState:
             data["unsubscribed"] = True
         if self.awaiting:
             data["awaiting"] = self.awaiting
+        if self.topic:
+            data["topic"] = self.topic
         if self.handoff is not None:
             data["handoff"] = {"id": self.handoff, "told": self.handoff_told}
         return data
@@ -141,6 +146,7 @@ class ConversationState:
         region = rest.pop("region", None)
         last_question = rest.pop("last_question", None)
         awaiting = rest.pop("awaiting", None)
+        topic = rest.pop("topic", None)
         handoff = rest.pop("handoff", None)
         handoff_id = handoff.get("id") if isinstance(handoff, dict) else None
         return cls(
@@ -149,6 +155,7 @@ class ConversationState:
             last_question=last_question if isinstance(last_question, str) and last_question else None,
             unsubscribed=bool(rest.pop("unsubscribed", False)),
             awaiting=awaiting if isinstance(awaiting, str) and awaiting else None,
+            topic=topic if isinstance(topic, str) and topic else None,
             handoff=handoff_id if isinstance(handoff_id, int) else None,
             handoff_told=bool(isinstance(handoff, dict) and handoff.get("told")),
             extra=rest,

@@ -108,10 +108,10 @@ async def answer_reply(ctx: Context, text: str, *, region: str | None, in_form: 
         choices = () if in_form else ("转人工", "帮助")
         if answer.kind in GAP_KINDS:
             await _record_gap(ctx, text, answer.region)
-    elif not in_form and any(
-        ctx.kb.by_id[f].fact.topic in WITHDRAWAL_TOPICS for f in answer.fact_ids if f in ctx.kb.by_id
-    ):
+    elif not in_form and _about_withdrawal(ctx, answer.fact_ids):
         choices = ("退考退费",)
+    if answer.matched and not in_form:
+        ctx.state.topic = "退考退费" if _about_withdrawal(ctx, answer.fact_ids) else None
     return Reply(answer.text, choices, sources=answer.sources, kind="answer" if answer.matched else "abstain")
 
 

@@ -47,6 +47,7 @@ async def start_withdrawal(inbound: Inbound, ctx: Context) -> list[Reply]:
     if ctx.state.form is not None:
         return [Reply("您正在办理其他事项，请先完成，或回复“取消”后再办理退考退费。")]
     region, _ = ctx.region_and_rest(inbound.text)
+    ctx.state.topic = "退考退费"
     return await form_steps.start(ctx, FORM, {"region": region} if region else None)
 
 

@@ -13,11 +13,13 @@ from handlers.context import Context
 from handlers.messages import Inbound, Reply
 from handlers.routing import Router
 from handlers.text import short_name
-from knowledge.withdrawal import withdrawal_regions, withdrawal_rules
+from knowledge.withdrawal import not_yet_issued, not_yet_issued_text, withdrawal_regions, withdrawal_rules
+from knowledge.workdays import format_date
 
 router = Router("withdrawal_intent")
 
 AWAITING_REGION = "withdrawal_region"
+TOPIC = "退考退费"
 HUMAN_HINT = "如需人工帮助，请回复“转人工”。"
 
 # The candidate will not sit the exam: 不考了, 不参加了, 考不了, 去不了, 回不来, 放弃考试.
@@ -52,6 +54,32 @@ def _said_withdrawal(inbound: Inbound, ctx: Context) -> bool:
     return ctx.state.form is None and is_withdrawal_intent(inbound.text)
 
 
+# A follow-up asking "by when" with no subject of its own (她的截止是哪天, 那最晚哪天): after talk of
+# withdrawing, it means the withdrawal deadline.
+_ASKS_WHEN = re.compile(r"截止|最晚|最迟|期限|来得及|哪天|几号")
+_OWN_SUBJECT = re.compile(r"报名|考试|考完|鉴定工作|完成|缴费|交钱|补考|证书|成绩|相片|照片|材料|录入")
+
+
+def _withdrawal_follow_up(inbound: Inbound, ctx: Context) -> bool:
+    text = inbound.text
+    return (
+        ctx.state.form is None
+        and ctx.state.topic == TOPIC
+        and len(text) <= 30
+        and bool(_ASKS_WHEN.search(text))
+        and not _OWN_SUBJECT.search(text)
+    )
+
+
+@router.text(_withdrawal_follow_up)
+async def withdrawal_deadline_follow_up(inbound: Inbound, ctx: Context) -> list[Reply] | None:
+    named = ctx.regions_in(inbound.text)
+    region = named[0] if named else ctx.state.region
+    if region is None or withdrawal_rules(ctx.kb, region, on=ctx.today) is None:
+        return None
+    return [rule_reply(ctx, region)]
+
+
 def _awaited_region(inbound: Inbound, ctx: Context) -> bool:
     return ctx.state.form is None and ctx.awaited == AWAITING_REGION
 
@@ -83,27 +111,38 @@ async def region_for_withdrawal(inbound: Inbound, ctx: Context) -> list[Reply] |
 
 
 def rule_reply(ctx: Context, region: str) -> Reply:
-    """Who may withdraw with a refund in `region`, by when, how the fee comes back, and the button."""
-    rules = withdrawal_rules(ctx.kb, region)
+    """Who may withdraw with a refund in `region` today, by when, how the fee comes back, and the
+    button; from the notice in force today (广州 on 2017-09-21 followed 广东's, its own not yet issued)."""
+    regions = ctx.kb.regions
+    rules = withdrawal_rules(ctx.kb, region, on=ctx.today)
+    upcoming = not_yet_issued(ctx.kb, region, ctx.today)
+    ctx.state.topic = TOPIC
     if rules is None:
-        covered = "、".join(withdrawal_regions(ctx.kb))
-        return Reply(
-            f"目前收录的通知中，{region}没有可在线登记的退考退费规定（可在线登记的地区：{covered}）。"
-            f"请向您的原报考机构咨询。{HUMAN_HINT}",
-            ("转人工",),
-        )
+        if upcoming is not None:
+            place = regions.full_name(region)
+            text = f"{not_yet_issued_text(upcoming)}，{format_date(ctx.today)}{place}还没有可依据的退考退费规定。"
+        else:
+            covered = "、".join(withdrawal_regions(ctx.kb))
+            text = (
+                f"目前收录的通知中，{regions.full_name(region)}没有可在线登记的退考退费规定（可在线登记的地区：{covered}）。"
+                "请向您的原报考机构咨询。"
+            )
+        return Reply(text + HUMAN_HINT, ("转人工",))
     grant = rules.entry(rules.policy.grant).fact.answer.strip()
     check = rules.deadline_check(ctx.today)
-    governing = rules.notice.regions
+    governing = next((r for r in regions.lineage(region) if r in rules.notice.regions), rules.notice.regions[0])
     # 深圳 has no notice of its own: say whose rule it is.
-    label = rules.region if rules.region in governing else f"{rules.region}，按{'、'.join(governing)}的通知"
-    lines = [f"【{label}】{grant}（依据{rules.cite(rules.policy.grant)}）", check.text]
+    label = region if governing == region else f"{region}，按{governing}的通知"
+    lines = [f"【{label}】{grant}（依据{rules.cite(rules.policy.grant)}）"]
+    if upcoming is not None:
+        lines.append(f"{not_yet_issued_text(upcoming)}，目前按{governing}的规定办理。")
+    lines.append(check.text)
     if not check.open:
         lines.append(HUMAN_HINT)
         return Reply("\n".join(lines), ("转人工",))
     refund = rules.refund_text()
     if refund:
         lines.append(f"退费：{refund}")
-    start = f"{short_name(rules.region)}退考退费"
+    start = f"{short_name(region)}退考退费"
     lines.append(f"要在线登记退考退费（个人弃考声明），请回复“{start}”。")
     return Reply("\n".join(lines), (start, "转人工"))

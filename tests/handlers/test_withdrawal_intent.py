@@ -92,3 +92,20 @@ async def test_an_explicit_request_in_other_words_starts_the_form(
     chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 20))), user="e")
     reply = await chat.say(text)
     assert "开始办理退考退费登记" in reply and asks in reply
+
+
+async def test_a_follow_up_by_when_after_talk_of_withdrawing_means_the_withdrawal_deadline(
+    db: Database, services: Services
+) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 28))), user="f")
+    await chat.say("深圳的 不考了钱能退不")
+    reply = await chat.say("我朋友是广州的 她的截止是哪天")
+    assert "退考退费登记截止：2017年9月30日" in reply and "穗人社职鉴函〔2017〕145号" in reply
+    assert "2021年2月1日" in await chat.say("江苏证书最晚啥时候发"), "a deadline with its own subject is not it"
+
+
+async def test_before_the_citys_notice_was_issued_its_province_rule_is_given(db: Database, services: Services) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 21))), user="g")
+    reply = await chat.say("广州的，不想考了钱能退吗")
+    assert reply.startswith("【广州市，按广东省的通知】")
+    assert "145号于2017年9月26日才印发" in reply and "2017年9月22日（还有1天" in reply
