@@ -17,6 +17,8 @@ MULTI_REGION_RATIO = 0.6
 """Hits scoring at least this share of the top one, from other regions, make a per-region answer."""
 RELATED_RATIO = 0.75
 """A runner-up from the same region scoring this share of the top one is added as related."""
+LIST_ASKED = 1.3
+"""Weight of an occupation list when the question asks which occupations."""
 NOT_YET_ISSUED = 0.5
 """Weight of a notice issued after the day of the question: below an enclosing region's notice in
 force (0.8), so that on 2017-09-21 广州 is answered from 广东's 70号 rather than from 145号 of
@@ -39,11 +41,13 @@ class Retriever:
         # unless the question names their notice.
         replaced = frozenset(self.position[fact_id] for fact_id in kb.replaced)
         # Facts that a search weighs alike (same notice and regions, both replaced or not, both
-        # calculable or not) form a class: a search weighs each class once, not each of the
-        # thousands of facts its words reach.
-        classes: dict[tuple[str, tuple[str, ...], bool, bool], int] = {}
+        # calculable or not, both occupation lists or not) form a class: a search weighs each class
+        # once, not each of the thousands of facts its words reach.
+        classes: dict[tuple[str, tuple[str, ...], bool, bool, bool], int] = {}
         self._class_of = [
-            classes.setdefault((e.doc_no, e.regions, i in replaced, i in calculable), len(classes))
+            classes.setdefault(
+                (e.doc_no, e.regions, i in replaced, i in calculable, e.fact.kind == "occupation_list"), len(classes)
+            )
             for i, e in enumerate(kb.entries)
         ]
         self._classes = list(classes)
@@ -67,7 +71,7 @@ class Retriever:
 
     def _factor(self, c: int, query: Query, notices: set[str] | None) -> float:
         """How much a query weighs the facts of class `c` (0: not at all)."""
-        doc_no, _, replaced, calculable = self._classes[c]
+        doc_no, _, replaced, calculable, is_list = self._classes[c]
         if notices is not None and doc_no not in notices:
             return 0.0
         if replaced and doc_no not in query.docs:
@@ -80,6 +84,8 @@ class Retriever:
             factor *= 1.5 if doc_no in query.docs else 0.5
         if query.dates and calculable:
             factor *= 1.3  # a concrete date asks for a calculation
+        if query.wants_list and is_list:
+            factor *= LIST_ASKED
         return factor
 
     def find(self, query: Query, words: Sequence[str]) -> list[Hit]:
