@@ -12,6 +12,10 @@ from handlers.forms import Field, Form, current, form_context
 
 # 为什么要/为啥要/干嘛要/凭什么要 + what is asked for, or 要X干什么/有什么用.
 _WHY = re.compile(r"为什么|为啥|干嘛|干什么|凭什么|有什么用|做什么用|用来干|用途|必须")
+# What a field is or where to find it: 报考机构是指啥, 考试日期在哪里能看到, 收据号又是什么东西.
+_WHAT_OR_WHERE = re.compile(
+    r"在哪|哪里|哪儿|去哪|怎么查|怎么找|查不到|找不到|是什么|是啥|是指|指的是|什么意思|啥意思|什么东西|啥东西|指啥|啥玩意|不懂"
+)
 _PRIVACY = re.compile(r"泄露|泄漏|安全|保密|隐私|骗|外泄|卖|倒卖|个人信息|实名")
 
 PRIVACY = (
@@ -35,6 +39,10 @@ def answer_in_form(ctx: Context, text: str) -> str | None:
             return field.why + (PRIVACY if field.sensitive else "")
     if _PRIVACY.search(text):
         return PRIVACY
+    if _WHAT_OR_WHERE.search(text):
+        field = _named_field(form, text) or asked
+        if field is not None and field.help:
+            return field.help
     for question in form.questions:
         if question.answers(text):
             answer = question.answer(fctx)

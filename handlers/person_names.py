@@ -62,6 +62,8 @@ _PHRASE = re.compile(
     r"还是|就是|已经|现在|考试|报名|退考|退费|身份证|手机|电话|号码|名字|姓名"
     # An organisation or a level typed at the name prompt.
     r"|中心|学校|学院|大学|公司|机构|单位|协会|鉴定|职业|技能|培训|[一二三四五]级|初级|中级|高级|技师"
+    # Oneself instead of a name.
+    r"|我|自己|本人"
 )
 
 

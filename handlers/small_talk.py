@@ -18,7 +18,8 @@ router = Router("small_talk")
 # Longest first within the alternation, so that 谢谢你 is one token, not 谢谢 and 你.
 _KINDS = {
     "bye": "再见 拜拜 拜 88 bye byebye 下次聊 先这样 没事了 没有了 没别的了",
-    "thanks": "非常感谢 谢谢您 谢谢你 谢谢啦 谢啦 谢谢 多谢 感谢 辛苦了 辛苦 thanks thank you thx 3q",
+    "thanks": "非常感谢 谢谢您 谢谢你 谢谢啦 谢啦 谢谢 多谢 感谢 辛苦了 辛苦 好人 你真好 太好了 麻烦了 麻烦你了 "
+    "thanks thank you thx 3q",
     "greeting": "你好呀 你好啊 你好 您好 哈喽 hello hi 嗨 在吗 在不在 早上好 下午好 晚上好 早",
     "ack": "好的呢 好的 好滴 好哒 好嘞 好吧 好 嗯嗯 嗯 哦哦 哦 噢 行吧 行 成 妥 ok okay 明白了 明白 知道了 晓得了 晓得 "
     "收到 了解 懂了 清楚了 可以了 没问题",

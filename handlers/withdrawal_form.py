@@ -211,7 +211,11 @@ def _final_answer(fctx: FormContext) -> str | None:
 _OTHER_SUBJECT = re.compile(r"证书|发证|补考|报名|成绩|照片|相片|鉴定工作|完成|考完|录入|材料")
 QUESTIONS = (
     FormQuestion(
-        re.compile(r"截止|最晚|期限|哪天|几号|来得及|还能.{0,4}(?:退|办|登记)"), _deadline_answer, _OTHER_SUBJECT
+        re.compile(
+            r"截止|最晚|最迟|期限|哪天|几号|来得及|(?:什么时候|啥时候|何时)(?:之?前|办完|截止|结束)|还能.{0,4}(?:退|办|登记)"
+        ),
+        _deadline_answer,
+        _OTHER_SUBJECT,
     ),
     FormQuestion(
         re.compile(r"交给谁|给谁|交到哪|交哪|谁(?:审核|处理|办理|负责|来办|看)|找谁|哪里办|去哪"), _receiver_answer
@@ -290,6 +294,7 @@ FIELDS = (
         "请选择申报等级：" + "、".join(LEVELS) + "；不清楚请回复“不确定”。",
         lambda t, f: parse_level(t),
         aliases=("等级", "级别"),
+        help="申报等级是您报名时选择的等级（五级/初级工到一级/高级技师），可在准考证或报名回执上查到；不清楚请回复“不确定”。",
         choices=(*LEVELS, "不确定"),
         unknown=lambda f: _unknown(LEVEL_UNSURE, LEVEL_UNSURE),
     ),
@@ -307,7 +312,8 @@ FIELDS = (
         "缴费票据号",
         "如有缴费票据，请输入票据号；没有或不记得请回复“跳过”。",
         lambda t, f: parse_receipt_no(t),
-        aliases=("票据号", "票据", "发票"),
+        aliases=("票据号", "票据", "发票", "收据号", "收据"),
+        help="缴费票据号是报名缴费时开具的收据或发票上的编号；没有或找不到可以回复“跳过”。",
         choices=("跳过",),
         skippable=True,
         unknown=lambda f: _unknown(None, "未提供"),

@@ -15,6 +15,8 @@ from handlers.routing import Router
 from handlers.text import short_name
 from knowledge.withdrawal import not_yet_issued, not_yet_issued_text, withdrawal_regions, withdrawal_rules
 from knowledge.workdays import format_date
+from storage.requests import requests_of_user
+from storage.statuses import RequestStatus
 
 router = Router("withdrawal_intent")
 
@@ -24,17 +26,26 @@ HUMAN_HINT = "如需人工帮助，请回复“转人工”。"
 
 # The candidate will not sit the exam: 不考了, 不参加了, 考不了, 去不了, 回不来, 放弃考试.
 _NOT_SITTING = re.compile(
-    r"不(?:想|打算|准备|去)?(?:考|参加)了|不去考|不想考|考不了|参加不了|去不了|来不了|回不来|赶不回来?|没法考|没空考"
+    r"不(?:想|打算|准备|去)?(?:考|参加)了|不去考|不想考|不想去了?|不打算去|不去了|考不了|参加不了|去不了|来不了|回不来|赶不回来?"
+    r"|没法考|没空考"
     r"|放弃(?:考试|鉴定|这次)|弃考"
 )
 # …and wants the fee back: 退钱, 把钱要回来, 交的钱咋办, 钱能退不. Not the word 退费 itself: 退考退费
 # 截止时间 asks for a date the policy answerer gives with its source.
-_MONEY_BACK = re.compile(r"退钱|退款|(?:钱|费用)[^，。？?]{0,8}(?:退|要回|拿回|返还|咋办|怎么办|怎么弄)")
+_MONEY_BACK = re.compile(
+    r"退钱|退款|(?:钱|费)[^，。？?]{0,8}(?:退|要回|拿回|返还|咋办|怎么办|怎么弄|咋整|咋弄|怎么处理|怎么搞)"
+)
+# The withdrawal deadline asked for, for a region: the rule says it with the days left.
+_ASKS_DEADLINE = re.compile(
+    r"(?:退考|退费|弃考)[^，。？?]{0,8}(?:截止|最晚|最迟|期限|哪天|几号|什么时候|啥时候|何时|之前|来得及)"
+)
 # The rule itself asked for: 福建那边退考有啥规定, 退费流程, 弃考怎么办.
 _ASKS_RULE = re.compile(
     r"(?:退考|退费|弃考)[^，。？?]{0,6}(?:规定|政策|流程|手续|要求|怎么办|咋办|怎么弄|怎么搞|怎么处理|如何办理|怎么办理"
     r"|哪个文件|什么文件|哪个通知|哪份|依据|根据什么|按什么|按哪)"
 )
+LONG = 40
+"""A message longer than this is a story (voice-to-text), not a question about one subject."""
 # Another subject: the policy answerer knows which fact answers it.
 _OTHER_SUBJECT = re.compile(r"补考|证书|成绩|相片|照片|材料")
 # One detail of the refund (退费多久到账): asked alone, the policy answerer knows which fact answers
@@ -43,9 +54,12 @@ _REFUND_DETAIL = re.compile(r"多久|几天|到账|多少钱|退多少|扣|手�
 
 
 def is_withdrawal_intent(text: str) -> bool:
+    not_sitting = bool(_NOT_SITTING.search(text))
+    if not_sitting and len(text) > LONG:
+        return True  # a rambling message from someone not sitting the exam touches many subjects
     if _OTHER_SUBJECT.search(text):
         return False
-    if _NOT_SITTING.search(text):
+    if not_sitting:
         return True
     return not _REFUND_DETAIL.search(text) and bool(_MONEY_BACK.search(text) or _ASKS_RULE.search(text))
 
@@ -87,6 +101,18 @@ def _awaited_region(inbound: Inbound, ctx: Context) -> bool:
 @router.text(_said_withdrawal)
 async def withdrawal_in_words(inbound: Inbound, ctx: Context) -> list[Reply]:
     named = ctx.regions_in(inbound.text)
+    if not named:
+        requests = await requests_of_user(ctx.session, channel=ctx.channel, user_id=ctx.user_id)
+        if requests:
+            # Filed already (钱什么时候退回来): where the request stands, and how the fee comes back.
+            latest = max(requests, key=lambda r: r.created_at)
+            lines = [f"您的申请{latest.reference}目前状态：{RequestStatus(latest.status).label}。"]
+            rules = withdrawal_rules(ctx.kb, latest.region, on=latest.created_at.date())
+            if rules is not None:
+                lines += [t for t in (rules.report_text(), rules.refund_text()) if t]
+            lines.append("状态有变化会通知您；回复“我的申请”可随时查看。")
+            ctx.state.topic = TOPIC
+            return [Reply("\n".join(lines), ("我的申请", "转人工"))]
     region = named[0] if named else ctx.state.region
     ctx.state.region = region
     if region is None:
@@ -97,6 +123,22 @@ async def withdrawal_in_words(inbound: Inbound, ctx: Context) -> list[Reply]:
                 tuple(withdrawal_regions(ctx.kb)),
             )
         ]
+    return [rule_reply(ctx, region)]
+
+
+def _asks_the_deadline(inbound: Inbound, ctx: Context) -> bool:
+    text = inbound.text
+    return ctx.state.form is None and bool(_ASKS_DEADLINE.search(text)) and not _OTHER_SUBJECT.search(text)
+
+
+@router.text(_asks_the_deadline)
+async def withdrawal_deadline(inbound: Inbound, ctx: Context) -> list[Reply] | None:
+    """退考退费截止到哪天, for a region with withdrawal rules; otherwise the policy answerer."""
+    named = ctx.regions_in(inbound.text)
+    region = named[0] if named else ctx.state.region
+    if region is None or withdrawal_rules(ctx.kb, region, on=ctx.today) is None:
+        return None
+    ctx.state.region = region
     return [rule_reply(ctx, region)]
 
 
@@ -127,7 +169,10 @@ def rule_reply(ctx: Context, region: str) -> Reply:
                 f"目前收录的通知中，{regions.full_name(region)}没有可在线登记的退考退费规定（可在线登记的地区：{covered}）。"
                 "请向您的原报考机构咨询。"
             )
-        return Reply(text + HUMAN_HINT, ("转人工",))
+        return Reply(text + HUMAN_HINT, ("转人工",), kind="abstain")
+    # A policy answer, counted for the dashboard as the answerer's are.
+    ctx.answers.add(day=ctx.today, channel=ctx.channel, user_id=ctx.user_id, answered=True)
+    sources = (rules.doc_no,) + ((upcoming.doc_no,) if upcoming is not None else ())
     grant = rules.entry(rules.policy.grant).fact.answer.strip()
     check = rules.deadline_check(ctx.today)
     governing = next((r for r in regions.lineage(region) if r in rules.notice.regions), rules.notice.regions[0])
@@ -139,10 +184,10 @@ def rule_reply(ctx: Context, region: str) -> Reply:
     lines.append(check.text)
     if not check.open:
         lines.append(HUMAN_HINT)
-        return Reply("\n".join(lines), ("转人工",))
+        return Reply("\n".join(lines), ("转人工",), sources=sources, kind="answer")
     refund = rules.refund_text()
     if refund:
         lines.append(f"退费：{refund}")
     start = f"{short_name(region)}退考退费"
     lines.append(f"要在线登记退考退费（个人弃考声明），请回复“{start}”。")
-    return Reply("\n".join(lines), (start, "转人工"))
+    return Reply("\n".join(lines), (start, "转人工"), sources=sources, kind="answer")

@@ -99,10 +99,10 @@ class WithdrawalRules:
         deadline = self.deadline
         if deadline is None:
             text = f"{self.doc_no}未规定单独的登记截止日，请在原定考试日期之前办理。"
-            if self.exam_by is not None:
-                # The one date the notice does set: after it, there is no exam left to withdraw from.
-                by = format_date(self.exam_by)
-                text += f"该通知规定相关职业的鉴定须于{by}前完成（依据{self.cite(self.policy.exam_by)}）。"
+            if self.policy.exam_by is not None:
+                # The dates the notice does set: after them, there is no exam left to withdraw from.
+                said = self.entry(self.policy.exam_by).fact.answer.strip()
+                text += f"该通知规定：{said}（依据{self.cite(self.policy.exam_by)}）"
             return DeadlineCheck(True, text)
         assert self.policy.deadline is not None
         fact = self.entry(self.policy.deadline).fact

@@ -123,7 +123,17 @@ def test_words_typed_at_the_name_prompt_are_no_name(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["我也不知道叫啥", "这个我不清楚", "还没有想好", "就是我本人", "厦门市职业技能鉴定中心", "四级", "高级技师"]
+    "text",
+    [
+        "我也不知道叫啥",
+        "这个我不清楚",
+        "还没有想好",
+        "就是我本人",
+        "我自己",
+        "厦门市职业技能鉴定中心",
+        "四级",
+        "高级技师",
+    ],
 )
 def test_phrases_are_no_name(text):
     assert isinstance(parse_name(text), Invalid)

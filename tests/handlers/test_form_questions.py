@@ -31,6 +31,9 @@ async def test_the_forms_own_questions_are_answered_from_the_form(db: Database, 
     assert "加密保存" in await chat.say("为什么要实名？")
     reply = await chat.say("为什么要身份证号")
     assert "核对您的报名记录" in reply
+    assert "准考证" in await chat.say("考试日期在哪里能看到")
+    assert "收据或发票上的编号" in await chat.say("收据号又是什么东西")
+    assert "学校、培训机构" in await chat.say("报考机构是指啥")
 
 
 async def test_a_deadline_of_something_else_goes_to_the_knowledge_base(db: Database, services: Services) -> None:

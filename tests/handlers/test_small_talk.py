@@ -28,6 +28,9 @@ from tests.dialogs import Chat, SettableClock
         ("您好", "greeting"),
         ("在吗？", "greeting"),
         ("謝謝", "thanks"),  # traditional characters
+        ("谢谢你啊 好人", "thanks"),
+        ("👌 好滴", "ack"),
+        ("ok 晓得了", "ack"),
     ],
 )
 def test_small_talk_is_recognised(text: str, kind: str) -> None:

@@ -13,7 +13,7 @@ from handlers.engine import ConversationEngine
 from handlers.withdrawal_intent import is_withdrawal_intent
 from storage.database import Database
 from storage.models import UnansweredQuestion, WithdrawalRequest
-from tests.dialogs import Chat, SettableClock
+from tests.dialogs import Chat, SettableClock, dialog, make_id_number
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,9 @@ from tests.dialogs import Chat, SettableClock
         "福建那边退考有啥规定",
         "退费流程是怎样的",
         "厦门退考按哪个文件",
+        "我天河区的 那个秘书的考试我不想去了 交的报名费咋整啊",
+        "你好我之前报了个物流师的考试现在听说这个职业不在目录里面了那我还要不要去考啊考了这个证书以后还有没有用"
+        "如果我不考了的话那个钱能不能退回来要去哪里办要带什么材料啊",
     ],
 )
 def test_everyday_withdrawal_is_an_intent(text: str) -> None:
@@ -109,3 +112,20 @@ async def test_before_the_citys_notice_was_issued_its_province_rule_is_given(db:
     reply = await chat.say("广州的，不想考了钱能退吗")
     assert reply.startswith("【广州市，按广东省的通知】")
     assert "145号于2017年9月26日才印发" in reply and "2017年9月22日（还有1天" in reply
+
+
+async def test_after_filing_a_question_about_the_money_gets_the_requests_status_and_the_refund(
+    db: Database, services: Services
+) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 28))), user="m")
+    for line in [*dialog("广州", "秘书", "2017年10月15日", make_id_number()), "确认弃考"]:
+        await chat.say(line)
+    reply = await chat.say("钱什么时候退回来")
+    assert "目前状态：已提交，待审核" in reply and "原路退回" in reply and "穗人社职鉴函〔2017〕145号" in reply
+    assert "哪个城市或省份" not in reply
+
+
+async def test_the_withdrawal_deadline_asked_for_a_region_gets_the_days_left(db: Database, services: Services) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2020, 9, 16))), user="d")
+    reply = await chat.say("江苏这边退考退费截止到哪天")
+    assert "未规定单独的登记截止日" in reply and "2020年9月30日" in reply and "苏人社函〔2020〕239号" in reply
