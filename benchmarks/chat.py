@@ -36,7 +36,7 @@ from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from storage.models import WithdrawalRequest
 from storage.pii import PiiCipher
 
-CHAT_DAY = dt.date(2017, 9, 25)
+CHAT_DAY = dt.date(2017, 9, 27)
 TARGET_MSG_PER_S = 300
 TARGET_P99_MS = 20.0
 
@@ -56,7 +56,7 @@ def synthetic_id_number(i: int) -> str:
 
 
 def withdrawal_dialog(i: int) -> list[str]:
-    """The full Guangzhou withdrawal dialog, valid with today on 2017-09-25."""
+    """The full Guangzhou withdrawal dialog, valid with today on 2017-09-27 (145号 was issued on 09-26)."""
     return [
         "退考退费",
         "广州",

@@ -686,7 +686,7 @@ def run_wechat_bench(args: argparse.Namespace) -> int:
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_AES_KEY": AES_KEY,
         "WECHAT_APP_ID": APP_ID,
-        "BOT_NOW": "2017-09-25",
+        "BOT_NOW": "2017-09-27",
         "LOG_LEVEL": "WARNING",
     }
     with tempfile.TemporaryDirectory(prefix="bench-wechat-") as tmp_name:
