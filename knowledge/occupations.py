@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from knowledge.analyzer import Analyzer
+from knowledge.occupation_names import everyday_names
 
 # Words shaped like an occupation (…工/…师/…员) that are not one.
 _NOT_OCCUPATIONS = frozenset(
@@ -40,6 +41,8 @@ class OccupationMatch:
     """On some occupation list of the knowledge base."""
     corrected_from: str | None = None
     """What the candidate typed when it was not the exact name."""
+    alternatives: tuple[str, ...] = ()
+    """Listed occupations an everyday name may mean (厨师: 中式烹调师, 西式烹调师): ask which."""
 
 
 class OccupationMatcher:
@@ -47,10 +50,23 @@ class OccupationMatcher:
         self.names = sorted(names, key=len, reverse=True)
         self.analyzer = analyzer
         self.region_prefixes = sorted(region_names, key=len, reverse=True)
+        self.everyday = everyday_names(names)
+        self._everyday_longest = sorted(self.everyday, key=len, reverse=True)
 
     def find(self, text: str, original: str | None = None) -> OccupationMatch | None:
         """`text` has been through typo repair; `original` is what the candidate typed."""
-        return self._exact(text, original) or self._misspelt(text) or self._unknown(text)
+        return self._exact(text, original) or self._everyday(text) or self._misspelt(text) or self._unknown(text)
+
+    def _everyday(self, text: str) -> OccupationMatch | None:
+        """An everyday name (木匠): the one listed occupation it means, or those it may mean."""
+        lowered = text.lower()
+        for name in self._everyday_longest:
+            if name in lowered:
+                meant = self.everyday[name]
+                if len(meant) == 1:
+                    return OccupationMatch(meant[0], True, name)
+                return OccupationMatch(meant[0], True, name, alternatives=meant)
+        return None
 
     def _exact(self, text: str, original: str | None) -> OccupationMatch | None:
         """The longest known name in the text, with what was typed when repair changed it."""

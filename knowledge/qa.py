@@ -181,6 +181,9 @@ class PolicyQA:
         if bad:
             return self._wording.bad_date(bad[0].text, chosen)
         query = self._query(text, repaired, chosen, dates, now)
+        if query.occupation and query.occupation.alternatives:
+            # An everyday name that fits several listed occupations (厨师): ask, never guess.
+            return self._wording.which_occupation(query.occupation, chosen)
         if query.occupation and self.analyzer.has_cue(repaired, "status_cues"):
             answer = self._status.answer(query) or self._lookup(query, self._status.not_listed_prefix(query))
         else:

@@ -11,6 +11,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from knowledge.base import Entry, KnowledgeBase
+from knowledge.occupation_names import everyday_names
 from knowledge.schema import Event, Form, Notice, OccupationList, WithdrawalPolicy
 from knowledge.workdays import format_date
 
@@ -150,6 +151,12 @@ class WithdrawalRules:
         if repaired in names:
             # A homophone repair (电功 → 电工) is still a guess: the candidate confirms it.
             return OccupationCheck("suggest", repaired)
+        everyday = everyday_names(names)
+        for c in candidates:
+            meant = everyday.get(c.lower(), ())
+            if len(meant) == 1:
+                # 木匠 is 手工木工 on the list: confirmed by the candidate like any other guess.
+                return OccupationCheck("suggest", meant[0])
         for c in candidates:
             # 我报的是电工 holds 电工; 美容 is part of 美容师 only.
             inside = [n for n in names if n in c] or [n for n in names if len(c) >= 2 and c in n]

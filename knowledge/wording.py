@@ -133,6 +133,17 @@ class Wording:
             kind="region_not_covered",
         )
 
+    @staticmethod
+    def which_occupation(occupation: OccupationMatch, region: str | None) -> Answer:
+        choices = "、".join(f"“{name}”" for name in occupation.alternatives)
+        return Answer(
+            f"您说的“{occupation.corrected_from}”可能是{choices}，这些职业的规定不同。"
+            f"请告诉我是哪一个，例如：“{occupation.alternatives[0]}还能考吗？”",
+            matched=False,
+            region=region,
+            kind="clarify",
+        )
+
     def abstain(self, query: Query, confidence: float) -> Answer:
         return Answer(
             "抱歉，这个问题我在现有通知里没有找到可靠的答案，为避免误导您，暂不作答。"
