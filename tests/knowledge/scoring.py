@@ -70,16 +70,30 @@ def summary(results: list[Result]) -> dict[str, float]:
     }
 
 
-if __name__ == "__main__":  # python -m tests.knowledge.scoring [--show]
+SETS = {
+    "own": QUESTIONS,
+    "fresh": Path(__file__).parent / "fresh_questions_dev.yaml",
+    "heldout": Path(__file__).parent / "fresh_questions_heldout.yaml",
+}
+"""own: our questions; fresh: the half of a fresh set we may study; heldout: its other half, measured only."""
+
+
+def median_length(results: list[Result]) -> float:
+    lengths = sorted(len(r.answer.text) for r in results if r.item.get("in_scope", True) and r.answer.matched)
+    return lengths[len(lengths) // 2] if lengths else 0.0
+
+
+if __name__ == "__main__":  # python -m tests.knowledge.scoring [own|fresh|heldout] [--show]
     import sys
     from collections import Counter
 
+    name = next((a for a in sys.argv[1:] if a in SETS), "own")
     qa = PolicyQA.load()
-    results = score(qa, load_items())
-    print(summary(results))
+    results = score(qa, load_items(SETS[name]))
+    print(name, {k: round(v, 3) for k, v in summary(results).items()}, "median answer length:", median_length(results))
     fails = Counter(r.item.get("kind") for r in results if not (r.ok and r.cited))
     print("failures by kind:", dict(fails))
-    if "--show" in sys.argv:
+    if "--show" in sys.argv and name != "heldout":
         for r in results:
             if not (r.ok and r.cited):
                 it = r.item
