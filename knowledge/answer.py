@@ -20,6 +20,8 @@ class Answer:
     regions: tuple[str, ...] = ()
     """Regions whose rules the answer gives; several when the question named none."""
     kind: str = "lookup"
+    more: tuple[str, ...] = ()
+    """Facts related to the answer, given when the candidate asks for more (更多), not by default."""
 
     @property
     def asks_region(self) -> bool:
@@ -36,4 +38,5 @@ class Answer:
             "region": self.region,
             "regions": list(self.regions),
             "kind": self.kind,
+            "more": list(self.more),
         }

@@ -242,4 +242,10 @@ class PolicyQA:
             if len(groups) > 1:
                 return self._wording.multi_region(query, groups, prefix)
         top = good[0]
-        return self._wording.single(query, self.kb.entries[top.index], top, self._retriever.related(good), prefix)
+        related = self._retriever.related(good)
+        # A related fact that matches words the top one does not answers another part of the
+        # question (谁来发？补考最晚哪天？): it is part of the answer. Otherwise it waits for 更多.
+        part = related is not None and any(
+            set(h.matched) - set(top.matched) for h in good[1:3] if self.kb.entries[h.index] is related
+        )
+        return self._wording.single(query, self.kb.entries[top.index], top, related, prefix, related_answers=part)

@@ -44,6 +44,11 @@ class Status:
     """Every date of the fact lies before 'now'."""
 
 
+def _ago(delta: dt.timedelta) -> str:
+    """How long ago, when it still matters to a candidate (days, within a month); else nothing."""
+    return f"（已过去{_days(delta.days)}）" if delta.days <= 31 else ""
+
+
 def status_now(event: Event, now: dt.date) -> Status | None:
     """Whether the fact's fixed dates are ahead or past; None when it only has relative dates."""
     fixed = [w for w in event.dates if not isinstance(w, Relative)]
@@ -63,7 +68,7 @@ def status_now(event: Event, now: dt.date) -> Status | None:
                 all_passed = False
                 parts.append(f"{label}今天（{format_date(d)}）就是{'最后一天' if deadline else '当天'}")
             else:
-                parts.append(f"{label}{name}已过（已过去{_days((now - d).days)}）")
+                parts.append(f"{label}{name}已过{_ago(now - d)}")
         else:
             start, end = when.start, when.end
             if when.precision == "month":
@@ -76,9 +81,12 @@ def status_now(event: Event, now: dt.date) -> Status | None:
                 all_passed = False
                 parts.append(f"{label}{span}正在进行中，还有{_days((end - now).days)}结束")
             else:
-                parts.append(f"{label}{span}已结束（已过去{_days((now - end).days)}）")
-    text = f"按今天（{format_date(now)}）计：" + "；".join(parts) + "。"
-    if all_passed and event.if_missed:
+                parts.append(f"{label}{span}已结束{_ago(now - end)}")
+    if all_passed:
+        text = "；".join(parts) + f"（今天是{format_date(now)}）。"
+    else:
+        text = f"按今天（{format_date(now)}）计：" + "；".join(parts) + "。"
+    if all_passed and event.if_missed and event.if_missed.strip().rstrip("。") not in event.answer:
         text += f"逾期的后果：{event.if_missed.strip().rstrip('。')}。"
     return Status(text, all_passed)
 

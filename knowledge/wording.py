@@ -33,9 +33,14 @@ def typo_lead(occupation: OccupationMatch) -> str:
 
 
 def source_line(entry: Entry) -> str:
+    """One short citation line: the document and its clause. The verbatim text is `quote_line`,
+    given on request (原文), so that an answer does not say the same thing twice."""
+    return f"来源：{entry.citation}（{entry.fact.source.clause}）"
+
+
+def quote_line(entry: Entry) -> str:
     src = entry.fact.source
-    quote = src.quote if len(src.quote) <= 120 else src.quote[:118] + "……"
-    return f"来源：{entry.citation}（{src.clause}）：“{quote}”"
+    return f"{entry.citation}（{src.clause}）原文：“{src.quote}”"
 
 
 def _label_keys(label: str) -> list[str]:
@@ -62,7 +67,7 @@ def _dated_caveat(query: Query, entries: Sequence[Entry]) -> str:
     """Old notices are still the ground truth, but a candidate should know how old they are."""
     years = sorted({e.notice.year for e in entries if isinstance(e.fact, Event)})
     if years and query.now.year - years[-1] >= 2:
-        return f"（提示：以上通知发布于{'、'.join(map(str, years))}年，如之后有新通知，以最新通知为准。）"
+        return f"（{'、'.join(map(str, years))}年的通知，如有新通知，以新通知为准。）"
     return ""
 
 
@@ -198,27 +203,30 @@ class Wording:
         return ""
 
     # -- answers -------------------------------------------------------------------------------
-    def single(self, query: Query, entry: Entry, hit: Hit, related: Entry | None, prefix: str) -> Answer:
+    def single(
+        self, query: Query, entry: Entry, hit: Hit, related: Entry | None, prefix: str, *, related_answers: bool = False
+    ) -> Answer:
         """One fact (and perhaps a related one from the same regions), reasoned about and cited."""
         lines = [prefix] if prefix else []
         lines.append(self.applies_lead(query, entry))
         lines.append(f"【{region_label(entry.regions)}】{entry.fact.answer.strip()}")
         lines.append(self.reasoning(query, entry))
         lines.append(not_yet_issued_note(query, entry))
-        sources = [entry.doc_no]
-        facts = [entry.fact.id]
-        if related is not None:
-            lines.append(f"相关：{related.fact.answer.strip()}")
+        sources, facts, cited = [entry.doc_no], [entry.fact.id], [entry]
+        # Shown with the answer when it answers another part of the question, or when the top fact
+        # is not certain enough to stand alone (the related one may be what was meant).
+        related_answers = related_answers or hit.coverage < CONFIDENT
+        if related is not None and related_answers:
+            lines.append(f"另外：{related.fact.answer.strip()}{self.reasoning(query, related)}")
             facts.append(related.fact.id)
+            cited.append(related)
             if related.doc_no not in sources:
                 sources.append(related.doc_no)
         lines.append(self.newer_note(entry))
         lines.append(_dated_caveat(query, [entry]))
-        lines.append(source_line(entry))
-        if related is not None and related.doc_no != entry.doc_no:
-            lines.append(source_line(related))
+        lines.append("；".join(dict.fromkeys(source_line(e) for e in cited)))
         if hit.coverage < CONFIDENT:
-            lines.append("如果这不是您要问的，" + HUMAN_HINT)
+            lines.append("不是您要问的？可回复“转人工”。")
         return Answer(
             "\n".join(line for line in lines if line),
             matched=True,
@@ -228,6 +236,8 @@ class Wording:
             region=query.region,
             regions=entry.regions,
             kind="lookup",
+            # A related fact that answers nothing asked waits until the candidate asks for more.
+            more=(related.fact.id,) if related is not None and not related_answers else (),
         )
 
     def multi_region(self, query: Query, groups: dict[tuple[str, ...], Hit], prefix: str) -> Answer:
