@@ -104,6 +104,12 @@ class ConversationState:
     region: str | None = None
     """The region the candidate's questions last named: later questions default to it."""
     last_question: str | None = None
+    last_asked: str | None = None
+    """When `last_question` was asked (ISO time): a follow-up leans on it for a while only."""
+    last_facts: list[str] = field(default_factory=list)
+    """The facts the last answer gave: 原文 shows their verbatim text."""
+    more_facts: list[str] = field(default_factory=list)
+    """Related facts the last answer left out: 更多 gives them."""
     """The last policy question (masked), so that a 转人工 after it tells staff what was asked."""
     unsubscribed: bool = False
     """The user left the Official Account (WeChat's unsubscribe event)."""
@@ -129,6 +135,12 @@ class ConversationState:
             data["region"] = self.region
         if self.last_question:
             data["last_question"] = self.last_question
+        if self.last_asked:
+            data["last_asked"] = self.last_asked
+        if self.last_facts:
+            data["last_facts"] = self.last_facts
+        if self.more_facts:
+            data["more_facts"] = self.more_facts
         if self.unsubscribed:
             data["unsubscribed"] = True
         if self.awaiting:
@@ -145,6 +157,9 @@ class ConversationState:
         form = rest.pop("form", None)
         region = rest.pop("region", None)
         last_question = rest.pop("last_question", None)
+        last_asked = rest.pop("last_asked", None)
+        last_facts = rest.pop("last_facts", None)
+        more_facts = rest.pop("more_facts", None)
         awaiting = rest.pop("awaiting", None)
         topic = rest.pop("topic", None)
         handoff = rest.pop("handoff", None)
@@ -153,6 +168,9 @@ class ConversationState:
             form=FormState.from_json(form) if form else None,
             region=region if isinstance(region, str) and region else None,
             last_question=last_question if isinstance(last_question, str) and last_question else None,
+            last_asked=last_asked if isinstance(last_asked, str) and last_asked else None,
+            last_facts=[f for f in last_facts if isinstance(f, str)] if isinstance(last_facts, list) else [],
+            more_facts=[f for f in more_facts if isinstance(f, str)] if isinstance(more_facts, list) else [],
             unsubscribed=bool(rest.pop("unsubscribed", False)),
             awaiting=awaiting if isinstance(awaiting, str) and awaiting else None,
             topic=topic if isinstance(topic, str) and topic else None,

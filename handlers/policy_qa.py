@@ -4,6 +4,7 @@ took is a question. Inside a form, a question is answered for the form's region 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 
@@ -11,10 +12,11 @@ from handlers.context import Context
 from handlers.form_questions import answer_in_form
 from handlers.messages import Command, Inbound, Reply
 from handlers.routing import Router
-from handlers.text import short_name
+from handlers.text import compact, short_name
 from knowledge.analyzer import normalize
 from knowledge.qa import MAX_QUESTION, PolicyQA
 from knowledge.withdrawal import withdrawal_rules
+from knowledge.wording import quote_line, source_line
 from storage.gaps import record_unanswered
 from storage.masking import mask_text
 
@@ -74,6 +76,33 @@ async def take_region(inbound: Inbound, ctx: Context) -> list[Reply]:
     ]
 
 
+QUOTE_WORDS = frozenset({"原文", "看原文", "查看原文", "原文是什么", "通知原文", "出处"})
+MORE_WORDS = frozenset({"更多", "详细", "详细点", "详细一点", "说详细点", "展开"})
+
+
+def _asks_quote_or_more(inbound: Inbound, ctx: Context) -> bool:
+    return ctx.state.form is None and compact(inbound.text) in QUOTE_WORDS | MORE_WORDS
+
+
+@router.text(_asks_quote_or_more)
+async def quote_or_more(inbound: Inbound, ctx: Context) -> list[Reply]:
+    """原文: the verbatim text the last answer relies on; 更多: the related facts it left out."""
+    quote = compact(inbound.text) in QUOTE_WORDS
+    ids = ctx.state.last_facts if quote else ctx.state.more_facts
+    entries = [ctx.kb.by_id[f] for f in ids if f in ctx.kb.by_id]
+    if not entries:
+        what = "原文" if quote else "更多内容"
+        return [Reply(f"上一个回答没有可以展开的{what}。请直接输入您的问题。")]
+    if quote:
+        return [
+            Reply("\n".join(quote_line(e) for e in entries), sources=tuple(dict.fromkeys(e.doc_no for e in entries)))
+        ]
+    ctx.state.last_facts, ctx.state.more_facts = [e.fact.id for e in entries], []
+    lines = [f"【{'、'.join(e.regions)}】{e.fact.answer.strip()}" for e in entries]
+    lines += [source_line(e) for e in entries]
+    return [Reply("\n".join(lines), ("原文",), sources=tuple(dict.fromkeys(e.doc_no for e in entries)), kind="answer")]
+
+
 @router.text()
 async def answer_question(inbound: Inbound, ctx: Context) -> list[Reply]:
     form = ctx.state.form
@@ -84,20 +113,47 @@ async def answer_question(inbound: Inbound, ctx: Context) -> list[Reply]:
         # Asked inside a form: about the form's region, without offering to start another form.
         region = form.shown_value("region")
         return [await answer_reply(ctx, inbound.text, region=region if isinstance(region, str) else None, in_form=True)]
+    previous = _recent_question(ctx)
+    reply, asked = await answer_with_context(ctx, inbound.text, region=ctx.state.region, previous=previous)
     if inbound.text.strip():
-        # Kept (masked) so that a later 转人工 tells staff what the candidate asked.
-        ctx.state.last_question = mask_text(inbound.text[:200])
-    return [await answer_reply(ctx, inbound.text, region=ctx.state.region)]
+        # Kept (masked) so that a later 转人工 tells staff what the candidate asked, and a follow-up
+        # (那报名呢) is read with it.
+        ctx.state.last_question = mask_text((asked or inbound.text)[:200])
+        ctx.state.last_asked = ctx.now.isoformat()
+    return [reply]
+
+
+FOLLOW_UP_WINDOW = dt.timedelta(minutes=30)
+"""How long a question stays the context of the next one."""
+
+
+def _recent_question(ctx: Context) -> str | None:
+    asked, when = ctx.state.last_question, ctx.state.last_asked
+    if not asked or not when:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    return asked if dt.timedelta(0) <= ctx.now - at <= FOLLOW_UP_WINDOW else None
 
 
 async def answer_reply(ctx: Context, text: str, *, region: str | None, in_form: bool = False) -> Reply:
     """Answers for `region` unless the question names another; outside a form, remembers the
     region a question names for the questions after it."""
+    reply, _ = await answer_with_context(ctx, text, region=region, in_form=in_form)
+    return reply
+
+
+async def answer_with_context(
+    ctx: Context, text: str, *, region: str | None, in_form: bool = False, previous: str | None = None
+) -> tuple[Reply, str]:
+    """The reply, and the question as understood when it was read with `previous` (else "")."""
     if not _HAS_CHINESE.search(text):
         # Markup, code, stray symbols or another language (<script>…): no question the notices could
         # answer was asked; the candidate is asked to write it in Chinese. Not counted, not a gap.
-        return Reply(NO_CHINESE, () if in_form else ("帮助",), kind="abstain")
-    answer = ctx.qa.answer(text, region=region, now=ctx.today)
+        return Reply(NO_CHINESE, () if in_form else ("帮助",), kind="abstain"), ""
+    answer = ctx.qa.answer(text, region=region, now=ctx.today, previous=previous)
     if answer.region and not in_form:
         ctx.state.region = answer.region
     if answer.matched or answer.kind in GAP_KINDS:
@@ -109,10 +165,16 @@ async def answer_reply(ctx: Context, text: str, *, region: str | None, in_form: 
         if answer.kind in GAP_KINDS:
             await _record_gap(ctx, text, answer.region)
     elif not in_form and _about_withdrawal(ctx, answer.fact_ids):
-        choices = ("退考退费",)
+        choices = ("退考退费", "原文")
+    elif not in_form:
+        choices = ("原文", "更多") if answer.more else ("原文",)
     if answer.matched and not in_form:
         ctx.state.topic = "退考退费" if _about_withdrawal(ctx, answer.fact_ids) else None
-    return Reply(answer.text, choices, sources=answer.sources, kind="answer" if answer.matched else "abstain")
+    if answer.matched and not in_form:
+        ctx.state.last_facts = list(answer.fact_ids)
+        ctx.state.more_facts = list(answer.more)
+    kind = "answer" if answer.matched else "abstain"
+    return Reply(answer.text, choices, sources=answer.sources, kind=kind), answer.asked
 
 
 def _about_withdrawal(ctx: Context, fact_ids: tuple[str, ...]) -> bool:

@@ -53,6 +53,11 @@ class Lexicon:
     rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()
     form_words: frozenset[str] = frozenset()
     smalltalk: frozenset[str] = frozenset()
+    topics: frozenset[str] = frozenset()
+    """What a question is about (报名, 证书 …): a follow-up naming one replaces the previous one's."""
+    foreign: tuple[re.Pattern[str], ...] = ()
+    """Things the notices are never about (an ID card lost, a driving licence): a question about
+    them is out of scope even when it shares words with a notice, or follows one."""
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
@@ -69,6 +74,8 @@ class Lexicon:
             rewrites=tuple((re.compile(p), r) for p, r in raw.get("rewrites") or ()),
             form_words=frozenset(normalize(w) for w in raw.get("form_words") or ()),
             smalltalk=frozenset(normalize(w) for w in raw.get("smalltalk") or ()),
+            foreign=tuple(re.compile(p) for p in raw.get("foreign") or ()),
+            topics=frozenset(normalize(w) for w in raw.get("topics") or ()),
         )
 
 
@@ -245,6 +252,9 @@ class Analyzer:
         if tag is None:
             return len(word) >= 2 and bool(_CJK.search(word))
         return tag.startswith("n") or tag in {"vn", "nz", "eng"}
+
+    def is_foreign(self, text: str) -> bool:
+        return any(p.search(text) for p in self.lexicon.foreign)
 
     def is_smalltalk(self, text: str) -> bool:
         """The whole message is a greeting, thanks or a plea for help, not a question."""

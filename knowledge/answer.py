@@ -20,6 +20,8 @@ class Answer:
     regions: tuple[str, ...] = ()
     """Regions whose rules the answer gives; several when the question named none."""
     kind: str = "lookup"
+    asked: str = ""
+    """The question as understood when it was read with the previous one (a follow-up)."""
     more: tuple[str, ...] = ()
     """Facts related to the answer, given when the candidate asks for more (更多), not by default."""
 

@@ -54,6 +54,27 @@ def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Loc
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
+# A follow-up leans on the previous question: 那…/还有…/另外… or …呢, or a bare question word with
+# at most a short subject (成绩多久出来, 电话多少, 找谁).
+_FOLLOW_UP_LEAD = re.compile(r"^(?:那么|那|还有|另外|再问一下|再问下|如果是|要是)")
+_BARE_ASK = re.compile(
+    r"多久|多长|多少|哪天|几号|几月|什么时候|啥时候|找谁|谁|电话|在哪|哪里|交什么|要什么|什么材料|怎么办|来得及|几个|几项"
+)
+
+
+def _without_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + text[end:]
+    return text
+
+
+def _is_elliptical(rest: str) -> bool:
+    bare = re.sub(r"[\s,.!?;:，。！？；：、的吗啊呀]+", "", rest)
+    if not bare or _FOLLOW_UP_LEAD.match(bare) or bare.endswith("呢"):
+        return True
+    return len(bare) <= 7 and bool(_BARE_ASK.search(bare))
+
+
 class PolicyQA:
     """Question answering over one loaded knowledge base. Build once; `answer` is cheap.
 
@@ -86,6 +107,11 @@ class PolicyQA:
             names=region_names,
             places=typo_targets,
         )
+        topics = lexicon.topics
+        self._topic_forms = sorted(
+            {*topics, *(v for v, c in lexicon.synonyms.items() if c in topics and len(v) >= 2)}, key=len, reverse=True
+        )
+        """Every way a topic is written (成绩, 分数, 考分…), longest first, for taking it out of a question."""
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
         self.occupations = OccupationMatcher(kb.occupations, self.analyzer, sorted(region_names))
@@ -144,13 +170,19 @@ class PolicyQA:
         return replace(self._wording.single(query, self.kb.entries[position], hit, None, ""), kind="variant")
 
     # -- entry point ---------------------------------------------------------------------------
-    def answer(self, question: str, *, region: str | None = None, now: dt.date | None = None) -> Answer:
+    def answer(
+        self, question: str, *, region: str | None = None, now: dt.date | None = None, previous: str | None = None
+    ) -> Answer:
         """The answer to `question` for `region` on the day `now` (default: today in Beijing).
 
         Answers depend on nothing else (a PolicyQA's knowledge base and variants never change), and
         candidates ask the same few questions over and over: a bounded cache of recent answers saves
         the analysis and the search."""
         now = now or today_in_shanghai()
+        if previous is not None:
+            followed = self._follow_up(question, previous, region=region, now=now)
+            if followed is not None:
+                return followed
         if not self._cache.maxsize:
             return self._answer(question, region=region, now=now)
         key = (question, region, now)
@@ -163,6 +195,33 @@ class PolicyQA:
             self._cache[key] = answer
         return answer
 
+    # -- follow-ups ----------------------------------------------------------------------------
+    def _follow_up(self, question: str, previous: str, *, region: str | None, now: dt.date) -> Answer | None:
+        """An elliptical question (那报名呢, 成绩多久出来, 那江苏呢) read together with the previous one:
+        its region, notice and subject carry over unless the new question names others. None when
+        the question stands alone, is about something the notices never cover, or the combined
+        reading finds nothing."""
+        text = self.analyzer.repair(normalize(question)[:MAX_QUESTION])
+        if self.analyzer.is_foreign(text) or self.analyzer.is_smalltalk(text):
+            return None
+        rest = _without_spans(text, self.kb.regions.spans(text))
+        if not _is_elliptical(rest):
+            return None
+        before = self.analyzer.repair(normalize(previous)[:MAX_QUESTION])
+        if self.kb.regions.spans(text):
+            # 那江苏呢: the previous question, asked for the region named now.
+            before = _without_spans(before, self.kb.regions.spans(before))
+        if self.analyzer.lexicon.topics.intersection(self.analyzer.words(text)):
+            # 那证书呢 after 统一鉴定成绩多久出来: how long for the certificates of the unified exam.
+            for word in self._topic_forms:
+                before = before.replace(word, " ")
+        # The previous question's region comes with it, unless the follow-up names its own.
+        carried = self.kb.regions.detect(before)
+        region = region or (carried[0] if carried else None)
+        combined = f"{_FOLLOW_UP_LEAD.sub('', text).rstrip('呢?？')} {before}"
+        answer = self._answer(combined, region=region, now=now)
+        return replace(answer, asked=combined) if answer.matched else None
+
     def _answer(self, question: str, *, region: str | None, now: dt.date) -> Answer:
         text = normalize(question)[:MAX_QUESTION]
         if not _WORD_CHAR.search(text):
@@ -170,6 +229,8 @@ class PolicyQA:
         if self.analyzer.is_smalltalk(text):
             return self._wording.smalltalk()
         repaired = self.analyzer.repair(text)
+        if self.analyzer.is_foreign(repaired):
+            return self._wording.abstain_on(text, region)
         named = self.kb.regions.detect(repaired)  # innermost first: 广东佛山 is about 佛山市
         # An unknown --region value is ignored rather than guessed.
         chosen = named[0] if named else self.kb.regions.resolve(region) if region else None

@@ -150,12 +150,15 @@ class Wording:
         )
 
     def abstain(self, query: Query, confidence: float) -> Answer:
+        return self.abstain_on(query.text, query.region, confidence)
+
+    def abstain_on(self, text: str, region: str | None, confidence: float = 0.0) -> Answer:
         return Answer(
             "抱歉，这个问题我在现有通知里没有找到可靠的答案，为避免误导您，暂不作答。"
             f"我可以解答{self.covered}职业技能鉴定通知中的报名、考试、缴费、退考退费、补考、证书等问题。" + HUMAN_HINT,
             matched=False,
             confidence=confidence,
-            region=query.region,
+            region=region,
             kind="abstain",
         )
 

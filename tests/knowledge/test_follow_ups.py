@@ -1,0 +1,44 @@
+"""Follow-up questions read with the previous one: the region, notice and subject carry over
+unless the follow-up names others; a follow-up about something the notices never cover stays out
+of scope. And things the notices are never about are out of scope on their own too."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge.qa import PolicyQA
+
+DAY = dt.date(2017, 6, 1)
+FIRST = "吉林统一鉴定哪天考"
+
+
+def test_a_follow_up_keeps_the_region_and_the_exam_kind(qa: PolicyQA) -> None:
+    answer = qa.answer("那报名呢", region="吉林省", now=DAY, previous=FIRST)
+    assert answer.matched and "3月15日" in answer.text and "吉人社办字〔2017〕11号" in answer.sources
+    assert answer.asked, "the question as understood is kept for the next follow-up"
+
+
+def test_a_follow_up_naming_a_region_asks_the_previous_question_there(qa: PolicyQA) -> None:
+    answer = qa.answer(
+        "那厦门呢", region="福建省", now=dt.date(2020, 9, 1), previous="福建哪天起不再受理退出目录职业的报名"
+    )
+    assert answer.matched and "9月30日" in answer.text and "厦人社〔2020〕141号" in answer.sources
+
+
+def test_a_question_that_stands_alone_is_not_read_as_a_follow_up(qa: PolicyQA) -> None:
+    alone = qa.answer("广州退考退费登记截止到哪天？", now=dt.date(2017, 9, 27))
+    after = qa.answer("广州退考退费登记截止到哪天？", now=dt.date(2017, 9, 27), previous=FIRST)
+    assert after.text == alone.text
+
+
+@pytest.mark.parametrize("follow_up", ["那身份证丢了怎么补", "那驾照呢", "技校一年学费多少"])
+def test_a_follow_up_about_something_else_entirely_stays_out_of_scope(qa: PolicyQA, follow_up: str) -> None:
+    answer = qa.answer(follow_up, region="吉林省", now=DAY, previous="吉林证书丢了能补办吗")
+    assert not answer.matched
+
+
+@pytest.mark.parametrize("question", ["身份证丢了怎么补办", "结婚登记要带什么证件", "吉林事业单位招聘什么时候报名"])
+def test_things_the_notices_never_cover_are_out_of_scope(qa: PolicyQA, question: str) -> None:
+    assert not qa.answer(question, now=DAY).matched
