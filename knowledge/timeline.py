@@ -44,6 +44,10 @@ class Status:
     """Every date of the fact lies before 'now'."""
 
 
+LONG_PAST_DAYS = 730
+"""Dates older than this are not reasoned about one by one: the answer says its notice is old."""
+
+
 def _ago(delta: dt.timedelta) -> str:
     """How long ago, when it still matters to a candidate (days, within a month); else nothing."""
     return f"（已过去{_days(delta.days)}）" if delta.days <= 31 else ""
@@ -82,7 +86,11 @@ def status_now(event: Event, now: dt.date) -> Status | None:
                 parts.append(f"{label}{span}正在进行中，还有{_days((end - now).days)}结束")
             else:
                 parts.append(f"{label}{span}已结束{_ago(now - end)}")
-    if all_passed:
+    latest = max((w.date if isinstance(w, OnDate) else w.end) for w in fixed)
+    if all_passed and (now - latest).days > LONG_PAST_DAYS:
+        # Years past: the answer states the dates with their year and says how old its notice is.
+        return Status("", True)
+    elif all_passed:
         text = "；".join(parts) + f"（今天是{format_date(now)}）。"
     else:
         text = f"按今天（{format_date(now)}）计：" + "；".join(parts) + "。"

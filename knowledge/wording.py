@@ -67,7 +67,7 @@ def _dated_caveat(query: Query, entries: Sequence[Entry]) -> str:
     """Old notices are still the ground truth, but a candidate should know how old they are."""
     years = sorted({e.notice.year for e in entries if isinstance(e.fact, Event)})
     if years and query.now.year - years[-1] >= 2:
-        return f"（{'、'.join(map(str, years))}年的通知，如有新通知，以新通知为准。）"
+        return f"（{'、'.join(map(str, years))}年的通知，以最新通知为准）"
     return ""
 
 
