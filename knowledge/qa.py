@@ -31,7 +31,7 @@ from knowledge.retrieval import Retriever
 from knowledge.search import Hit
 from knowledge.timezone import today_in_shanghai
 from knowledge.variants import UnknownEntryError, Variant, VariantIndex
-from knowledge.wording import Wording
+from knowledge.wording import CONFIDENT, Wording
 
 MAX_QUESTION = 300  # characters analysed; the rest of a pasted essay adds noise, not meaning
 
@@ -60,6 +60,10 @@ _FOLLOW_UP_LEAD = re.compile(r"^(?:那么|那|还有|另外|再问一下|再问�
 _BARE_ASK = re.compile(
     r"多久|多长|多少|哪天|几号|几月|什么时候|啥时候|找谁|谁|电话|在哪|哪里|交什么|要什么|什么材料|怎么办|来得及|几个|几项"
 )
+
+
+_PARTS = re.compile(r"[？?；;]")
+"""Where a question in several parts divides."""
 
 
 def _without_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -179,6 +183,11 @@ class PolicyQA:
         candidates ask the same few questions over and over: a bounded cache of recent answers saves
         the analysis and the search."""
         now = now or today_in_shanghai()
+        parts = [p for p in _PARTS.split(question) if len(p.strip()) >= 4]
+        if len(parts) >= 2:
+            both = self._parts(parts, question, region=region, now=now)
+            if both is not None:
+                return both
         if previous is not None:
             followed = self._follow_up(question, previous, region=region, now=now)
             if followed is not None:
@@ -194,6 +203,33 @@ class PolicyQA:
         with self._cache_lock:
             self._cache[key] = answer
         return answer
+
+    def _parts(self, parts: Sequence[str], question: str, *, region: str | None, now: dt.date) -> Answer | None:
+        """A question in several parts (证书谁来发？补考最晚哪天？): each part answered, in order, for the
+        region the whole names; None unless every part is answered, by facts of their own."""
+        named = self.kb.regions.detect(self.analyzer.repair(normalize(question)))
+        where = named[0] if named else region
+        answers = []
+        for i, part in enumerate(parts):
+            alone = self.answer(part, region=where, now=now)
+            leans = bool(_FOLLOW_UP_LEAD.match(part.strip())) or part.strip().rstrip("?？").endswith("呢")
+            if i and (leans or not (alone.matched and alone.confidence >= CONFIDENT)):
+                # Not sure on its own: read as a follow-up of the part before (哪天考？报名什么时候？).
+                followed = self.answer(part, region=where, now=now, previous=parts[i - 1])
+                alone = followed if followed.matched else alone
+            answers.append(alone)
+        if not all(a.matched for a in answers) or len({a.fact_ids for a in answers}) < len(answers):
+            return None
+        return Answer(
+            "\n".join(a.text for a in answers),
+            matched=True,
+            sources=tuple(dict.fromkeys(s for a in answers for s in a.sources)),
+            confidence=min(a.confidence for a in answers),
+            fact_ids=tuple(dict.fromkeys(f for a in answers for f in a.fact_ids)),
+            region=answers[0].region,
+            regions=tuple(dict.fromkeys(r for a in answers for r in a.regions)),
+            kind="parts",
+        )
 
     # -- follow-ups ----------------------------------------------------------------------------
     def _follow_up(self, question: str, previous: str, *, region: str | None, now: dt.date) -> Answer | None:

@@ -42,3 +42,14 @@ def test_a_follow_up_about_something_else_entirely_stays_out_of_scope(qa: Policy
 @pytest.mark.parametrize("question", ["身份证丢了怎么补办", "结婚登记要带什么证件", "吉林事业单位招聘什么时候报名"])
 def test_things_the_notices_never_cover_are_out_of_scope(qa: PolicyQA, question: str) -> None:
     assert not qa.answer(question, now=DAY).matched
+
+
+def test_a_question_in_two_parts_gets_both_answered(qa: PolicyQA) -> None:
+    answer = qa.answer("吉林统一鉴定哪天考？那报名呢？", now=DAY)
+    assert answer.matched and answer.kind == "parts"
+    assert "5月20日" in answer.text and "3月15日" in answer.text
+
+
+def test_a_question_whose_second_part_finds_nothing_is_answered_whole(qa: PolicyQA) -> None:
+    whole = qa.answer("吉林统一鉴定哪天考？明天会下雨吗？", now=DAY)
+    assert whole.kind != "parts"

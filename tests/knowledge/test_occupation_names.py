@@ -51,3 +51,8 @@ def test_the_withdrawal_form_suggests_the_official_name(kb: KnowledgeBase) -> No
     assert rules is not None
     check = rules.match_occupation("木匠")
     assert (check.kind, check.name) == ("suggest", "手工木工")
+
+
+def test_whether_an_occupation_is_still_examined_asked_in_everyday_words(qa: PolicyQA) -> None:
+    answer = qa.answer("福建幼儿园保育阿姨的证是不是不考了", now=DAY)
+    assert answer.matched and "按“保育员”理解" in answer.text and "退出国家职业资格目录" in answer.text
