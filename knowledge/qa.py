@@ -62,6 +62,8 @@ _BARE_ASK = re.compile(
 )
 
 
+_STILL = re.compile(r"还能|还可以|还来得及|来得及|还行吗|晚不晚|过了吗|截止了吗|还有效")
+"""A follow-up asking whether the previous answer still holds today (现在还能申请吗)."""
 _PARTS = re.compile(r"[？?；;]")
 """Where a question in several parts divides."""
 
@@ -241,7 +243,8 @@ class PolicyQA:
         if self.analyzer.is_foreign(text) or self.analyzer.is_smalltalk(text):
             return None
         rest = _without_spans(text, self.kb.regions.spans(text))
-        if not _is_elliptical(rest):
+        still = bool(_STILL.search(rest)) and len(re.sub(r"\W", "", rest)) <= 10
+        if not still and not _is_elliptical(rest):
             return None
         before = self.analyzer.repair(normalize(previous)[:MAX_QUESTION])
         if self.kb.regions.spans(text):
@@ -254,9 +257,47 @@ class PolicyQA:
         # The previous question's region comes with it, unless the follow-up names its own.
         carried = self.kb.regions.detect(before)
         region = region or (carried[0] if carried else None)
-        combined = f"{_FOLLOW_UP_LEAD.sub('', text).rstrip('呢?？')} {before}"
+        lead = _FOLLOW_UP_LEAD.sub("", text).rstrip("呢?？")
+        if still:
+            # 现在还能申请吗 after a deadline: the same question again, reasoned about today.
+            answer = self._answer(before, region=region, now=now)
+            return replace(answer, asked=before) if answer.matched else None
+        combined = f"{lead} {before}"
         answer = self._answer(combined, region=region, now=now)
+        if not answer.matched and self.kb.regions.spans(text):
+            # Another region words the same thing differently (江苏's 第二批 is not 福建's): the
+            # previous question less one of its words, the best reading that finds an answer.
+            words = self.analyzer.words(before)
+            tries = [f"{lead} {' '.join(words[:i] + words[i + 1 :])}" for i in range(min(len(words), 8))]
+            found = [(a, t) for t in tries if (a := self._answer(t, region=region, now=now)).matched]
+            if found:
+                answer, combined = max(found, key=lambda p: p[0].confidence)
+        if answer.matched and not self._answers_subject(answer, lead):
+            # The previous question's words won over the new subject (那成绩多久出来 answered about
+            # exam durations again): the follow-up alone, for the carried region, if it finds one.
+            alone = self._answer(text, region=region, now=now)
+            if alone.matched:
+                return alone
         return replace(answer, asked=combined) if answer.matched else None
+
+    def _subject_words(self, text: str) -> list[str]:
+        """The words of `text` that say what it is about (not how or when it asks)."""
+        form = self.analyzer.lexicon.form_words
+        return [w for w in self.analyzer.words(text) if w not in form and w not in self._region_words]
+
+    def _answers_subject(self, answer: Answer, text: str) -> bool:
+        """Whether the facts of `answer` speak of the subject `text` names (any of its words)."""
+        wanted = set(self._subject_words(text))
+        if not wanted:
+            return True
+        said = " ".join(
+            normalize(f"{e.fact.title} {e.fact.answer}")
+            for e in (self.kb.by_id.get(f) for f in answer.fact_ids)
+            if e is not None
+        )
+        # Substrings, not tokens: a fact says 报名日期 as one word.
+        forms = {w: [w, *(v for v, c in self.analyzer.lexicon.synonyms.items() if c == w)] for w in wanted}
+        return any(form in said for w in wanted for form in forms[w])
 
     def _answer(self, question: str, *, region: str | None, now: dt.date) -> Answer:
         text = normalize(question)[:MAX_QUESTION]

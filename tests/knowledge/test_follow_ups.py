@@ -53,3 +53,14 @@ def test_a_question_in_two_parts_gets_both_answered(qa: PolicyQA) -> None:
 def test_a_question_whose_second_part_finds_nothing_is_answered_whole(qa: PolicyQA) -> None:
     whole = qa.answer("吉林统一鉴定哪天考？明天会下雨吗？", now=DAY)
     assert whole.kind != "parts"
+
+
+def test_whether_it_is_still_possible_re_reasons_the_previous_answer_about_today(qa: PolicyQA) -> None:
+    previous = "广东技工院校职业技能等级认定试点的备案申请什么时候截止？"
+    answer = qa.answer("现在还能申请吗", region="广东省", now=dt.date(2020, 4, 10), previous=previous)
+    assert answer.matched and "3月31日" in answer.text and "已过" in answer.text
+
+
+def test_a_new_subject_replaces_the_previous_one(qa: PolicyQA) -> None:
+    answer = qa.answer("那成绩多久出来", region="吉林省", now=DAY, previous="吉林日常鉴定初级工理论考试考多久？")
+    assert answer.matched and "15个工作日" in answer.text
