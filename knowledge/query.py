@@ -12,6 +12,8 @@ from knowledge.occupations import OccupationMatch
 # "Which ones" about occupations: the answer is a list, so the lists rank first.
 _WANTS_LIST = re.compile(
     r"(?:职业|工种|项目)[^，。？?]{0,4}(?:有哪些|哪些|哪几|名单|清单|目录|都有|有什么|有啥)|(?:哪些|哪几个?)(?:职业|工种)"
+    # How many: the list states its count (42个职业, 22项职业资格).
+    r"|(?:多少|几)(?:个|项|种)(?:职业|工种|职业资格)|(?:职业|工种|职业资格)[^，。？?]{0,4}(?:多少|几)(?:个|项|种)"
 )
 
 
