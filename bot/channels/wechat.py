@@ -64,6 +64,26 @@ def render(replies: list[Reply]) -> str:
     return "\n\n".join(parts)
 
 
+PASSIVE_LIMIT = 2048
+"""Bytes of UTF-8 a text message may hold (a passive reply, and a customer-service message)."""
+MORE_FOLLOWS = "\n（内容较长，其余部分随后发送）"
+CUT_SHORT = "\n（内容较长，已省略其余部分；可回复“原文”查看依据，或回复“转人工”）"
+
+
+def split_for_wechat(text: str, limit: int = PASSIVE_LIMIT) -> list[str]:
+    """`text` in pieces of at most `limit` bytes, cut at line ends where possible, leaving room in
+    each piece but the last for a note that more follows."""
+    room = limit - len(MORE_FOLLOWS.encode())
+    pieces: list[str] = []
+    while len(text.encode()) > limit:
+        cut = text.encode()[:room].decode("utf-8", errors="ignore")
+        at = cut.rfind("\n")
+        head = cut[:at] if at > len(cut) // 2 else cut
+        pieces.append(head)
+        text = text[len(head) :].lstrip("\n")
+    return [*pieces, text]
+
+
 def to_inbound(message: Any) -> Inbound | None:
     """wechatpy's message → our Inbound; None for events that need no answer (VIEW, template receipts)."""
     key = ConversationKey("wechat", str(message.source))
@@ -143,7 +163,18 @@ class WeChatChannel:
         replies = await self._answer(request.app, inbound)
         if replies is None or not replies:
             return PlainTextResponse("success")
-        reply_xml = TextReply(content=render(replies), message=message).render()
+        pieces = split_for_wechat(render(replies))
+        if len(pieces) > 1 and self.api is not None:
+            # The first piece now, the rest as customer-service messages right after.
+            rest = asyncio.create_task(self._send_pieces(pieces[1:], inbound.key.user_id))
+            self._background.add(rest)
+            rest.add_done_callback(self._background.discard)
+            content = pieces[0] + MORE_FOLLOWS
+        elif len(pieces) > 1:
+            content = split_for_wechat(pieces[0], PASSIVE_LIMIT - len(CUT_SHORT.encode()))[0] + CUT_SHORT
+        else:
+            content = pieces[0]
+        reply_xml = TextReply(content=content, message=message).render()
         if encrypted:
             assert self.crypto is not None
             reply_xml = self.crypto.encrypt_message(reply_xml, nonce, timestamp)
@@ -167,8 +198,14 @@ class WeChatChannel:
         replies = await pending
         if not replies or self.api is None:
             return
+        await self._send_pieces(split_for_wechat(render(replies)), openid)
+
+    async def _send_pieces(self, pieces: list[str], openid: str) -> None:
+        if self.api is None:
+            return
         try:
-            await self.api.send_text(openid, render(replies))
+            for n, piece in enumerate(pieces):
+                await self.api.send_text(openid, piece + (MORE_FOLLOWS if n < len(pieces) - 1 else ""))
         except WeChatApiError as exc:
             log.warning("customer-service message failed: errcode %s", exc.errcode)
         except Exception as exc:  # noqa: BLE001 - a failed follow-up must not kill the server

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
+from bot.channels.wechat import MORE_FOLLOWS, PASSIVE_LIMIT, split_for_wechat
 from storage.models import TranscriptLine
 from tests.channels.conftest import serving
 from tests.channels.fake_wechat import FakeWeChatApi
@@ -249,3 +250,12 @@ async def test_in_an_open_handoff_only_the_first_message_is_acknowledged_then_su
         assert "工作人员回复后会通知您" in parse_message((await say("我的准考证丢了", "5002")).text).content
         silent = await say("考号是多少我也忘了", "5003")
         assert silent.status_code == 200 and silent.text == "success", "nothing for WeChat to show"
+
+
+def test_long_text_is_split_into_pieces_wechat_accepts() -> None:
+    text = "\n".join(f"第{n}行：" + "职业技能鉴定退考退费登记" * 6 for n in range(60))
+    pieces = split_for_wechat(text)
+    assert len(pieces) > 1
+    assert all(len((p + MORE_FOLLOWS).encode()) <= PASSIVE_LIMIT for p in pieces)
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", ""), "nothing is lost"
+    assert split_for_wechat("短") == ["短"]
