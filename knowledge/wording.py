@@ -212,7 +212,9 @@ class Wording:
         """One fact (and perhaps a related one from the same regions), reasoned about and cited."""
         lines = [prefix] if prefix else []
         lines.append(self.applies_lead(query, entry))
-        lines.append(f"【{region_label(entry.regions)}】{entry.fact.answer.strip()}")
+        # The region in brackets says whose rule it is, unless it is the very region asked about.
+        label = "" if query.region in entry.regions else f"【{region_label(entry.regions)}】"
+        lines.append(f"{label}{entry.fact.answer.strip()}")
         lines.append(self.reasoning(query, entry))
         lines.append(not_yet_issued_note(query, entry))
         sources, facts, cited = [entry.doc_no], [entry.fact.id], [entry]
