@@ -264,14 +264,23 @@ class PolicyQA:
             return replace(answer, asked=before) if answer.matched else None
         combined = f"{lead} {before}"
         answer = self._answer(combined, region=region, now=now)
-        if not answer.matched and self.kb.regions.spans(text):
-            # Another region words the same thing differently (江苏's 第二批 is not 福建's): the
-            # previous question less one of its words, the best reading that finds an answer.
+        if self.kb.regions.spans(text):
+            # 那厦门呢 after a question about Jilin's phone numbers: Xiamen's phone numbers. Another
+            # region words the same thing differently (江苏's 第二批 is not 福建's), so the previous
+            # question less one of its words is tried too, and a reading about the previous
+            # question's subject (电话) is preferred.
+            # The head noun comes last in Chinese: 报名咨询电话 is about 电话 (found in the text, for
+            # the segmenter may keep 报名咨询电话 as one word).
+            placed = [(before.rfind(f) + len(f), f) for f in self._topic_forms if f in before]
+            subject = [max(placed)[1]] if placed else []
             words = self.analyzer.words(before)
-            tries = [f"{lead} {' '.join(words[:i] + words[i + 1 :])}" for i in range(min(len(words), 8))]
+            tries = [combined] + [f"{lead} {' '.join(words[:i] + words[i + 1 :])}" for i in range(min(len(words), 8))]
+            if subject:
+                tries.append(f"{lead} {subject[0]}")  # the subject alone: 厦门 电话
             found = [(a, t) for t in tries if (a := self._answer(t, region=region, now=now)).matched]
-            if found:
-                answer, combined = max(found, key=lambda p: p[0].confidence)
+            on_subject = [(a, t) for a, t in found if not subject or self._answers_subject(a, " ".join(subject))]
+            if on_subject or found:
+                answer, combined = max(on_subject or found, key=lambda p: p[0].confidence)
         if answer.matched and not self._answers_subject(answer, lead):
             # The previous question's words won over the new subject (那成绩多久出来 answered about
             # exam durations again): the follow-up alone, for the carried region, if it finds one.

@@ -64,3 +64,10 @@ def test_whether_it_is_still_possible_re_reasons_the_previous_answer_about_today
 def test_a_new_subject_replaces_the_previous_one(qa: PolicyQA) -> None:
     answer = qa.answer("那成绩多久出来", region="吉林省", now=DAY, previous="吉林日常鉴定初级工理论考试考多久？")
     assert answer.matched and "15个工作日" in answer.text
+
+
+def test_a_region_switch_keeps_the_subject_even_when_worded_differently_there(qa: PolicyQA) -> None:
+    answer = qa.answer(
+        "那厦门呢", region="吉林省", now=dt.date(2020, 9, 1), previous="吉林职业技能鉴定报名咨询电话多少？"
+    )
+    assert answer.matched and "5320155" in answer.text and "厦人社〔2020〕141号" in answer.sources
