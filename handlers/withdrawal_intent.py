@@ -87,10 +87,17 @@ def _withdrawal_follow_up(inbound: Inbound, ctx: Context) -> bool:
 
 @router.text(_withdrawal_follow_up)
 async def withdrawal_deadline_follow_up(inbound: Inbound, ctx: Context) -> list[Reply] | None:
+    return _rule_where_governed(inbound, ctx)
+
+
+def _rule_where_governed(inbound: Inbound, ctx: Context) -> list[Reply] | None:
+    """The rule for the region the message names, else the conversation's; None (the policy
+    answerer takes the message) where no withdrawal rules govern."""
     named = ctx.regions_in(inbound.text)
     region = named[0] if named else ctx.state.region
     if region is None or withdrawal_rules(ctx.kb, region, on=ctx.today) is None:
         return None
+    ctx.state.region = region
     return [rule_reply(ctx, region)]
 
 
@@ -134,12 +141,7 @@ def _asks_the_deadline(inbound: Inbound, ctx: Context) -> bool:
 @router.text(_asks_the_deadline)
 async def withdrawal_deadline(inbound: Inbound, ctx: Context) -> list[Reply] | None:
     """退考退费截止到哪天, for a region with withdrawal rules; otherwise the policy answerer."""
-    named = ctx.regions_in(inbound.text)
-    region = named[0] if named else ctx.state.region
-    if region is None or withdrawal_rules(ctx.kb, region, on=ctx.today) is None:
-        return None
-    ctx.state.region = region
-    return [rule_reply(ctx, region)]
+    return _rule_where_governed(inbound, ctx)
 
 
 @router.text(_awaited_region)
