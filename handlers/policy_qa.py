@@ -66,6 +66,15 @@ async def take_region(inbound: Inbound, ctx: Context) -> list[Reply]:
     if not ctx.kb.covers(region):
         return [await answer_reply(ctx, inbound.text, region=region)]
     ctx.state.region = region
+    previous = _recent_question(ctx)
+    # 广州 right after a question (or its region button): that question, for 广州, when the
+    # notices answer it there (tried first, so that a miss is not recorded as a gap).
+    if previous is not None and ctx.qa.answer(inbound.text, region=region, now=ctx.today, previous=previous).matched:
+        reply, asked = await answer_with_context(ctx, inbound.text, region=region, previous=previous)
+        if reply.kind == "answer":
+            ctx.state.last_question = mask_text(asked[:200]) if asked else ctx.state.last_question
+            ctx.state.last_asked = ctx.now.isoformat()
+            return [reply]
     short = short_name(region)
     choices = (f"{short}退考退费",) if withdrawal_rules(ctx.kb, region) is not None else ()
     return [
@@ -164,13 +173,15 @@ async def answer_with_context(
         choices = () if in_form else ("转人工", "帮助")
         if answer.kind in GAP_KINDS:
             await _record_gap(ctx, text, answer.region)
+    elif not in_form and answer.asks_region:
+        # Regions differ and none was named: a button per region answers the question there.
+        choices = tuple(short_name(r) for r in answer.regions[:4])
     elif not in_form and _about_withdrawal(ctx, answer.fact_ids):
         choices = ("退考退费", "原文")
     elif not in_form:
         choices = ("原文", "更多") if answer.more else ("原文",)
     if answer.matched and not in_form:
         ctx.state.topic = "退考退费" if _about_withdrawal(ctx, answer.fact_ids) else None
-    if answer.matched and not in_form:
         ctx.state.last_facts = list(answer.fact_ids)
         ctx.state.more_facts = list(answer.more)
     kind = "answer" if answer.matched else "abstain"

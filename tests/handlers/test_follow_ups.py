@@ -41,3 +41,13 @@ async def test_more_gives_what_the_answer_left_out(db: Database, services: Servi
     more = await chat.say("更多")
     assert "【吉林省】" in more and "来源：" in more
     assert "没有可以展开" in await chat.say("更多"), "what was given is not given again"
+
+
+async def test_a_region_button_under_an_answer_for_several_regions_answers_there(
+    db: Database, services: Services
+) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 27))), user="r")
+    reply = await chat.say("退考退费登记截止到哪天")
+    assert "不同地区的规定不同" in reply and {"广州", "广东"} <= set(chat.choices)
+    reply = await chat.say("广州")
+    assert "2017年9月30日" in reply and "还有3天" in reply and "穗人社职鉴函〔2017〕145号" in reply
