@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +18,6 @@ from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from knowledge.timezone import SHANGHAI
 from storage.answer_stats import AnswerTally
 from storage.pii import PiiCipher
-
-_REGION_SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|自治县|省|市|区|县|州|盟|旗)$")
 
 
 @dataclass(frozen=True)
@@ -76,15 +73,11 @@ class Context:
         return self.inbound.key.user_id
 
     def region_and_rest(self, text: str) -> tuple[str | None, str]:
-        """The innermost region `text` names, and the rest of it compacted, without the names of
-        the regions it names (in full or without 省/市/区…): 江苏的 → (江苏省, 的)."""
+        """The innermost region `text` names, and the rest of it compacted, without the region
+        names: 江苏的 → (江苏省, 的)."""
         named = self.regions_in(text)
-        rest = compact(text)
-        for name in sorted(named, key=len, reverse=True):
-            for form in (name, _REGION_SUFFIX.sub("", name)):
-                if len(form) >= 2:
-                    rest = rest.replace(form, "")
-        return (named[0] if named else None), rest
+        # The rest as typed: typo repair may turn ordinary words into others (自己是 → 自技师).
+        return (named[0] if named else None), compact(self.kb.regions.without_names(text))
 
     def regions_in(self, text: str) -> list[str]:
         """The regions `text` names, innermost first, after repairing typos ('广洲' → 广州)."""

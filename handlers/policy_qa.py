@@ -12,7 +12,7 @@ from handlers.context import Context
 from handlers.form_questions import answer_in_form
 from handlers.messages import Command, Inbound, Reply
 from handlers.routing import Router
-from handlers.text import compact, short_name
+from handlers.text import compact
 from knowledge.analyzer import normalize
 from knowledge.qa import MAX_QUESTION, PolicyQA
 from knowledge.withdrawal import withdrawal_rules
@@ -75,7 +75,7 @@ async def take_region(inbound: Inbound, ctx: Context) -> list[Reply]:
             ctx.state.last_question = mask_text(asked[:200]) if asked else ctx.state.last_question
             ctx.state.last_asked = ctx.now.isoformat()
             return [reply]
-    short = short_name(region)
+    short = ctx.kb.regions.short_name(region)
     choices = (f"{short}退考退费",) if withdrawal_rules(ctx.kb, region) is not None else ()
     return [
         Reply(
@@ -175,7 +175,7 @@ async def answer_with_context(
             await _record_gap(ctx, text, answer.region)
     elif not in_form and answer.asks_region:
         # Regions differ and none was named: a button per region answers the question there.
-        choices = tuple(short_name(r) for r in answer.regions[:4])
+        choices = tuple(ctx.kb.regions.short_name(r) for r in answer.regions[:4])
     elif not in_form and _about_withdrawal(ctx, answer.fact_ids):
         choices = ("退考退费", "原文")
     elif not in_form:

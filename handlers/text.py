@@ -21,11 +21,3 @@ def compact(text: str) -> str:
 def clean_text(text: str, *, limit: int) -> str:
     """What a candidate typed, without characters nothing downstream can store or match, cut at `limit`."""
     return _UNUSABLE.sub("", text)[:limit]
-
-
-_REGION_SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|省|市)$")
-
-
-def short_name(region: str) -> str:
-    """How people write a province or city: 广州市 → 广州, 内蒙古自治区 → 内蒙古 (a county keeps its 区/县)."""
-    return _REGION_SUFFIX.sub("", region) or region

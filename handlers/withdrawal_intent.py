@@ -12,7 +12,6 @@ import re
 from handlers.context import Context
 from handlers.messages import Inbound, Reply
 from handlers.routing import Router
-from handlers.text import short_name
 from knowledge.withdrawal import not_yet_issued, not_yet_issued_text, withdrawal_regions, withdrawal_rules
 from knowledge.workdays import format_date
 from storage.requests import requests_of_user
@@ -190,6 +189,6 @@ def rule_reply(ctx: Context, region: str) -> Reply:
     refund = rules.refund_text()
     if refund:
         lines.append(f"退费：{refund}")
-    start = f"{short_name(region)}退考退费"
+    start = f"{ctx.kb.regions.short_name(region)}退考退费"
     lines.append(f"要在线登记退考退费（个人弃考声明），请回复“{start}”。")
     return Reply("\n".join(lines), (start, "转人工"), sources=sources, kind="answer")

@@ -68,12 +68,6 @@ _PARTS = re.compile(r"[？?；;]")
 """Where a question in several parts divides."""
 
 
-def _without_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    for start, end in sorted(spans, reverse=True):
-        text = text[:start] + text[end:]
-    return text
-
-
 def _is_elliptical(rest: str) -> bool:
     bare = re.sub(r"[\s,.!?;:，。！？；：、的吗啊呀]+", "", rest)
     if not bare or _FOLLOW_UP_LEAD.match(bare) or bare.endswith("呢"):
@@ -242,14 +236,14 @@ class PolicyQA:
         text = self.analyzer.repair(normalize(question)[:MAX_QUESTION])
         if self.analyzer.is_foreign(text) or self.analyzer.is_smalltalk(text):
             return None
-        rest = _without_spans(text, self.kb.regions.spans(text))
+        rest = self.kb.regions.without_names(text)
         still = bool(_STILL.search(rest)) and len(re.sub(r"\W", "", rest)) <= 10
         if not still and not _is_elliptical(rest):
             return None
         before = self.analyzer.repair(normalize(previous)[:MAX_QUESTION])
         if self.kb.regions.spans(text):
             # 那江苏呢: the previous question, asked for the region named now.
-            before = _without_spans(before, self.kb.regions.spans(before))
+            before = self.kb.regions.without_names(before)
         if self.analyzer.lexicon.topics.intersection(self.analyzer.words(text)):
             # 那证书呢 after 统一鉴定成绩多久出来: how long for the certificates of the unified exam.
             for word in self._topic_forms:

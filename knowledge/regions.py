@@ -373,6 +373,21 @@ class RegionRegistry:
         """Where `text` names a region (start, end), for reading the rest of it without them."""
         return [(m.start, m.end) for m, _, chosen in self._read(text) if chosen is not None]
 
+    def without_names(self, text: str) -> str:
+        """`text` with the regions it names taken out (江苏的 → 的)."""
+        for start, end in sorted(self.spans(text), reverse=True):
+            text = text[:start] + text[end:]
+        return text
+
+    def short_name(self, name: str) -> str:
+        """How people write a region (广州市 → 广州, 内蒙古自治区 → 内蒙古), when that name still
+        means only it; else its own name."""
+        region = self.regions.get(name)
+        if region is None:
+            return name
+        shorts = [s for s in short_names(region.short, region.level) if self.resolve(s) == name]
+        return shorts[0] if shorts else region.short
+
     def ambiguous(self, text: str) -> dict[str, tuple[str, ...]]:
         """Names in `text` that stand for several regions and that nothing in the text settles,
         with the regions each may be (鼓楼区 → 福州市鼓楼区, 南京市鼓楼区 …)."""
