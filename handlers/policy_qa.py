@@ -14,6 +14,7 @@ from handlers.messages import Command, Inbound, Reply
 from handlers.routing import Router
 from handlers.text import compact
 from knowledge.analyzer import normalize
+from knowledge.answer import Answer
 from knowledge.qa import MAX_QUESTION, PolicyQA
 from knowledge.withdrawal import withdrawal_rules
 from knowledge.wording import quote_line, source_line
@@ -67,14 +68,13 @@ async def take_region(inbound: Inbound, ctx: Context) -> list[Reply]:
         return [await answer_reply(ctx, inbound.text, region=region)]
     ctx.state.region = region
     previous = _recent_question(ctx)
-    # 广州 right after a question (or its region button): that question, for 广州, when the
-    # notices answer it there (tried first, so that a miss is not recorded as a gap).
-    if previous is not None and ctx.qa.answer(inbound.text, region=region, now=ctx.today, previous=previous).matched:
-        reply, asked = await answer_with_context(ctx, inbound.text, region=region, previous=previous)
-        if reply.kind == "answer":
-            ctx.state.last_question = mask_text(asked[:200]) if asked else ctx.state.last_question
-            ctx.state.last_asked = ctx.now.isoformat()
-            return [reply]
+    if previous is not None:
+        # 广州 right after a question (or its region button): that question, for 广州, when the
+        # notices answer it there (a miss is no gap: the candidate only said where they are).
+        answer = ctx.qa.answer(inbound.text, region=region, now=ctx.today, previous=previous)
+        if answer.matched:
+            _remember_question(ctx, answer.asked or previous)
+            return [await _reply_for(ctx, inbound.text, answer)]
     short = ctx.kb.regions.short_name(region)
     choices = (f"{short}退考退费",) if withdrawal_rules(ctx.kb, region) is not None else ()
     return [
@@ -122,14 +122,17 @@ async def answer_question(inbound: Inbound, ctx: Context) -> list[Reply]:
         # Asked inside a form: about the form's region, without offering to start another form.
         region = form.shown_value("region")
         return [await answer_reply(ctx, inbound.text, region=region if isinstance(region, str) else None, in_form=True)]
-    previous = _recent_question(ctx)
-    reply, asked = await answer_with_context(ctx, inbound.text, region=ctx.state.region, previous=previous)
+    reply, asked = await answer_with_context(ctx, inbound.text, region=ctx.state.region, previous=_recent_question(ctx))
     if inbound.text.strip():
-        # Kept (masked) so that a later 转人工 tells staff what the candidate asked, and a follow-up
-        # (那报名呢) is read with it.
-        ctx.state.last_question = mask_text((asked or inbound.text)[:200])
-        ctx.state.last_asked = ctx.now.isoformat()
+        _remember_question(ctx, asked or inbound.text)
     return [reply]
+
+
+def _remember_question(ctx: Context, question: str) -> None:
+    """Kept (masked) so that a later 转人工 tells staff what the candidate asked, and a follow-up
+    (那报名呢) is read with it."""
+    ctx.state.last_question = mask_text(question[:200])
+    ctx.state.last_asked = ctx.now.isoformat()
 
 
 FOLLOW_UP_WINDOW = dt.timedelta(minutes=30)
@@ -163,6 +166,12 @@ async def answer_with_context(
         # answer was asked; the candidate is asked to write it in Chinese. Not counted, not a gap.
         return Reply(NO_CHINESE, () if in_form else ("帮助",), kind="abstain"), ""
     answer = ctx.qa.answer(text, region=region, now=ctx.today, previous=previous)
+    return await _reply_for(ctx, text, answer, in_form=in_form), answer.asked
+
+
+async def _reply_for(ctx: Context, text: str, answer: Answer, *, in_form: bool = False) -> Reply:
+    """The reply to `text` from its answer; outside a form, the conversation remembers what the
+    answer was about. Counted for the dashboard, and an abstention recorded as a gap."""
     if answer.region and not in_form:
         ctx.state.region = answer.region
     if answer.matched or answer.kind in GAP_KINDS:
@@ -184,8 +193,7 @@ async def answer_with_context(
         ctx.state.topic = "退考退费" if _about_withdrawal(ctx, answer.fact_ids) else None
         ctx.state.last_facts = list(answer.fact_ids)
         ctx.state.more_facts = list(answer.more)
-    kind = "answer" if answer.matched else "abstain"
-    return Reply(answer.text, choices, sources=answer.sources, kind=kind), answer.asked
+    return Reply(answer.text, choices, sources=answer.sources, kind="answer" if answer.matched else "abstain")
 
 
 def _about_withdrawal(ctx: Context, fact_ids: tuple[str, ...]) -> bool:
