@@ -4,6 +4,7 @@ the occupation and the exam date, each read against the notice that governs the 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from handlers.field_parsers import occupation_name, parse_exam_date, parse_yes_no
@@ -11,6 +12,7 @@ from handlers.forms import FormContext
 from handlers.parsing import Confirm, Invalid, Ok, Parsed, Stop
 from handlers.text import compact
 from knowledge.answer import HUMAN_HINT
+from knowledge.base import KnowledgeBase
 from knowledge.regions import PREFECTURE
 from knowledge.withdrawal import (
     WithdrawalRules,
@@ -39,6 +41,19 @@ def rules_of(fctx: FormContext) -> WithdrawalRules:
     return rules
 
 
+def no_rules_text(kb: KnowledgeBase, region: str, today: dt.date) -> str:
+    """Why nothing can be registered for `region` today: its notice not yet issued, or none."""
+    place = kb.regions.full_name(region)
+    upcoming = not_yet_issued(kb, region, today)
+    if upcoming is not None:
+        return f"{not_yet_issued_text(upcoming)}，{format_date(today)}{place}还没有可依据的退考退费规定，暂不能登记。"
+    covered = "、".join(withdrawal_regions(kb))
+    return (
+        f"目前收录的通知中，{place}没有可在线登记的退考退费规定（可在线登记的地区：{covered}）。"
+        "请向您的原报考机构咨询。"
+    )
+
+
 def parse_region(text: str, fctx: FormContext) -> Parsed:
     """The innermost region named (广东省广州市 is 广州市), checked against the withdrawal rules in
     force today; kept as its city (番禺区 → 广州市), where exams are run and staff work."""
@@ -50,17 +65,8 @@ def parse_region(text: str, fctx: FormContext) -> Parsed:
     region = found[0]
     rules = withdrawal_rules(ctx.kb, region, on=fctx.today)
     upcoming = not_yet_issued(ctx.kb, region, fctx.today)
-    if rules is None and upcoming is not None:
-        return Stop(
-            f"{not_yet_issued_text(upcoming)}，{format_date(fctx.today)}{regions.full_name(region)}"
-            f"还没有可依据的退考退费规定，暂不能登记。{HUMAN_HINT}"
-        )
     if rules is None:
-        covered = "、".join(withdrawal_regions(ctx.kb))
-        return Stop(
-            f"目前收录的通知中，{regions.full_name(region)}没有可在线登记的退考退费规定（可在线登记的地区：{covered}）。"
-            f"请向您的原报考机构咨询。{HUMAN_HINT}"
-        )
+        return Stop(no_rules_text(ctx.kb, region, fctx.today) + HUMAN_HINT)
     check = rules.deadline_check(fctx.today)
     if not check.open:
         return Stop(check.text + HUMAN_HINT)

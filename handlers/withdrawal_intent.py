@@ -12,8 +12,8 @@ import re
 from handlers.context import Context
 from handlers.messages import Inbound, Reply
 from handlers.routing import Router
+from handlers.withdrawal_answers import no_rules_text
 from knowledge.withdrawal import not_yet_issued, not_yet_issued_text, withdrawal_regions, withdrawal_rules
-from knowledge.workdays import format_date
 from storage.requests import requests_of_user
 from storage.statuses import RequestStatus
 
@@ -161,16 +161,7 @@ def rule_reply(ctx: Context, region: str) -> Reply:
     upcoming = not_yet_issued(ctx.kb, region, ctx.today)
     ctx.state.topic = TOPIC
     if rules is None:
-        if upcoming is not None:
-            place = regions.full_name(region)
-            text = f"{not_yet_issued_text(upcoming)}，{format_date(ctx.today)}{place}还没有可依据的退考退费规定。"
-        else:
-            covered = "、".join(withdrawal_regions(ctx.kb))
-            text = (
-                f"目前收录的通知中，{regions.full_name(region)}没有可在线登记的退考退费规定（可在线登记的地区：{covered}）。"
-                "请向您的原报考机构咨询。"
-            )
-        return Reply(text + HUMAN_HINT, ("转人工",), kind="abstain")
+        return Reply(no_rules_text(ctx.kb, region, ctx.today) + HUMAN_HINT, ("转人工",), kind="abstain")
     # A policy answer, counted for the dashboard as the answerer's are.
     ctx.answers.add(day=ctx.today, channel=ctx.channel, user_id=ctx.user_id, answered=True)
     sources = (rules.doc_no,) + ((upcoming.doc_no,) if upcoming is not None else ())
