@@ -57,6 +57,8 @@ _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # A follow-up leans on the previous question: 那…/还有…/另外… or …呢, or a bare question word with
 # at most a short subject (成绩多久出来, 电话多少, 找谁).
 _FOLLOW_UP_LEAD = re.compile(r"^(?:那么|那|还有|另外|再问一下|再问下|如果是|要是)")
+_AFTER_THAT = re.compile(r"^[\u4e00-\u9fff]{1,4}(?:了|完)(?:以后|之后|后)")
+"""签了以后…, 交完之后…: what comes after the step the previous question was about."""
 _BARE_ASK = re.compile(
     r"多久|多长|多少|哪天|几号|几月|什么时候|啥时候|找谁|谁|电话|在哪|哪里|交什么|要什么|什么材料|怎么办|来得及|几个|几项"
 )
@@ -70,7 +72,7 @@ _PARTS = re.compile(r"[？?；;]")
 
 def _is_elliptical(rest: str) -> bool:
     bare = re.sub(r"[\s,.!?;:，。！？；：、的吗啊呀]+", "", rest)
-    if not bare or _FOLLOW_UP_LEAD.match(bare) or bare.endswith("呢"):
+    if not bare or _FOLLOW_UP_LEAD.match(bare) or _AFTER_THAT.match(bare) or bare.endswith("呢"):
         return True
     return len(bare) <= 7 and bool(_BARE_ASK.search(bare))
 
@@ -276,8 +278,22 @@ class PolicyQA:
             if on_subject or found:
                 answer, combined = max(on_subject or found, key=lambda p: p[0].confidence)
         if answer.matched and not self._answers_subject(answer, lead):
-            # The previous question's words won over the new subject (那成绩多久出来 answered about
-            # exam durations again): the follow-up alone, for the carried region, if it finds one.
+            # The previous question's words won over the new subject (证书呢 after 第一批什么时候收尾
+            # answered about the 收尾 deadline again): the previous question less one of its words,
+            # then the follow-up alone, for the carried region; the first reading on the new subject.
+            # Words are cut out of the text, so that what the question asks (什么时候) stays.
+            words = self.analyzer.words(before)
+            tries = [f"{lead} {before.replace(w, ' ', 1)}" for w in words[:8]]
+            # Last, the new subject with only the previous question's region and how it asks.
+            bare = before
+            for w in self._subject_words(before):
+                bare = bare.replace(w, " ")
+            tries.append(f"{lead} {bare}")
+            found = [(a, t) for t in tries if (a := self._answer(t, region=region, now=now)).matched]
+            on_subject = [(a, t) for a, t in found if self._answers_subject(a, lead)]
+            if on_subject:
+                answer, combined = max(on_subject, key=lambda p: p[0].confidence)
+                return replace(answer, asked=combined)
             alone = self._answer(text, region=region, now=now)
             if alone.matched:
                 return alone
@@ -293,8 +309,12 @@ class PolicyQA:
         wanted = set(self._subject_words(text))
         if not wanted:
             return True
+        # The fact's topic, keywords and action name its subject too: the exam-dates fact says
+        # 统一鉴定时间 in its text and 考试时间 only among its keywords.
         said = " ".join(
-            normalize(f"{e.fact.title} {e.fact.answer}")
+            normalize(
+                " ".join([e.fact.title, e.fact.answer, e.fact.topic, *e.fact.keywords, getattr(e.fact, "action", "")])
+            )
             for e in (self.kb.by_id.get(f) for f in answer.fact_ids)
             if e is not None
         )

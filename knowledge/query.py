@@ -16,6 +16,15 @@ _WANTS_LIST = re.compile(
     r"|(?:多少|几)(?:个|项|种)(?:职业|工种|职业资格)|(?:职业|工种|职业资格)[^，。？?]{0,4}(?:多少|几)(?:个|项|种)"
 )
 
+# "When": the answer is a date or a period, so facts that hold one rank first (证书什么时候 is
+# about the day certificates stop, not about how a lost one is replaced).
+_ASKS_WHEN = re.compile(r"什么时候|啥时候|哪天|哪一天|几号|几月|何时|截止|最晚|最迟|多久|多长时间|期限")
+
+# "Whom": the answer is a body to contact, so contact facts rank first (有问题该找哪个部门).
+_ASKS_WHOM = re.compile(
+    r"联系谁|找谁|问谁|咨询谁|找哪个|哪个部门|哪个单位|哪个机构|怎么联系|联系方式|联系电话|咨询电话"
+)
+
 
 @dataclass(frozen=True)
 class Query:
@@ -35,6 +44,16 @@ class Query:
     def wants_list(self) -> bool:
         """The question asks which occupations (福建退出目录的职业有哪些, 名单, 哪几个工种)."""
         return bool(_WANTS_LIST.search(self.text))
+
+    @property
+    def asks_when(self) -> bool:
+        """The question asks for a date or a period (什么时候, 最晚哪天, 多久)."""
+        return bool(_ASKS_WHEN.search(self.text))
+
+    @property
+    def asks_whom(self) -> bool:
+        """The question asks whom to contact (有问题找谁, 联系哪个部门)."""
+        return bool(_ASKS_WHOM.search(self.text))
 
     @property
     def known_occupation(self) -> str | None:

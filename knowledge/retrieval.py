@@ -3,6 +3,7 @@ the notices it names, and the picks made from the ranking (one region or several
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from knowledge.analyzer import Analyzer
@@ -19,10 +20,16 @@ RELATED_RATIO = 0.75
 """A runner-up from the same region scoring this share of the top one is added as related."""
 LIST_ASKED = 1.3
 """Weight of an occupation list when the question asks which occupations."""
+WHEN_ASKED = 1.2
+"""Weight of a fact holding a date or a period when the question asks when."""
+WHOM_ASKED = 1.2
+"""Weight of a contact when the question asks whom to contact."""
 NOT_YET_ISSUED = 0.5
 """Weight of a notice issued after the day of the question: below an enclosing region's notice in
 force (0.8), so that on 2017-09-21 广州 is answered from 广东's 70号 rather than from 145号 of
 09-26; an answer that still comes from it says it was not yet issued (`knowledge.wording`)."""
+
+_TIME_TOPIC = re.compile(r"时间|日期|时限|截止|期限")
 
 
 class Retriever:
@@ -43,10 +50,19 @@ class Retriever:
         # Facts that a search weighs alike (same notice and regions, both replaced or not, both
         # calculable or not, both occupation lists or not) form a class: a search weighs each class
         # once, not each of the thousands of facts its words reach.
-        classes: dict[tuple[str, tuple[str, ...], bool, bool, bool], int] = {}
+        classes: dict[tuple[str, tuple[str, ...], bool, bool, bool, bool, bool], int] = {}
         self._class_of = [
             classes.setdefault(
-                (e.doc_no, e.regions, i in replaced, i in calculable, e.fact.kind == "occupation_list"), len(classes)
+                (
+                    e.doc_no,
+                    e.regions,
+                    i in replaced,
+                    i in calculable,
+                    e.fact.kind == "occupation_list",
+                    _dated(e),
+                    e.fact.kind == "contact",
+                ),
+                len(classes),
             )
             for i, e in enumerate(kb.entries)
         ]
@@ -71,7 +87,7 @@ class Retriever:
 
     def _factor(self, c: int, query: Query, notices: set[str] | None) -> float:
         """How much a query weighs the facts of class `c` (0: not at all)."""
-        doc_no, _, replaced, calculable, is_list = self._classes[c]
+        doc_no, _, replaced, calculable, is_list, dated, contact = self._classes[c]
         if notices is not None and doc_no not in notices:
             return 0.0
         if replaced and doc_no not in query.docs:
@@ -86,6 +102,10 @@ class Retriever:
             factor *= 1.3  # a concrete date asks for a calculation
         if query.wants_list and is_list:
             factor *= LIST_ASKED
+        if query.asks_when and dated:
+            factor *= WHEN_ASKED
+        if query.asks_whom and contact:
+            factor *= WHOM_ASKED
         return factor
 
     def find(self, query: Query, words: Sequence[str]) -> list[Hit]:
@@ -122,3 +142,14 @@ class Retriever:
             ):
                 return other
         return None
+
+
+def _dated(entry: Entry) -> bool:
+    """Whether a fact holds a date or a period: an event, a rule with a time limit, or a fact whose
+    topic is a time (鉴定时间: the schedule is in an attachment, but it is the answer to "when")."""
+    fact = entry.fact
+    return (
+        isinstance(fact, Event)
+        or (isinstance(fact, Rule) and bool(fact.periods))
+        or bool(_TIME_TOPIC.search(fact.topic))
+    )

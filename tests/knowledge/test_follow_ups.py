@@ -71,3 +71,36 @@ def test_a_region_switch_keeps_the_subject_even_when_worded_differently_there(qa
         "那厦门呢", region="吉林省", now=dt.date(2020, 9, 1), previous="吉林职业技能鉴定报名咨询电话多少？"
     )
     assert answer.matched and "5320155" in answer.text and "厦人社〔2020〕141号" in answer.sources
+
+
+def test_a_new_subject_keeps_how_the_previous_question_asked(qa: PolicyQA) -> None:
+    # 证书呢 after a "when" question asks when, for certificates: the certificate deadline, not
+    # how a lost certificate is replaced (which the subject alone would find).
+    previous = "江苏第一批退出目录的职业资格评价什么时候收尾？"
+    answer = qa.answer("证书呢", now=dt.date(2020, 9, 20), previous=previous)
+    assert answer.matched and "2021年2月1日" in answer.text
+
+
+def test_a_new_subject_is_found_in_the_facts_keywords_too(qa: PolicyQA) -> None:
+    answer = qa.answer("考试呢", now=dt.date(2017, 3, 1), previous="吉林上半年统一鉴定报名是哪几天")
+    assert answer.matched and "5月20日" in answer.text and "3月15日" not in answer.text
+
+
+def test_what_comes_after_the_previous_step_is_a_follow_up(qa: PolicyQA) -> None:
+    previous = "福建参加退出目录职业的鉴定前要签什么？"
+    answer = qa.answer("签了以后交给谁保管", now=dt.date(2020, 9, 10), previous=previous)
+    assert answer.matched and "存档" in answer.text
+
+
+def test_whom_to_contact_is_answered_with_a_contact_and_switches_region(qa: PolicyQA) -> None:
+    day = dt.date(2020, 9, 20)
+    first = qa.answer("广东职业技能等级认定有问题联系谁？", now=day)
+    assert first.matched and "83189554" in first.text
+    answer = qa.answer("那江苏呢", now=day, previous="广东职业技能等级认定有问题联系谁？")
+    assert answer.matched and "省职业技能鉴定中心" in answer.text and answer.sources == ("苏人社函〔2020〕239号",)
+
+
+def test_a_when_question_prefers_the_fact_holding_a_date(qa: PolicyQA) -> None:
+    # Both facts are about certificates in Jiangsu; only one of them says when.
+    answer = qa.answer("江苏的证书什么时候停发", now=dt.date(2020, 10, 1))
+    assert answer.matched and "2021年2月1日" in answer.text
