@@ -185,7 +185,10 @@ class Analyzer:
                     if any(covered[i : i + n]) or not all(_CJK.match(c) for c in window):
                         continue
                     meant = index.get(pinyin_key(window))
-                    if meant in self._places and self._splits_a_word(text, i, i + n):
+                    # A window that cuts a real word in half is not a typo (己是 in 我自己是 is not
+                    # 技师, 务系 in 考务系统 is not 无锡). Two characters sound like some term all
+                    # the time; three or more rarely do by accident (工做日报 is 工作日 + 报).
+                    if meant and (n == 2 or meant in self._places) and self._splits_a_word(text, i, i + n):
                         continue
                     if meant and meant != window and (meant in self.protected or not self._is_real_word(window)):
                         out.append(meant)

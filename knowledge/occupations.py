@@ -55,18 +55,33 @@ class OccupationMatcher:
 
     def find(self, text: str, original: str | None = None) -> OccupationMatch | None:
         """`text` has been through typo repair; `original` is what the candidate typed."""
-        return self._exact(text, original) or self._everyday(text) or self._misspelt(text) or self._unknown(text)
+        exact, everyday = self._exact(text, original), self._everyday(text)
+        if exact and everyday and everyday.corrected_from and exact.name in everyday.corrected_from:
+            # 叉车工 holds 车工, 模具钳工 holds 钳工: the longer name is the one meant.
+            return everyday
+        return exact or everyday or self._misspelt(text) or self._unknown(text)
+
+    def written(self, text: str, official: str) -> list[str]:
+        """Every way `text` names the listed occupation `official`: its name and everyday names."""
+        lowered = text.lower()
+        return [n for n in (official, *(e for e, meant in self.everyday.items() if official in meant)) if n in lowered]
 
     def _everyday(self, text: str) -> OccupationMatch | None:
         """An everyday name (木匠): the one listed occupation it means, or those it may mean."""
         lowered = text.lower()
-        for name in self._everyday_longest:
-            if name in lowered:
-                meant = self.everyday[name]
-                if len(meant) == 1:
-                    return OccupationMatch(meant[0], True, name)
-                return OccupationMatch(meant[0], True, name, alternatives=meant)
-        return None
+        found = [name for name in self._everyday_longest if name in lowered]
+        if not found:
+            return None
+        name, meant = found[0], self.everyday[found[0]]
+        if len(meant) > 1:
+            # Another name in the question may settle it: 炒菜 in 炒菜厨师 means 中式烹调师.
+            settled = [
+                n for n in found[1:] if n not in name and len(self.everyday[n]) == 1 and self.everyday[n][0] in meant
+            ]
+            if settled:
+                return OccupationMatch(self.everyday[settled[0]][0], True, settled[0])
+            return OccupationMatch(meant[0], True, name, alternatives=meant)
+        return OccupationMatch(meant[0], True, name)
 
     def _exact(self, text: str, original: str | None) -> OccupationMatch | None:
         """The longest known name in the text, with what was typed when repair changed it."""

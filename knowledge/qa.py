@@ -24,6 +24,9 @@ from knowledge.analyzer import Analyzer, Lexicon, normalize
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.datetext import FoundDate, find_dates
+from knowledge.follow_up_cues import FOLLOW_UP_LEAD, STILL, is_elliptical, split_parts
+from knowledge.occupation_categories import named_category
+from knowledge.occupation_names import everyday_names
 from knowledge.occupation_status import OccupationStatus
 from knowledge.occupations import OccupationMatcher
 from knowledge.query import Query
@@ -54,27 +57,11 @@ def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Loc
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
-# A follow-up leans on the previous question: 那…/还有…/另外… or …呢, or a bare question word with
-# at most a short subject (成绩多久出来, 电话多少, 找谁).
-_FOLLOW_UP_LEAD = re.compile(r"^(?:那么|那|还有|另外|再问一下|再问下|如果是|要是)")
-_AFTER_THAT = re.compile(r"^[\u4e00-\u9fff]{1,4}(?:了|完)(?:以后|之后|后)")
-"""签了以后…, 交完之后…: what comes after the step the previous question was about."""
-_BARE_ASK = re.compile(
-    r"多久|多长|多少|哪天|几号|几月|什么时候|啥时候|找谁|谁|电话|在哪|哪里|交什么|要什么|什么材料|怎么办|来得及|几个|几项"
-)
-
-
-_STILL = re.compile(r"还能|还可以|还来得及|来得及|还行吗|晚不晚|过了吗|截止了吗|还有效")
-"""A follow-up asking whether the previous answer still holds today (现在还能申请吗)."""
-_PARTS = re.compile(r"[？?；;]")
-"""Where a question in several parts divides."""
-
-
-def _is_elliptical(rest: str) -> bool:
-    bare = re.sub(r"[\s,.!?;:，。！？；：、的吗啊呀]+", "", rest)
-    if not bare or _FOLLOW_UP_LEAD.match(bare) or _AFTER_THAT.match(bare) or bare.endswith("呢"):
-        return True
-    return len(bare) <= 7 and bool(_BARE_ASK.search(bare))
+_WHICH = re.compile(r"哪些|哪几|有啥|有什么|都有")
+_LIST_NOUNS = ("职业", "工种", "项目")
+OWN_REGION_RATIO = 0.85
+"""A hit from the region's own notice scoring this share of an enclosing region's top hit, on the
+same words, answers instead of it."""
 
 
 class PolicyQA:
@@ -106,7 +93,13 @@ class PolicyQA:
             lexicon,
             extra_terms=[*kb.occupations, *keywords],
             protected_terms=kb.occupations,
-            names=region_names,
+            # Everyday occupation names are kept from repair as place names are (我是电梯工 is not
+            # 我试点梯工); the occupation matcher finds them in the text.
+            # Not those inside an official name (咨询师): 心里咨询师 must still become 心理咨询师.
+            names=[
+                *region_names,
+                *(n for n in everyday_names(kb.occupations) if not any(n in o for o in kb.occupations)),
+            ],
             places=typo_targets,
         )
         topics = lexicon.topics
@@ -181,7 +174,7 @@ class PolicyQA:
         candidates ask the same few questions over and over: a bounded cache of recent answers saves
         the analysis and the search."""
         now = now or today_in_shanghai()
-        parts = [p for p in _PARTS.split(question) if len(p.strip()) >= 4]
+        parts = split_parts(question)
         if len(parts) >= 2:
             both = self._parts(parts, question, region=region, now=now)
             if both is not None:
@@ -210,7 +203,7 @@ class PolicyQA:
         answers = []
         for i, part in enumerate(parts):
             alone = self.answer(part, region=where, now=now)
-            leans = bool(_FOLLOW_UP_LEAD.match(part.strip())) or part.strip().rstrip("?？").endswith("呢")
+            leans = bool(FOLLOW_UP_LEAD.match(part.strip())) or part.strip().rstrip("?？").endswith("呢")
             if i and (leans or not (alone.matched and alone.confidence >= CONFIDENT)):
                 # Not sure on its own: read as a follow-up of the part before (哪天考？报名什么时候？).
                 followed = self.answer(part, region=where, now=now, previous=parts[i - 1])
@@ -218,8 +211,10 @@ class PolicyQA:
             answers.append(alone)
         if not all(a.matched for a in answers) or len({a.fact_ids for a in answers}) < len(answers):
             return None
+        # A line two parts share (the same fact found for both) is shown once.
+        lines = dict.fromkeys(line for a in answers for line in a.text.split("\n"))
         return Answer(
-            "\n".join(a.text for a in answers),
+            "\n".join(lines),
             matched=True,
             sources=tuple(dict.fromkeys(s for a in answers for s in a.sources)),
             confidence=min(a.confidence for a in answers),
@@ -239,8 +234,8 @@ class PolicyQA:
         if self.analyzer.is_foreign(text) or self.analyzer.is_smalltalk(text):
             return None
         rest = self.kb.regions.without_names(text)
-        still = bool(_STILL.search(rest)) and len(re.sub(r"\W", "", rest)) <= 10
-        if not still and not _is_elliptical(rest):
+        still = bool(STILL.search(rest)) and len(re.sub(r"\W", "", rest)) <= 10
+        if not still and not is_elliptical(rest):
             return None
         before = self.analyzer.repair(normalize(previous)[:MAX_QUESTION])
         if self.kb.regions.spans(text):
@@ -253,7 +248,7 @@ class PolicyQA:
         # The previous question's region comes with it, unless the follow-up names its own.
         carried = self.kb.regions.detect(before)
         region = region or (carried[0] if carried else None)
-        lead = _FOLLOW_UP_LEAD.sub("", text).rstrip("呢?？")
+        lead = FOLLOW_UP_LEAD.sub("", text).rstrip("呢?？")
         if still:
             # 现在还能申请吗 after a deadline: the same question again, reasoned about today.
             answer = self._answer(before, region=region, now=now)
@@ -298,6 +293,22 @@ class PolicyQA:
             if alone.matched:
                 return alone
         return replace(answer, asked=combined) if answer.matched else None
+
+    def _own_region_first(self, query: Query, good: list[Hit]) -> Hit:
+        """The top hit, unless it comes from an enclosing region's notice and the region's own
+        notice says the same thing nearly as well: the city's notice implements the province's,
+        so a 广州 question about refunds is answered from 145号 rather than from 广东's 70号."""
+        top = good[0]
+        if query.region is None or self.kb.applicability(self.kb.entries[top.index], query.region) >= 1.0:
+            return top
+        for h in good[1:]:
+            if (
+                h.score >= top.score * OWN_REGION_RATIO
+                and set(top.matched) <= set(h.matched)
+                and self.kb.applicability(self.kb.entries[h.index], query.region) >= 1.0
+            ):
+                return h
+        return top
 
     def _subject_words(self, text: str) -> list[str]:
         """The words of `text` that say what it is about (not how or when it asks)."""
@@ -379,12 +390,28 @@ class PolicyQA:
         docs = frozenset(
             doc for doc, num in self._doc_numbers.items() if num and re.search(rf"(?<!\d){num}\s*号", repaired)
         )
+        if occupation and occupation.known:
+            # The occupation is matched as a whole: the words of the names it is written with
+            # (搞HR人力资源的 → hr, 人力, 资源) are not also words for the facts to match.
+            # The official name's own words stay: the list facts are written with them.
+            official = set(self.analyzer.words(occupation.name)) | {occupation.name}
+            named = {w for n in self.occupations.written(repaired, occupation.name) for w in self.analyzer.words(n)}
+            words = [w for w in words if w not in named - official]
         if occupation and not occupation.known:
             # An occupation no list names is the topic of the question: keep it whole, so that
             # 一级建造师 weighs as one unknown thing rather than as 一级 / 建造 / 师.
             pieces = set(self.analyzer.words(occupation.name))
             words = [occupation.name, *(w for w in words if w not in pieces)]
-        return Query(repaired, words, region, dates, now, occupation, docs, tuple(plain))
+        query = Query(repaired, words, region, dates, now, occupation, docs, tuple(plain))
+        category = named_category(repaired) if query.wants_list or _WHICH.search(repaired) else None
+        if category is not None:
+            # 建筑类工种有哪些, 做饭做点心的有哪些: the group is matched as a whole (not as the one
+            # occupation 做点心的 names), and it and the word 工种 select no fact: the list does.
+            group, word = category
+            named = {*self.analyzer.words(word), *_LIST_NOUNS}
+            kept = [w for w in self._content_words(repaired, dates) if w not in named]
+            query = replace(query, words=kept or words, occupation=None, category=group)
+        return query
 
     # -- retrieval to answer -------------------------------------------------------------------
     def _lookup(self, query: Query, prefix: str = "") -> Answer:
@@ -402,7 +429,10 @@ class PolicyQA:
             groups = self._retriever.region_groups(good)
             if len(groups) > 1:
                 return self._wording.multi_region(query, groups, prefix)
-        top = good[0]
+        top = self._own_region_first(query, good)
+        entry = self.kb.entries[top.index]
+        if query.category is not None and entry.fact.kind == "occupation_list":
+            return self._wording.category_members(query, entry, top)
         related = self._retriever.related(good)
         # A related fact that matches words the top one does not answers another part of the
         # question (谁来发？补考最晚哪天？): it is part of the answer. Otherwise it waits for 更多.

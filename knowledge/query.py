@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge.datetext import FoundDate
+from knowledge.occupation_categories import Category
 from knowledge.occupations import OccupationMatch
 
 # "Which ones" about occupations: the answer is a list, so the lists rank first.
@@ -25,6 +26,9 @@ _ASKS_WHOM = re.compile(
     r"联系谁|找谁|问谁|咨询谁|找哪个|哪个部门|哪个单位|哪个机构|怎么联系|联系方式|联系电话|咨询电话"
 )
 
+# 11月几号: a month named, the day asked.
+_MONTH_ASKED = re.compile(r"(?<!\d)(1[0-2]|[1-9])月(?:份)?(?:的)?(?:几号|哪天|哪一天|几日|多少号)")
+
 
 @dataclass(frozen=True)
 class Query:
@@ -39,16 +43,24 @@ class Query:
     """Notices the question names by number (145号文)."""
     plain_words: tuple[str, ...] = ()
     """The words as segmented, before an unknown occupation is kept whole: what variants compare."""
+    category: Category | None = None
+    """A group of occupations the question asks about (建筑类工种有哪些)."""
 
     @property
     def wants_list(self) -> bool:
         """The question asks which occupations (福建退出目录的职业有哪些, 名单, 哪几个工种)."""
-        return bool(_WANTS_LIST.search(self.text))
+        return self.category is not None or bool(_WANTS_LIST.search(self.text))
 
     @property
     def asks_when(self) -> bool:
         """The question asks for a date or a period (什么时候, 最晚哪天, 多久)."""
         return bool(_ASKS_WHEN.search(self.text))
+
+    @property
+    def month_asked(self) -> int | None:
+        """The month a question names when it asks which day of it (下半年统考是11月几号)."""
+        m = _MONTH_ASKED.search(self.text)
+        return int(m.group(1)) if m else None
 
     @property
     def asks_whom(self) -> bool:

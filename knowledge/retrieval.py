@@ -10,7 +10,7 @@ from knowledge.analyzer import Analyzer
 from knowledge.base import Entry, KnowledgeBase
 from knowledge.fact_index import build_index
 from knowledge.query import Query
-from knowledge.schema import Event, Rule
+from knowledge.schema import DateRange, Event, OnDate, Rule
 from knowledge.search import Hit
 from knowledge.timeline import relative_rules
 
@@ -22,6 +22,8 @@ LIST_ASKED = 1.3
 """Weight of an occupation list when the question asks which occupations."""
 WHEN_ASKED = 1.2
 """Weight of a fact holding a date or a period when the question asks when."""
+MONTH_ASKED = 1.2
+"""Weight of a fact with a date in the month a question names (11月几号)."""
 WHOM_ASKED = 1.2
 """Weight of a contact when the question asks whom to contact."""
 NOT_YET_ISSUED = 0.5
@@ -67,6 +69,8 @@ class Retriever:
             for i, e in enumerate(kb.entries)
         ]
         self._classes = list(classes)
+        self._months = [_months(e) for e in kb.entries]
+        """The months of each fact's dates."""
         self._class_entry = {c: kb.entries[i] for i, c in reversed(list(enumerate(self._class_of)))}
         """A fact of each class, for its regions' applicability."""
 
@@ -76,11 +80,15 @@ class Retriever:
         factors: dict[int, float] = {}
         class_of = self._class_of
 
+        month = query.month_asked
+
         def boost(i: int) -> float:
             c = class_of[i]
             factor = factors.get(c)
             if factor is None:
                 factor = factors[c] = self._factor(c, query, notices)
+            if month is not None and month in self._months[i]:
+                return factor * MONTH_ASKED
             return factor
 
         return self.index.search(words, boost=boost, limit=12, ignore_in_coverage=self.form_words)
@@ -153,3 +161,16 @@ def _dated(entry: Entry) -> bool:
         or (isinstance(fact, Rule) and bool(fact.periods))
         or bool(_TIME_TOPIC.search(fact.topic))
     )
+
+
+def _months(entry: Entry) -> frozenset[int]:
+    fact = entry.fact
+    if not isinstance(fact, Event):
+        return frozenset()
+    months: set[int] = set()
+    for when in fact.dates:
+        if isinstance(when, OnDate):
+            months.add(when.date.month)
+        elif isinstance(when, DateRange):
+            months.update({when.start.month, when.end.month})
+    return frozenset(months)

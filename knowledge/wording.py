@@ -3,6 +3,7 @@ notices that replaced it, its source clause, and what the bot says when it does 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cached_property
 
@@ -10,7 +11,7 @@ from knowledge.answer import HUMAN_HINT, Answer
 from knowledge.base import Entry, KnowledgeBase, citation
 from knowledge.occupations import OccupationMatch
 from knowledge.query import Query
-from knowledge.schema import Event, Relative, Rule
+from knowledge.schema import Event, OccupationList, Relative, Rule
 from knowledge.search import Hit
 from knowledge.timeline import compute_relative, relative_rules, status_now
 from knowledge.workdays import format_date
@@ -67,7 +68,7 @@ def _dated_caveat(query: Query, entries: Sequence[Entry]) -> str:
     """Old notices are still the ground truth, but a candidate should know how old they are."""
     years = sorted({e.notice.year for e in entries if isinstance(e.fact, Event)})
     if years and query.now.year - years[-1] >= 2:
-        return f"（{'、'.join(map(str, years))}年的通知，以最新通知为准）"
+        return f"（{'、'.join(map(str, years))}年的通知，以最新为准）"
     return ""
 
 
@@ -176,10 +177,9 @@ class Wording:
                     action = fact.action if isinstance(fact, Event) else fact.title
                     parts.append(compute_relative(rel, anchor, action, query.now).text)
             if rules and anchor is None:
-                anchors = "、".join(dict.fromkeys(r.anchor for r in rules))
-                parts.append(
-                    f"如告诉我{anchors}的具体日期（例如“2026年6月22日”），我可以按法定节假日帮您算出是哪一天。"
-                )
+                # 考试（日常鉴定）and 考试（统一鉴定）are both the exam date to the candidate.
+                anchors = "、".join(dict.fromkeys(re.sub(r"[（(].*", "", r.anchor) for r in rules))
+                parts.append(f"告诉我{anchors}是哪天（如“6月22日”），可按工作日帮您算出具体日期。")
         if isinstance(fact, Event):
             status = status_now(fact, query.now)
             if status:
@@ -231,7 +231,7 @@ class Wording:
         lines.append(_dated_caveat(query, [entry]))
         lines.append("；".join(dict.fromkeys(source_line(e) for e in cited)))
         if hit.coverage < CONFIDENT:
-            lines.append("不是您要问的？可回复“转人工”。")
+            lines.append("不是您要问的？请回复“转人工”。")
         return Answer(
             "\n".join(line for line in lines if line),
             matched=True,
@@ -245,11 +245,37 @@ class Wording:
             more=(related.fact.id,) if related is not None and not related_answers else (),
         )
 
+    def category_members(self, query: Query, entry: Entry, hit: Hit) -> Answer:
+        """Which occupations of a list belong to the group asked about (建筑类工种有哪些): the
+        members in the list's order; the whole list when none belongs, for the grouping is ours,
+        not the notice's."""
+        assert query.category is not None and isinstance(entry.fact, OccupationList)
+        listed = entry.fact.occupations
+        members = [o for o in listed if o in query.category.members]
+        label = "" if query.region in entry.regions else f"【{region_label(entry.regions)}】"
+        group = query.category.name
+        if members:
+            body = f"{label}《{entry.fact.title}》中属于{group}类的有{len(members)}个：{'、'.join(members)}。"
+        else:
+            body = f"{label}《{entry.fact.title}》中没有{group}类的职业。名单共{len(listed)}个：{'、'.join(listed)}。"
+        lines = [self.applies_lead(query, entry), body, "（分类是本服务按常见叫法归纳的，以名单原文为准）"]
+        lines += [not_yet_issued_note(query, entry), self.newer_note(entry), source_line(entry)]
+        return Answer(
+            "\n".join(line for line in lines if line),
+            matched=True,
+            sources=(entry.doc_no,),
+            confidence=hit.coverage,
+            fact_ids=(entry.fact.id,),
+            region=query.region,
+            regions=entry.regions,
+            kind="lookup",
+        )
+
     def multi_region(self, query: Query, groups: dict[tuple[str, ...], Hit], prefix: str) -> Answer:
         """The question named no region and regions differ: one line per region, then a request
         for the candidate's region."""
         lines = [prefix] if prefix else []
-        lines.append("不同地区的规定不同（您没有说明地区），各地通知分别规定如下：")
+        lines.append("各地规定不同（您没说地区），分别是：")
         sources: list[str] = []
         facts: list[str] = []
         regions: list[str] = []
@@ -269,7 +295,7 @@ class Wording:
         caveat = _dated_caveat(query, [self.kb.entries[h.index] for h in groups.values()])
         if caveat:
             lines.append(caveat)
-        lines.append("请告诉我您报考的地区，我可以只给出该地区的规定。")
+        lines.append("告诉我您报考的地区，可只看该地的规定。")
         return Answer(
             "\n".join(lines),
             matched=True,

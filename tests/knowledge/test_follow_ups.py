@@ -104,3 +104,9 @@ def test_a_when_question_prefers_the_fact_holding_a_date(qa: PolicyQA) -> None:
     # Both facts are about certificates in Jiangsu; only one of them says when.
     answer = qa.answer("江苏的证书什么时候停发", now=dt.date(2020, 10, 1))
     assert answer.matched and "2021年2月1日" in answer.text
+
+
+def test_one_question_about_two_things_is_asked_of_each(qa: PolicyQA) -> None:
+    answer = qa.answer("广东双证书统计表，部省属院校和市属院校分别哪天前交？", now=dt.date(2017, 10, 1))
+    assert answer.matched and "2017年12月10日" in answer.text and "2017年12月30日" in answer.text
+    assert len(answer.text.split("\n")) == len(set(answer.text.split("\n"))), "no line is shown twice"

@@ -46,6 +46,59 @@ def test_a_name_that_fits_several_is_asked_about(qa: PolicyQA, question: str, op
     assert all(o in answer.text for o in options)
 
 
+def test_another_name_in_the_question_settles_an_ambiguous_one(qa: PolicyQA) -> None:
+    # 厨师 fits two occupations; 炒菜 (an everyday name of one of them) settles which.
+    answer = qa.answer("福建炒菜厨师的证还在目录里吗", now=DAY)
+    assert answer.matched and "按“中式烹调师”理解" in answer.text
+
+
+def test_the_words_of_an_everyday_name_do_not_count_against_the_answer(qa: PolicyQA) -> None:
+    # hr / 人力 / 资源 name the occupation; left as words, no fact would match them.
+    answer = qa.answer("吉林搞HR人力资源的那个证是统一考的吗", now=dt.date(2017, 6, 1))
+    assert answer.matched and "企业人力资源管理师属于全国统一鉴定职业" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("text", "official"),
+    [
+        ("我是电梯工还能考吗", "电梯安装维修工"),
+        ("我自己是做木匠的", "手工木工"),
+        ("福建西式点心师傅还能考吗", "西式面点师"),
+    ],
+)
+def test_typo_repair_leaves_everyday_names_and_ordinary_words_alone(qa: PolicyQA, text: str, official: str) -> None:
+    # 我是电梯工 was repaired into 我试点梯工, 我自己是 into 我自技师.
+    repaired = qa.analyzer.repair(text)
+    assert repaired == text
+    found = qa.occupations.find(repaired)
+    assert found is not None and found.name == official
+
+
+@pytest.mark.parametrize(("text", "official"), [("叉车工还能考吗", "起重装卸机械操作工"), ("模具钳工", "模具工")])
+def test_a_longer_everyday_name_wins_over_the_official_name_inside_it(qa: PolicyQA, text: str, official: str) -> None:
+    found = qa.occupations.find(text)
+    assert found is not None and found.name == official
+
+
+def test_a_name_inside_the_ambiguous_one_does_not_settle_it(qa: PolicyQA) -> None:
+    found = qa.occupations.find("美容美发的证还能考吗")
+    assert found is not None and set(found.alternatives) == {"美容师", "美发师"}
+
+
+def test_a_group_of_occupations_is_answered_from_the_list(qa: PolicyQA) -> None:
+    answer = qa.answer("福建退出目录里建筑类工种有哪些", now=DAY)
+    assert answer.matched and answer.sources == ("闽人社办〔2020〕143号",)
+    for name in ("砌筑工", "混凝土工", "钢筋工", "架子工"):
+        assert name in answer.text
+    assert "美发师" not in answer.text and "以名单原文为准" in answer.text
+
+
+def test_a_group_named_by_what_people_do_is_not_read_as_one_occupation(qa: PolicyQA) -> None:
+    answer = qa.answer("福建退出目录的职业里有哪些做饭做点心的？", now=DAY)
+    assert answer.matched and "中式面点师" in answer.text and "中式烹调师" in answer.text
+    assert "按“中式面点师”理解" not in answer.text
+
+
 def test_the_withdrawal_form_suggests_the_official_name(kb: KnowledgeBase) -> None:
     rules = withdrawal_rules(kb, "福建省", on=DAY)
     assert rules is not None

@@ -34,6 +34,30 @@ def test_city_notice_wins_over_the_province_for_a_city_candidate(qa):
     assert "9月22日" in province.text and province.sources[0] == "粤人社职鉴〔2017〕70号"
 
 
+def test_the_citys_own_notice_wins_when_the_provinces_scores_slightly_higher(qa):
+    # 70号 and 145号 both say refunds go back the way they were paid; a 广州 candidate is answered
+    # from 145号, which implements 70号 for the city.
+    a = qa.answer("广州那边退考的钱是怎么退回来的", now=D(2017, 10, 1))
+    assert a.matched and a.sources[0] == "穗人社职鉴函〔2017〕145号" and "原路退回" in a.text
+
+
+@pytest.mark.parametrize("question", ["吉林物流师的补考是那天", "吉林物流师补考在那天"])
+def test_which_day_written_with_the_wrong_character_is_read_as_which_day(qa, question):
+    a = qa.answer(question, now=D(2017, 3, 1))
+    assert a.matched and "吉人社办字〔2017〕11号" in a.sources and "5月20日" in a.text
+
+
+def test_a_month_named_with_the_day_asked_prefers_the_dates_in_that_month(qa):
+    # Registration (September–October) and the exam (November) both match 下半年统考.
+    a = qa.answer("吉林下半年统考是11月几号", now=D(2017, 6, 1))
+    assert a.matched and "11月18日" in a.text and "9月5日" not in a.text
+
+
+def test_the_money_of_a_fee_is_the_fee(qa):
+    a = qa.answer("广州日常鉴定的钱得提前多久交齐啊", now=D(2017, 10, 1))
+    assert a.matched and "考前7个工作日" in a.text
+
+
 def test_no_region_gives_each_regions_answer(qa):
     a = qa.answer("退考退费登记截止到哪天")
     assert a.kind == "multi_region" and a.asks_region
@@ -66,7 +90,7 @@ def test_year_without_calendar_data_says_so(qa):
 
 def test_relative_rule_without_a_date_asks_for_one(qa):
     a = qa.answer("吉林日常鉴定报名截止是考前几个工作日")
-    assert "10个工作日" in a.text and "如告诉我" in a.text
+    assert "10个工作日" in a.text and "告诉我定期鉴定日是哪天" in a.text
 
 
 @pytest.mark.parametrize(("question", "typed"), [("电功退出目录了吗", "电功"), ("福建的钳工还能考吗", None)])

@@ -1,0 +1,44 @@
+"""How a question leans on the one before it or divides into several: follow-up cues (那…呢,
+签了以后…, a bare 多久), whether it asks if something still holds, and its parts."""
+
+from __future__ import annotations
+
+import re
+
+# A follow-up leans on the previous question: 那…/还有…/另外… or …呢, or a bare question word with
+# at most a short subject (成绩多久出来, 电话多少, 找谁).
+FOLLOW_UP_LEAD = re.compile(r"^(?:那么|那|还有|另外|再问一下|再问下|如果是|要是)")
+AFTER_THAT = re.compile(r"^[\u4e00-\u9fff]{1,4}(?:了|完)(?:以后|之后|后)")
+"""签了以后…, 交完之后…: what comes after the step the previous question was about."""
+BARE_ASK = re.compile(
+    r"多久|多长|多少|哪天|几号|几月|什么时候|啥时候|找谁|谁|电话|在哪|哪里|交什么|要什么|什么材料|怎么办|来得及|几个|几项"
+)
+
+
+STILL = re.compile(r"还能|还可以|还来得及|来得及|还行吗|晚不晚|过了吗|截止了吗|还有效")
+"""A follow-up asking whether the previous answer still holds today (现在还能申请吗)."""
+PARTS = re.compile(r"[？?；;]")
+"""Where a question in several parts divides."""
+EACH = re.compile(
+    r"^(?P<head>.*?)(?P<a>[^，,。\s和与跟及、]{2,12})(?:和|与|跟|及|、)(?P<b>[^，,。\s和与跟及、]{2,12})(?:分别|各自|各)(?P<ask>.+)$"
+)
+"""A和B分别…: one question about two things, asked of each."""
+
+
+def is_elliptical(rest: str) -> bool:
+    """Whether a question, without its region names, leans on the previous one."""
+    bare = re.sub(r"[\s,.!?;:，。！？；：、的吗啊呀]+", "", rest)
+    if not bare or FOLLOW_UP_LEAD.match(bare) or AFTER_THAT.match(bare) or bare.endswith("呢"):
+        return True
+    return len(bare) <= 7 and bool(BARE_ASK.search(bare))
+
+
+def split_parts(question: str) -> list[str]:
+    """The parts of a question asked in several (证书谁来发？补考最晚哪天？; A和B分别哪天), or the
+    question alone."""
+    parts = [p for p in PARTS.split(question) if len(p.strip()) >= 4]
+    each = EACH.match(question.strip())
+    if len(parts) < 2 and each:
+        head, ask = each["head"], each["ask"]
+        return [f"{head}{each['a']}{ask}", f"{head}{each['b']}{ask}"]
+    return parts
