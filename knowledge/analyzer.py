@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,14 @@ def _t2s() -> Any:
     return OpenCC("t2s")
 
 
+_REPAIR_MEMO = 4096
+"""Repaired (and segmented) texts kept; a memo starts afresh when full (cheaper than an LRU)."""
+
+
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
-    """Full-width to half-width, traditional to simplified characters, lower case, one space."""
+    """Full-width to half-width, traditional to simplified characters, lower case, one space.
+    Memoised: a follow-up normalises the same few texts many times, and opencc is slow."""
     text = unicodedata.normalize("NFKC", text or "")
     if _CJK.search(text):
         text = _t2s().convert(text)
@@ -130,6 +136,8 @@ class Analyzer:
         # Terms that may be repaired even when the typo is itself a word (电功 is physics, 电工 a trade).
         self.protected = frozenset(normalize(t) for t in protected_terms)
         self._pinyin_index: dict[tuple[str, ...], str] | None = None
+        self._repaired: dict[str, str] = {}
+        self._worded: dict[str, tuple[str, ...]] = {}
         self._vocab_by_len = sorted(self.vocab, key=len, reverse=True)
         self._covering = self.vocab | self._kept
         self._term_lengths = sorted({len(t) for t in self._covering}, reverse=True)
@@ -170,7 +178,22 @@ class Analyzer:
         return any(len(pair) == 2 and self._is_real_word(pair) for pair in (before, after))
 
     def repair(self, text: str) -> str:
-        """Replace homophone misspellings of domain terms (鉴订费 → 鉴定费, 电功 → 电工)."""
+        """Replace homophone misspellings of domain terms (鉴订费 → 鉴定费, 电功 → 电工). Memoised
+        (bounded): a follow-up repairs the previous question again for each reading it tries."""
+        repaired = self._repaired.get(text)
+        if repaired is None:
+            if len(self._repaired) >= _REPAIR_MEMO:
+                self._repaired.clear()
+            repaired = self._repaired[text] = self._repair(text)
+        return repaired
+
+    def forget(self) -> None:
+        """Drop the memoised repairs and normalisations (benchmarks time answers from scratch)."""
+        self._repaired.clear()
+        self._worded.clear()
+        normalize.cache_clear()
+
+    def _repair(self, text: str) -> str:
         covered = self._covered(text)
         if all(covered) or not _CJK.search(text):
             return text
@@ -207,7 +230,16 @@ class Analyzer:
         return text
 
     def words(self, text: str) -> list[str]:
-        """Segmented words, canonicalised by the synonym table, without stopwords and punctuation."""
+        """Segmented words, canonicalised by the synonym table, without stopwords and punctuation.
+        Memoised like repairs (a new list each call: callers may change theirs)."""
+        found = self._worded.get(text)
+        if found is None:
+            if len(self._worded) >= _REPAIR_MEMO:
+                self._worded.clear()
+            found = self._worded[text] = tuple(self._words(text))
+        return list(found)
+
+    def _words(self, text: str) -> list[str]:
         out: list[str] = []
         # HMM off: jieba's guessed words (哪天要, 交完) would count as unknown topics.
         for raw in self.tokenizer.lcut(_PUNCT.sub(" ", self.rewrite(text)), HMM=False):

@@ -15,7 +15,7 @@ import copy
 import datetime as dt
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from cachetools import LRUCache
@@ -32,6 +32,7 @@ from knowledge.occupations import OccupationMatcher
 from knowledge.query import Query
 from knowledge.retrieval import Retriever
 from knowledge.search import Hit
+from knowledge.subjects import Subjects
 from knowledge.timezone import today_in_shanghai
 from knowledge.variants import UnknownEntryError, Variant, VariantIndex
 from knowledge.wording import CONFIDENT, Wording
@@ -59,6 +60,9 @@ _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 _WHICH = re.compile(r"哪些|哪几|有啥|有什么|都有")
 _LIST_NOUNS = ("职业", "工种", "项目")
+_READINGS = 4
+"""Readings of a follow-up tried by leaving out one of the previous question's words: its first
+few words (a question rarely has more that carry meaning; each reading costs an answer)."""
 OWN_REGION_RATIO = 0.85
 """A hit from the region's own notice scoring this share of an enclosing region's top hit, on the
 same words, answers instead of it."""
@@ -102,11 +106,6 @@ class PolicyQA:
             ],
             places=typo_targets,
         )
-        topics = lexicon.topics
-        self._topic_forms = sorted(
-            {*topics, *(v for v, c in lexicon.synonyms.items() if c in topics and len(v) >= 2)}, key=len, reverse=True
-        )
-        """Every way a topic is written (成绩, 分数, 考分…), longest first, for taking it out of a question."""
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
         self.occupations = OccupationMatcher(kb.occupations, self.analyzer, sorted(region_names))
@@ -116,6 +115,7 @@ class PolicyQA:
         self._status = OccupationStatus(kb, self._retriever)
         self._variants = VariantIndex((), self.index.word_weight)
         self._cache, self._cache_lock = _answer_cache(cache_size)
+        self._subjects = Subjects(kb, self.analyzer, self._region_words)
 
     @classmethod
     def load(cls) -> PolicyQA:
@@ -243,7 +243,7 @@ class PolicyQA:
             before = self.kb.regions.without_names(before)
         if self.analyzer.lexicon.topics.intersection(self.analyzer.words(text)):
             # 那证书呢 after 统一鉴定成绩多久出来: how long for the certificates of the unified exam.
-            for word in self._topic_forms:
+            for word in self._subjects.topic_forms:
                 before = before.replace(word, " ")
         # The previous question's region comes with it, unless the follow-up names its own.
         carried = self.kb.regions.detect(before)
@@ -251,10 +251,17 @@ class PolicyQA:
         lead = FOLLOW_UP_LEAD.sub("", text).rstrip("呢?？")
         if still:
             # 现在还能申请吗 after a deadline: the same question again, reasoned about today.
-            answer = self._answer(before, region=region, now=now)
+            answer = self._answer(before, region=region, now=now, analysed=True)
             return replace(answer, asked=before) if answer.matched else None
+        readings: dict[str, Answer] = {}  # each reading answered once, however many tries repeat it
+
+        def read(reading: str) -> Answer:
+            if reading not in readings:
+                readings[reading] = self._answer(reading, region=region, now=now, analysed=True)
+            return readings[reading]
+
         combined = f"{lead} {before}"
-        answer = self._answer(combined, region=region, now=now)
+        answer = read(combined)
         if self.kb.regions.spans(text):
             # 那厦门呢 after a question about Jilin's phone numbers: Xiamen's phone numbers. Another
             # region words the same thing differently (江苏's 第二批 is not 福建's), so the previous
@@ -262,37 +269,59 @@ class PolicyQA:
             # question's subject (电话) is preferred.
             # The head noun comes last in Chinese: 报名咨询电话 is about 电话 (found in the text, for
             # the segmenter may keep 报名咨询电话 as one word).
-            placed = [(before.rfind(f) + len(f), f) for f in self._topic_forms if f in before]
+            placed = [(before.rfind(f) + len(f), f) for f in self._subjects.topic_forms if f in before]
             subject = [max(placed)[1]] if placed else []
             words = self.analyzer.words(before)
-            tries = [combined] + [f"{lead} {' '.join(words[:i] + words[i + 1 :])}" for i in range(min(len(words), 8))]
+            tries = [combined] + [
+                f"{lead} {' '.join(words[:i] + words[i + 1 :])}" for i in range(min(len(words), _READINGS))
+            ]
             if subject:
                 tries.append(f"{lead} {subject[0]}")  # the subject alone: 厦门 电话
-            found = [(a, t) for t in tries if (a := self._answer(t, region=region, now=now)).matched]
-            on_subject = [(a, t) for a, t in found if not subject or self._answers_subject(a, " ".join(subject))]
-            if on_subject or found:
-                answer, combined = max(on_subject or found, key=lambda p: p[0].confidence)
-        if answer.matched and not self._answers_subject(answer, lead):
+            best = self._best_reading(
+                tries, read, about=lambda a: not subject or self._subjects.answered(a, subject[0]), or_any=True
+            )
+            if best is not None:
+                answer, combined = best
+        if answer.matched and not self._subjects.answered(answer, lead):
             # The previous question's words won over the new subject (证书呢 after 第一批什么时候收尾
             # answered about the 收尾 deadline again): the previous question less one of its words,
             # then the follow-up alone, for the carried region; the first reading on the new subject.
             # Words are cut out of the text, so that what the question asks (什么时候) stays.
             words = self.analyzer.words(before)
-            tries = [f"{lead} {before.replace(w, ' ', 1)}" for w in words[:8]]
+            tries = [f"{lead} {before.replace(w, ' ', 1)}" for w in words[:_READINGS]]
             # Last, the new subject with only the previous question's region and how it asks.
             bare = before
-            for w in self._subject_words(before):
+            for w in self._subjects.words(before):
                 bare = bare.replace(w, " ")
             tries.append(f"{lead} {bare}")
-            found = [(a, t) for t in tries if (a := self._answer(t, region=region, now=now)).matched]
-            on_subject = [(a, t) for a, t in found if self._answers_subject(a, lead)]
-            if on_subject:
-                answer, combined = max(on_subject, key=lambda p: p[0].confidence)
-                return replace(answer, asked=combined)
-            alone = self._answer(text, region=region, now=now)
+            best = self._best_reading(tries, read, about=lambda a: self._subjects.answered(a, lead))
+            if best is not None:
+                return replace(best[0], asked=best[1])
+            alone = read(text)
             if alone.matched:
                 return alone
         return replace(answer, asked=combined) if answer.matched else None
+
+    @staticmethod
+    def _best_reading(
+        tries: Sequence[str], read: Callable[[str], Answer], *, about: Callable[[Answer], bool], or_any: bool = False
+    ) -> tuple[Answer, str] | None:
+        """The most confident answer among readings of a follow-up that is `about` its subject (or,
+        `or_any`, about anything when none is), with the reading; the first wins a tie. Readings
+        are answered in order until one is certain: a follow-up costs a few answers, not ten."""
+        found: list[tuple[Answer, str]] = []
+        on_subject: list[tuple[Answer, str]] = []
+        for reading in tries:
+            answer = read(reading)
+            if not answer.matched:
+                continue
+            found.append((answer, reading))
+            if about(answer):
+                if answer.confidence >= CONFIDENT:
+                    return answer, reading
+                on_subject.append((answer, reading))
+        pool = on_subject or (found if or_any else [])
+        return max(pool, key=lambda p: p[0].confidence) if pool else None
 
     def _own_region_first(self, query: Query, good: list[Hit]) -> Hit:
         """The top hit, unless it comes from an enclosing region's notice and the region's own
@@ -310,36 +339,15 @@ class PolicyQA:
                 return h
         return top
 
-    def _subject_words(self, text: str) -> list[str]:
-        """The words of `text` that say what it is about (not how or when it asks)."""
-        form = self.analyzer.lexicon.form_words
-        return [w for w in self.analyzer.words(text) if w not in form and w not in self._region_words]
-
-    def _answers_subject(self, answer: Answer, text: str) -> bool:
-        """Whether the facts of `answer` speak of the subject `text` names (any of its words)."""
-        wanted = set(self._subject_words(text))
-        if not wanted:
-            return True
-        # The fact's topic, keywords and action name its subject too: the exam-dates fact says
-        # 统一鉴定时间 in its text and 考试时间 only among its keywords.
-        said = " ".join(
-            normalize(
-                " ".join([e.fact.title, e.fact.answer, e.fact.topic, *e.fact.keywords, getattr(e.fact, "action", "")])
-            )
-            for e in (self.kb.by_id.get(f) for f in answer.fact_ids)
-            if e is not None
-        )
-        # Substrings, not tokens: a fact says 报名日期 as one word.
-        forms = {w: [w, *(v for v, c in self.analyzer.lexicon.synonyms.items() if c == w)] for w in wanted}
-        return any(form in said for w in wanted for form in forms[w])
-
-    def _answer(self, question: str, *, region: str | None, now: dt.date) -> Answer:
-        text = normalize(question)[:MAX_QUESTION]
+    def _answer(self, question: str, *, region: str | None, now: dt.date, analysed: bool = False) -> Answer:
+        """`analysed`: the question is made of texts already normalised and repaired (a follow-up's
+        readings), which are taken as they are."""
+        text = (question if analysed else normalize(question))[:MAX_QUESTION]
         if not _WORD_CHAR.search(text):
             return self._wording.empty()
         if self.analyzer.is_smalltalk(text):
             return self._wording.smalltalk()
-        repaired = self.analyzer.repair(text)
+        repaired = text if analysed else self.analyzer.repair(text)
         if self.analyzer.is_foreign(repaired):
             return self._wording.abstain_on(text, region)
         named = self.kb.regions.detect(repaired)  # innermost first: 广东佛山 is about 佛山市

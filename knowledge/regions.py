@@ -279,12 +279,20 @@ class RegionRegistry:
         """The lengths of the names, longest first: a scan tries 吉林省 before 吉林."""
         return tuple(sorted({len(n) for n in self._names}, reverse=True))
 
+    @cached_property
+    def _starts(self) -> frozenset[str]:
+        """The characters names begin with."""
+        return frozenset(n[0] for n in self._names)
+
     def _scan(self, text: str) -> list[_Match]:
         """The names in `text` from left to right, each the longest one starting where it starts."""
-        names, lengths = self._names, self._lengths
+        names, lengths, starts = self._names, self._lengths, self._starts
         found: list[_Match] = []
         i = 0
         while i < len(text):
+            if text[i] not in starts:  # most characters begin no name: skip the slicing
+                i += 1
+                continue
             for n in lengths:
                 word = text[i : i + n]
                 if len(word) == n and word in names:

@@ -1,0 +1,57 @@
+"""What a question and a fact are about: the subject words of a question (not how or when it
+asks, not its regions), and whether an answer's facts speak of them. Follow-ups use it to tell a
+reading about the new subject from one that fell back on the previous question's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from knowledge.analyzer import Analyzer, normalize
+from knowledge.answer import Answer
+from knowledge.base import KnowledgeBase
+
+
+class Subjects:
+    def __init__(self, kb: KnowledgeBase, analyzer: Analyzer, region_words: Iterable[str]) -> None:
+        self.kb = kb
+        self.analyzer = analyzer
+        self.region_words = frozenset(region_words)
+        lexicon = analyzer.lexicon
+        topics = lexicon.topics
+        self.topic_forms = sorted(
+            {*topics, *(v for v, c in lexicon.synonyms.items() if c in topics and len(v) >= 2)}, key=len, reverse=True
+        )
+        """Every way a topic is written (成绩, 分数, 考分…), longest first, for taking it out of a question."""
+        forms: dict[str, list[str]] = {}
+        for variant, canonical in lexicon.synonyms.items():
+            forms.setdefault(canonical, [canonical]).append(variant)
+        self._forms = {w: tuple(f) for w, f in forms.items()}
+        """Canonical word → every way it is written."""
+        self._said: dict[str, str] = {}
+        """What each fact says, normalised when first asked about (normalising ten thousand facts
+        would slow the start)."""
+
+    def words(self, text: str) -> list[str]:
+        """The words of `text` that say what it is about (not how or when it asks)."""
+        form = self.analyzer.lexicon.form_words
+        return [w for w in self.analyzer.words(text) if w not in form and w not in self.region_words]
+
+    def answered(self, answer: Answer, text: str) -> bool:
+        """Whether the facts of `answer` speak of the subject `text` names (any of its words)."""
+        wanted = set(self.words(text))
+        if not wanted:
+            return True
+        said = " ".join(self._fact_text(f) for f in answer.fact_ids)
+        # Substrings, not tokens: a fact says 报名日期 as one word.
+        return any(form in said for w in wanted for form in self._forms.get(w, (w,)))
+
+    def _fact_text(self, fact_id: str) -> str:
+        """The fact's text with its topic, keywords and action, which name its subject too: the
+        exam-dates fact says 统一鉴定时间 in its text and 考试时间 only among its keywords."""
+        said = self._said.get(fact_id)
+        if said is None:
+            entry = self.kb.by_id.get(fact_id)
+            fact = entry.fact if entry is not None else None
+            parts = [fact.title, fact.answer, fact.topic, *fact.keywords, getattr(fact, "action", "")] if fact else []
+            said = self._said[fact_id] = normalize(" ".join(parts))
+        return said
