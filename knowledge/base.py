@@ -49,6 +49,27 @@ def notice_card(notice: Notice) -> Rule:
     )
 
 
+def attachments_card(notice: Notice) -> Rule | None:
+    """A fact listing the notice's attachments, derived from its header like `notice_card`, so
+    that "这个通知有几个附件" is answered from the list rather than from whichever fact says 附件."""
+    if not notice.attachments:
+        return None
+    # A title inside a title takes the inner marks: 《关于落实〈国家职业资格目录〉…》.
+    titles = [name.replace("《", "〈").replace("》", "〉") for name in notice.attachments]
+    listed = "；".join(f"{i}.《{name}》" for i, name in enumerate(titles, 1))
+    prefix = notice.facts[0].id.split(".")[0]
+    return Rule(
+        id=f"{prefix}.attachments-card",
+        kind="rule",
+        title=f"{notice.doc_no}的附件",
+        topic="附件",
+        answer=f"{notice.doc_no}共有{len(notice.attachments)}个附件：{listed}。",
+        keywords=["附件", "附件清单", "几个附件", "哪些附件", notice.doc_no],
+        questions=["这个通知有几个附件", "通知带了哪些附件", "附件都有什么"],
+        source=Source(clause="附件", quote="附件：" + "；".join(notice.attachments)),
+    )
+
+
 @dataclass(frozen=True)
 class Entry:
     """A fact together with the notice that states it and the regions it governs."""
@@ -71,6 +92,7 @@ class KnowledgeBase:
         self.notices = {n.doc_no: n for n in notices}
         self.entries = [Entry(f, n, tuple(f.regions or n.regions)) for n in notices for f in n.facts]
         self.entries += [Entry(notice_card(n), n, tuple(n.regions)) for n in notices]
+        self.entries += [Entry(card, n, tuple(n.regions)) for n in notices if (card := attachments_card(n))]
         self.by_id = {e.fact.id: e for e in self.entries}
         # Names several regions share are read as the one the notices govern (朝阳区 is 长春's here),
         # and the counties of those regions are recognised by their short names (番禺, 天河).

@@ -257,6 +257,7 @@ class Notice(_Model):
     seed: str | None = Field(default=None, description="原文文件名（../shared/seeds/）")
     forwards: list[str] = Field(default=[], description="本文转发或落实的文件号")
     cites: list[str] = Field(default=[], description="文中引用的其他文件号")
+    attachments: list[str] = Field(default=[], description="附件名称，按原文顺序；没有附件时留空")
     version: int = 1
     supersedes: list[str] = []
     summary: str

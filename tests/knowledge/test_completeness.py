@@ -5,6 +5,7 @@ with the reason it is left out."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,13 +186,27 @@ def test_quotes_are_verbatim(kb, seeds):
     texts = {name: re.sub(r"\s+|---", "", text) for name, text in seeds}
     wrong = []
     for e in kb.entries:
-        if e.fact.id.endswith(".notice-card") or e.notice.seed not in texts:
+        if e.fact.id.endswith((".notice-card", ".attachments-card")) or e.notice.seed not in texts:
             continue
         quote = re.sub(r"\s+", "", e.fact.source.quote)
         for part in re.split(r"……|…", quote):
             if len(part) >= 4 and part not in texts[e.notice.seed]:
                 wrong.append(f"{e.fact.id}: {part[:40]}")
     assert not wrong, wrong
+
+
+def test_attachment_names_are_in_their_seed(kb, seeds):
+    """The derived attachments card is not a quote; each name it lists is in the seed text
+    (full- and half-width brackets alike)."""
+    texts = {name: unicodedata.normalize("NFKC", re.sub(r"\s+|---", "", text)) for name, text in seeds}
+    wrong = [
+        f"{n.doc_no}: {name}"
+        for n in kb.notices.values()
+        for name in n.attachments
+        if unicodedata.normalize("NFKC", re.sub(r"\s+", "", name)) not in texts.get(n.seed or "", "")
+    ]
+    assert not wrong, wrong
+    assert sum(len(n.attachments) for n in kb.notices.values()) >= 10
 
 
 def test_events_are_typed(kb):

@@ -129,3 +129,21 @@ def test_every_answer_names_its_source(qa):
         a = qa.answer(q)
         assert a.matched and a.sources, q
         assert all(doc in a.text for doc in a.sources), q
+
+
+@pytest.mark.parametrize(
+    ("question", "doc", "count"),
+    [
+        ("广州这份落实目录的通知一共有几个附件？", "穗人社职鉴函〔2017〕145号", 3),
+        ("福建退出目录的通知附件是什么", "闽人社办〔2020〕143号", 1),
+    ],
+)
+def test_a_notices_attachments_are_listed_from_its_header(qa, question, doc, count):
+    a = qa.answer(question, now=D(2020, 10, 1))
+    assert a.matched and a.sources == (doc,) and f"共有{count}个附件" in a.text
+
+
+def test_the_attachments_of_the_shipped_notices_are_those_the_seeds_list(kb):
+    seeds = {n.doc_no: n.attachments for n in kb.notices.values()}
+    assert seeds["粤人社职鉴〔2017〕70号"] == ["个人弃考声明", "“双证书”毕业生计划参加职业技能鉴定情况统计表"]
+    assert len(seeds["粤人社函〔2020〕61号"]) == 3 and seeds["苏人社函〔2020〕239号"] == []
