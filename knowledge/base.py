@@ -56,7 +56,7 @@ def attachments_card(notice: Notice) -> Rule | None:
         return None
     # A title inside a title takes the inner marks: 《关于落实〈国家职业资格目录〉…》.
     titles = [name.replace("《", "〈").replace("》", "〉") for name in notice.attachments]
-    listed = "；".join(f"{i}.《{name}》" for i, name in enumerate(titles, 1))
+    listed = "；".join(f"附件{i}《{name}》" for i, name in enumerate(titles, 1))
     prefix = notice.facts[0].id.split(".")[0]
     return Rule(
         id=f"{prefix}.attachments-card",

@@ -29,6 +29,9 @@ _ASKS_WHOM = re.compile(
 # 11月几号: a month named, the day asked.
 _MONTH_ASKED = re.compile(r"(?<!\d)(1[0-2]|[1-9])月(?:份)?(?:的)?(?:几号|哪天|哪一天|几日|多少号)")
 
+# "Who does it": the answer names a body and what it is responsible for (技师归哪里鉴定).
+_ASKS_WHO_DOES = re.compile(r"归哪|归谁|谁负责|由谁|谁来|谁组织|谁发证|哪里鉴定|哪儿鉴定|哪个部门负责|哪级|哪一级")
+
 
 @dataclass(frozen=True)
 class Query:
@@ -61,6 +64,11 @@ class Query:
         """The month a question names when it asks which day of it (下半年统考是11月几号)."""
         m = _MONTH_ASKED.search(self.text)
         return int(m.group(1)) if m else None
+
+    @property
+    def asks_who_does(self) -> bool:
+        """The question asks which body is responsible (技师归哪里鉴定, 证书由谁发)."""
+        return bool(_ASKS_WHO_DOES.search(self.text))
 
     @property
     def asks_whom(self) -> bool:

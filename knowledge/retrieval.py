@@ -25,7 +25,8 @@ WHEN_ASKED = 1.2
 MONTH_ASKED = 1.2
 """Weight of a fact with a date in the month a question names (11月几号)."""
 WHOM_ASKED = 1.2
-"""Weight of a contact when the question asks whom to contact."""
+"""Weight of a contact when the question asks whom to contact, and of a rule naming the bodies
+responsible when it asks who does something."""
 NOT_YET_ISSUED = 0.5
 """Weight of a notice issued after the day of the question: below an enclosing region's notice in
 force (0.8), so that on 2017-09-21 广州 is answered from 广东's 70号 rather than from 145号 of
@@ -52,7 +53,7 @@ class Retriever:
         # Facts that a search weighs alike (same notice and regions, both replaced or not, both
         # calculable or not, both occupation lists or not) form a class: a search weighs each class
         # once, not each of the thousands of facts its words reach.
-        classes: dict[tuple[str, tuple[str, ...], bool, bool, bool, bool, bool], int] = {}
+        classes: dict[tuple[str, tuple[str, ...], bool, bool, bool, bool, bool, bool], int] = {}
         self._class_of = [
             classes.setdefault(
                 (
@@ -63,6 +64,7 @@ class Retriever:
                     e.fact.kind == "occupation_list",
                     _dated(e),
                     e.fact.kind == "contact",
+                    _names_bodies(e),
                 ),
                 len(classes),
             )
@@ -95,7 +97,7 @@ class Retriever:
 
     def _factor(self, c: int, query: Query, notices: set[str] | None) -> float:
         """How much a query weighs the facts of class `c` (0: not at all)."""
-        doc_no, _, replaced, calculable, is_list, dated, contact = self._classes[c]
+        doc_no, _, replaced, calculable, is_list, dated, contact, bodies = self._classes[c]
         if notices is not None and doc_no not in notices:
             return 0.0
         if replaced and doc_no not in query.docs:
@@ -113,6 +115,8 @@ class Retriever:
         if query.asks_when and dated:
             factor *= WHEN_ASKED
         if query.asks_whom and contact:
+            factor *= WHOM_ASKED
+        if query.asks_who_does and bodies:
             factor *= WHOM_ASKED
         return factor
 
@@ -174,3 +178,8 @@ def _months(entry: Entry) -> frozenset[int]:
         elif isinstance(when, DateRange):
             months.update({when.start.month, when.end.month})
     return frozenset(months)
+
+
+def _names_bodies(entry: Entry) -> bool:
+    """Whether a fact says which body is responsible for what (the authorities of a rule)."""
+    return isinstance(entry.fact, Rule) and bool(entry.fact.authorities)

@@ -147,3 +147,8 @@ def test_the_attachments_of_the_shipped_notices_are_those_the_seeds_list(kb):
     seeds = {n.doc_no: n.attachments for n in kb.notices.values()}
     assert seeds["粤人社职鉴〔2017〕70号"] == ["个人弃考声明", "“双证书”毕业生计划参加职业技能鉴定情况统计表"]
     assert len(seeds["粤人社函〔2020〕61号"]) == 3 and seeds["苏人社函〔2020〕239号"] == []
+
+
+def test_who_is_responsible_is_answered_with_the_rule_naming_the_bodies(qa):
+    a = qa.answer("技师和高级技师归哪里鉴定？", region="吉林", now=D(2017, 6, 1))
+    assert a.matched and ("省职业技能鉴定中心" in a.text or "省鉴定中心" in a.text)
