@@ -11,12 +11,14 @@ from knowledge.answer import HUMAN_HINT, Answer
 from knowledge.base import Entry, KnowledgeBase, citation
 from knowledge.occupations import OccupationMatch
 from knowledge.query import Query
-from knowledge.schema import Event, OccupationList, Relative, Rule
+from knowledge.schema import DateRange, Event, Form, OccupationList, OnDate, Relative, Rule
 from knowledge.search import Hit
 from knowledge.timeline import compute_relative, relative_rules, status_now
 from knowledge.workdays import format_date
 
 CONFIDENT = 0.8
+GIST_OVER = 80
+"""A region's answer longer than this is shown by its title when regions differ."""
 """Coverage from which an answer no longer offers a human in case it misread the question."""
 MAX_REGIONS = 4
 """Regions listed at most when the question named none."""
@@ -70,6 +72,24 @@ def _dated_caveat(query: Query, entries: Sequence[Entry]) -> str:
     if years and query.now.year - years[-1] >= 2:
         return f"（{'、'.join(map(str, years))}年的通知，以最新为准）"
     return ""
+
+
+def gist(entry: Entry) -> str:
+    """A fact in one short line: its title, with its dates (an event) or the fields to fill (a
+    form) when the title leaves them out; empty when the title is no shorter than the answer."""
+    fact = entry.fact
+    line = fact.title.strip()
+    if isinstance(fact, Event):
+        days = [
+            format_date(w.date) if isinstance(w, OnDate) else f"{format_date(w.start)}至{format_date(w.end)}"
+            for w in fact.dates
+            if isinstance(w, OnDate | DateRange)
+        ]
+        if days and not re.search(r"\d+月\d+日", line):
+            line = f"{line}：{'、'.join(days)}"
+    elif isinstance(fact, Form) and fact.fields:
+        line = f"{line}，须填写{'、'.join(f.label for f in fact.fields)}"
+    return line if len(line) < len(fact.answer.strip()) else ""
 
 
 class Wording:
@@ -285,9 +305,12 @@ class Wording:
             reasoning = self.reasoning(query, entry)
             newer = self.newer_note(entry).split("\n")[0]  # the region's line stays one line
             unissued = not_yet_issued_note(query, entry)
-            lines.append(
-                f"【{region_label(key)}】{entry.fact.answer.strip()}{reasoning}（{entry.citation}）{newer}{unissued}"
-            )
+            # A long answer is given as its gist (the fact's title); the region's full answer is one
+            # tap away (region buttons) or one word (the region's name).
+            said = entry.fact.answer.strip()
+            if len(said) > GIST_OVER:
+                said = gist(entry) or said
+            lines.append(f"【{region_label(key)}】{said}{reasoning}（{entry.citation}）{newer}{unissued}")
             if entry.doc_no not in sources:
                 sources.append(entry.doc_no)
             facts.append(entry.fact.id)

@@ -152,3 +152,10 @@ def test_the_attachments_of_the_shipped_notices_are_those_the_seeds_list(kb):
 def test_who_is_responsible_is_answered_with_the_rule_naming_the_bodies(qa):
     a = qa.answer("技师和高级技师归哪里鉴定？", region="吉林", now=D(2017, 6, 1))
     assert a.matched and ("省职业技能鉴定中心" in a.text or "省鉴定中心" in a.text)
+
+
+def test_regions_that_differ_get_a_short_line_each_with_their_dates(qa):
+    a = qa.answer("市属职业院校的双证书统计表截止日期是哪天？", now=D(2017, 10, 1))
+    assert a.kind == "multi_region" and "2017年12月20日" in a.text and "2017年12月30日" in a.text
+    region_lines = [line for line in a.text.split("\n") if line.startswith("【")]
+    assert len(region_lines) >= 2 and all(len(line) <= 160 for line in region_lines), region_lines
