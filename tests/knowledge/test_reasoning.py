@@ -159,3 +159,10 @@ def test_regions_that_differ_get_a_short_line_each_with_their_dates(qa):
     assert a.kind == "multi_region" and "2017年12月20日" in a.text and "2017年12月30日" in a.text
     region_lines = [line for line in a.text.split("\n") if line.startswith("【")]
     assert len(region_lines) >= 2 and all(len(line) <= 160 for line in region_lines), region_lines
+
+
+def test_whether_it_is_still_possible_is_answered_with_the_deadline_first(qa):
+    # 还能申请退费吗 asks whether the registration deadline has passed, not how refunds are paid.
+    a = qa.answer("广东的还能申请退费吗", now=D(2017, 10, 5))
+    first = a.text.split("\n")
+    assert a.matched and "9月22日" in first[0] and "已过" in a.text
