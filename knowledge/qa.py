@@ -415,8 +415,10 @@ class PolicyQA:
         if category is not None:
             # 建筑类工种有哪些, 做饭做点心的有哪些: the group is matched as a whole (not as the one
             # occupation 做点心的 names), and it and the word 工种 select no fact: the list does.
-            group, word = category
-            named = {*self.analyzer.words(word), *_LIST_NOUNS}
+            group, _ = category
+            # Every word of the group the question uses (建筑工地: 建筑 and 工地), not just one.
+            named = {w for word in group.words if word in repaired for w in self.analyzer.words(word)}
+            named.update(_LIST_NOUNS)
             kept = [w for w in self._content_words(repaired, dates) if w not in named]
             query = replace(query, words=kept or words, occupation=None, category=group)
         return query

@@ -74,8 +74,10 @@ SETS = {
     "own": QUESTIONS,
     "fresh": Path(__file__).parent / "fresh_questions_dev.yaml",
     "heldout": Path(__file__).parent / "fresh_questions_heldout.yaml",
+    "probe2": Path(__file__).parent / "fresh_questions_probe2.yaml",
 }
-"""own: our questions; fresh: the half of a fresh set we may study; heldout: its other half, measured only."""
+"""own: our questions; fresh: the half of a fresh set we may study; heldout: its other half, measured
+only; probe2: a second fresh set by another writer, run once before any change it prompted, then studied."""
 
 
 def median_length(results: list[Result]) -> float:
