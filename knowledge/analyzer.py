@@ -146,8 +146,10 @@ class Analyzer:
     def _index(self) -> dict[tuple[str, ...], str]:
         if self._pinyin_index is None:
             index: dict[tuple[str, ...], str] = {}
+            # Colloquial variants (好使, 拿到) are not repaired into: 号是 is not a slip for 好使.
+            variants = set(self.lexicon.synonyms) - set(self.lexicon.synonyms.values()) - set(self.lexicon.terms)
             for term in self._vocab_by_len:
-                if _CJK.search(term) and 2 <= len(term) <= 10:
+                if _CJK.search(term) and 2 <= len(term) <= 10 and term not in variants:
                     index.setdefault(pinyin_key(term), term)
             self._pinyin_index = index
         return self._pinyin_index

@@ -34,6 +34,7 @@ from knowledge.retrieval import Retriever
 from knowledge.search import Hit
 from knowledge.subjects import Subjects
 from knowledge.timezone import today_in_shanghai
+from knowledge.unanswerable import Unanswerable
 from knowledge.variants import UnknownEntryError, Variant, VariantIndex
 from knowledge.wording import CONFIDENT, Wording
 
@@ -63,9 +64,6 @@ _LIST_NOUNS = ("职业", "工种", "项目")
 _READINGS = 4
 """Readings of a follow-up tried by leaving out one of the previous question's words: its first
 few words (a question rarely has more that carry meaning; each reading costs an answer)."""
-OWN_REGION_RATIO = 0.85
-"""A hit from the region's own notice scoring this share of an enclosing region's top hit, on the
-same words, answers instead of it."""
 
 
 class PolicyQA:
@@ -116,6 +114,7 @@ class PolicyQA:
         self._variants = VariantIndex((), self.index.word_weight)
         self._cache, self._cache_lock = _answer_cache(cache_size)
         self._subjects = Subjects(kb, self.analyzer, self._region_words)
+        self._unanswerable = Unanswerable(kb)
 
     @classmethod
     def load(cls) -> PolicyQA:
@@ -323,22 +322,6 @@ class PolicyQA:
         pool = on_subject or (found if or_any else [])
         return max(pool, key=lambda p: p[0].confidence) if pool else None
 
-    def _own_region_first(self, query: Query, good: list[Hit]) -> Hit:
-        """The top hit, unless it comes from an enclosing region's notice and the region's own
-        notice says the same thing nearly as well: the city's notice implements the province's,
-        so a 广州 question about refunds is answered from 145号 rather than from 广东's 70号."""
-        top = good[0]
-        if query.region is None or self.kb.applicability(self.kb.entries[top.index], query.region) >= 1.0:
-            return top
-        for h in good[1:]:
-            if (
-                h.score >= top.score * OWN_REGION_RATIO
-                and set(top.matched) <= set(h.matched)
-                and self.kb.applicability(self.kb.entries[h.index], query.region) >= 1.0
-            ):
-                return h
-        return top
-
     def _answer(self, question: str, *, region: str | None, now: dt.date, analysed: bool = False) -> Answer:
         """`analysed`: the question is made of texts already normalised and repaired (a follow-up's
         readings), which are taken as they are."""
@@ -435,11 +418,14 @@ class PolicyQA:
         good = [h for h in hits if h.coverage >= self.threshold]
         if not good:
             return self._wording.abstain(query, hits[0].coverage if hits else 0.0)
+        why_not = self._unanswerable.reason(query, self.kb.entries[good[0].index])
+        if why_not:
+            return self._wording.cannot_say(why_not, query.region)
         if query.region is None:
             groups = self._retriever.region_groups(good)
             if len(groups) > 1:
                 return self._wording.multi_region(query, groups, prefix)
-        top = self._own_region_first(query, good)
+        top = self._retriever.own_region_first(query, good)
         entry = self.kb.entries[top.index]
         if query.category is not None and entry.fact.kind == "occupation_list":
             return self._wording.category_members(query, entry, top)

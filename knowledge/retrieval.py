@@ -27,6 +27,9 @@ MONTH_ASKED = 1.2
 WHOM_ASKED = 1.2
 """Weight of a contact when the question asks whom to contact, and of a rule naming the bodies
 responsible when it asks who does something."""
+OWN_REGION_RATIO = 0.85
+"""A hit from the region's own notice scoring this share of an enclosing region's top hit, on the
+same words, answers instead of it."""
 NOT_YET_ISSUED = 0.5
 """Weight of a notice issued after the day of the question: below an enclosing region's notice in
 force (0.8), so that on 2017-09-21 广州 is answered from 广东's 70号 rather than from 145号 of
@@ -130,6 +133,22 @@ class Retriever:
             docs |= {n.doc_no for d in list(docs) for n in self.kb.forwarders(d)}
             hits = self.search(query, words, notices=docs) or hits
         return hits
+
+    def own_region_first(self, query: Query, good: list[Hit]) -> Hit:
+        """The top hit, unless it comes from an enclosing region's notice and the region's own
+        notice says the same thing nearly as well: the city's notice implements the province's,
+        so a 广州 question about refunds is answered from 145号 rather than from 广东's 70号."""
+        top = good[0]
+        if query.region is None or self.kb.applicability(self.kb.entries[top.index], query.region) >= 1.0:
+            return top
+        for h in good[1:]:
+            if (
+                h.score >= top.score * OWN_REGION_RATIO
+                and set(top.matched) <= set(h.matched)
+                and self.kb.applicability(self.kb.entries[h.index], query.region) >= 1.0
+            ):
+                return h
+        return top
 
     def region_groups(self, hits: Sequence[Hit]) -> dict[tuple[str, ...], Hit]:
         """The best hit of each region set among those close to the top one, best region first."""

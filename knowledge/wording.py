@@ -183,6 +183,15 @@ class Wording:
             kind="abstain",
         )
 
+    def cannot_say(self, reason: str, region: str | None) -> Answer:
+        """An abstention that says why (the fact found is about another year, another document…)."""
+        return Answer(
+            f"抱歉，这个问题我在现有通知里没有找到可靠的答案：{reason}。为避免误导您，暂不作答。" + HUMAN_HINT,
+            matched=False,
+            region=region,
+            kind="abstain",
+        )
+
     # -- parts of an answer --------------------------------------------------------------------
     def reasoning(self, query: Query, entry: Entry) -> str:
         """The fact's relative deadlines computed from the date the question gives (or a request

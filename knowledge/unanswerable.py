@@ -1,0 +1,72 @@
+"""Questions the notices cannot answer although retrieval finds a fact that shares their words: the
+content of a document the knowledge base does not hold (人社部发〔2017〕68号), a year no date of the
+fact is in (2018年上半年统考哪天, when the notice is 2017's), an amount of money no notice states.
+Each is a reason to abstain, said to the candidate, rather than an answer about something else."""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.base import Entry, KnowledgeBase
+from knowledge.query import Query
+from knowledge.schema import DateRange, Event, OnDate
+
+_DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,10})\s*[〔\[（(【]\s*(\d{4})\s*[〕\]）)】]\s*(\d{1,4})\s*号")
+_RELATION = re.compile(r"依据|根据|落实|转发|引用|贯彻|哪个通知|哪份|哪个文件|什么文件|是不是")
+"""How our notices stand to a document (145号是根据哪个文件): answered from the notices' headers."""
+_YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年")
+_AMOUNT = re.compile(r"多少钱|几块钱|多少元|几元|收多少钱|交多少钱|费用是多少|多少费用|价格是|多贵")
+_MONEY = re.compile(r"\d+(?:\.\d+)?\s*元")
+
+
+def _key(prefix: str, year: str, number: str) -> tuple[str, int, int]:
+    return prefix, int(year), int(number)
+
+
+class Unanswerable:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        held = (_DOC_NO.search(doc) for doc in kb.notices)
+        self._held = {_key(*m.groups()) for m in held if m}
+
+    def reason(self, query: Query, entry: Entry) -> str | None:
+        """Why `entry`, the best fact found, cannot answer the question, or None when it can."""
+        return self._unheld_document(query) or self._other_year(query, entry) or self._no_amount(query, entry)
+
+    def _unheld_document(self, query: Query) -> str | None:
+        if _RELATION.search(query.text):
+            return None
+        for m in _DOC_NO.finditer(query.text):
+            prefix, year, number = m.groups()
+            # The prefix may carry words before the issuer's abbreviation (看人社部发): its tail counts.
+            if not any(_key(prefix[i:], year, number) in self._held for i in range(len(prefix))):
+                return f"您问的是{m.group(0).strip()}的内容，本服务只收录了各地的鉴定通知，没有这份文件的原文"
+        return None
+
+    def _other_year(self, query: Query, entry: Entry) -> str | None:
+        fact = entry.fact
+        # A yearly event too: that it recurs is what reminders assume, not what a notice of 2017
+        # says about 2018.
+        if not (query.asks_when and isinstance(fact, Event)):
+            return None
+        absolute = [w for w in fact.dates if isinstance(w, OnDate | DateRange)]
+        if len(absolute) < len(fact.dates):
+            return None  # a rule counted from a date the candidate gives holds in any year
+        in_dates = {query.text[d.span[0] : d.span[1]] for d in query.dates}
+        asked = {int(y) for y in _YEAR.findall(query.text)} - {int(y) for text in in_dates for y in _YEAR.findall(text)}
+        if not asked:
+            return None
+        covered = {w.date.year for w in absolute if isinstance(w, OnDate)}
+        covered |= {y for w in absolute if isinstance(w, DateRange) for y in range(w.start.year, w.end.year + 1)}
+        covered |= {int(y) for y in _YEAR.findall(f"{fact.title}{fact.answer}")}
+        missing = sorted(asked - covered)
+        if not missing:
+            return None
+        known = "、".join(str(y) for y in sorted(covered))
+        return f"现有通知只有{known}年的{fact.title}，没有{'、'.join(map(str, missing))}年的安排"
+
+    @staticmethod
+    def _no_amount(query: Query, entry: Entry) -> str | None:
+        if _AMOUNT.search(query.text) and not _MONEY.search(f"{entry.fact.answer}{entry.fact.source.quote}"):
+            return "现有通知没有写明具体金额"
+        return None

@@ -1,0 +1,46 @@
+"""Questions the notices cannot answer although a fact shares their words: the bot says why it
+abstains instead of answering about something else."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge.qa import PolicyQA
+
+DAY = dt.date(2020, 10, 1)
+
+
+@pytest.mark.parametrize(
+    ("question", "why"),
+    [
+        ("人社部发〔2017〕68号公布的目录一共有多少项职业资格？", "人社部发〔2017〕68号"),
+        ("人社厅发[2020]80号里第二批是哪天退出", "人社厅发[2020]80号"),
+    ],
+)
+def test_the_content_of_a_document_not_held_is_not_answered_from_another(qa: PolicyQA, question: str, why: str) -> None:
+    answer = qa.answer(question, now=DAY)
+    assert not answer.matched and why in answer.text and "没有找到可靠的答案" in answer.text
+
+
+def test_how_a_held_notice_relates_to_another_document_is_still_answered(qa: PolicyQA) -> None:
+    answer = qa.answer("福建143号是落实人社厅发〔2020〕80号的吗", now=DAY)
+    assert answer.matched and "闽人社办〔2020〕143号" in answer.sources
+
+
+@pytest.mark.parametrize("question", ["吉林2019年下半年统一鉴定哪天考？", "吉林2018年上半年统考报名几号开始"])
+def test_a_year_no_notice_has_dates_for_is_said_so(qa: PolicyQA, question: str) -> None:
+    answer = qa.answer(question, now=DAY)
+    assert not answer.matched and "2017年" in answer.text
+
+
+def test_a_year_the_fact_speaks_of_is_answered(qa: PolicyQA) -> None:
+    # 2014 is in the fact (exams before October 2014); the deadline itself is in 2017.
+    answer = qa.answer("广州2014年考的没满16岁没出证，补办最晚哪天", now=dt.date(2017, 10, 1))
+    assert answer.matched and "12月31日" in answer.text
+
+
+def test_an_amount_no_notice_states_is_said_so(qa: PolicyQA) -> None:
+    answer = qa.answer("广州目录外职业的鉴定费一次要交多少钱？", now=dt.date(2017, 9, 1))
+    assert not answer.matched and "金额" in answer.text
