@@ -17,6 +17,7 @@ from knowledge.regions import PREFECTURE
 from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from knowledge.timezone import SHANGHAI
 from storage.answer_stats import AnswerTally
+from storage.masking import mask_text
 from storage.pii import PiiCipher
 
 
@@ -71,6 +72,12 @@ class Context:
     @property
     def user_id(self) -> str:
         return self.inbound.key.user_id
+
+    def remember_question(self, question: str) -> None:
+        """Kept (masked) so that a later 转人工 tells staff what the candidate asked, and a follow-up
+        (那报名呢, 那广州呢) is read with it."""
+        self.state.last_question = mask_text(question[:200])
+        self.state.last_asked = self.now.isoformat()
 
     def region_and_rest(self, text: str) -> tuple[str | None, str]:
         """The innermost region `text` names, and the rest of it compacted, without the region

@@ -11,6 +11,7 @@ import re
 from handlers.context import Context
 from handlers.form_questions import answer_in_form
 from handlers.messages import Command, Inbound, Reply
+from handlers.region_words import region_only
 from handlers.routing import Router
 from handlers.text import compact
 from knowledge.analyzer import normalize
@@ -40,22 +41,6 @@ async def how_to_ask(inbound: Inbound, ctx: Context) -> list[Reply]:
     return [Reply("请直接输入您的问题，例如：“广州退考退费登记截止到哪天？”“钳工还能报名吗？”")]
 
 
-# What a message that only says where the candidate is may hold besides the region: 哦 不过我自己是江苏的,
-# 我是在广州报的名.
-_AROUND_REGION = re.compile(
-    r"(?:哦|噢|嗯|啊|呀|对|不过|但是|其实|那|那么|另外|我|我们|自己|本人|是|在|的|人|这边|那边|那里|地区|考生|考区"
-    r"|报的名|报名的|报的|考的|报名|报考)*"
-)
-
-
-def region_only(text: str, ctx: Context) -> str | None:
-    """The region a message names when it says nothing else (江苏的, 我在广州, 广东省深圳市)."""
-    if len(text) > 20:
-        return None
-    region, rest = ctx.region_and_rest(text)
-    return region if region is not None and _AROUND_REGION.fullmatch(rest) else None
-
-
 def _names_only_a_region(inbound: Inbound, ctx: Context) -> bool:
     return ctx.state.form is None and region_only(inbound.text, ctx) is not None
 
@@ -73,7 +58,7 @@ async def take_region(inbound: Inbound, ctx: Context) -> list[Reply]:
         # notices answer it there (a miss is no gap: the candidate only said where they are).
         answer = ctx.qa.answer(inbound.text, region=region, now=ctx.today, previous=previous)
         if answer.matched:
-            _remember_question(ctx, answer.asked or previous)
+            ctx.remember_question(answer.asked or previous)
             return [await _reply_for(ctx, inbound.text, answer)]
     short = ctx.kb.regions.short_name(region)
     choices = (f"{short}退考退费",) if withdrawal_rules(ctx.kb, region) is not None else ()
@@ -124,15 +109,8 @@ async def answer_question(inbound: Inbound, ctx: Context) -> list[Reply]:
         return [await answer_reply(ctx, inbound.text, region=region if isinstance(region, str) else None, in_form=True)]
     reply, asked = await answer_with_context(ctx, inbound.text, region=ctx.state.region, previous=_recent_question(ctx))
     if inbound.text.strip():
-        _remember_question(ctx, asked or inbound.text)
+        ctx.remember_question(asked or inbound.text)
     return [reply]
-
-
-def _remember_question(ctx: Context, question: str) -> None:
-    """Kept (masked) so that a later 转人工 tells staff what the candidate asked, and a follow-up
-    (那报名呢) is read with it."""
-    ctx.state.last_question = mask_text(question[:200])
-    ctx.state.last_asked = ctx.now.isoformat()
 
 
 FOLLOW_UP_WINDOW = dt.timedelta(minutes=30)

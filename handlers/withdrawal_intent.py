@@ -11,6 +11,7 @@ import re
 
 from handlers.context import Context
 from handlers.messages import Inbound, Reply
+from handlers.region_words import region_only
 from handlers.routing import Router
 from handlers.withdrawal_answers import no_rules_text
 from knowledge.withdrawal import not_yet_issued, not_yet_issued_text, withdrawal_regions, withdrawal_rules
@@ -97,6 +98,22 @@ def _rule_where_governed(inbound: Inbound, ctx: Context) -> list[Reply] | None:
     if region is None or withdrawal_rules(ctx.kb, region, on=ctx.today) is None:
         return None
     ctx.state.region = region
+    ctx.remember_question(inbound.text)  # 那广州呢 next asks it for 广州
+    return [rule_reply(ctx, region)]
+
+
+def _region_after_withdrawal(inbound: Inbound, ctx: Context) -> bool:
+    return ctx.state.form is None and ctx.state.topic == TOPIC and region_only(inbound.text, ctx) is not None
+
+
+@router.text(_region_after_withdrawal)
+async def withdrawal_elsewhere(inbound: Inbound, ctx: Context) -> list[Reply] | None:
+    """那广州呢 after the withdrawal rule of 广东: the rule where the message says, if one governs
+    there (otherwise the policy answerer reads it as a follow-up)."""
+    region = region_only(inbound.text, ctx)
+    if region is None or withdrawal_rules(ctx.kb, region, on=ctx.today) is None:
+        return None
+    ctx.state.region = region
     return [rule_reply(ctx, region)]
 
 
@@ -121,6 +138,7 @@ async def withdrawal_in_words(inbound: Inbound, ctx: Context) -> list[Reply]:
             return [Reply("\n".join(lines), ("我的申请", "转人工"))]
     region = named[0] if named else ctx.state.region
     ctx.state.region = region
+    ctx.remember_question(inbound.text)
     if region is None:
         ctx.state.awaiting = AWAITING_REGION
         return [

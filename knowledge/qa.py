@@ -233,10 +233,18 @@ class PolicyQA:
         if self.analyzer.is_foreign(text) or self.analyzer.is_smalltalk(text):
             return None
         rest = self.kb.regions.without_names(text)
-        still = bool(STILL.search(rest)) and len(re.sub(r"\W", "", rest)) <= 10
-        if not still and not is_elliptical(rest):
-            return None
         before = self.analyzer.repair(normalize(previous)[:MAX_QUESTION])
+        still = bool(STILL.search(rest)) and len(re.sub(r"\W", "", rest)) <= 10
+        new_topics = self.analyzer.lexicon.topics.intersection(self.analyzer.words(text)) - set(
+            self.analyzer.words(before)
+        )
+        occupation = self.occupations.find(text)
+        if still and occupation is not None:
+            return None  # 美容师还能考吗 names what it asks about: it stands alone
+        # 现在还能报名吗 after 哪天考: whether registration is still open, not the exam again.
+        still = still and not new_topics
+        if not still and not is_elliptical(rest) and not (new_topics and STILL.search(rest)):
+            return None
         if self.kb.regions.spans(text):
             # 那江苏呢: the previous question, asked for the region named now.
             before = self.kb.regions.without_names(before)

@@ -15,7 +15,9 @@ _DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,10})\s*[〔\[（(【]\s*(\d{4})\s*[〕
 _RELATION = re.compile(r"依据|根据|落实|转发|引用|贯彻|哪个通知|哪份|哪个文件|什么文件|是不是")
 """How our notices stand to a document (145号是根据哪个文件): answered from the notices' headers."""
 _YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年")
-_AMOUNT = re.compile(r"多少钱|几块钱|多少元|几元|收多少钱|交多少钱|费用是多少|多少费用|价格是|多贵")
+_AMOUNT = re.compile(
+    r"多少钱|几块钱|多少元|几元|收多少钱|交多少钱|费用是多少|多少费用|价格是|多贵|收费(?:标准)?(?:是)?多少"
+)
 _MONEY = re.compile(r"\d+(?:\.\d+)?\s*元")
 
 
