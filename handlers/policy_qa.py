@@ -25,7 +25,7 @@ from storage.masking import mask_text
 log = logging.getLogger(__name__)
 
 WITHDRAWAL_TOPICS = frozenset({"退考退费"})
-GAP_KINDS = frozenset({"abstain", "region_not_covered"})
+GAP_KINDS = frozenset({"abstain", "unanswerable", "region_not_covered"})
 """Abstentions that say the knowledge base lacks something. Empty text, small talk and an
 impossible date are the candidate's input, not a gap, and are not recorded."""
 _NOT_WORD = re.compile(r"[\W_]+")

@@ -36,6 +36,8 @@ def _t2s() -> Any:
     return OpenCC("t2s")
 
 
+MAX_QUESTION = 300
+"""Characters of a question analysed; the rest of a pasted essay adds noise, not meaning."""
 _REPAIR_MEMO = 4096
 """Repaired (and segmented) texts kept; a memo starts afresh when full (cheaper than an LRU)."""
 

@@ -15,16 +15,17 @@ import copy
 import datetime as dt
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from cachetools import LRUCache
 
-from knowledge.analyzer import Analyzer, Lexicon, normalize
+from knowledge.analyzer import MAX_QUESTION, Analyzer, Lexicon, normalize
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.datetext import FoundDate, find_dates
-from knowledge.follow_up_cues import FOLLOW_UP_LEAD, STILL, is_elliptical, split_parts
+from knowledge.follow_up_cues import FOLLOW_UP_LEAD, split_parts
+from knowledge.follow_ups import FollowUps
 from knowledge.occupation_categories import named_category
 from knowledge.occupation_names import everyday_names
 from knowledge.occupation_status import OccupationStatus
@@ -37,8 +38,6 @@ from knowledge.timezone import today_in_shanghai
 from knowledge.unanswerable import Unanswerable
 from knowledge.variants import UnknownEntryError, Variant, VariantIndex
 from knowledge.wording import CONFIDENT, Wording
-
-MAX_QUESTION = 300  # characters analysed; the rest of a pasted essay adds noise, not meaning
 
 THRESHOLD = 0.55
 """Coverage below which the bot abstains; calibrated on tests/knowledge/questions.yaml
@@ -61,9 +60,6 @@ _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 _WHICH = re.compile(r"哪些|哪几|有啥|有什么|都有")
 _LIST_NOUNS = ("职业", "工种", "项目")
-_READINGS = 4
-"""Readings of a follow-up tried by leaving out one of the previous question's words: its first
-few words (a question rarely has more that carry meaning; each reading costs an answer)."""
 
 
 class PolicyQA:
@@ -115,6 +111,7 @@ class PolicyQA:
         self._cache, self._cache_lock = _answer_cache(cache_size)
         self._subjects = Subjects(kb, self.analyzer, self._region_words)
         self._unanswerable = Unanswerable(kb)
+        self._follow_ups = FollowUps(kb, self.analyzer, self._subjects, self.occupations, self._answer)
 
     @classmethod
     def load(cls) -> PolicyQA:
@@ -137,6 +134,7 @@ class PolicyQA:
         index = VariantIndex(((v, self._variant_words(v.question)) for v in variants), self.index.word_weight)
         other = copy.copy(self)  # shallow: the parts built from the knowledge base are shared, never changed
         other._variants = index
+        other._follow_ups = self._follow_ups.answering_with(other._answer)
         # Answers given without these variants may differ.
         other._cache, other._cache_lock = _answer_cache(int(self._cache.maxsize))
         return other
@@ -179,7 +177,7 @@ class PolicyQA:
             if both is not None:
                 return both
         if previous is not None:
-            followed = self._follow_up(question, previous, region=region, now=now)
+            followed = self._follow_ups.read(question, previous, region=region, now=now)
             if followed is not None:
                 return followed
         if not self._cache.maxsize:
@@ -222,113 +220,6 @@ class PolicyQA:
             regions=tuple(dict.fromkeys(r for a in answers for r in a.regions)),
             kind="parts",
         )
-
-    # -- follow-ups ----------------------------------------------------------------------------
-    def _follow_up(self, question: str, previous: str, *, region: str | None, now: dt.date) -> Answer | None:
-        """An elliptical question (那报名呢, 成绩多久出来, 那江苏呢) read together with the previous one:
-        its region, notice and subject carry over unless the new question names others. None when
-        the question stands alone, is about something the notices never cover, or the combined
-        reading finds nothing."""
-        text = self.analyzer.repair(normalize(question)[:MAX_QUESTION])
-        if self.analyzer.is_foreign(text) or self.analyzer.is_smalltalk(text):
-            return None
-        rest = self.kb.regions.without_names(text)
-        before = self.analyzer.repair(normalize(previous)[:MAX_QUESTION])
-        still = bool(STILL.search(rest)) and len(re.sub(r"\W", "", rest)) <= 10
-        new_topics = self.analyzer.lexicon.topics.intersection(self.analyzer.words(text)) - set(
-            self.analyzer.words(before)
-        )
-        occupation = self.occupations.find(text)
-        if still and occupation is not None:
-            return None  # 美容师还能考吗 names what it asks about: it stands alone
-        # 现在还能报名吗 after 哪天考: whether registration is still open, not the exam again.
-        still = still and not new_topics
-        if not still and not is_elliptical(rest) and not (new_topics and STILL.search(rest)):
-            return None
-        if self.kb.regions.spans(text):
-            # 那江苏呢: the previous question, asked for the region named now.
-            before = self.kb.regions.without_names(before)
-        if self.analyzer.lexicon.topics.intersection(self.analyzer.words(text)):
-            # 那证书呢 after 统一鉴定成绩多久出来: how long for the certificates of the unified exam.
-            for word in self._subjects.topic_forms:
-                before = before.replace(word, " ")
-        # The previous question's region comes with it, unless the follow-up names its own.
-        carried = self.kb.regions.detect(before)
-        region = region or (carried[0] if carried else None)
-        lead = FOLLOW_UP_LEAD.sub("", text).rstrip("呢?？")
-        if still:
-            # 现在还能申请吗 after a deadline: the same question again, reasoned about today.
-            answer = self._answer(before, region=region, now=now, analysed=True)
-            return replace(answer, asked=before) if answer.matched else None
-        readings: dict[str, Answer] = {}  # each reading answered once, however many tries repeat it
-
-        def read(reading: str) -> Answer:
-            if reading not in readings:
-                readings[reading] = self._answer(reading, region=region, now=now, analysed=True)
-            return readings[reading]
-
-        combined = f"{lead} {before}"
-        answer = read(combined)
-        if self.kb.regions.spans(text):
-            # 那厦门呢 after a question about Jilin's phone numbers: Xiamen's phone numbers. Another
-            # region words the same thing differently (江苏's 第二批 is not 福建's), so the previous
-            # question less one of its words is tried too, and a reading about the previous
-            # question's subject (电话) is preferred.
-            # The head noun comes last in Chinese: 报名咨询电话 is about 电话 (found in the text, for
-            # the segmenter may keep 报名咨询电话 as one word).
-            placed = [(before.rfind(f) + len(f), f) for f in self._subjects.topic_forms if f in before]
-            subject = [max(placed)[1]] if placed else []
-            words = self.analyzer.words(before)
-            tries = [combined] + [
-                f"{lead} {' '.join(words[:i] + words[i + 1 :])}" for i in range(min(len(words), _READINGS))
-            ]
-            if subject:
-                tries.append(f"{lead} {subject[0]}")  # the subject alone: 厦门 电话
-            best = self._best_reading(
-                tries, read, about=lambda a: not subject or self._subjects.answered(a, subject[0]), or_any=True
-            )
-            if best is not None:
-                answer, combined = best
-        if answer.matched and not self._subjects.answered(answer, lead):
-            # The previous question's words won over the new subject (证书呢 after 第一批什么时候收尾
-            # answered about the 收尾 deadline again): the previous question less one of its words,
-            # then the follow-up alone, for the carried region; the first reading on the new subject.
-            # Words are cut out of the text, so that what the question asks (什么时候) stays.
-            words = self.analyzer.words(before)
-            tries = [f"{lead} {before.replace(w, ' ', 1)}" for w in words[:_READINGS]]
-            # Last, the new subject with only the previous question's region and how it asks.
-            bare = before
-            for w in self._subjects.words(before):
-                bare = bare.replace(w, " ")
-            tries.append(f"{lead} {bare}")
-            best = self._best_reading(tries, read, about=lambda a: self._subjects.answered(a, lead))
-            if best is not None:
-                return replace(best[0], asked=best[1])
-            alone = read(text)
-            if alone.matched:
-                return alone
-        return replace(answer, asked=combined) if answer.matched else None
-
-    @staticmethod
-    def _best_reading(
-        tries: Sequence[str], read: Callable[[str], Answer], *, about: Callable[[Answer], bool], or_any: bool = False
-    ) -> tuple[Answer, str] | None:
-        """The most confident answer among readings of a follow-up that is `about` its subject (or,
-        `or_any`, about anything when none is), with the reading; the first wins a tie. Readings
-        are answered in order until one is certain: a follow-up costs a few answers, not ten."""
-        found: list[tuple[Answer, str]] = []
-        on_subject: list[tuple[Answer, str]] = []
-        for reading in tries:
-            answer = read(reading)
-            if not answer.matched:
-                continue
-            found.append((answer, reading))
-            if about(answer):
-                if answer.confidence >= CONFIDENT:
-                    return answer, reading
-                on_subject.append((answer, reading))
-        pool = on_subject or (found if or_any else [])
-        return max(pool, key=lambda p: p[0].confidence) if pool else None
 
     def _answer(self, question: str, *, region: str | None, now: dt.date, analysed: bool = False) -> Answer:
         """`analysed`: the question is made of texts already normalised and repaired (a follow-up's

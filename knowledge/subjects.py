@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from knowledge.analyzer import Analyzer, normalize
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
+from knowledge.schema import Event
 
 
 class Subjects:
@@ -36,9 +37,15 @@ class Subjects:
         form = self.analyzer.lexicon.form_words
         return [w for w in self.analyzer.words(text) if w not in form and w not in self.region_words]
 
-    def answered(self, answer: Answer, text: str) -> bool:
-        """Whether the facts of `answer` speak of the subject `text` names (any of its words)."""
+    def answered(self, answer: Answer, text: str, besides: str = "") -> bool:
+        """Whether the facts of `answer` speak of the subject `text` names (any of its words; with
+        `besides`, any of its words that text does not have)."""
         wanted = set(self.words(text))
+        if besides:
+            # Substrings again: 鉴定 is in 鉴定机构 of the previous question.
+            wanted = {w for w in wanted if not any(f in besides for f in self._forms.get(w, (w,)))}
+            if not wanted:
+                return False
         if not wanted:
             return True
         said = " ".join(self._fact_text(f) for f in answer.fact_ids)
@@ -53,5 +60,7 @@ class Subjects:
             entry = self.kb.by_id.get(fact_id)
             fact = entry.fact if entry is not None else None
             parts = [fact.title, fact.answer, fact.topic, *fact.keywords, getattr(fact, "action", "")] if fact else []
+            if isinstance(fact, Event) and fact.if_missed:
+                parts += [fact.if_missed, "后果"]  # 不交会咋样 asks the consequence this fact states
             said = self._said[fact_id] = normalize(" ".join(parts))
         return said

@@ -189,7 +189,7 @@ class Wording:
             f"抱歉，这个问题我在现有通知里没有找到可靠的答案：{reason}。为避免误导您，暂不作答。" + HUMAN_HINT,
             matched=False,
             region=region,
-            kind="abstain",
+            kind="unanswerable",
         )
 
     # -- parts of an answer --------------------------------------------------------------------

@@ -110,3 +110,30 @@ def test_one_question_about_two_things_is_asked_of_each(qa: PolicyQA) -> None:
     answer = qa.answer("广东双证书统计表，部省属院校和市属院校分别哪天前交？", now=dt.date(2017, 10, 1))
     assert answer.matched and "2017年12月10日" in answer.text and "2017年12月30日" in answer.text
     assert len(answer.text.split("\n")) == len(set(answer.text.split("\n"))), "no line is shown twice"
+
+
+def test_a_follow_up_is_read_by_an_answerer_with_variants_too(qa: PolicyQA) -> None:
+    tuned = qa.with_variants([])
+    answer = tuned.answer("那报名呢", region="吉林省", now=DAY, previous=FIRST)
+    assert answer.matched and "3月15日" in answer.text
+
+
+def test_the_very_facts_of_the_previous_answer_need_a_new_word_to_answer_a_follow_up(qa: PolicyQA) -> None:
+    day = dt.date(2020, 9, 15)
+    previous = "福建已经受理报名的退出目录职业，鉴定机构最晚哪天向指导中心提出鉴定申请？"
+    answer = qa.answer("那鉴定要在什么时候前做完", now=day, previous=previous)
+    assert answer.matched and "12月31日" in answer.text
+    # The contact says both: 地址呢 after 电话多少 is answered by the same fact.
+    address = qa.answer("地址呢", now=dt.date(2017, 10, 10), previous="广州命题部电话多少")
+    assert address.matched and "东华南路148号" in address.text
+
+
+def test_a_consequence_asked_after_a_deadline_is_the_deadlines_consequence(qa: PolicyQA) -> None:
+    previous = "广州竞赛类鉴定什么时候要完成缴费？"
+    answer = qa.answer("不交会咋样", now=dt.date(2017, 10, 10), previous=previous)
+    assert answer.matched and "不予出证" in answer.text
+
+
+def test_a_follow_up_about_a_year_no_notice_covers_says_so(qa: PolicyQA) -> None:
+    answer = qa.answer("那2018年上半年呢", now=DAY, previous="吉林全省统一鉴定上半年是哪天？")
+    assert not answer.matched and "2018" in answer.text
