@@ -25,13 +25,22 @@ _CN_DIGITS = {
     "九": 9,
 }
 
+# Several days of one month: 11月18、19日, 11月18-19日, 11月18日至19日 (the first and the last day).
+_DAYS_OF_A_MONTH = re.compile(
+    r"(?:(?P<y>(?:19|20)\d{2})\s*年\s*)?(?<!\d)(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?\s*"
+    r"(?:、|，|,|-|－|—|~|～|至|到)\s*(?P<d2>\d{1,2})\s*[日号]"
+)
+# A year said apart from its dates, earlier in the same clause: 2017年下半年统一鉴定11月18日.
+_YEAR_ALONE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")
+_CLAUSE_END = re.compile(r"[，。；？！,;?!\n]")
+
 _PATTERNS = [
     # 2026年6月22日 / 2026年6月22号 / 2026 年 6 月 22 日
     re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"),
     # 2026-06-22, 2026/6/22, 2026.6.22
     re.compile(r"(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"),
     # 6月22日 / 6月22号
-    re.compile(r"(?<![\d年])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]"),
+    re.compile(r"(?<!\d)(?<!\d年)(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]"),
     # 6.22 or 6/22 (not part of a longer number or a decimal such as 1.5)
     re.compile(
         r"(?<![\d./])(?P<m>1[0-2]|0?[1-9])[./](?P<d>3[01]|[12]\d|0?[1-9])(?![\d./])(?!\s*(?:小时|个|分|倍|万|元|岁|天|周|年|%|米|公里|级))"
@@ -86,25 +95,26 @@ def find_dates(text: str, today: dt.date, *, future: bool = True) -> list[FoundD
     text = _cn_to_arabic(text)
     found: list[FoundDate] = []
     taken: list[tuple[int, int]] = []
+    said = [(y.start(), int(y.group(1))) for y in _YEAR_ALONE.finditer(text)]
+
+    def said_year(at: int) -> int | None:
+        """The year said before position `at` in the same clause (2017年下半年…11月18日), if any."""
+        before = [(start, year) for start, year in said if start < at and not _CLAUSE_END.search(text, start, at)]
+        return before[-1][1] if before else None
+
+    for m in _DAYS_OF_A_MONTH.finditer(text):
+        taken.append(m.span())
+        year = int(m["y"]) if m["y"] else said_year(m.start())
+        for day in (m["d"], m["d2"]):
+            found.append(_dated(m, int(m["m"]), int(day), year, today, future))
     for pattern in _PATTERNS:
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             taken.append(m.span())
             groups = m.groupdict()
-            month, day = int(groups["m"]), int(groups["d"])
-            year_given = groups.get("y") is not None
-            year = int(groups["y"]) if year_given else today.year
-            try:
-                value: dt.date | None = dt.date(year, month, day)
-            except ValueError:
-                value = None
-            if future and value is not None and not year_given and value < today - dt.timedelta(days=31):
-                try:
-                    value = dt.date(year + 1, month, day)
-                except ValueError:  # 2月29日 in a non-leap year
-                    value = None
-            found.append(FoundDate(m.group(0).strip(), value, year_given, m.span()))
+            year = int(groups["y"]) if groups.get("y") is not None else said_year(m.start())
+            found.append(_dated(m, int(groups["m"]), int(groups["d"]), year, today, future))
     for m in _RELATIVE.finditer(text):
         if not any(m.start() < e and s < m.end() for s, e in taken):
             taken.append(m.span())
@@ -112,6 +122,21 @@ def find_dates(text: str, today: dt.date, *, future: bool = True) -> list[FoundD
             found.append(FoundDate(m.group(0), _relative_day(m, today), True, m.span()))
     found.sort(key=lambda f: f.span)
     return found
+
+
+def _dated(m: re.Match[str], month: int, day: int, year: int | None, today: dt.date, future: bool) -> FoundDate:
+    """The date a match names; without a year, `today`'s, or next year's when `future` and more
+    than a month past."""
+    try:
+        value: dt.date | None = dt.date(year or today.year, month, day)
+    except ValueError:
+        value = None
+    if future and value is not None and year is None and value < today - dt.timedelta(days=31):
+        try:
+            value = dt.date(today.year + 1, month, day)
+        except ValueError:  # 2月29日 in a non-leap year
+            value = None
+    return FoundDate(m.group(0).strip(), value, year is not None, m.span())
 
 
 def _relative_day(m: re.Match[str], today: dt.date) -> dt.date | None:

@@ -200,11 +200,14 @@ class Wording:
         parts: list[str] = []
         if isinstance(fact, Event | Rule):
             rules = relative_rules(fact)
+            days = [d.date for d in query.dates if d.date is not None]
             anchor = query.dates[0].date if query.dates else None
             if rules and anchor is not None:
                 for rel in _pick_rules(rules, query):
                     action = fact.action if isinstance(fact, Event) else fact.title
-                    parts.append(compute_relative(rel, anchor, action, query.now).text)
+                    # An exam over several days: "after" counts from its last day, "before" from its first.
+                    start = (max(days) if rel.direction == "after" else min(days)) if days else anchor
+                    parts.append(compute_relative(rel, start, action, query.now).text)
             if rules and anchor is None:
                 # 考试（日常鉴定）and 考试（统一鉴定）are both the exam date to the candidate.
                 anchors = "、".join(dict.fromkeys(re.sub(r"[（(].*", "", r.anchor) for r in rules))

@@ -166,3 +166,8 @@ def test_whether_it_is_still_possible_is_answered_with_the_deadline_first(qa):
     a = qa.answer("广东的还能申请退费吗", now=D(2017, 10, 5))
     first = a.text.split("\n")
     assert a.matched and "9月22日" in first[0] and "已过" in a.text
+
+
+def test_an_exam_over_two_days_counts_after_from_its_last_day(qa):
+    a = qa.answer("吉林2017年下半年统一鉴定11月18、19日考，成绩最晚哪天要公布？")
+    assert a.matched and "2017年12月15日" in a.text
