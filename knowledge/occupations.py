@@ -43,11 +43,21 @@ class OccupationMatch:
     """What the candidate typed when it was not the exact name."""
     alternatives: tuple[str, ...] = ()
     """Listed occupations an everyday name may mean (厨师: 中式烹调师, 西式烹调师): ask which."""
+    alike: tuple[str, ...] = ()
+    """The others it may mean, which every list treats as it treats `name`: answered together."""
 
 
 class OccupationMatcher:
-    def __init__(self, names: Sequence[str], analyzer: Analyzer, region_names: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        analyzer: Analyzer,
+        region_names: Sequence[str] = (),
+        lists: Sequence[frozenset[str]] = (),
+    ) -> None:
+        """`lists`: the members of each occupation list, to tell names the lists treat alike."""
         self.names = sorted(names, key=len, reverse=True)
+        self.lists = list(lists)
         self.analyzer = analyzer
         self.region_prefixes = sorted(region_names, key=len, reverse=True)
         self.everyday = everyday_names(names)
@@ -60,6 +70,15 @@ class OccupationMatcher:
             # 叉车工 holds 车工, 模具钳工 holds 钳工: the longer name is the one meant.
             return everyday
         return exact or everyday or self._misspelt(text) or self._unknown(text)
+
+    def alike(self, match: OccupationMatch) -> OccupationMatch | None:
+        """An ambiguous match read as its first alternative when every list holding one of the
+        alternatives holds them all (so the answer is the same whichever is meant); else None."""
+        on = [frozenset(i for i, members in enumerate(self.lists) if name in members) for name in match.alternatives]
+        if not on or not on[0] or any(lists != on[0] for lists in on):
+            return None
+        first, *others = match.alternatives
+        return OccupationMatch(first, True, match.corrected_from, alike=tuple(others))
 
     def written(self, text: str, official: str) -> list[str]:
         """Every way `text` names the listed occupation `official`: its name and everyday names."""

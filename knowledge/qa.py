@@ -102,7 +102,12 @@ class PolicyQA:
         )
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
-        self.occupations = OccupationMatcher(kb.occupations, self.analyzer, sorted(region_names))
+        self.occupations = OccupationMatcher(
+            kb.occupations,
+            self.analyzer,
+            sorted(region_names),
+            [frozenset(e.fact.occupations) for e in kb.occupation_lists],  # type: ignore[union-attr]
+        )
         self._retriever = Retriever(kb, self.analyzer, self._region_words)
         self.index = self._retriever.index
         self._wording = Wording(kb)
@@ -244,8 +249,12 @@ class PolicyQA:
             return self._wording.bad_date(bad[0].text, chosen)
         query = self._query(text, repaired, chosen, dates, now)
         if query.occupation and query.occupation.alternatives:
-            # An everyday name that fits several listed occupations (厨师): ask, never guess.
-            return self._wording.which_occupation(query.occupation, chosen)
+            # An everyday name that fits several listed occupations (厨师): ask, never guess, unless
+            # every list treats them alike (中式 and 西式烹调师 both leave the catalog in 福建).
+            alike = self.occupations.alike(query.occupation)
+            if alike is None:
+                return self._wording.which_occupation(query.occupation, chosen)
+            query = replace(query, occupation=alike)
         if query.occupation and self.analyzer.has_cue(repaired, "status_cues"):
             answer = self._status.answer(query) or self._lookup(query, self._status.not_listed_prefix(query))
         else:

@@ -32,6 +32,9 @@ def region_label(regions: Sequence[str]) -> str:
 def typo_lead(occupation: OccupationMatch) -> str:
     """Says how a misspelt occupation was read, so that a wrong guess is visible."""
     typed = occupation.corrected_from
+    if typed and occupation.alike:
+        names = "、".join((occupation.name, *occupation.alike))
+        return f"（您说的“{typed}”可能是{names}，各名单对它们的规定相同，以下按“{occupation.name}”说明）"
     return f"（按“{occupation.name}”理解您说的“{typed}”）" if typed else ""
 
 
