@@ -15,6 +15,7 @@ _DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,10})\s*[〔\[（(【]\s*(\d{4})\s*[〕
 _RELATION = re.compile(r"依据|根据|落实|转发|引用|贯彻|哪个通知|哪份|哪个文件|什么文件|是不是")
 """How our notices stand to a document (145号是根据哪个文件): answered from the notices' headers."""
 _YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年")
+_ASKS_DATE = re.compile(r"什么时候|啥时候|哪天|哪一天|几号|几月|何时")
 _AMOUNT = re.compile(
     r"多少钱|几块钱|多少元|几元|收多少钱|交多少钱|费用是多少|多少费用|价格是|多贵|收费(?:标准)?(?:是)?多少"
 )
@@ -47,9 +48,11 @@ class Unanswerable:
 
     def _other_year(self, query: Query, entry: Entry) -> str | None:
         fact = entry.fact
+        if not isinstance(fact, Event):
+            return self._undated(query, entry)
         # A yearly event too: that it recurs is what reminders assume, not what a notice of 2017
         # says about 2018.
-        if not (query.asks_when and isinstance(fact, Event)):
+        if not query.asks_when:
             return None
         absolute = [w for w in fact.dates if isinstance(w, OnDate | DateRange)]
         if len(absolute) < len(fact.dates):
@@ -66,6 +69,20 @@ class Unanswerable:
             return None
         known = "、".join(str(y) for y in sorted(covered))
         return f"现有通知只有{known}年的{fact.title}，没有{'、'.join(map(str, missing))}年的安排"
+
+    @staticmethod
+    def _undated(query: Query, entry: Entry) -> str | None:
+        """A date asked for a year (2021年…什么时候申报) and found only a standing rule with no date,
+        from a notice of another year that does not speak of that year."""
+        if not _ASKS_DATE.search(query.text):
+            return None
+        in_dates = {query.text[d.span[0] : d.span[1]] for d in query.dates}
+        asked = {int(y) for y in _YEAR.findall(query.text)} - {int(y) for text in in_dates for y in _YEAR.findall(text)}
+        spoken = {int(y) for y in _YEAR.findall(f"{entry.fact.title}{entry.fact.answer}")} | {entry.notice.year}
+        missing = sorted(asked - spoken)
+        if not missing:
+            return None
+        return f"现有通知没有{'、'.join(map(str, missing))}年的安排（{entry.citation}是{entry.notice.year}年的通知）"
 
     @staticmethod
     def _no_amount(query: Query, entry: Entry) -> str | None:

@@ -44,3 +44,15 @@ def test_a_year_the_fact_speaks_of_is_answered(qa: PolicyQA) -> None:
 def test_an_amount_no_notice_states_is_said_so(qa: PolicyQA) -> None:
     answer = qa.answer("广州目录外职业的鉴定费一次要交多少钱？", now=dt.date(2017, 9, 1))
     assert not answer.matched and "金额" in answer.text
+
+
+def test_a_date_asked_for_a_year_a_standing_rule_does_not_speak_of_is_said_so(qa: PolicyQA) -> None:
+    # The best fact is the pilot's conditions (a standing rule, no date), from a 2020 notice.
+    answer = qa.answer("2022年广东技工院校第二批职业技能等级认定试点什么时候申报？", now=DAY)
+    assert not answer.matched and "2022" in answer.text and "2020年的通知" in answer.text
+
+
+def test_a_standing_rule_still_answers_whether_something_holds_in_a_later_year(qa: PolicyQA) -> None:
+    # 还能 asks whether it still holds, not for a date of that year.
+    answer = qa.answer("江苏2021年证书丢了还能补办吗", now=dt.date(2021, 3, 1))
+    assert answer.matched and "苏人社函〔2020〕239号" in answer.sources
