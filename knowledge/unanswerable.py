@@ -16,10 +16,20 @@ _RELATION = re.compile(r"依据|根据|落实|转发|引用|贯彻|哪个通知|
 """How our notices stand to a document (145号是根据哪个文件): answered from the notices' headers."""
 _YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年")
 _ASKS_DATE = re.compile(r"什么时候|啥时候|哪天|哪一天|几号|几月|何时")
+_WHEN_CUE = re.compile(r"什么时候|啥时候|哪天|哪一天|几号|几月|何时|截止|最晚|最迟|期限|多久|还能|还可以|来得及")
+_CLAUSE = re.compile(r"[，。；？！,;?!\n]")
 _AMOUNT = re.compile(
     r"多少钱|几块钱|多少元|几元|收多少钱|交多少钱|费用是多少|多少费用|价格是|多贵|收费(?:标准)?(?:是)?多少"
 )
 _MONEY = re.compile(r"\d+(?:\.\d+)?\s*元")
+
+
+def _years_asked(query: Query) -> set[int]:
+    """The years of the clauses that ask when (吉林2018年上半年统考哪天), less those inside a full
+    date the question gives; a year in another clause is context (2016年没考过的，补考在哪天)."""
+    in_dates = {int(y) for d in query.dates for y in _YEAR.findall(query.text[d.span[0] : d.span[1]])}
+    clauses = [c for c in _CLAUSE.split(query.text) if _WHEN_CUE.search(c)]
+    return {int(y) for c in clauses for y in _YEAR.findall(c)} - in_dates
 
 
 def _key(prefix: str, year: str, number: str) -> tuple[str, int, int]:
@@ -57,8 +67,7 @@ class Unanswerable:
         absolute = [w for w in fact.dates if isinstance(w, OnDate | DateRange)]
         if len(absolute) < len(fact.dates):
             return None  # a rule counted from a date the candidate gives holds in any year
-        in_dates = {query.text[d.span[0] : d.span[1]] for d in query.dates}
-        asked = {int(y) for y in _YEAR.findall(query.text)} - {int(y) for text in in_dates for y in _YEAR.findall(text)}
+        asked = _years_asked(query)
         if not asked:
             return None
         covered = {w.date.year for w in absolute if isinstance(w, OnDate)}
@@ -76,8 +85,7 @@ class Unanswerable:
         from a notice of another year that does not speak of that year."""
         if not _ASKS_DATE.search(query.text):
             return None
-        in_dates = {query.text[d.span[0] : d.span[1]] for d in query.dates}
-        asked = {int(y) for y in _YEAR.findall(query.text)} - {int(y) for text in in_dates for y in _YEAR.findall(text)}
+        asked = _years_asked(query)
         spoken = {int(y) for y in _YEAR.findall(f"{entry.fact.title}{entry.fact.answer}")} | {entry.notice.year}
         missing = sorted(asked - spoken)
         if not missing:

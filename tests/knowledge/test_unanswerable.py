@@ -56,3 +56,9 @@ def test_a_standing_rule_still_answers_whether_something_holds_in_a_later_year(q
     # 还能 asks whether it still holds, not for a date of that year.
     answer = qa.answer("江苏2021年证书丢了还能补办吗", now=dt.date(2021, 3, 1))
     assert answer.matched and "苏人社函〔2020〕239号" in answer.sources
+
+
+def test_a_year_in_another_clause_is_context_not_the_year_asked(qa: PolicyQA) -> None:
+    # 2016 is when the candidate failed; the make-up dates asked are 2017's.
+    answer = qa.answer("吉林国务院取消的统一鉴定职业，2016年没考过的，补考在哪天？", now=dt.date(2017, 3, 1))
+    assert answer.matched and "5月20日" in answer.text
