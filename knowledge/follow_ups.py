@@ -114,10 +114,15 @@ class FollowUps:
         # The very facts of the previous question answer a follow-up only for a word that question
         # did not have (地址呢 after 电话多少: the contact says both; 那试点什么时候开始 after 公布名单:
         # not the 公布 fact again).
-        repeated = answer.matched and answer.fact_ids == read(before).fact_ids
-        if answer.matched and (
-            not self.subjects.answered(answer, lead) or (repeated and not self.subjects.answered(answer, lead, before))
-        ):
+        # Checked in this order because the previous question's answer costs an answer more.
+        missed = answer.matched and not self.subjects.answered(answer, lead)
+        repeated = (
+            answer.matched
+            and not missed
+            and answer.fact_ids == read(before).fact_ids
+            and not self.subjects.answered(answer, lead, before)
+        )
+        if missed or repeated:
             # The previous question's words won over the new subject (证书呢 after 第一批什么时候收尾
             # answered about the 收尾 deadline again): the previous question less one of its words,
             # then the follow-up alone, for the carried region; the first reading on the new subject.
