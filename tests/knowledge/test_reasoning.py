@@ -171,3 +171,8 @@ def test_whether_it_is_still_possible_is_answered_with_the_deadline_first(qa):
 def test_an_exam_over_two_days_counts_after_from_its_last_day(qa):
     a = qa.answer("吉林2017年下半年统一鉴定11月18、19日考，成绩最晚哪天要公布？")
     assert a.matched and "2017年12月15日" in a.text
+
+
+def test_all_certificates_issued_is_the_certificate_deadline(qa):
+    a = qa.answer("水平评价类职业资格证书最晚什么时候前要全部发完？", region="江苏", now=D(2020, 10, 1))
+    assert a.matched and "2021年2月1日" in a.text
