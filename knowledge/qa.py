@@ -24,7 +24,7 @@ from knowledge.analyzer import MAX_QUESTION, Analyzer, Lexicon, normalize
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.datetext import FoundDate, find_dates
-from knowledge.follow_up_cues import FOLLOW_UP_LEAD, split_parts
+from knowledge.follow_up_cues import is_elliptical, split_parts
 from knowledge.follow_ups import FollowUps
 from knowledge.occupation_categories import named_category
 from knowledge.occupation_names import everyday_names
@@ -205,11 +205,14 @@ class PolicyQA:
         answers = []
         for i, part in enumerate(parts):
             alone = self.answer(part, region=where, now=now)
-            leans = bool(FOLLOW_UP_LEAD.match(part.strip())) or part.strip().rstrip("?？").endswith("呢")
+            # 报名又是啥时候 after 哪天考: short, with no subject of its own beyond the topic.
+            leans = is_elliptical(self.kb.regions.without_names(part.strip()))
             if i and (leans or not (alone.matched and alone.confidence >= CONFIDENT)):
                 # Not sure on its own: read as a follow-up of the part before (哪天考？报名什么时候？).
                 followed = self.answer(part, region=where, now=now, previous=parts[i - 1])
-                alone = followed if followed.matched else alone
+                # Unless it only finds what an earlier part found (试点从几月开始 is not the 备案 date).
+                if followed.matched and all(followed.fact_ids != a.fact_ids for a in answers):
+                    alone = followed
             answers.append(alone)
         if not all(a.matched for a in answers) or len({a.fact_ids for a in answers}) < len(answers):
             return None

@@ -137,3 +137,13 @@ def test_a_consequence_asked_after_a_deadline_is_the_deadlines_consequence(qa: P
 def test_a_follow_up_about_a_year_no_notice_covers_says_so(qa: PolicyQA) -> None:
     answer = qa.answer("那2018年上半年呢", now=DAY, previous="吉林全省统一鉴定上半年是哪天？")
     assert not answer.matched and "2018" in answer.text
+
+
+def test_a_short_second_part_leans_on_the_first(qa: PolicyQA) -> None:
+    answer = qa.answer("吉林下半年统一鉴定哪天考？报名又是啥时候？", now=DAY)
+    assert answer.matched and "11月18日" in answer.text and "9月5日" in answer.text
+
+
+def test_a_second_part_is_not_answered_with_the_first_parts_fact(qa: PolicyQA) -> None:
+    answer = qa.answer("广东技工院校试点什么时候前接受备案申请？试点从几月开始？", now=dt.date(2020, 3, 1))
+    assert answer.matched and "3月31日" in answer.text and "5月" in answer.text
