@@ -341,9 +341,24 @@ class PolicyQA:
         if query.category is not None and entry.fact.kind == "occupation_list":
             return self._wording.category_members(query, entry, top)
         related = self._retriever.related(good)
+        if query.asks_when and not self._retriever.dated(entry):
+            # A when-question answered by a rule with no date: the dated fact beside it says when
+            # (去年没考过的还能补考吗: who may, and the make-up dates), however it scored.
+            related = next(
+                (
+                    self.kb.entries[h.index]
+                    for h in good[1:3]
+                    if self.kb.entries[h.index].regions == entry.regions
+                    and self._retriever.dated(self.kb.entries[h.index])
+                ),
+                related,
+            )
         # A related fact that matches words the top one does not answers another part of the
         # question (谁来发？补考最晚哪天？): it is part of the answer. Otherwise it waits for 更多.
-        part = related is not None and any(
-            set(h.matched) - set(top.matched) for h in good[1:3] if self.kb.entries[h.index] is related
+        # So is a dated one when the question asks when and the top one holds no date (去年没考过的
+        # 还能补考吗: who may, and the make-up dates).
+        part = related is not None and (
+            any(set(h.matched) - set(top.matched) for h in good[1:3] if self.kb.entries[h.index] is related)
+            or (query.asks_when and self._retriever.dated(related) and not self._retriever.dated(entry))
         )
         return self._wording.single(query, self.kb.entries[top.index], top, related, prefix, related_answers=part)

@@ -20,7 +20,7 @@ _WANTS_LIST = re.compile(
 # "When": the answer is a date or a period, so facts that hold one rank first (证书什么时候 is
 # about the day certificates stop, not about how a lost one is replaced).
 _ASKS_WHEN = re.compile(
-    r"什么时候|啥时候|哪天|哪一天|几号|几月|何时|截止|最晚|最迟|多久|多长时间|期限"
+    r"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时|截止|最晚|最迟|多久|多长时间|期限"
     # Whether it is still possible asks whether a deadline has passed.
     r"|还能|还可以|来得及|晚不晚|过了没|过期"
 )

@@ -134,6 +134,11 @@ class Retriever:
             hits = self.search(query, words, notices=docs) or hits
         return hits
 
+    @staticmethod
+    def dated(entry: Entry) -> bool:
+        """Whether a fact holds a date or a period (what a when-question wants)."""
+        return _dated(entry)
+
     def own_region_first(self, query: Query, good: list[Hit]) -> Hit:
         """The top hit, unless it comes from an enclosing region's notice and the region's own
         notice says the same thing nearly as well: the city's notice implements the province's,

@@ -15,8 +15,10 @@ _DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,10})\s*[〔\[（(【]\s*(\d{4})\s*[〕
 _RELATION = re.compile(r"依据|根据|落实|转发|引用|贯彻|哪个通知|哪份|哪个文件|什么文件|是不是")
 """How our notices stand to a document (145号是根据哪个文件): answered from the notices' headers."""
 _YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年")
-_ASKS_DATE = re.compile(r"什么时候|啥时候|哪天|哪一天|几号|几月|何时")
-_WHEN_CUE = re.compile(r"什么时候|啥时候|哪天|哪一天|几号|几月|何时|截止|最晚|最迟|期限|多久|还能|还可以|来得及")
+_ASKS_DATE = re.compile(r"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时")
+_WHEN_CUE = re.compile(r"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时|截止|最晚|最迟|期限|多久|还能|还可以|来得及")
+_YEARS_FROM_NOW = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年": 2}
+_RELATIVE_YEAR = re.compile("|".join(_YEARS_FROM_NOW))
 _CLAUSE = re.compile(r"[，。；？！,;?!\n]")
 _AMOUNT = re.compile(
     r"多少钱|几块钱|多少元|几元|收多少钱|交多少钱|费用是多少|多少费用|价格是|多贵|收费(?:标准)?(?:是)?多少"
@@ -29,7 +31,10 @@ def _years_asked(query: Query) -> set[int]:
     date the question gives; a year in another clause is context (2016年没考过的，补考在哪天)."""
     in_dates = {int(y) for d in query.dates for y in _YEAR.findall(query.text[d.span[0] : d.span[1]])}
     clauses = [c for c in _CLAUSE.split(query.text) if _WHEN_CUE.search(c)]
-    return {int(y) for c in clauses for y in _YEAR.findall(c)} - in_dates
+    named = {int(y) for c in clauses for y in _YEAR.findall(c)}
+    # 明年的呢, 今年下半年: years counted from the day of the question.
+    named |= {query.now.year + _YEARS_FROM_NOW[w] for c in clauses for w in _RELATIVE_YEAR.findall(c)}
+    return named - in_dates
 
 
 def _key(prefix: str, year: str, number: str) -> tuple[str, int, int]:

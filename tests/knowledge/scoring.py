@@ -75,9 +75,12 @@ SETS = {
     "fresh": Path(__file__).parent / "fresh_questions_dev.yaml",
     "heldout": Path(__file__).parent / "fresh_questions_heldout.yaml",
     "probe2": Path(__file__).parent / "fresh_questions_probe2.yaml",
+    "probe3": Path(__file__).parent / "fresh_questions_probe3.yaml",
+    "heldout2": Path(__file__).parent / "fresh_questions_heldout2.yaml",
 }
 """own: our questions; fresh: the half of a fresh set we may study; heldout: its other half, measured
-only; probe2: a second fresh set by another writer, run once before any change it prompted, then studied."""
+only; probe2, probe3: fresh sets by other writers, each run once before any change it prompted, then
+studied; heldout2: probe3's writer's other half, measured only."""
 
 
 def median_length(results: list[Result]) -> float:

@@ -147,3 +147,18 @@ def test_a_short_second_part_leans_on_the_first(qa: PolicyQA) -> None:
 def test_a_second_part_is_not_answered_with_the_first_parts_fact(qa: PolicyQA) -> None:
     answer = qa.answer("广东技工院校试点什么时候前接受备案申请？试点从几月开始？", now=dt.date(2020, 3, 1))
     assert answer.matched and "3月31日" in answer.text and "5月" in answer.text
+
+
+def test_next_year_asked_after_a_dated_answer_is_said_to_be_uncovered(qa: PolicyQA) -> None:
+    answer = qa.answer("明年的呢", now=dt.date(2017, 12, 1), previous="吉林统一鉴定下半年报名是哪几天")
+    assert not answer.matched and "2018" in answer.text
+
+
+def test_whether_it_is_still_possible_adds_the_dates_to_a_rule_without_them(qa: PolicyQA) -> None:
+    answer = qa.answer("吉林去年考没过的，那些国务院取消的职业还能补考吗", now=DAY)
+    assert answer.matched and "4月22日" in answer.text and "5月20日" in answer.text
+
+
+def test_not_sixteen_yet_is_the_notices_under_sixteen(qa: PolicyQA) -> None:
+    answer = qa.answer("广州以前有学生没满16岁考的试一直没发证，现在还能补办吗", now=dt.date(2017, 11, 1))
+    assert answer.matched and "12月31日" in answer.text
