@@ -135,7 +135,9 @@ class OccupationStatus:
             ev = ev_entry.fact
             assert isinstance(ev, Event)
             status = status_now(ev, query.now)
-            out.lines.append(f"· {ev.answer.strip()}" + (status.text if status else ""))
+            # An event from another notice than the list's (厦门's 141号) names its own source.
+            cited = f"（{ev_entry.citation}）" if ev_entry.doc_no != entry.doc_no else ""
+            out.lines.append(f"· {ev.answer.strip()}" + (status.text if status else "") + cited)
             all_passed = all_passed and bool(status and status.passed)
             out.facts.append(ev.id)
             out.add_source(ev_entry.doc_no)
@@ -159,7 +161,15 @@ class OccupationStatus:
             and self.kb.applicability(e, query.region) > 0
         ]
         if linked:
-            return _dedupe_by_answer(linked)[:3]
+            # The region's own notice first, and one fact per topic: 厦门's 141号 restates 福建's
+            # registration stop for 厦门, and a 厦门 candidate is answered (and cited) from it.
+            by_topic: dict[str, Entry] = {}
+            for e in sorted(linked, key=lambda e: -self.kb.applicability(e, query.region)):
+                by_topic.setdefault(e.fact.topic, e)
+            # In the order the topics first come (the replaced fact's place).
+            topics = dict.fromkeys(e.fact.topic for e in linked)
+            kept = [by_topic[t] for t in topics]
+            return _dedupe_by_answer(kept)[:3]
         words = [w for w in query.words if query.occupation is None or w != query.occupation.name]
         hits = self.retriever.search(query, [*words, "报名", "截止"], notices=docs)
         return [self.kb.entries[h.index] for h in hits if isinstance(self.kb.entries[h.index].fact, Event)][:2]

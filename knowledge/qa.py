@@ -202,7 +202,7 @@ class PolicyQA:
         region the whole names; None unless every part is answered, by facts of their own."""
         named = self.kb.regions.detect(self.analyzer.repair(normalize(question)))
         where = named[0] if named else region
-        answers = []
+        answers: list[Answer] = []
         for i, part in enumerate(parts):
             alone = self.answer(part, region=where, now=now)
             # 报名又是啥时候 after 哪天考: short, with no subject of its own beyond the topic.

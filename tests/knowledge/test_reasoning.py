@@ -176,3 +176,10 @@ def test_an_exam_over_two_days_counts_after_from_its_last_day(qa):
 def test_all_certificates_issued_is_the_certificate_deadline(qa):
     a = qa.answer("水平评价类职业资格证书最晚什么时候前要全部发完？", region="江苏", now=D(2020, 10, 1))
     assert a.matched and "2021年2月1日" in a.text
+
+
+def test_a_city_that_restates_its_provinces_deadline_is_answered_and_cited_from_its_own_notice(qa):
+    a = qa.answer("厦门2020年9月30日以后还受理电工报名吗？", now=D(2020, 9, 20))
+    assert (
+        a.matched and "在厦门" in a.text and "厦人社〔2020〕141号" in a.sources and "（厦人社〔2020〕141号）" in a.text
+    )
