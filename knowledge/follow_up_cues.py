@@ -7,7 +7,11 @@ import re
 
 # A follow-up leans on the previous question: 那…/还有…/另外… or …呢, or a bare question word with
 # at most a short subject (成绩多久出来, 电话多少, 找谁).
-FOLLOW_UP_LEAD = re.compile(r"^(?:那么|那|还有|另外|再问一下|再问下|如果是|要是)")
+FOLLOW_UP_LEAD = re.compile(
+    r"^(?:那么|那|还有|另外|再问一下|再问下|如果是|要是"
+    # A correction (不对，我是问报名) re-asks the previous question about what it names.
+    r"|(?:不对|不是|错了)?[,，\s]*(?:我是问|我问的是|我是说|我说的是|我想问的是))"
+)
 AFTER_THAT = re.compile(r"^[\u4e00-\u9fff]{1,4}(?:了|完)(?:以后|之后|后)")
 """签了以后…, 交完之后…: what comes after the step the previous question was about."""
 BARE_ASK = re.compile(

@@ -162,3 +162,8 @@ def test_whether_it_is_still_possible_adds_the_dates_to_a_rule_without_them(qa: 
 def test_not_sixteen_yet_is_the_notices_under_sixteen(qa: PolicyQA) -> None:
     answer = qa.answer("广州以前有学生没满16岁考的试一直没发证，现在还能补办吗", now=dt.date(2017, 11, 1))
     assert answer.matched and "12月31日" in answer.text
+
+
+def test_a_correction_re_asks_the_previous_question_about_what_it_names(qa: PolicyQA) -> None:
+    answer = qa.answer("不对，我是问报名", now=DAY, previous=FIRST)
+    assert answer.matched and answer.text.startswith("2017年全国、全省统一鉴定报名日期")
