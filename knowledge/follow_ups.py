@@ -21,6 +21,12 @@ _READINGS = 4
 """Readings of a follow-up tried by leaving out one of the previous question's words: its first
 few words (a question rarely has more that carry meaning; each reading costs an answer)."""
 
+_WHOM = re.compile(r"找谁问|找谁咨询|联系谁|问谁|联系方式|联系人|电话")
+"""A follow-up asking whom to contact."""
+_WHERE = re.compile(r"去哪|在哪|到哪|哪里办|哪儿办|交到哪|送到哪|地址|地点")
+_PLACE = re.compile(r"\d+楼|窗口|地址|办公地点|路\d+号|大厦")
+"""A follow-up asking where to go, and a fact that names a place."""
+
 AnswerFn = Callable[..., Answer]
 """How a reading is answered: PolicyQA's own pipeline (question, region=, now=, analysed=)."""
 
@@ -68,6 +74,12 @@ class FollowUps:
         if self.kb.regions.spans(text):
             # 那江苏呢: the previous question, asked for the region named now.
             before = self.kb.regions.without_names(before)
+        named = self.occupations.find(text)
+        earlier = self.occupations.find(before)
+        if named is not None and named.known and earlier is not None and earlier.name != named.name:
+            # 那修电梯的呢 after 做面点的: the previous question, asked of the occupation named now.
+            for name in self.occupations.written(before, earlier.name):
+                before = before.replace(name, " ")
         if self.analyzer.lexicon.topics.intersection(self.analyzer.words(text)):
             # 那证书呢 after 统一鉴定成绩多久出来: how long for the certificates of the unified exam.
             for word in self.subjects.topic_forms:
@@ -115,10 +127,16 @@ class FollowUps:
         # did not have (地址呢 after 电话多少: the contact says both; 那试点什么时候开始 after 公布名单:
         # not the 公布 fact again).
         # Checked in this order because the previous question's answer costs an answer more.
-        missed = answer.matched and not self.subjects.answered(answer, lead)
+        wants_contact = bool(_WHOM.search(lead))
+        wants_place = bool(_WHERE.search(lead))
+        missed = answer.matched and not (
+            self.subjects.answered(answer, lead) and self._fits(answer, wants_contact, wants_place)
+        )
+        # 去哪办 and 找谁 are answered by the same fact when it names the place or the contact.
         repeated = (
             answer.matched
             and not missed
+            and not (wants_contact or wants_place)
             and answer.fact_ids == read(before).fact_ids
             and not self.subjects.answered(answer, lead, before)
         )
@@ -140,15 +158,27 @@ class FollowUps:
                 read,
                 about=lambda a: (
                     self.subjects.answered(a, lead)
+                    and self._fits(a, wants_contact, wants_place)
                     and (a.fact_ids != previous_facts or self.subjects.answered(a, lead, before))
                 ),
             )
             if best is not None:
                 return replace(best[0], asked=best[1])
             alone = read(text)
-            if alone.matched and not (repeated and alone.fact_ids == previous_facts):
+            if (
+                alone.matched
+                and self._fits(alone, wants_contact, wants_place)
+                and not (repeated and alone.fact_ids == previous_facts)
+            ):
                 return alone
         return replace(answer, asked=combined) if answer.matched else None
+
+    def _fits(self, answer: Answer, wants_contact: bool, wants_place: bool) -> bool:
+        """找谁 after a deadline wants a contact, 去哪办 a place, whatever else the reading found."""
+        entries = [e for f in answer.fact_ids if (e := self.kb.by_id.get(f)) is not None]
+        if wants_contact and not any(e.fact.kind == "contact" for e in entries):
+            return False
+        return not wants_place or any(_PLACE.search(e.fact.answer) for e in entries)
 
     @staticmethod
     def _best_reading(

@@ -323,10 +323,17 @@ class PolicyQA:
         occupation = query.known_occupation
         if occupation:
             # The occupation selects the notice; the rest of the question selects the fact.
-            words = [w for w in words if w != occupation] or words
             prefix = prefix or self._status.membership(query)
+            # When the prefix says which list holds it and the question asks when (秘书考试是哪天),
+            # every word of its name is left out (秘书 of 秘书（涉外秘书）): the date is the answer.
+            asks_more = bool(prefix) and not query.wants_list and query.asks_when
+            named = {occupation, *self.analyzer.words(occupation)} if asks_more else {occupation}
+            words = [w for w in words if w not in named] or words
         hits = self._retriever.find(query, words)
         good = [h for h in hits if h.coverage >= self.threshold]
+        if occupation and prefix and not query.wants_list and query.asks_when:
+            # The prefix already says which list holds the occupation: 秘书考试是哪天 asks the date.
+            good = [h for h in good if self.kb.entries[h.index].fact.kind != "occupation_list"] or good
         if not good:
             return self._wording.abstain(query, hits[0].coverage if hits else 0.0)
         why_not = self._unanswerable.reason(query, self.kb.entries[good[0].index])

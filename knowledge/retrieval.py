@@ -35,6 +35,8 @@ NOT_YET_ISSUED = 0.5
 force (0.8), so that on 2017-09-21 广州 is answered from 广东's 70号 rather than from 145号 of
 09-26; an answer that still comes from it says it was not yet issued (`knowledge.wording`)."""
 
+_PLACE = re.compile(r"\d+楼|窗口|地址|办公地点|路\d+号|大厦")
+"""A fact that names a place to go (what a where-question wants)."""
 _TIME_TOPIC = re.compile(r"时间|日期|时限|截止|期限")
 
 
@@ -56,7 +58,7 @@ class Retriever:
         # Facts that a search weighs alike (same notice and regions, both replaced or not, both
         # calculable or not, both occupation lists or not) form a class: a search weighs each class
         # once, not each of the thousands of facts its words reach.
-        classes: dict[tuple[str, tuple[str, ...], bool, bool, bool, bool, bool, bool], int] = {}
+        classes: dict[tuple[str, tuple[str, ...], bool, bool, bool, bool, bool, bool, bool], int] = {}
         self._class_of = [
             classes.setdefault(
                 (
@@ -68,6 +70,7 @@ class Retriever:
                     _dated(e),
                     e.fact.kind == "contact",
                     _names_bodies(e),
+                    bool(_PLACE.search(e.fact.answer)),
                 ),
                 len(classes),
             )
@@ -100,7 +103,7 @@ class Retriever:
 
     def _factor(self, c: int, query: Query, notices: set[str] | None) -> float:
         """How much a query weighs the facts of class `c` (0: not at all)."""
-        doc_no, _, replaced, calculable, is_list, dated, contact, bodies = self._classes[c]
+        doc_no, _, replaced, calculable, is_list, dated, contact, bodies, place = self._classes[c]
         if notices is not None and doc_no not in notices:
             return 0.0
         if replaced and doc_no not in query.docs:
@@ -120,6 +123,8 @@ class Retriever:
         if query.asks_whom and contact:
             factor *= WHOM_ASKED
         if query.asks_who_does and bodies:
+            factor *= WHOM_ASKED
+        if query.asks_where and place:
             factor *= WHOM_ASKED
         return factor
 

@@ -167,3 +167,21 @@ def test_not_sixteen_yet_is_the_notices_under_sixteen(qa: PolicyQA) -> None:
 def test_a_correction_re_asks_the_previous_question_about_what_it_names(qa: PolicyQA) -> None:
     answer = qa.answer("不对，我是问报名", now=DAY, previous=FIRST)
     assert answer.matched and answer.text.startswith("2017年全国、全省统一鉴定报名日期")
+
+
+def test_a_follow_up_naming_another_occupation_asks_the_previous_question_of_it(qa: PolicyQA) -> None:
+    day = dt.date(2020, 9, 1)
+    answer = qa.answer("那修电梯的呢", now=day, previous="福建做面点的证还在目录里吗")
+    assert answer.matched and "电梯安装维修工" in answer.text and "中式面点师" not in answer.text
+
+
+def test_where_to_go_after_a_deadline_is_answered_with_the_place(qa: PolicyQA) -> None:
+    previous = "广州以前没满16周岁没出证的，补办截至哪天"
+    answer = qa.answer("去哪办", now=dt.date(2017, 10, 10), previous=previous)
+    assert answer.matched and "5楼" in answer.text
+
+
+def test_whom_to_ask_after_a_deadline_is_answered_with_the_contact(qa: PolicyQA) -> None:
+    previous = "厦门电工现在还能报名吗"
+    answer = qa.answer("有问题找谁问", now=dt.date(2020, 9, 20), previous=previous)
+    assert answer.matched and "叶沅宁" in answer.text

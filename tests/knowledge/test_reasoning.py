@@ -183,3 +183,8 @@ def test_a_city_that_restates_its_provinces_deadline_is_answered_and_cited_from_
     assert (
         a.matched and "在厦门" in a.text and "厦人社〔2020〕141号" in a.sources and "（厦人社〔2020〕141号）" in a.text
     )
+
+
+def test_when_an_occupations_exam_is_asks_the_date_not_the_list(qa):
+    a = qa.answer("吉林秘书考试是哪天", now=D(2017, 6, 1))
+    assert a.matched and "5月20日" in a.text and "11月18日" in a.text
