@@ -74,9 +74,9 @@ class FollowUps:
         if self.kb.regions.spans(text):
             # 那江苏呢: the previous question, asked for the region named now.
             before = self.kb.regions.without_names(before)
-        named = self.occupations.find(text)
-        earlier = self.occupations.find(before)
-        if named is not None and named.known and earlier is not None and earlier.name != named.name:
+        named = occupation
+        earlier = self.occupations.find(before) if named is not None and named.known else None
+        if named is not None and earlier is not None and earlier.name != named.name:
             # 那修电梯的呢 after 做面点的: the previous question, asked of the occupation named now.
             for name in self.occupations.written(before, earlier.name):
                 before = before.replace(name, " ")
