@@ -185,3 +185,15 @@ def test_whom_to_ask_after_a_deadline_is_answered_with_the_contact(qa: PolicyQA)
     previous = "厦门电工现在还能报名吗"
     answer = qa.answer("有问题找谁问", now=dt.date(2020, 9, 20), previous=previous)
     assert answer.matched and "叶沅宁" in answer.text
+
+
+def test_missing_the_day_asks_the_consequence(qa: PolicyQA) -> None:
+    previous = "广州目录外职业退考退费登记截止哪天"
+    # The conversation knows the region (广州) from the question before.
+    answer = qa.answer("过了日子没登记会怎样", region="广州市", now=dt.date(2017, 9, 28), previous=previous)
+    assert answer.matched and "继续参加考试" in answer.text
+
+
+def test_whether_another_occupation_also_counts_is_a_membership_question(qa: PolicyQA) -> None:
+    answer = qa.answer("带小孩的育婴员也算吗", now=dt.date(2020, 9, 1), previous="厦门做美发的还能报吗")
+    assert answer.matched and "育婴员" in answer.text
