@@ -12,6 +12,8 @@ FOLLOW_UP_LEAD = re.compile(
     # A correction (不对，我是问报名) re-asks the previous question about what it names.
     r"|(?:不对|不是|错了)?[,，\s]*(?:我是问|我问的是|我是说|我说的是|我想问的是))"
 )
+CORRECTION = re.compile(r"^(?:不对|不是|错了)|^(?:我是问|我问的是|我想问的是)")
+"""The previous answer was not what was asked: its facts are not the answer this time."""
 AFTER_THAT = re.compile(r"^[\u4e00-\u9fff]{1,4}(?:了|完)(?:以后|之后|后)")
 """签了以后…, 交完之后…: what comes after the step the previous question was about."""
 BARE_ASK = re.compile(

@@ -12,7 +12,7 @@ from dataclasses import replace
 from knowledge.analyzer import MAX_QUESTION, Analyzer, normalize
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
-from knowledge.follow_up_cues import FOLLOW_UP_LEAD, STILL, is_elliptical
+from knowledge.follow_up_cues import CORRECTION, FOLLOW_UP_LEAD, STILL, is_elliptical
 from knowledge.occupations import OccupationMatcher
 from knowledge.subjects import Subjects
 from knowledge.wording import CONFIDENT
@@ -133,12 +133,14 @@ class FollowUps:
             self.subjects.answered(answer, lead) and self._fits(answer, wants_contact, wants_place)
         )
         # 去哪办 and 找谁 are answered by the same fact when it names the place or the contact.
+        corrected = bool(CORRECTION.match(text))
         repeated = (
             answer.matched
             and not missed
             and not (wants_contact or wants_place)
-            and answer.fact_ids == read(before).fact_ids
-            and not self.subjects.answered(answer, lead, before)
+            # The first fact is the answer; what follows it is related.
+            and answer.fact_ids[:1] == read(before).fact_ids[:1]
+            and (corrected or not self.subjects.answered(answer, lead, before))
         )
         if missed or repeated:
             # The previous question's words won over the new subject (证书呢 after 第一批什么时候收尾
@@ -159,7 +161,10 @@ class FollowUps:
                 about=lambda a: (
                     self.subjects.answered(a, lead)
                     and self._fits(a, wants_contact, wants_place)
-                    and (a.fact_ids != previous_facts or self.subjects.answered(a, lead, before))
+                    and (
+                        a.fact_ids[:1] != previous_facts[:1]
+                        or (not corrected and self.subjects.answered(a, lead, before))
+                    )
                 ),
             )
             if best is not None:
@@ -168,7 +173,7 @@ class FollowUps:
             if (
                 alone.matched
                 and self._fits(alone, wants_contact, wants_place)
-                and not (repeated and alone.fact_ids == previous_facts)
+                and not (repeated and alone.fact_ids[:1] == previous_facts[:1])
             ):
                 return alone
         return replace(answer, asked=combined) if answer.matched else None

@@ -197,3 +197,10 @@ def test_missing_the_day_asks_the_consequence(qa: PolicyQA) -> None:
 def test_whether_another_occupation_also_counts_is_a_membership_question(qa: PolicyQA) -> None:
     answer = qa.answer("带小孩的育婴员也算吗", now=dt.date(2020, 9, 1), previous="厦门做美发的还能报吗")
     assert answer.matched and "育婴员" in answer.text
+
+
+def test_a_correction_never_gets_the_previous_answer_again(qa: PolicyQA) -> None:
+    day = dt.date(2017, 9, 28)
+    previous = qa.answer("广州退考退费登记截止哪天", now=day)
+    answer = qa.answer("不对，我是问钱怎么退", now=day, previous="广州退考退费登记截止哪天")
+    assert answer.matched and answer.fact_ids[:1] != previous.fact_ids[:1] and "原路退回" in answer.text
