@@ -66,6 +66,8 @@ class Lexicon:
     foreign: tuple[re.Pattern[str], ...] = ()
     """Things the notices are never about (an ID card lost, a driving licence): a question about
     them is out of scope even when it shares words with a notice, or follows one."""
+    typo_targets: frozenset[str] = frozenset()
+    """Domain terms repaired into even when the slip is itself a word (坚定 → 鉴定, 补靠 → 补考)."""
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
@@ -80,6 +82,7 @@ class Lexicon:
             stopwords=frozenset(normalize(w) for w in raw.get("stopwords") or ()),
             intents={k: tuple(normalize(c) for c in v) for k, v in (raw.get("intents") or {}).items()},
             rewrites=tuple((re.compile(p), r) for p, r in raw.get("rewrites") or ()),
+            typo_targets=frozenset(normalize(t) for t in raw.get("typo_targets") or ()),
             form_words=frozenset(normalize(w) for w in raw.get("form_words") or ()),
             smalltalk=frozenset(normalize(w) for w in raw.get("smalltalk") or ()),
             foreign=tuple(re.compile(p) for p in raw.get("foreign") or ()),
@@ -136,7 +139,7 @@ class Analyzer:
             self.tokenizer.add_word(term, freq=200_000)
         self.vocab = frozenset(vocab)
         # Terms that may be repaired even when the typo is itself a word (电功 is physics, 电工 a trade).
-        self.protected = frozenset(normalize(t) for t in protected_terms)
+        self.protected = frozenset(normalize(t) for t in protected_terms) | lexicon.typo_targets
         self._pinyin_index: dict[tuple[str, ...], str] | None = None
         self._repaired: dict[str, str] = {}
         self._worded: dict[str, tuple[str, ...]] = {}

@@ -115,3 +115,8 @@ def test_the_withdrawal_form_suggests_the_official_name(kb: KnowledgeBase) -> No
 def test_whether_an_occupation_is_still_examined_asked_in_everyday_words(qa: PolicyQA) -> None:
     answer = qa.answer("福建幼儿园保育阿姨的证是不是不考了", now=DAY)
     assert answer.matched and "按“保育员”理解" in answer.text and "退出国家职业资格目录" in answer.text
+
+
+def test_a_slip_that_is_itself_a_word_is_repaired_into_a_core_term(qa: PolicyQA) -> None:
+    assert "鉴定站" in qa.analyzer.repair("厦门的坚定站什么时候不收报名了")
+    assert qa.analyzer.repair("我们坚定支持") == "我们坚定支持", "a real phrase around it is left alone"

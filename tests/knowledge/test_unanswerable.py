@@ -62,3 +62,7 @@ def test_a_year_in_another_clause_is_context_not_the_year_asked(qa: PolicyQA) ->
     # 2016 is when the candidate failed; the make-up dates asked are 2017's.
     answer = qa.answer("吉林国务院取消的统一鉴定职业，2016年没考过的，补考在哪天？", now=dt.date(2017, 3, 1))
     assert answer.matched and "5月20日" in answer.text
+
+
+def test_a_special_equipment_licence_is_not_a_skill_certificate(qa: PolicyQA) -> None:
+    assert not qa.answer("厦门考叉车证去哪里报名？", now=DAY).matched
