@@ -61,10 +61,15 @@ class FollowUps:
         rest = self.kb.regions.without_names(text)
         before = self.analyzer.repair(normalize(previous)[:MAX_QUESTION])
         still = bool(STILL.search(rest)) and len(re.sub(r"\W", "", rest)) <= 10
-        new_topics = self.analyzer.lexicon.topics.intersection(self.analyzer.words(text)) - set(
-            self.analyzer.words(before)
-        )
         occupation = self.occupations.find(text)
+        # The topics the follow-up names, not counting an occupation's certificate (厨师证 is about
+        # 厨师, not a switch to certificates).
+        asked = text
+        if occupation is not None and occupation.known:
+            for name in self.occupations.written(text, occupation.name):
+                asked = re.sub(rf"{re.escape(name)}证?", " ", asked)
+        topics = self.analyzer.lexicon.topics.intersection(self.analyzer.words(asked))
+        new_topics = topics - set(self.analyzer.words(before))
         if still and occupation is not None:
             return None  # 美容师还能考吗 names what it asks about: it stands alone
         # 现在还能报名吗 after 哪天考: whether registration is still open, not the exam again.
@@ -80,7 +85,7 @@ class FollowUps:
             # 那修电梯的呢 after 做面点的: the previous question, asked of the occupation named now.
             for name in self.occupations.written(before, earlier.name):
                 before = before.replace(name, " ")
-        if self.analyzer.lexicon.topics.intersection(self.analyzer.words(text)):
+        if topics:
             # 那证书呢 after 统一鉴定成绩多久出来: how long for the certificates of the unified exam.
             for word in self.subjects.topic_forms:
                 before = before.replace(word, " ")
@@ -127,6 +132,10 @@ class FollowUps:
         # did not have (地址呢 after 电话多少: the contact says both; 那试点什么时候开始 after 公布名单:
         # not the 公布 fact again).
         # Checked in this order because the previous question's answer costs an answer more.
+        if named is not None and earlier is not None and earlier.name != named.name and answer.matched:
+            # 那厨师证呢 after 电工证还能报名吗: about the occupation named now, whatever else it says.
+            if any(n in answer.text for n in (named.name, *named.alike)):
+                return replace(answer, asked=combined)
         wants_contact = bool(_WHOM.search(lead))
         wants_place = bool(_WHERE.search(lead))
         missed = answer.matched and not (

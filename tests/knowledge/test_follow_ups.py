@@ -204,3 +204,14 @@ def test_a_correction_never_gets_the_previous_answer_again(qa: PolicyQA) -> None
     previous = qa.answer("广州退考退费登记截止哪天", now=day)
     answer = qa.answer("不对，我是问钱怎么退", now=day, previous="广州退考退费登记截止哪天")
     assert answer.matched and answer.fact_ids[:1] != previous.fact_ids[:1] and "原路退回" in answer.text
+
+
+def test_an_occupations_certificate_is_not_a_switch_of_topic(qa: PolicyQA) -> None:
+    # 厨师证 is about 厨师: the previous question (still open for registration?) asked of it.
+    answer = qa.answer("那厨师证呢", now=dt.date(2020, 8, 1), previous="福建电工证现在还能报名吗")
+    assert answer.matched and answer.kind == "occupation_status" and "9月30日" in answer.text
+
+
+def test_a_repaired_exam_centre_is_an_exam_institution(qa: PolicyQA) -> None:
+    answer = qa.answer("厦门的坚定站什么时候不收报名了", now=dt.date(2020, 9, 1))
+    assert answer.matched and "9月30日" in answer.text
