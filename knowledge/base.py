@@ -27,6 +27,11 @@ def citation(doc_no: str, version: int = 1) -> str:
     return doc_no if version <= 1 else f"{doc_no}（第{version}版）"
 
 
+def _derived_id(notice: Notice, what: str) -> str:
+    """The id of a fact derived from a notice's header, in its facts' namespace (gz145.notice-card)."""
+    return f"{notice.facts[0].id.split('.')[0]}.{what}"
+
+
 def notice_card(notice: Notice) -> Rule:
     """A fact about the notice itself (number, issuer, date, what it implements), derived from
     its header so that "145号文是哪天发的" has an answer without anyone writing one by hand."""
@@ -36,9 +41,8 @@ def notice_card(notice: Notice) -> Rule:
         parts.append(f"本文转发或落实：{'、'.join(notice.forwards)}。")
     if notice.cites:
         parts.append(f"文中引用的文件：{'、'.join(notice.cites)}。")
-    prefix = notice.facts[0].id.split(".")[0]
     return Rule(
-        id=f"{prefix}.notice-card",
+        id=_derived_id(notice, "notice-card"),
         kind="rule",
         title=f"{notice.doc_no} {notice.title}",
         topic="通知文号 发文单位 发文日期 依据文件",
@@ -57,9 +61,8 @@ def attachments_card(notice: Notice) -> Rule | None:
     # A title inside a title takes the inner marks: 《关于落实〈国家职业资格目录〉…》.
     titles = [name.replace("《", "〈").replace("》", "〉") for name in notice.attachments]
     listed = "；".join(f"附件{i}《{name}》" for i, name in enumerate(titles, 1))
-    prefix = notice.facts[0].id.split(".")[0]
     return Rule(
-        id=f"{prefix}.attachments-card",
+        id=_derived_id(notice, "attachments-card"),
         kind="rule",
         title=f"{notice.doc_no}的附件",
         topic="附件",

@@ -14,6 +14,8 @@ from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.follow_up_cues import CORRECTION, FOLLOW_UP_LEAD, STILL, is_elliptical
 from knowledge.occupations import OccupationMatcher
+from knowledge.query import asks_where
+from knowledge.retrieval import names_place
 from knowledge.subjects import Subjects
 from knowledge.wording import CONFIDENT
 
@@ -23,9 +25,6 @@ few words (a question rarely has more that carry meaning; each reading costs an 
 
 _WHOM = re.compile(r"找谁问|找谁咨询|联系谁|问谁|联系方式|联系人|电话")
 """A follow-up asking whom to contact."""
-_WHERE = re.compile(r"去哪|在哪|到哪|哪里办|哪儿办|交到哪|送到哪|地址|地点")
-_PLACE = re.compile(r"\d+楼|窗口|地址|办公地点|路\d+号|大厦")
-"""A follow-up asking where to go, and a fact that names a place."""
 
 AnswerFn = Callable[..., Answer]
 """How a reading is answered: PolicyQA's own pipeline (question, region=, now=, analysed=)."""
@@ -79,9 +78,9 @@ class FollowUps:
         if self.kb.regions.spans(text):
             # 那江苏呢: the previous question, asked for the region named now.
             before = self.kb.regions.without_names(before)
-        named = occupation
-        earlier = self.occupations.find(before) if named is not None and named.known else None
-        if named is not None and earlier is not None and earlier.name != named.name:
+        earlier = self.occupations.find(before) if occupation is not None and occupation.known else None
+        switched = occupation is not None and earlier is not None and earlier.name != occupation.name
+        if switched and earlier is not None:
             # 那修电梯的呢 after 做面点的: the previous question, asked of the occupation named now.
             for name in self.occupations.written(before, earlier.name):
                 before = before.replace(name, " ")
@@ -128,20 +127,20 @@ class FollowUps:
             )
             if best is not None:
                 answer, combined = best
-        # The very facts of the previous question answer a follow-up only for a word that question
-        # did not have (地址呢 after 电话多少: the contact says both; 那试点什么时候开始 after 公布名单:
-        # not the 公布 fact again).
-        # Checked in this order because the previous question's answer costs an answer more.
-        if named is not None and earlier is not None and earlier.name != named.name and answer.matched:
+        if switched and occupation is not None and answer.matched:
             # 那厨师证呢 after 电工证还能报名吗: about the occupation named now, whatever else it says.
-            if any(n in answer.text for n in (named.name, *named.alike)):
+            if any(n in answer.text for n in (occupation.name, *occupation.alike)):
                 return replace(answer, asked=combined)
         wants_contact = bool(_WHOM.search(lead))
-        wants_place = bool(_WHERE.search(lead))
+        wants_place = asks_where(lead)
         missed = answer.matched and not (
             self.subjects.answered(answer, lead) and self._fits(answer, wants_contact, wants_place)
         )
-        # 去哪办 and 找谁 are answered by the same fact when it names the place or the contact.
+        # The very facts of the previous question answer a follow-up only for a word that question
+        # did not have (地址呢 after 电话多少: the contact says both; 那试点什么时候开始 after 公布名单:
+        # not the 公布 fact again), and never a correction (不对，我是问…). 去哪办 and 找谁 are
+        # answered by the same fact when it names the place or the contact. Checked after `missed`
+        # because the previous question's answer costs an answer more.
         corrected = bool(CORRECTION.match(text))
         repeated = (
             answer.matched
@@ -192,7 +191,7 @@ class FollowUps:
         entries = [e for f in answer.fact_ids if (e := self.kb.by_id.get(f)) is not None]
         if wants_contact and not any(e.fact.kind == "contact" for e in entries):
             return False
-        return not wants_place or any(_PLACE.search(e.fact.answer) for e in entries)
+        return not wants_place or any(names_place(e) for e in entries)
 
     @staticmethod
     def _best_reading(

@@ -31,7 +31,7 @@ from knowledge.occupation_names import everyday_names
 from knowledge.occupation_status import OccupationStatus
 from knowledge.occupations import OccupationMatcher
 from knowledge.query import Query
-from knowledge.retrieval import Retriever
+from knowledge.retrieval import Retriever, holds_date
 from knowledge.search import Hit
 from knowledge.subjects import Subjects
 from knowledge.timezone import today_in_shanghai
@@ -321,6 +321,7 @@ class PolicyQA:
     def _lookup(self, query: Query, prefix: str = "") -> Answer:
         words = query.words
         occupation = query.known_occupation
+        asks_more = False
         if occupation:
             # The occupation selects the notice; the rest of the question selects the fact.
             prefix = prefix or self._status.membership(query)
@@ -331,7 +332,7 @@ class PolicyQA:
             words = [w for w in words if w not in named] or words
         hits = self._retriever.find(query, words)
         good = [h for h in hits if h.coverage >= self.threshold]
-        if occupation and prefix and not query.wants_list and query.asks_when:
+        if asks_more:
             # The prefix already says which list holds the occupation: 秘书考试是哪天 asks the date.
             good = [h for h in good if self.kb.entries[h.index].fact.kind != "occupation_list"] or good
         if not good:
@@ -348,15 +349,14 @@ class PolicyQA:
         if query.category is not None and entry.fact.kind == "occupation_list":
             return self._wording.category_members(query, entry, top)
         related = self._retriever.related(good)
-        if query.asks_when and not self._retriever.dated(entry):
+        if query.asks_when and not holds_date(entry):
             # A when-question answered by a rule with no date: the dated fact beside it says when
             # (去年没考过的还能补考吗: who may, and the make-up dates), however it scored.
             related = next(
                 (
                     self.kb.entries[h.index]
                     for h in good[1:3]
-                    if self.kb.entries[h.index].regions == entry.regions
-                    and self._retriever.dated(self.kb.entries[h.index])
+                    if self.kb.entries[h.index].regions == entry.regions and holds_date(self.kb.entries[h.index])
                 ),
                 related,
             )
@@ -366,6 +366,6 @@ class PolicyQA:
         # 还能补考吗: who may, and the make-up dates).
         part = related is not None and (
             any(set(h.matched) - set(top.matched) for h in good[1:3] if self.kb.entries[h.index] is related)
-            or (query.asks_when and self._retriever.dated(related) and not self._retriever.dated(entry))
+            or (query.asks_when and holds_date(related) and not holds_date(entry))
         )
         return self._wording.single(query, self.kb.entries[top.index], top, related, prefix, related_answers=part)

@@ -40,6 +40,11 @@ _ASKS_WHO_DOES = re.compile(r"归哪|归谁|谁负责|由谁|谁来|谁组织|�
 _ASKS_WHERE = re.compile(r"去哪|在哪|到哪|哪里办|哪儿办|交到哪|送到哪|地址|地点|哪个窗口")
 
 
+def asks_where(text: str) -> bool:
+    """Whether `text` asks where to go (去哪办, 交到哪): a question's or a follow-up's."""
+    return bool(_ASKS_WHERE.search(text))
+
+
 @dataclass(frozen=True)
 class Query:
     text: str
@@ -75,7 +80,7 @@ class Query:
     @property
     def asks_where(self) -> bool:
         """The question asks where to go (去哪办, 交到哪)."""
-        return bool(_ASKS_WHERE.search(self.text))
+        return asks_where(self.text)
 
     @property
     def asks_who_does(self) -> bool:

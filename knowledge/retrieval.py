@@ -24,9 +24,9 @@ WHEN_ASKED = 1.2
 """Weight of a fact holding a date or a period when the question asks when."""
 MONTH_ASKED = 1.2
 """Weight of a fact with a date in the month a question names (11月几号)."""
-WHOM_ASKED = 1.2
-"""Weight of a contact when the question asks whom to contact, and of a rule naming the bodies
-responsible when it asks who does something."""
+KIND_ASKED = 1.2
+"""Weight of the kind of fact a question asks for: a contact (联系谁), a rule naming the bodies
+responsible (归哪里鉴定), a fact naming a place (去哪办)."""
 OWN_REGION_RATIO = 0.85
 """A hit from the region's own notice scoring this share of an enclosing region's top hit, on the
 same words, answers instead of it."""
@@ -36,7 +36,6 @@ force (0.8), so that on 2017-09-21 广州 is answered from 广东's 70号 rather
 09-26; an answer that still comes from it says it was not yet issued (`knowledge.wording`)."""
 
 _PLACE = re.compile(r"\d+楼|窗口|地址|办公地点|路\d+号|大厦")
-"""A fact that names a place to go (what a where-question wants)."""
 _TIME_TOPIC = re.compile(r"时间|日期|时限|截止|期限")
 
 
@@ -67,10 +66,10 @@ class Retriever:
                     i in replaced,
                     i in calculable,
                     e.fact.kind == "occupation_list",
-                    _dated(e),
+                    holds_date(e),
                     e.fact.kind == "contact",
                     _names_bodies(e),
-                    bool(_PLACE.search(e.fact.answer)),
+                    names_place(e),
                 ),
                 len(classes),
             )
@@ -121,11 +120,11 @@ class Retriever:
         if query.asks_when and dated:
             factor *= WHEN_ASKED
         if query.asks_whom and contact:
-            factor *= WHOM_ASKED
+            factor *= KIND_ASKED
         if query.asks_who_does and bodies:
-            factor *= WHOM_ASKED
+            factor *= KIND_ASKED
         if query.asks_where and place:
-            factor *= WHOM_ASKED
+            factor *= KIND_ASKED
         return factor
 
     def find(self, query: Query, words: Sequence[str]) -> list[Hit]:
@@ -138,11 +137,6 @@ class Retriever:
             docs |= {n.doc_no for d in list(docs) for n in self.kb.forwarders(d)}
             hits = self.search(query, words, notices=docs) or hits
         return hits
-
-    @staticmethod
-    def dated(entry: Entry) -> bool:
-        """Whether a fact holds a date or a period (what a when-question wants)."""
-        return _dated(entry)
 
     def own_region_first(self, query: Query, good: list[Hit]) -> Hit:
         """The top hit, unless it comes from an enclosing region's notice and the region's own
@@ -185,7 +179,12 @@ class Retriever:
         return None
 
 
-def _dated(entry: Entry) -> bool:
+def names_place(entry: Entry) -> bool:
+    """Whether a fact names a place to go (what a where-question wants: 5楼窗口, an address)."""
+    return bool(_PLACE.search(entry.fact.answer))
+
+
+def holds_date(entry: Entry) -> bool:
     """Whether a fact holds a date or a period: an event, a rule with a time limit, or a fact whose
     topic is a time (鉴定时间: the schedule is in an attachment, but it is the answer to "when")."""
     fact = entry.fact
