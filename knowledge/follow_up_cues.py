@@ -34,8 +34,9 @@ EACH = re.compile(
 
 def is_elliptical(rest: str) -> bool:
     """Whether a question, without its region names, leans on the previous one."""
-    bare = re.sub(r"[\s,.!?;:，。！？；：、的吗啊呀]+", "", rest)
-    if not bare or FOLLOW_UP_LEAD.match(bare) or AFTER_THAT.match(bare) or bare.endswith("呢"):
+    unpunctuated = re.sub(r"[\s,.!?;:，。！？；：、]+", "", rest)
+    bare = re.sub(r"[的吗啊呀]+", "", unpunctuated)
+    if not bare or FOLLOW_UP_LEAD.match(unpunctuated) or AFTER_THAT.match(bare) or bare.endswith("呢"):
         return True
     return len(bare) <= 7 and bool(BARE_ASK.search(bare))
 

@@ -15,13 +15,17 @@ from knowledge.base import KnowledgeBase
 from knowledge.follow_up_cues import CORRECTION, FOLLOW_UP_LEAD, STILL, is_elliptical
 from knowledge.occupations import OccupationMatcher
 from knowledge.query import asks_where
-from knowledge.retrieval import names_place
+from knowledge.retrieval import Retriever, names_place
 from knowledge.subjects import Subjects
 from knowledge.wording import CONFIDENT
 
 _READINGS = 4
 """Readings of a follow-up tried by leaving out one of the previous question's words: its first
 few words (a question rarely has more that carry meaning; each reading costs an answer)."""
+
+INFORMATIVE = 3.0
+"""A word's weight (`FactIndex.word_weight`) from which it names a subject of its own: 变更 (4.6),
+登记 (3.1), 照片 (3.3), not 申请 (2.3) or 报名 (1.3), which a still-question repeats loosely."""
 
 _WHOM = re.compile(r"找谁问|找谁咨询|联系谁|问谁|联系方式|联系人|电话")
 """A follow-up asking whom to contact."""
@@ -38,8 +42,11 @@ class FollowUps:
         subjects: Subjects,
         occupations: OccupationMatcher,
         answer: AnswerFn,
+        retriever: Retriever,
     ) -> None:
         self.kb = kb
+        self.retriever = retriever
+        self.weight = retriever.index.word_weight
         self.analyzer = analyzer
         self.subjects = subjects
         self.occupations = occupations
@@ -47,7 +54,7 @@ class FollowUps:
 
     def answering_with(self, answer: AnswerFn) -> FollowUps:
         """The same reader over another answerer (a PolicyQA with variants)."""
-        return FollowUps(self.kb, self.analyzer, self.subjects, self.occupations, answer)
+        return FollowUps(self.kb, self.analyzer, self.subjects, self.occupations, answer, self.retriever)
 
     def read(self, question: str, previous: str, *, region: str | None, now: dt.date) -> Answer | None:
         """An elliptical question (那报名呢, 成绩多久出来, 那江苏呢) read together with the previous one:
@@ -71,9 +78,11 @@ class FollowUps:
         new_topics = topics - set(self.analyzer.words(before))
         if still and occupation is not None:
             return None  # 美容师还能考吗 names what it asks about: it stands alone
-        # 现在还能报名吗 after 哪天考: whether registration is still open, not the exam again.
-        still = still and not new_topics
-        if not still and not is_elliptical(rest) and not (new_topics and STILL.search(rest)):
+        # 现在还能报名吗 after 哪天考: whether registration is still open, not the exam again; 退了还能
+        # 反悔吗 after the withdrawal deadline: whether the choice can be undone, not the deadline.
+        asks_more = bool(new_topics) or self._asks_more(STILL.sub(" ", rest), before)
+        still = still and not asks_more
+        if not still and not is_elliptical(rest) and not (asks_more and STILL.search(rest)):
             return None
         if self.kb.regions.spans(text):
             # 那江苏呢: the previous question, asked for the region named now.
@@ -120,6 +129,12 @@ class FollowUps:
             tries = [combined] + [
                 f"{lead} {' '.join(words[:i] + words[i + 1 :])}" for i in range(min(len(words), _READINGS))
             ]
+            # Only the words the new region's notices use (福建 has no 第一批 / 第二批 of 江苏).
+            switched_to = self.kb.regions.detect(text)
+            known = self.retriever.vocabulary(switched_to[0]) if switched_to else frozenset()
+            kept = [w for w in words if w in known]
+            if known and len(kept) < len(words) and kept:
+                tries.append(f"{lead} {' '.join(kept)}")
             if subject:
                 tries.append(f"{lead} {subject[0]}")  # the subject alone: 厦门 电话
             best = self._best_reading(
@@ -185,6 +200,12 @@ class FollowUps:
             ):
                 return alone
         return replace(answer, asked=combined) if answer.matched else None
+
+    def _asks_more(self, text: str, before: str) -> bool:
+        """Whether `text` names an informative word (变更, 登记: one few facts use) that the previous
+        question `before` does not have."""
+        said = set(self.analyzer.words(before))
+        return any(self.weight(w) >= INFORMATIVE for w in self.subjects.words(text) if w not in said)
 
     def _fits(self, answer: Answer, wants_contact: bool, wants_place: bool) -> bool:
         """找谁 after a deadline wants a contact, 去哪办 a place, whatever else the reading found."""

@@ -43,6 +43,9 @@ THRESHOLD = 0.55
 """Coverage below which the bot abstains; calibrated on tests/knowledge/questions.yaml
 (see tests/knowledge/test_accuracy.py, which prints the abstention trade-off)."""
 
+COMPANION_COVERAGE = 0.8
+"""Share of the threshold a dated fact must cover to say when, beside a top fact with no date."""
+
 ANSWER_CACHE_SIZE = 4096
 """Answers kept, the least recently asked dropped first; each is a few kilobytes at most."""
 
@@ -116,7 +119,7 @@ class PolicyQA:
         self._cache, self._cache_lock = _answer_cache(cache_size)
         self._subjects = Subjects(kb, self.analyzer, self._region_words)
         self._unanswerable = Unanswerable(kb)
-        self._follow_ups = FollowUps(kb, self.analyzer, self._subjects, self.occupations, self._answer)
+        self._follow_ups = FollowUps(kb, self.analyzer, self._subjects, self.occupations, self._answer, self._retriever)
 
     @classmethod
     def load(cls) -> PolicyQA:
@@ -352,13 +355,22 @@ class PolicyQA:
         if query.asks_when and not holds_date(entry):
             # A when-question answered by a rule with no date: the dated fact beside it says when
             # (去年没考过的还能补考吗: who may, and the make-up dates), however it scored.
-            related = next(
-                (
-                    self.kb.entries[h.index]
-                    for h in good[1:3]
-                    if self.kb.entries[h.index].regions == entry.regions and holds_date(self.kb.entries[h.index])
-                ),
-                related,
+            # It may cover less of the question (考没过的还能补考吗: the dates do not say 不合格); else
+            # the dated fact of the same clause (已受理报名的可以继续考试 … 12月31日前完成).
+            related = (
+                next(
+                    (
+                        self.kb.entries[h.index]
+                        for h in hits[:3]
+                        if h.index != top.index
+                        and h.coverage >= self.threshold * COMPANION_COVERAGE
+                        and self.kb.entries[h.index].regions == entry.regions
+                        and holds_date(self.kb.entries[h.index])
+                    ),
+                    None,
+                )
+                or self._retriever.dated_beside(entry)
+                or related
             )
         # A related fact that matches words the top one does not answers another part of the
         # question (谁来发？补考最晚哪天？): it is part of the answer. Otherwise it waits for 更多.

@@ -22,7 +22,7 @@ _WANTS_LIST = re.compile(
 _ASKS_WHEN = re.compile(
     r"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时|截止|最晚|最迟|多久|多长时间|期限"
     # Whether it is still possible asks whether a deadline has passed.
-    r"|还能|还可以|来得及|晚不晚|过了没|过期"
+    r"|还能|还可以|来得及|晚不晚|过了没|过期|还有机会"
 )
 
 # "Whom": the answer is a body to contact, so contact facts rank first (有问题该找哪个部门).

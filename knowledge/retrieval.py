@@ -80,6 +80,22 @@ class Retriever:
         """The months of each fact's dates."""
         self._class_entry = {c: kb.entries[i] for i, c in reversed(list(enumerate(self._class_of)))}
         """A fact of each class, for its regions' applicability."""
+        self._clauses: dict[tuple[str, str], list[Entry]] = {}
+        for e in kb.entries:
+            self._clauses.setdefault((e.doc_no, e.fact.source.clause), []).append(e)
+        self._vocabularies: dict[str, frozenset[str]] = {}
+        """Region → the words of its facts, built when a follow-up first switches to it."""
+
+    def vocabulary(self, region: str) -> frozenset[str]:
+        """Every word the facts that apply to `region` use (江苏 says 第一批, 福建 never does)."""
+        found = self._vocabularies.get(region)
+        if found is None:
+            words: set[str] = set()
+            for i, e in enumerate(self.kb.entries):
+                if self.kb.applicability(e, region) > 0:
+                    words |= self.index.vocab_of[i]
+            found = self._vocabularies[region] = frozenset(words)
+        return found
 
     def search(self, query: Query, words: Sequence[str], notices: set[str] | None = None) -> list[Hit]:
         """The best facts for `words`, weighed by how well each applies to the query's region, the
@@ -163,6 +179,15 @@ class Retriever:
                 continue
             groups.setdefault(self.kb.entries[h.index].regions, h)
         return groups
+
+    def dated_beside(self, entry: Entry) -> Entry | None:
+        """The fact of the same clause that says by when, for candidates (三、…可以继续考试…并在
+        12月31日前完成: the rule to continue and its deadline are one clause, two facts)."""
+        for other in self._clauses.get((entry.doc_no, entry.fact.source.clause), ()):
+            audience = other.fact.applies.audience
+            if other is not entry and holds_date(other) and (not audience or "考生" in audience):
+                return other
+        return None
 
     def related(self, hits: Sequence[Hit]) -> Entry | None:
         """A fact from the top one's regions, nearly as good, that says something else."""

@@ -215,3 +215,21 @@ def test_an_occupations_certificate_is_not_a_switch_of_topic(qa: PolicyQA) -> No
 def test_a_repaired_exam_centre_is_an_exam_institution(qa: PolicyQA) -> None:
     answer = qa.answer("厦门的坚定站什么时候不收报名了", now=dt.date(2020, 9, 1))
     assert answer.matched and "9月30日" in answer.text
+
+
+def test_a_still_question_naming_something_new_is_not_the_deadline_again(qa: PolicyQA) -> None:
+    # 还能反悔吗 after a deadline asks whether the choice can be undone (变更), which the deadline
+    # fact does not speak of: the declaration that says it cannot be changed answers.
+    answer = qa.answer("登记了还能反悔吗", now=dt.date(2017, 9, 27), previous="广州退考退费登记截止到哪天")
+    assert answer.matched and "不可变更" in answer.text
+
+
+def test_a_correction_naming_another_region_drops_words_that_region_never_uses(qa: PolicyQA) -> None:
+    # 福建's notices have no batches: the previous question less 第二批, asked of 厦门.
+    answer = qa.answer("不对，我说的是厦门", now=dt.date(2020, 9, 15), previous="江苏第二批退出目录的鉴定还来得及吗")
+    assert answer.matched and "9月30日" in answer.text and "厦人社〔2020〕141号" in answer.sources
+
+
+def test_already_registered_after_whether_one_can_still_register(qa: PolicyQA) -> None:
+    answer = qa.answer("那已经报了名的呢", now=dt.date(2020, 10, 8), previous="厦门还能报考育婴员吗")
+    assert answer.matched and "12月31日" in answer.text

@@ -1,0 +1,42 @@
+"""Everyday wording the notices never use, read as what it means: filler (另外还要, 我是干…的, 当时),
+aspect particles inside a verb (报了名), failing said as 没过, a certificate with an error said as
+名字错了, and a rule whose deadline is stated in the same clause. Each case is phrased apart from
+the question sets, so that it tests the reading, not a remembered question."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge.qa import PolicyQA
+
+CASES = [
+    # filler: 另外 / 还要 do not count as a subject of their own
+    ("吉林补考报名时另外还要交什么表", "2017-06-01", ["补考人员汇总表"]),
+    # 我是干…的 names the job; the verb is not a word to match
+    ("我是干保育员的，福建没考过的现在还能补考吗", "2020-10-10", ["12月31日"]),
+    # 又没过 is failing (不合格); the conjunction 不过 is left alone
+    ("福建补考又没过怎么办", "2020-10-10", ["不再办理"]),
+    ("不过我想问一下吉林统一鉴定哪天考", "2017-06-01", ["5月20日"]),
+    # 报过名 is 已受理报名; 还会考吗 is not the school 会考
+    ("福建已经报过名的育婴员还会考吗", "2020-08-20", ["意愿"]),
+    # 要注意什么 asks what the candidate must do (the declaration to sign)
+    ("福建报名鉴定要注意些什么", "2020-08-20", ["自愿书"]),
+    # a child, back then, a chance: filler around the under-16 certificate rule
+    ("我儿子2013年在广州考过鉴定，当时不满16岁没发证，现在还有机会补办吗", "2017-11-01", ["12月31日"]),
+    # 按省里的规定 says where the rule comes from, not what it is about
+    ("按省里的规定，吉林定期鉴定日是2017年10月14日的话日常鉴定报名几号截止", "2017-09-01", ["9月26日"]),
+    # any detail printed wrong on a certificate is a 错证
+    ("江苏证书上身份证号印错了怎么办", "2020-11-10", ["证明"]),
+    # a rule to continue and its deadline are one clause: both are the answer to "still?"
+    ("福建已受理报名的考生还能继续考吗", "2020-10-08", ["意愿", "12月31日"]),
+]
+
+
+@pytest.mark.parametrize(("question", "day", "expected"), CASES)
+def test_everyday_wording_is_read_as_what_it_means(qa: PolicyQA, question: str, day: str, expected: list[str]) -> None:
+    answer = qa.answer(question, now=dt.date.fromisoformat(day))
+    assert answer.matched, question
+    for fact in expected:
+        assert fact in answer.text, (question, fact, answer.text)
