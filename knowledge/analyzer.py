@@ -10,7 +10,7 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -259,6 +259,27 @@ class Analyzer:
                 continue
             out.append(w)
         return out
+
+    def without_tokens(self, text: str, drop: Callable[[str], bool]) -> str:
+        """`text` with the tokens `drop` picks blanked out (given each token and, for a token
+        written for a canonical word, 技校 for 技工院校, that word too), as segmented: 证书 goes,
+        but not from 双证书 (a word of its own)."""
+        synonyms = self.lexicon.synonyms
+        return "".join(
+            " " if drop(t) or ((c := synonyms.get(t)) is not None and drop(c)) else t
+            for t in self.tokenizer.lcut(text, HMM=False)
+        )
+
+    def without_parts(self, text: str, part: re.Pattern[str]) -> str:
+        """`text` with what `part` matches cut out of each token, where what is left of the token
+        is nothing or words of the vocabulary: 退考退费登记 leaves 登记, but 双证书 stays whole (双
+        is no word)."""
+        out = []
+        for token in self.tokenizer.lcut(text, HMM=False):
+            rest = part.sub(" ", token)
+            whole = rest == token or any(len(p) < 2 or p not in self.vocab for p in rest.split())
+            out.append(token if whole else rest)
+        return "".join(out)
 
     def fingerprint(self) -> str:
         """Identifies everything `words` depends on, for caching its results across runs."""

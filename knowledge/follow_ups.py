@@ -30,6 +30,13 @@ INFORMATIVE = 3.0
 _WHOM = re.compile(r"找谁问|找谁咨询|联系谁|问谁|联系方式|联系人|电话")
 """A follow-up asking whom to contact."""
 
+_ASKING = re.compile(r"怎么|咋|多久|多长|多少|哪|什么|啥|谁|几|吗|能不能|是不是")
+"""Question words: a correction with one asks a new question rather than naming another subject."""
+_WHICH_BODY = re.compile(r"找谁|找哪|报给谁|交给谁|报哪|交哪个部门|哪个部门|哪个单位")
+"""A follow-up asking which body to go to or report to."""
+_GOES_TO = re.compile(r"(?:向|到|找)[^，。；]{0,16}(?:机构|中心|部门|单位|窗口|命题部)")
+"""A fact naming the body the candidate goes to (向原报考机构登记, 到中心5楼窗口办理)."""
+
 AnswerFn = Callable[..., Answer]
 """How a reading is answered: PolicyQA's own pipeline (question, region=, now=, analysed=)."""
 
@@ -95,8 +102,7 @@ class FollowUps:
                 before = before.replace(name, " ")
         if topics:
             # 那证书呢 after 统一鉴定成绩多久出来: how long for the certificates of the unified exam.
-            for word in self.subjects.topic_forms:
-                before = before.replace(word, " ")
+            before = self.analyzer.without_parts(before, self.subjects.topic_pattern)
         # The previous question's region comes with it, unless the follow-up names its own.
         carried = self.kb.regions.detect(before)
         region = region or (carried[0] if carried else None)
@@ -148,24 +154,35 @@ class FollowUps:
                 return replace(answer, asked=combined)
         wants_contact = bool(_WHOM.search(lead))
         wants_place = asks_where(lead)
+        named_now = self.kb.regions.detect(text)
+        # A correction (不对，我是问…) rules out the previous answer, unless it only swaps what the
+        # question was about (我是问日常鉴定的 after 统一鉴定: one fact may state both).
+        corrected = bool(CORRECTION.match(text)) and bool(_ASKING.search(lead))
+        # 找谁 after 还能退考吗: the body the previous fact sends the candidate to (向原报考机构登记).
+        goes_to = bool(_WHICH_BODY.search(lead)) and any(
+            _GOES_TO.search(self.kb.by_id[f].fact.answer) for f in answer.fact_ids[:1] if f in self.kb.by_id
+        )
         missed = answer.matched and not (
-            self.subjects.answered(answer, lead) and self._fits(answer, wants_contact, wants_place)
+            goes_to or (self.subjects.answered(answer, lead) and self._fits(answer, wants_contact, wants_place))
         )
         # The very facts of the previous question answer a follow-up only for a word that question
         # did not have (地址呢 after 电话多少: the contact says both; 那试点什么时候开始 after 公布名单:
-        # not the 公布 fact again), and never a correction (不对，我是问…). 去哪办 and 找谁 are
+        # not the 公布 fact again), and never a correction asking anew (不对，我是问钱怎么退). 去哪办 and 找谁 are
         # answered by the same fact when it names the place or the contact. Checked after `missed`
         # because the previous question's answer costs an answer more.
-        corrected = bool(CORRECTION.match(text))
         repeated = (
             answer.matched
             and not missed
             and not (wants_contact or wants_place)
+            and not goes_to
+            # 那广州呢: the region named is what is new, when the answer is that region's own (广州市属的
+            # 呢 after 部省属院校: not 广东's rule again, which 广州 inherits).
+            and not (named_now and named_now[0] in answer.regions)
             # The first fact is the answer; what follows it is related.
             and answer.fact_ids[:1] == read(before).fact_ids[:1]
             and (corrected or not self.subjects.answered(answer, lead, before))
         )
-        if missed or repeated:
+        if missed or repeated or not answer.matched:
             # The previous question's words won over the new subject (证书呢 after 第一批什么时候收尾
             # answered about the 收尾 deadline again): the previous question less one of its words,
             # then the follow-up alone, for the carried region; the first reading on the new subject.
@@ -173,22 +190,28 @@ class FollowUps:
             words = self.analyzer.words(before)
             tries = [f"{lead} {before.replace(w, ' ', 1)}" for w in words[:_READINGS]]
             # Last, the new subject with only the previous question's region and how it asks.
-            bare = before
-            for w in self.subjects.words(before):
-                bare = bare.replace(w, " ")
-            tries.append(f"{lead} {bare}")
-            previous_facts = read(before).fact_ids
-            best = self._best_reading(
-                tries,
-                read,
-                about=lambda a: (
+            bare = self.analyzer.without_tokens(before, set(self.subjects.words(before)).__contains__)
+            earlier_answer = read(before)
+            if earlier_answer.sources:
+                # The new subject in the notice the previous answer came from (邮箱多少 after the
+                # 2020 pilot's conditions: that notice's mailbox, not a 2017 one of the same region).
+                tries.append(f"{lead} {bare} {self._cited_as(earlier_answer.sources[0])}")
+            previous_facts = earlier_answer.fact_ids
+
+            def about(a: Answer) -> bool:
+                return (
                     self.subjects.answered(a, lead)
                     and self._fits(a, wants_contact, wants_place)
                     and (
                         a.fact_ids[:1] != previous_facts[:1]
                         or (not corrected and self.subjects.answered(a, lead, before))
                     )
-                ),
+                )
+
+            # The bare reading only when no reading that keeps more of the previous question (or
+            # its notice) is on the new subject: it has lost what the conversation was about.
+            best = self._best_reading(tries, read, about=about) or self._best_reading(
+                [f"{lead} {bare}"], read, about=about
             )
             if best is not None:
                 return replace(best[0], asked=best[1])
@@ -200,6 +223,12 @@ class FollowUps:
             ):
                 return alone
         return replace(answer, asked=combined) if answer.matched else None
+
+    @staticmethod
+    def _cited_as(doc_no: str) -> str:
+        """How a question names a notice by its number (粤人社函〔2020〕61号 → 61号), which
+        retrieval weighs toward that notice."""
+        return doc_no.split("〕")[-1]
 
     def _asks_more(self, text: str, before: str) -> bool:
         """Whether `text` names an informative word (变更, 登记: one few facts use) that the previous

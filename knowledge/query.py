@@ -27,7 +27,7 @@ _ASKS_WHEN = re.compile(
 
 # "Whom": the answer is a body to contact, so contact facts rank first (有问题该找哪个部门).
 _ASKS_WHOM = re.compile(
-    r"联系谁|找谁|问谁|咨询谁|找哪个|哪个部门|哪个单位|哪个机构|怎么联系|联系方式|联系电话|咨询电话"
+    r"联系谁|找谁|问谁|咨询谁|找哪个|哪个部门|哪个单位|哪个机构|怎么联系|联系方式|联系电话|咨询电话|打谁|打哪个|电话多少|电话是多少"
 )
 
 # 11月几号: a month named, the day asked.

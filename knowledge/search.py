@@ -83,8 +83,9 @@ class FactIndex:
         for v in vocab:
             # A query word inside a fact's word is that fact speaking of it (对象 in 试点对象,
             # 填 in 填写). A fact's word inside a longer query word counts only when it is most of
-            # it (职业资格 in 职业资格证), not a generic tail (资格 in 执业资格, 技师 in 建造技师).
-            if word in v or (v in word and len(v) * 3 >= len(word) * 2):
+            # it (职业资格 in 职业资格证), not a generic tail (资格 in 执业资格, 技师 in 建造技师) nor a short
+            # word another suffix makes a different thing of (鉴定 in 鉴定费).
+            if word in v or (v in word and len(v) >= 3 and len(v) * 3 >= len(word) * 2):
                 return _PARTIAL
         return 0.0
 

@@ -4,6 +4,7 @@ reading about the new subject from one that fell back on the previous question's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from knowledge.analyzer import Analyzer, normalize
@@ -23,6 +24,8 @@ class Subjects:
             {*topics, *(v for v, c in lexicon.synonyms.items() if c in topics and len(v) >= 2)}, key=len, reverse=True
         )
         """Every way a topic is written (成绩, 分数, 考分…), longest first, for taking it out of a question."""
+        self.topic_pattern = re.compile("|".join(map(re.escape, self.topic_forms)))
+        """Any way a topic is written."""
         forms: dict[str, list[str]] = {}
         for variant, canonical in lexicon.synonyms.items():
             forms.setdefault(canonical, [canonical]).append(variant)

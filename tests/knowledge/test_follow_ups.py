@@ -233,3 +233,31 @@ def test_a_correction_naming_another_region_drops_words_that_region_never_uses(q
 def test_already_registered_after_whether_one_can_still_register(qa: PolicyQA) -> None:
     answer = qa.answer("那已经报了名的呢", now=dt.date(2020, 10, 8), previous="厦门还能报考育婴员吗")
     assert answer.matched and "12月31日" in answer.text
+
+
+def test_a_follow_up_stays_in_the_notice_the_previous_answer_came_from(qa: PolicyQA) -> None:
+    # 广东 has a 2017 contact with a mailbox too; the conversation is about the 2020 pilot.
+    answer = qa.answer("那邮箱是啥", now=dt.date(2020, 3, 20), previous="广东技工院校申请等级认定试点需要满足哪些条件")
+    assert answer.matched and "jnzx_ydd@gd.gov.cn" in answer.text
+
+
+def test_a_topic_taken_out_of_the_previous_question_leaves_longer_words_whole(qa: PolicyQA) -> None:
+    # 证书 is a topic, but 双证书 is a word of its own: the contact of the dual-certificate table.
+    answer = qa.answer("有事打谁电话", now=dt.date(2017, 9, 28), previous="部省属院校的双证书统计表什么时候交")
+    assert answer.matched and "83313432" in answer.text
+
+
+def test_a_correction_the_previous_answer_already_covers_is_answered_from_it(qa: PolicyQA) -> None:
+    answer = qa.answer("不是，我问的是日常鉴定", now=dt.date(2017, 7, 1), previous="吉林统一鉴定成绩多久能出")
+    assert answer.matched and "15个工作日" in answer.text
+
+
+def test_whom_to_go_to_after_a_step_is_the_body_that_step_names(qa: PolicyQA) -> None:
+    answer = qa.answer("找谁办", now=dt.date(2017, 9, 27), previous="广州目录外的工种现在还能退考吗")
+    assert answer.matched and "原报考机构" in answer.text
+
+
+def test_the_same_for_something_else_leans_on_the_previous_question(qa: PolicyQA) -> None:
+    # 补考也一样吗: the cut-off of the previous answer, asked of make-up applications (含补考申请).
+    answer = qa.answer("那补考是不是也一样", now=dt.date(2020, 9, 16), previous="江苏第二批收尾工作什么时候结束")
+    assert answer.matched and "补考申请" in answer.text and "苏人社函〔2020〕239号" in answer.sources
