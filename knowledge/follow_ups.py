@@ -175,6 +175,9 @@ class FollowUps:
             and not missed
             and not (wants_contact or wants_place)
             and not goes_to
+            # 最晚哪天 after 退考找谁登记: no subject of its own, so the previous one's facts answer it
+            # (but 找谁 after a date asks for someone the date fact does not name).
+            and bool(self.subjects.words(lead) or _WHICH_BODY.search(lead))
             # 那广州呢: the region named is what is new, when the answer is that region's own (广州市属的
             # 呢 after 部省属院校: not 广东's rule again, which 广州 inherits).
             and not (named_now and named_now[0] in answer.regions)
@@ -192,7 +195,7 @@ class FollowUps:
             # Last, the new subject with only the previous question's region and how it asks.
             bare = self.analyzer.without_tokens(before, set(self.subjects.words(before)).__contains__)
             earlier_answer = read(before)
-            if earlier_answer.sources:
+            if earlier_answer.sources and self.subjects.words(lead):
                 # The new subject in the notice the previous answer came from (邮箱多少 after the
                 # 2020 pilot's conditions: that notice's mailbox, not a 2017 one of the same region).
                 tries.append(f"{lead} {bare} {self._cited_as(earlier_answer.sources[0])}")

@@ -213,12 +213,17 @@ class PolicyQA:
             if i and (leans or not (alone.matched and alone.confidence >= CONFIDENT)):
                 # Not sure on its own: read as a follow-up of the part before (哪天考？报名什么时候？).
                 followed = self.answer(part, region=where, now=now, previous=parts[i - 1])
+                found_before = any(followed.fact_ids == a.fact_ids for a in answers)
+                if followed.matched and found_before and not self._subjects.words(part):
+                    continue  # 最晚哪天 after 退考找谁登记: the fact found for that part says when too
                 # Unless it only finds what an earlier part found (试点从几月开始 is not the 备案 date).
-                if followed.matched and all(followed.fact_ids != a.fact_ids for a in answers):
+                if followed.matched and not found_before:
                     alone = followed
             answers.append(alone)
         if not all(a.matched for a in answers) or len({a.fact_ids for a in answers}) < len(answers):
             return None
+        if len(answers) == 1:
+            return answers[0]
         # A line two parts share (the same fact found for both) is shown once.
         lines = dict.fromkeys(line for a in answers for line in a.text.split("\n"))
         return Answer(

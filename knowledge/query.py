@@ -36,8 +36,8 @@ _MONTH_ASKED = re.compile(r"(?<!\d)(1[0-2]|[1-9])月(?:份)?(?:的)?(?:几号|�
 # "Who does it": the answer names a body and what it is responsible for (技师归哪里鉴定).
 _ASKS_WHO_DOES = re.compile(r"归哪|归谁|谁负责|由谁|谁来|谁组织|谁发证|哪里鉴定|哪儿鉴定|哪个部门负责|哪级|哪一级")
 
-# "Where": the answer names a place to go (5楼窗口, an address).
-_ASKS_WHERE = re.compile(r"去哪|在哪|到哪|哪里办|哪儿办|交到哪|送到哪|地址|地点|哪个窗口")
+# "Where": the answer names a place to go (5楼窗口, an address); 截止到哪天 asks when.
+_ASKS_WHERE = re.compile(r"(?:去哪|在哪|到哪)(?![天年月]|一天|个月|号)|哪里办|哪儿办|地址|地点|哪个窗口")
 
 
 def asks_where(text: str) -> bool:

@@ -261,3 +261,10 @@ def test_the_same_for_something_else_leans_on_the_previous_question(qa: PolicyQA
     # 补考也一样吗: the cut-off of the previous answer, asked of make-up applications (含补考申请).
     answer = qa.answer("那补考是不是也一样", now=dt.date(2020, 9, 16), previous="江苏第二批收尾工作什么时候结束")
     assert answer.matched and "补考申请" in answer.text and "苏人社函〔2020〕239号" in answer.sources
+
+
+def test_a_second_part_with_no_subject_of_its_own_is_answered_by_the_first_parts_fact(qa: PolicyQA) -> None:
+    # 最晚哪天 asks when of the same registration: not some other dated fact of the notice.
+    answer = qa.answer("弃考要去哪里登记？截止到哪天？", region="广州", now=dt.date(2017, 9, 27))
+    assert answer.matched and "原报考机构" in answer.text and "9月30日" in answer.text
+    assert "未满16周岁" not in answer.text
