@@ -53,7 +53,21 @@ _OTHER_SUBJECT = re.compile(r"补考|证书|成绩|相片|照片|材料")
 _REFUND_DETAIL = re.compile(r"多久|几天|到账|多少钱|退多少|扣|手续费")
 
 
+# An institution's own duty (报送名单, 我们是报考机构): what it must report by when is a policy question,
+# not a candidate withdrawing.
+_INSTITUTION = re.compile(
+    r"名单|报送|上报|报给|汇总|(?:我们|我)是[^，。？?]{0,8}(?:报考机构|鉴定所|鉴定站|鉴定机构|学校|技校|学院|院校)(?!的学生)"
+)
+
+
+def _institution_asks(text: str) -> bool:
+    """A short question about an institution's duty (a long story from a candidate mentions all sorts)."""
+    return len(text) <= LONG and bool(_INSTITUTION.search(text))
+
+
 def is_withdrawal_intent(text: str) -> bool:
+    if _institution_asks(text):
+        return False
     not_sitting = bool(_NOT_SITTING.search(text))
     if not_sitting and len(text) > LONG:
         return True  # a rambling message from someone not sitting the exam touches many subjects
@@ -82,6 +96,7 @@ def _withdrawal_follow_up(inbound: Inbound, ctx: Context) -> bool:
         and len(text) <= 30
         and bool(_ASKS_WHEN.search(text))
         and not _OWN_SUBJECT.search(text)
+        and not _institution_asks(text)
     )
 
 
@@ -152,7 +167,12 @@ async def withdrawal_in_words(inbound: Inbound, ctx: Context) -> list[Reply]:
 
 def _asks_the_deadline(inbound: Inbound, ctx: Context) -> bool:
     text = inbound.text
-    return ctx.state.form is None and bool(_ASKS_DEADLINE.search(text)) and not _OTHER_SUBJECT.search(text)
+    return (
+        ctx.state.form is None
+        and bool(_ASKS_DEADLINE.search(text))
+        and not _OTHER_SUBJECT.search(text)
+        and not _institution_asks(text)
+    )
 
 
 @router.text(_asks_the_deadline)

@@ -129,3 +129,14 @@ async def test_the_withdrawal_deadline_asked_for_a_region_gets_the_days_left(db:
     chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2020, 9, 16))), user="d")
     reply = await chat.say("江苏这边退考退费截止到哪天")
     assert "未规定单独的登记截止日" in reply and "2020年9月30日" in reply and "苏人社函〔2020〕239号" in reply
+
+
+async def test_an_institution_asking_its_own_deadline_gets_the_report_rule_not_the_candidates(
+    db: Database, services: Services
+) -> None:
+    # The registration institution reports the list of withdrawals by 9月30日; the candidates'
+    # own registration closed on 9月22日.
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 26))), user="e")
+    reply = await chat.say("我们是佛山一家报考机构，退考的名单最迟哪天要交上去")
+    assert "2017年9月30日" in reply and "报送名单" in reply and "粤人社职鉴〔2017〕70号" in reply
+    assert "无法再登记退考退费" not in reply
