@@ -9,10 +9,12 @@ import re
 # at most a short subject (成绩多久出来, 电话多少, 找谁).
 FOLLOW_UP_LEAD = re.compile(
     r"^(?:那么|那|还有|另外|再问一下|再问下|如果是|要是"
-    # A correction (不对，我是问报名) re-asks the previous question about what it names.
-    r"|(?:不对|不是|错了)?[,，\s]*(?:我是问|我问的是|我是说|我说的是|我想问的是))"
+    # A correction (不对，我是问报名; 不对不对，是全国统一的) re-asks the previous question about what
+    # it names.
+    r"|(?:(?:不对|不是|错了|搞错了|说错了|弄错了)[,，\s]*)+(?:我是问|我问的是|我是说|我说的是|我想问的是|应该是|是)?"
+    r"|(?:我是问|我问的是|我是说|我说的是|我想问的是))"
 )
-CORRECTION = re.compile(r"^(?:不对|不是|错了)|^(?:我是问|我问的是|我想问的是)")
+CORRECTION = re.compile(r"^(?:不对|不是|错了|搞错了|说错了|弄错了)|^(?:我是问|我问的是|我想问的是)")
 """The previous answer was not what was asked: its facts are not the answer this time."""
 AFTER_THAT = re.compile(r"^[\u4e00-\u9fff]{1,4}(?:了|完)(?:以后|之后|后)")
 """签了以后…, 交完之后…: what comes after the step the previous question was about."""
@@ -21,6 +23,8 @@ BARE_ASK = re.compile(
     r"|几个|几项|咋样|怎么样|会怎样|后果"
     # 补考也一样吗: the same rule, asked of something else.
     r"|一样|同样|也这样|也是这样"
+    # 发的是啥证, 照片要啥样的: what kind, of the thing just talked about.
+    r"|(?:啥|什么)(?:证|表|材料|手续|条件|要求|样)|是啥|要啥|带啥|交啥|填啥"
 )
 
 

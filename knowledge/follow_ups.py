@@ -103,10 +103,21 @@ class FollowUps:
         if topics:
             # 那证书呢 after 统一鉴定成绩多久出来: how long for the certificates of the unified exam.
             before = self.analyzer.without_parts(before, self.subjects.topic_pattern)
+            # …and a topic written as one character (啥时候考: 考 is 考试), where it is a word alone.
+            synonyms, topic_words = self.analyzer.lexicon.synonyms, self.analyzer.lexicon.topics
+            before = self.analyzer.without_tokens(before, lambda w: len(w) == 1 and synonyms.get(w) in topic_words)
         # The previous question's region comes with it, unless the follow-up names its own.
         carried = self.kb.regions.detect(before)
         region = region or (carried[0] if carried else None)
         lead = FOLLOW_UP_LEAD.sub("", text).rstrip("呢?？")
+        if CORRECTION.match(text):
+            # 不对，是全省统一的 after 全国统一鉴定有哪些职业: what the correction names replaces its
+            # kin in the previous question (全国统一鉴定, 省属 for 市属, 统一鉴定 for 日常鉴定), which a
+            # fact speaking of both would otherwise match as well.
+            named = self.subjects.words(lead)
+            before = self.analyzer.without_tokens(
+                before, lambda w: len(w) >= 2 and any(w != x and w[-1] == x[-1] for x in named)
+            )
         if still:
             # 现在还能申请吗 after a deadline: the same question again, reasoned about today.
             answer = self._answer(before, region=region, now=now, analysed=True)

@@ -61,6 +61,9 @@ def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Loc
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
+VALIDITY = "有效"
+"""The canonical word of 还算数, 还管用, 有用: whether something still holds."""
+
 _WHICH = re.compile(r"哪些|哪几|有啥|有什么|都有")
 _LIST_NOUNS = ("职业", "工种", "项目")
 
@@ -266,7 +269,10 @@ class PolicyQA:
             if alike is None:
                 return self._wording.which_occupation(query.occupation, chosen)
             query = replace(query, occupation=alike)
-        if query.occupation and self.analyzer.has_cue(repaired, "status_cues"):
+        # Whether a certificate one holds still counts (电工证退出目录以后还算数吗) is answered by the
+        # rule on certificates issued, not by the occupation's exam status.
+        holds_one = VALIDITY in query.words
+        if query.occupation and self.analyzer.has_cue(repaired, "status_cues") and not holds_one:
             answer = self._status.answer(query) or self._lookup(query, self._status.not_listed_prefix(query))
         else:
             answer = self._lookup(query)

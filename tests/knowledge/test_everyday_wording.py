@@ -31,6 +31,13 @@ CASES = [
     ("江苏证书上身份证号印错了怎么办", "2020-11-10", ["证明"]),
     # a rule to continue and its deadline are one clause: both are the answer to "still?"
     ("福建已受理报名的考生还能继续考吗", "2020-10-08", ["意愿", "12月31日"]),
+    # whether a certificate one holds still counts is the rule on issued certificates, not the
+    # occupation's exam status
+    ("我手上有张福建的美容师证，退出目录后还管用吗", "2020-10-15", ["继续有效"]),
+    # 上学 / 读书 is being a student of the school (在校学生)
+    ("我儿子在广东一所技师学院上学，能参加等级认定试点吗", "2020-05-10", ["本校学籍"]),
+    # 考试没过: failing, after 试 as after 考
+    ("广州目录外的职业考试没过的还能补考吗", "2017-10-05", ["3月31日"]),
 ]
 
 

@@ -268,3 +268,19 @@ def test_a_second_part_with_no_subject_of_its_own_is_answered_by_the_first_parts
     answer = qa.answer("弃考要去哪里登记？截止到哪天？", region="广州", now=dt.date(2017, 9, 27))
     assert answer.matched and "原报考机构" in answer.text and "9月30日" in answer.text
     assert "未满16周岁" not in answer.text
+
+
+def test_what_kind_of_the_thing_just_talked_about_leans_on_the_previous_question(qa: PolicyQA) -> None:
+    answer = qa.answer("那发啥证", now=dt.date(2020, 5, 10), previous="广东技工院校等级认定试点是对谁开展的")
+    assert answer.matched and "职业技能等级证书" in answer.text and "粤人社函〔2020〕61号" in answer.sources
+
+
+def test_a_topic_written_as_one_character_gives_way_to_the_new_one(qa: PolicyQA) -> None:
+    # 啥时候考 then 报名呢: the registration of the same (national unified) exam, not the exam again.
+    answer = qa.answer("那报名呢", now=dt.date(2017, 8, 20), previous="吉林心理咨询师是全国统一鉴定，下半年啥时候考")
+    assert answer.matched and "9月5日" in answer.text and "10月10日" in answer.text
+
+
+def test_a_correction_without_i_meant_names_what_replaces_the_subject(qa: PolicyQA) -> None:
+    answer = qa.answer("不对不对，是全省统一的", now=dt.date(2017, 4, 5), previous="吉林全国统一鉴定有哪些职业")
+    assert answer.matched and "理财规划师" in answer.text
