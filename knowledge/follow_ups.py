@@ -32,10 +32,15 @@ _WHOM = re.compile(r"找谁问|找谁咨询|联系谁|问谁|联系方式|联系
 
 _ASKING = re.compile(r"怎么|咋|多久|多长|多少|哪|什么|啥|谁|几|吗|能不能|是不是")
 """Question words: a correction with one asks a new question rather than naming another subject."""
-_WHICH_BODY = re.compile(r"找谁|找哪|报给谁|交给谁|报哪|交哪个部门|哪个部门|哪个单位")
+_WHICH_BODY = re.compile(r"找谁|找哪|报给谁|交给谁|报哪|交哪|送哪|哪个部门|哪个单位")
 """A follow-up asking which body to go to or report to."""
-_GOES_TO = re.compile(r"(?:向|到|找)[^，。；]{0,16}(?:机构|中心|部门|单位|窗口|命题部)")
+_REPORT_TO = re.compile(r"报给谁|交给谁|报哪|交哪|送哪")
+"""…to report or hand something to, which a fact says with 报/送 (报属地鉴定中心备案)."""
+_BODY = r"[^，。；]{0,16}(?:机构|中心|部门|单位|窗口|命题部)"
+_GOES_TO = re.compile(rf"(?:向|到|找){_BODY}")
 """A fact naming the body the candidate goes to (向原报考机构登记, 到中心5楼窗口办理)."""
+_REPORTS_TO = re.compile(rf"(?:向|到|报送?至?|送至?|交至?){_BODY}")
+"""A fact naming the body something is reported or handed to (报属地鉴定中心备案, 报送至…指导中心)."""
 
 AnswerFn = Callable[..., Answer]
 """How a reading is answered: PolicyQA's own pipeline (question, region=, now=, analysed=)."""
@@ -170,11 +175,12 @@ class FollowUps:
         # question was about (我是问日常鉴定的 after 统一鉴定: one fact may state both).
         corrected = bool(CORRECTION.match(text)) and bool(_ASKING.search(lead))
         # 找谁 after 还能退考吗: the body the previous fact sends the candidate to (向原报考机构登记).
+        names_body = _REPORTS_TO if _REPORT_TO.search(lead) else _GOES_TO
         goes_to = bool(_WHICH_BODY.search(lead)) and any(
-            _GOES_TO.search(self.kb.by_id[f].fact.answer) for f in answer.fact_ids[:1] if f in self.kb.by_id
+            names_body.search(self.kb.by_id[f].fact.answer) for f in answer.fact_ids[:1] if f in self.kb.by_id
         )
         missed = answer.matched and not (
-            goes_to or (self.subjects.answered(answer, lead) and self._fits(answer, wants_contact, wants_place))
+            (goes_to or self.subjects.answered(answer, lead)) and self._fits(answer, wants_contact, wants_place)
         )
         # The very facts of the previous question answer a follow-up only for a word that question
         # did not have (地址呢 after 电话多少: the contact says both; 那试点什么时候开始 after 公布名单:

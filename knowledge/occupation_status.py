@@ -20,6 +20,9 @@ STATUS_WORDS = {
     "other": "在通知所列职业名单中",
 }
 
+EXAM_KIND_OF_LIST = {"national_unified": "全国统一鉴定", "provincial_unified": "全省统一鉴定"}
+"""The exam kind an occupation list puts its occupations in."""
+
 
 def _dedupe_by_answer(entries: list[Entry]) -> list[Entry]:
     seen: set[str] = set()
@@ -74,6 +77,21 @@ class OccupationStatus:
                     f"【{region_label(e.regions)}】{name}{STATUS_WORDS[fact.status]}（《{fact.title}》，{e.citation}）。"
                 )
         return typo_lead(query.occupation) + "".join(lines)
+
+    def exam_kinds(self, query: Query) -> frozenset[str]:
+        """The exam kinds of the unified-exam lists holding the named occupation, where they apply."""
+        if not (query.occupation and query.occupation.known):
+            return frozenset()
+        name = query.occupation.name
+        return frozenset(
+            EXAM_KIND_OF_LIST[e.fact.status]
+            for e in self.kb.occupation_lists
+            if isinstance(e.fact, OccupationList)
+            and e.fact.status in EXAM_KIND_OF_LIST
+            and name in e.fact.occupations
+            and self.kb.applicability(e, query.region)
+            and e.fact.id not in self.kb.replaced
+        )
 
     def answer(self, query: Query) -> Answer | None:
         """The lists holding the named occupation, each with its dates; None when the occupation

@@ -61,6 +61,8 @@ def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Loc
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
+_NAMES_EXAM_KIND = re.compile(r"统一鉴定|统考|日常鉴定|补考")
+
 VALIDITY = "有效"
 """The canonical word of 还算数, 还管用, 有用: whether something still holds."""
 
@@ -339,6 +341,8 @@ class PolicyQA:
         if occupation:
             # The occupation selects the notice; the rest of the question selects the fact.
             prefix = prefix or self._status.membership(query)
+            if not _NAMES_EXAM_KIND.search(query.text):
+                query = replace(query, exam_kinds=self._status.exam_kinds(query))
             # When the prefix says which list holds it and the question asks when (秘书考试是哪天),
             # every word of its name is left out (秘书 of 秘书（涉外秘书）): the date is the answer.
             asks_more = bool(prefix) and not query.wants_list and query.asks_when

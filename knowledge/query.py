@@ -60,6 +60,9 @@ class Query:
     """The words as segmented, before an unknown occupation is kept whole: what variants compare."""
     category: Category | None = None
     """A group of occupations the question asks about (建筑类工种有哪些)."""
+    exam_kinds: frozenset[str] = frozenset()
+    """The kinds of exam the occupation named is examined in, by the lists holding it (电子商务师:
+    全国统一鉴定), when the question names none itself."""
 
     @property
     def wants_list(self) -> bool:

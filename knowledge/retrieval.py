@@ -27,6 +27,9 @@ MONTH_ASKED = 1.2
 KIND_ASKED = 1.2
 """Weight of the kind of fact a question asks for: a contact (联系谁), a rule naming the bodies
 responsible (归哪里鉴定), a fact naming a place (去哪办)."""
+OTHER_EXAM_KIND = 0.6
+"""Weight of a fact about another kind of exam than the one the named occupation sits (电子商务师
+报名截止哪天: the unified exam's registration, not the daily exam's deadline rule)."""
 OWN_REGION_RATIO = 0.85
 """A hit from the region's own notice scoring this share of an enclosing region's top hit, on the
 same words, answers instead of it."""
@@ -57,7 +60,7 @@ class Retriever:
         # Facts that a search weighs alike (same notice and regions, both replaced or not, both
         # calculable or not, both occupation lists or not) form a class: a search weighs each class
         # once, not each of the thousands of facts its words reach.
-        classes: dict[tuple[str, tuple[str, ...], bool, bool, bool, bool, bool, bool, bool], int] = {}
+        classes: dict[tuple[str, tuple[str, ...], bool, bool, bool, bool, bool, bool, bool, frozenset[str]], int] = {}
         self._class_of = [
             classes.setdefault(
                 (
@@ -70,6 +73,7 @@ class Retriever:
                     e.fact.kind == "contact",
                     _names_bodies(e),
                     names_place(e),
+                    frozenset(e.fact.applies.exam_kinds),
                 ),
                 len(classes),
             )
@@ -118,7 +122,7 @@ class Retriever:
 
     def _factor(self, c: int, query: Query, notices: set[str] | None) -> float:
         """How much a query weighs the facts of class `c` (0: not at all)."""
-        doc_no, _, replaced, calculable, is_list, dated, contact, bodies, place = self._classes[c]
+        doc_no, _, replaced, calculable, is_list, dated, contact, bodies, place, kinds = self._classes[c]
         if notices is not None and doc_no not in notices:
             return 0.0
         if replaced and doc_no not in query.docs:
@@ -141,6 +145,8 @@ class Retriever:
             factor *= KIND_ASKED
         if query.asks_where and place:
             factor *= KIND_ASKED
+        if query.exam_kinds and kinds and not kinds & query.exam_kinds:
+            factor *= OTHER_EXAM_KIND
         return factor
 
     def find(self, query: Query, words: Sequence[str]) -> list[Hit]:

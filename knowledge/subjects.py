@@ -52,8 +52,9 @@ class Subjects:
         if not wanted:
             return True
         said = " ".join(self._fact_text(f) for f in answer.fact_ids)
-        # Substrings, not tokens: a fact says 报名日期 as one word.
-        return any(form in said for w in wanted for form in self._forms.get(w, (w,)))
+        # Substrings, not tokens: a fact says 报名日期 as one word. Not one-character forms of a
+        # longer word (报 for 报名: it is in 报送, 上报 too).
+        return any(form in said for w in wanted for form in self._forms.get(w, (w,)) if len(form) > 1 or len(w) == 1)
 
     def _fact_text(self, fact_id: str) -> str:
         """The fact's text with its topic, keywords and action, which name its subject too: the

@@ -38,6 +38,11 @@ CASES = [
     ("我儿子在广东一所技师学院上学，能参加等级认定试点吗", "2020-05-10", ["本校学籍"]),
     # 考试没过: failing, after 试 as after 考
     ("广州目录外的职业考试没过的还能补考吗", "2017-10-05", ["3月31日"]),
+    # an occupation of the national unified exam registers in its registration period, not by the
+    # daily exam's deadline rule
+    ("吉林企业培训师报名截止到哪天", "2017-09-01", ["10月10日"]),
+    # 网上 is the notices' 联网 (查询系统)
+    ("广东技工院校发的等级证书能在网上查吗", "2020-06-01", ["全国联网查询"]),
 ]
 
 

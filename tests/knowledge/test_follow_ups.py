@@ -284,3 +284,22 @@ def test_a_topic_written_as_one_character_gives_way_to_the_new_one(qa: PolicyQA)
 def test_a_correction_without_i_meant_names_what_replaces_the_subject(qa: PolicyQA) -> None:
     answer = qa.answer("不对不对，是全省统一的", now=dt.date(2017, 4, 5), previous="吉林全国统一鉴定有哪些职业")
     assert answer.matched and "理财规划师" in answer.text
+
+
+def test_a_one_character_form_of_a_word_does_not_make_a_fact_speak_of_it(qa: PolicyQA) -> None:
+    # 报 (of 报名) is in every 报送: the plan-filing fact does not answer when results are reported.
+    previous = "广东试点院校组织认定前要提前多久报实施计划"
+    answer = qa.answer("认定结束后多久报结果", now=dt.date(2020, 6, 1), previous=previous)
+    assert answer.matched and "20个工作日" in answer.text
+
+
+def test_whom_to_report_to_after_a_filing_step_is_the_body_it_names(qa: PolicyQA) -> None:
+    previous = "广东试点技工院校认定前多少天要把实施计划报上去"
+    answer = qa.answer("交给谁", now=dt.date(2020, 6, 1), previous=previous)
+    assert answer.matched and "属地鉴定中心" in answer.text
+
+
+def test_whom_to_report_to_and_a_phone_number_needs_the_contact_too(qa: PolicyQA) -> None:
+    previous = "广州报考机构的退考退费情况最晚哪天报送"
+    answer = qa.answer("报给谁，电话是多少", now=dt.date(2017, 9, 26), previous=previous)
+    assert answer.matched and "83829402" in answer.text
