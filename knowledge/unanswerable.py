@@ -24,6 +24,13 @@ _AMOUNT = re.compile(
     r"多少钱|几块钱|多少元|几元|收多少钱|交多少钱|费用是多少|多少费用|价格是|多贵|收费(?:标准)?(?:是)?多少"
 )
 _MONEY = re.compile(r"\d+(?:\.\d+)?\s*元")
+_MEMBERS = re.compile(
+    r"(?:名单|目录)[^，。？?]{0,4}(?:有哪些|有哪几|有啥|是哪些)|具体(?:是|有)?哪些"
+    r"|(?:有|是)哪(?:些|几所|几家)(?:学校|院校|技校|单位)"
+)
+"""The members of a list asked for (试点院校名单里有哪些学校, 第一批具体是哪些职业)…"""
+_CRITERIA = re.compile(r"可以|(?<!技)能|符合|条件|要求|哪类|什么样")
+"""…not who may (哪些学校可以申请: the conditions answer that)."""
 
 
 def _years_asked(query: Query) -> set[int]:
@@ -49,7 +56,12 @@ class Unanswerable:
 
     def reason(self, query: Query, entry: Entry) -> str | None:
         """Why `entry`, the best fact found, cannot answer the question, or None when it can."""
-        return self._unheld_document(query) or self._other_year(query, entry) or self._no_amount(query, entry)
+        return (
+            self._unheld_document(query)
+            or self._other_year(query, entry)
+            or self._no_amount(query, entry)
+            or self._no_list(query, entry)
+        )
 
     def _unheld_document(self, query: Query) -> str | None:
         if _RELATION.search(query.text):
@@ -102,3 +114,11 @@ class Unanswerable:
         if _AMOUNT.search(query.text) and not _MONEY.search(f"{entry.fact.answer}{entry.fact.source.quote}"):
             return "现有通知没有写明具体金额"
         return None
+
+    @staticmethod
+    def _no_list(query: Query, entry: Entry) -> str | None:
+        """The members of a list asked for, and the best fact is no list: the notice does not name
+        them (广东首批试点院校 are published by the 省人社厅 later; 江苏 names no occupations)."""
+        if entry.fact.kind == "occupation_list" or not _MEMBERS.search(query.text) or _CRITERIA.search(query.text):
+            return None
+        return f"{entry.citation}没有列出您问的具体名单"

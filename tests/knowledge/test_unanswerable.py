@@ -66,3 +66,14 @@ def test_a_year_in_another_clause_is_context_not_the_year_asked(qa: PolicyQA) ->
 
 def test_a_special_equipment_licence_is_not_a_skill_certificate(qa: PolicyQA) -> None:
     assert not qa.answer("厦门考叉车证去哪里报名？", now=DAY).matched
+
+
+@pytest.mark.parametrize("question", ["广东试点院校的名单里都有哪些学校", "江苏第二批退出目录的具体有哪些职业"])
+def test_the_members_of_a_list_no_notice_gives_are_not_answered_with_another_fact(qa: PolicyQA, question: str) -> None:
+    answer = qa.answer(question, now=dt.date(2020, 10, 1))
+    assert not answer.matched and answer.kind == "unanswerable" and "名单" in answer.text
+
+
+def test_a_list_the_notice_gives_is_still_answered(qa: PolicyQA) -> None:
+    answer = qa.answer("福建退出目录的具体是哪些职业", now=dt.date(2020, 10, 1))
+    assert answer.matched and "电工" in answer.text
