@@ -303,3 +303,9 @@ def test_whom_to_report_to_and_a_phone_number_needs_the_contact_too(qa: PolicyQA
     previous = "广州报考机构的退考退费情况最晚哪天报送"
     answer = qa.answer("报给谁，电话是多少", now=dt.date(2017, 9, 26), previous=previous)
     assert answer.matched and "83829402" in answer.text
+
+
+def test_a_registration_stop_asked_of_a_region_that_words_it_as_a_cut_off(qa: PolicyQA) -> None:
+    # 江苏 says no registration stops; it says applications are not accepted after each batch's end.
+    answer = qa.answer("那江苏的呢", now=dt.date(2020, 9, 18), previous="福建电工的报名截止到哪天")
+    assert answer.matched and "第一批" in answer.text and "苏人社函〔2020〕239号" in answer.sources
