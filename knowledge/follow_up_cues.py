@@ -20,7 +20,7 @@ AFTER_THAT = re.compile(r"^[\u4e00-\u9fff]{1,4}(?:了|完)(?:以后|之后|后)"
 """签了以后…, 交完之后…: what comes after the step the previous question was about."""
 BARE_ASK = re.compile(
     r"多久|多长|多少|哪天|几号|几月|什么时候|啥时候|找谁|谁|电话|在哪|哪里|去哪|哪办|交什么|要什么|什么材料|怎么办|来得及"
-    r"|几个|几项|咋样|怎么样|会怎样|后果"
+    r"|几个|几项|咋样|怎么样|会怎样|后果|到哪|交哪|送哪|报哪|找哪|哪个部门|哪个单位|给谁"
     # 补考也一样吗: the same rule, asked of something else.
     r"|一样|同样|也这样|也是这样"
     # 发的是啥证, 照片要啥样的: what kind, of the thing just talked about.

@@ -170,6 +170,9 @@ class FollowUps:
                 return replace(answer, asked=combined)
         wants_contact = bool(_WHOM.search(lead))
         wants_place = asks_where(lead)
+        # 交到哪, 电话呢: what is asked is a kind of fact (a place, a contact), which `_fits` checks;
+        # the verb around it (交) is no subject the fact must speak of.
+        asks_kind = wants_contact or wants_place
         named_now = self.kb.regions.detect(text)
         # A correction (不对，我是问…) rules out the previous answer, unless it only swaps what the
         # question was about (我是问日常鉴定的 after 统一鉴定: one fact may state both).
@@ -180,7 +183,8 @@ class FollowUps:
             names_body.search(self.kb.by_id[f].fact.answer) for f in answer.fact_ids[:1] if f in self.kb.by_id
         )
         missed = answer.matched and not (
-            (goes_to or self.subjects.answered(answer, lead)) and self._fits(answer, wants_contact, wants_place)
+            (goes_to or asks_kind or self.subjects.answered(answer, lead))
+            and self._fits(answer, wants_contact, wants_place)
         )
         # The very facts of the previous question answer a follow-up only for a word that question
         # did not have (地址呢 after 电话多少: the contact says both; 那试点什么时候开始 after 公布名单:
@@ -220,7 +224,7 @@ class FollowUps:
 
             def about(a: Answer) -> bool:
                 return (
-                    self.subjects.answered(a, lead)
+                    (asks_kind or self.subjects.answered(a, lead))
                     and self._fits(a, wants_contact, wants_place)
                     and (
                         a.fact_ids[:1] != previous_facts[:1]

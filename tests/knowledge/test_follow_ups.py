@@ -309,3 +309,15 @@ def test_a_registration_stop_asked_of_a_region_that_words_it_as_a_cut_off(qa: Po
     # 江苏 says no registration stops; it says applications are not accepted after each batch's end.
     answer = qa.answer("那江苏的呢", now=dt.date(2020, 9, 18), previous="福建电工的报名截止到哪天")
     assert answer.matched and "第一批" in answer.text and "苏人社函〔2020〕239号" in answer.sources
+
+
+def test_where_to_hand_it_in_after_a_deadline_is_the_place_its_rule_names(qa: PolicyQA) -> None:
+    previous = "广州报了成绩没交纸质相片的单位最晚哪天补交"
+    answer = qa.answer("送到哪", now=dt.date(2017, 10, 10), previous=previous)
+    assert answer.matched and "5楼窗口" in answer.text
+
+
+def test_which_department_to_report_to_is_the_body_the_report_rule_names(qa: PolicyQA) -> None:
+    previous = "广州报考机构的考生退费情况哪天前报上去"
+    answer = qa.answer("报哪个部门", now=dt.date(2017, 9, 26), previous=previous)
+    assert answer.matched and "命题部" in answer.text
