@@ -220,6 +220,9 @@ class FollowUps:
                 # The new subject in the notice the previous answer came from (邮箱多少 after the
                 # 2020 pilot's conditions: that notice's mailbox, not a 2017 one of the same region).
                 tries.append(f"{lead} {bare} {self._cited_as(earlier_answer.sources[0])}")
+            if asks_kind and region:
+                # 有问题找谁问 after talk of a deadline: the region's contact, whatever else was said.
+                tries.append(f"{lead} {region}")
             previous_facts = earlier_answer.fact_ids
 
             def about(a: Answer) -> bool:

@@ -321,3 +321,8 @@ def test_which_department_to_report_to_is_the_body_the_report_rule_names(qa: Pol
     previous = "广州报考机构的考生退费情况哪天前报上去"
     answer = qa.answer("报哪个部门", now=dt.date(2017, 9, 26), previous=previous)
     assert answer.matched and "命题部" in answer.text
+
+
+def test_whom_to_ask_after_an_occupation_status_is_the_regions_contact(qa: PolicyQA) -> None:
+    answer = qa.answer("有事找谁咨询", now=dt.date(2020, 9, 20), previous="厦门美容师现在还能报名吗")
+    assert answer.matched and "5320155" in answer.text
