@@ -87,6 +87,10 @@ class FactIndex:
             # word another suffix makes a different thing of (鉴定 in 鉴定费).
             if word in v or (v in word and len(v) >= 3 and len(v) * 3 >= len(word) * 2):
                 return _PARTIAL
+        # A compound the fact says in two words (证书发放: 证书…不得发放), as a term of another notice.
+        for i in range(2, len(word) - 1):
+            if word[:i] in vocab and word[i:] in vocab:
+                return _PARTIAL
         return 0.0
 
     def coverage(self, words: Sequence[str], doc: int) -> tuple[float, tuple[str, ...]]:

@@ -54,7 +54,9 @@ class Subjects:
         said = " ".join(self._fact_text(f) for f in answer.fact_ids)
         # Substrings, not tokens: a fact says 报名日期 as one word. Not one-character forms of a
         # longer word (报 for 报名: it is in 报送, 上报 too).
-        return any(form in said for w in wanted for form in self._forms.get(w, (w,)) if len(form) > 1 or len(w) == 1)
+        return any(
+            form in said for w in wanted for form in self._forms.get(w, (w,)) if len(form) > 1 or len(w) == 1
+        ) or any(_said_in_two(w, said) for w in wanted)
 
     def _fact_text(self, fact_id: str) -> str:
         """The fact's text with its topic, keywords and action, which name its subject too: the
@@ -68,3 +70,8 @@ class Subjects:
                 parts += [fact.if_missed, "后果"]  # 不交会咋样 asks the consequence this fact states
             said = self._said[fact_id] = normalize(" ".join(parts))
         return said
+
+
+def _said_in_two(word: str, said: str) -> bool:
+    """A compound said in two words (证书发放: 证书…发放), each of two characters or more."""
+    return any(word[:i] in said and word[i:] in said for i in range(2, len(word) - 1))

@@ -326,3 +326,11 @@ def test_which_department_to_report_to_is_the_body_the_report_rule_names(qa: Pol
 def test_whom_to_ask_after_an_occupation_status_is_the_regions_contact(qa: PolicyQA) -> None:
     answer = qa.answer("有事找谁咨询", now=dt.date(2020, 9, 20), previous="厦门美容师现在还能报名吗")
     assert answer.matched and "5320155" in answer.text
+
+
+def test_a_compound_another_notice_uses_as_one_word_counts_where_a_fact_says_it_in_two(qa: PolicyQA) -> None:
+    # 证书发放 is one word of other notices; 江苏's cut-off says 证书…不得发放.
+    position = qa._retriever.position["js239.certificate-deadline"]
+    coverage, matched = qa.index.coverage(["证书发放"], position)
+    assert matched == ("证书发放",) and coverage > 0.5
+    assert qa.index.coverage(["证书发放"], qa._retriever.position["js239.complaint-phone"])[0] == 0.0
