@@ -61,6 +61,9 @@ def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Loc
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
+_NUMBER_CITED = re.compile(r"(?<!\d)(\d+)\s*号")
+"""A notice named by its number (145号文)."""
+
 _NAMES_EXAM_KIND = re.compile(r"统一鉴定|统考|日常鉴定|补考")
 
 VALIDITY = "有效"
@@ -109,7 +112,12 @@ class PolicyQA:
             places=typo_targets,
         )
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
-        self._doc_numbers = {doc: re.sub(r"\D", "", doc.split("〕")[-1]) for doc in kb.notices}
+        self._docs_numbered: dict[str, set[str]] = {}
+        """A notice's number (145 of 穗人社职鉴函〔2017〕145号) → the notices with it."""
+        for doc in kb.notices:
+            number = re.sub(r"\D", "", doc.split("〕")[-1])
+            if number:
+                self._docs_numbered.setdefault(number, set()).add(doc)
         self.occupations = OccupationMatcher(
             kb.occupations,
             self.analyzer,
@@ -306,7 +314,7 @@ class PolicyQA:
         words = plain = self._content_words(repaired, dates)
         occupation = self.occupations.find(repaired, original=text)
         docs = frozenset(
-            doc for doc, num in self._doc_numbers.items() if num and re.search(rf"(?<!\d){num}\s*号", repaired)
+            doc for number in _NUMBER_CITED.findall(repaired) for doc in self._docs_numbered.get(number, ())
         )
         if occupation and occupation.known:
             # The occupation is matched as a whole: the words of the names it is written with

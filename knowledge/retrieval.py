@@ -3,8 +3,10 @@ the notices it names, and the picks made from the ranking (one region or several
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from knowledge.analyzer import Analyzer
 from knowledge.base import Entry, KnowledgeBase
@@ -37,6 +39,26 @@ NOT_YET_ISSUED = 0.5
 """Weight of a notice issued after the day of the question: below an enclosing region's notice in
 force (0.8), so that on 2017-09-21 广州 is answered from 广东's 70号 rather than from 145号 of
 09-26; an answer that still comes from it says it was not yet issued (`knowledge.wording`)."""
+
+_WEIGHINGS_KEPT = 512
+"""Ways of weighing whose class factors are kept (a few hundred classes each)."""
+
+
+class _Weighing(NamedTuple):
+    """What of a query weighs facts: two queries alike in these weigh every fact alike."""
+
+    region: str | None
+    now: dt.date
+    docs: frozenset[str]
+    dated: bool
+    wants_list: bool
+    asks_when: bool
+    asks_whom: bool
+    asks_who_does: bool
+    asks_where: bool
+    exam_kinds: frozenset[str]
+    notices: frozenset[str] | None
+
 
 _PLACE = re.compile(r"\d+楼|窗口|地址|办公地点|路\d+号|大厦")
 _TIME_TOPIC = re.compile(r"时间|日期|时限|截止|期限")
@@ -87,6 +109,8 @@ class Retriever:
         self._clauses: dict[tuple[str, str], list[Entry]] = {}
         for e in kb.entries:
             self._clauses.setdefault((e.doc_no, e.fact.source.clause), []).append(e)
+        self._factors: dict[_Weighing, dict[int, float]] = {}
+        """Per way of weighing, the factor of each class weighed so far."""
         self._vocabularies: dict[str, frozenset[str]] = {}
         """Region → the words of its facts, built when a follow-up first switches to it."""
 
@@ -104,48 +128,65 @@ class Retriever:
     def search(self, query: Query, words: Sequence[str], notices: set[str] | None = None) -> list[Hit]:
         """The best facts for `words`, weighed by how well each applies to the query's region, the
         notices it names and its dates; `notices` restricts the search to those notices."""
-        factors: dict[int, float] = {}
+        weighing = _Weighing(
+            query.region,
+            query.now,
+            query.docs,
+            bool(query.dates),
+            query.wants_list,
+            query.asks_when,
+            query.asks_whom,
+            query.asks_who_does,
+            query.asks_where,
+            query.exam_kinds,
+            frozenset(notices) if notices is not None else None,
+        )
+        # A class weighs the same in every search that weighs alike: kept across searches (a
+        # follow-up's readings, the same region asked again), within bounds.
+        factors = self._factors.setdefault(weighing, {})
+        if len(self._factors) > _WEIGHINGS_KEPT:
+            self._factors.clear()
+            factors = self._factors[weighing] = {}
         class_of = self._class_of
-
         month = query.month_asked
 
         def boost(i: int) -> float:
             c = class_of[i]
             factor = factors.get(c)
             if factor is None:
-                factor = factors[c] = self._factor(c, query, notices)
+                factor = factors[c] = self._factor(c, weighing)
             if month is not None and month in self._months[i]:
                 return factor * MONTH_ASKED
             return factor
 
         return self.index.search(words, boost=boost, limit=12, ignore_in_coverage=self.form_words)
 
-    def _factor(self, c: int, query: Query, notices: set[str] | None) -> float:
-        """How much a query weighs the facts of class `c` (0: not at all)."""
+    def _factor(self, c: int, w: _Weighing) -> float:
+        """How much a search weighing `w` weighs the facts of class `c` (0: not at all)."""
         doc_no, _, replaced, calculable, is_list, dated, contact, bodies, place, kinds = self._classes[c]
-        if notices is not None and doc_no not in notices:
+        if w.notices is not None and doc_no not in w.notices:
             return 0.0
-        if replaced and doc_no not in query.docs:
+        if replaced and doc_no not in w.docs:
             return 0.0
         entry = self._class_entry[c]
-        factor = self.kb.applicability(entry, query.region)
-        if not entry.notice.issued_by(query.now):
+        factor = self.kb.applicability(entry, w.region)
+        if not entry.notice.issued_by(w.now):
             factor *= NOT_YET_ISSUED
-        if query.docs:
-            factor *= 1.5 if doc_no in query.docs else 0.5
-        if query.dates and calculable:
+        if w.docs:
+            factor *= 1.5 if doc_no in w.docs else 0.5
+        if w.dated and calculable:
             factor *= 1.3  # a concrete date asks for a calculation
-        if query.wants_list and is_list:
+        if w.wants_list and is_list:
             factor *= LIST_ASKED
-        if query.asks_when and dated:
+        if w.asks_when and dated:
             factor *= WHEN_ASKED
-        if query.asks_whom and contact:
+        if w.asks_whom and contact:
             factor *= KIND_ASKED
-        if query.asks_who_does and bodies:
+        if w.asks_who_does and bodies:
             factor *= KIND_ASKED
-        if query.asks_where and place:
+        if w.asks_where and place:
             factor *= KIND_ASKED
-        if query.exam_kinds and kinds and not kinds & query.exam_kinds:
+        if w.exam_kinds and kinds and not kinds & w.exam_kinds:
             factor *= OTHER_EXAM_KIND
         return factor
 
