@@ -28,7 +28,7 @@ HUMAN_HINT = "如需人工帮助，请回复“转人工”。"
 _NOT_SITTING = re.compile(
     r"不(?:想|打算|准备|去)?(?:考|参加)了|不去考|不想考|不想去了?|不打算去|不去了|考不了|参加不了|去不了|来不了|回不来|赶不回来?"
     r"|没法考|没空考"
-    r"|放弃(?:考试|鉴定|这次)|弃考"
+    r"|放弃(?:考试|鉴定|这次)|弃考(?!声明)"
 )
 # …and wants the fee back: 退钱, 把钱要回来, 交的钱咋办, 钱能退不. Not the word 退费 itself: 退考退费
 # 截止时间 asks for a date the policy answerer gives with its source.

@@ -37,7 +37,15 @@ def test_everyday_withdrawal_is_an_intent(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["广东省退考退费截止时间", "退费多久到账", "弃考后还能补考吗", "鉴定费多少钱", "电工还能报名吗"]
+    "text",
+    [
+        "广东省退考退费截止时间",
+        "退费多久到账",
+        "弃考后还能补考吗",
+        "鉴定费多少钱",
+        "电工还能报名吗",
+        "弃考声明交了能改吗",
+    ],
 )
 def test_a_question_about_one_thing_is_not_the_intent(text: str) -> None:
     assert not is_withdrawal_intent(text)
