@@ -334,3 +334,8 @@ def test_a_compound_another_notice_uses_as_one_word_counts_where_a_fact_says_it_
     coverage, matched = qa.index.coverage(["证书发放"], position)
     assert matched == ("证书发放",) and coverage > 0.5
     assert qa.index.coverage(["证书发放"], qa._retriever.position["js239.complaint-phone"])[0] == 0.0
+
+
+def test_the_rest_of_a_province_after_its_city(qa: PolicyQA) -> None:
+    answer = qa.answer("那福建别的地方呢", now=dt.date(2020, 9, 1), previous="厦门什么时候不再受理报名")
+    assert answer.matched and "9月30日" in answer.text and "闽人社办〔2020〕143号" in answer.sources
