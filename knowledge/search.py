@@ -19,6 +19,8 @@ FIELD_WEIGHTS = {"title": 2.0, "keywords": 2.5, "questions": 1.5, "topic": 1.5, 
 _K1 = 1.2
 _B = 0.6
 _PARTIAL = 0.8  # a query word inside a fact word (填 in 填写), or a fact word inside it
+_RARE = 3
+"""A compound held by fewer facts than this is also looked for in its two parts."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,13 @@ class FactIndex:
                 return _PARTIAL
         return 0.0
 
+    def _parts(self, word: str) -> tuple[str, ...]:
+        """The two indexed words a word is made of (身份证复印件: 身份证, 复印件), if any."""
+        for i in range(2, len(word) - 1):
+            if word[:i] in self.weighted and word[i:] in self.weighted:
+                return word[:i], word[i:]
+        return ()
+
     def coverage(self, words: Sequence[str], doc: int) -> tuple[float, tuple[str, ...]]:
         vocab = self.vocab_of[doc]
         total = got = 0.0
@@ -119,6 +128,12 @@ class FactIndex:
         for w in dict.fromkeys(words):
             for doc, weight in self.weighted.get(w, ()):
                 scores[doc] += weight
+            # A rare compound (身份证复印件) ranks, at half weight, the facts that say it in two words
+            # (身份证及复印件), which coverage counts as speaking of it.
+            if len(w) >= 4 and len(self.postings.get(w, ())) < _RARE:
+                for part in self._parts(w):
+                    for doc, weight in self.weighted[part]:
+                        scores[doc] += weight * 0.5
         if boost is not None:
             ranked = heapq.nlargest(limit, [(b, doc) for doc, s in scores.items() if (b := s * boost(doc)) > 0])
         else:
