@@ -39,8 +39,8 @@ _REPORT_TO = re.compile(r"报给谁|交给谁|报哪|交哪|送哪")
 _BODY = r"[^，。；]{0,16}(?:机构|中心|部门|单位|窗口|命题部)"
 _GOES_TO = re.compile(rf"(?:向|到|找){_BODY}")
 """A fact naming the body the candidate goes to (向原报考机构登记, 到中心5楼窗口办理)."""
-_REPORTS_TO = re.compile(rf"(?:向|到|报送?至?|送至?|交至?){_BODY}")
-"""A fact naming the body something is reported or handed to (报属地鉴定中心备案, 报送至…指导中心)."""
+_REPORTS_TO = re.compile(rf"(?:向|到|由|报送?至?|送至?|交至?){_BODY}")
+"""A fact naming the body something is reported or handed to (报属地鉴定中心备案, 由…指导中心存档)."""
 
 AnswerFn = Callable[..., Answer]
 """How a reading is answered: PolicyQA's own pipeline (question, region=, now=, analysed=)."""
@@ -179,12 +179,14 @@ class FollowUps:
         corrected = bool(CORRECTION.match(text)) and bool(_ASKING.search(lead))
         # 找谁 after 还能退考吗: the body the previous fact sends the candidate to (向原报考机构登记).
         names_body = _REPORTS_TO if _REPORT_TO.search(lead) else _GOES_TO
+        # 找谁交申请: an answer must name the body (or a contact), whichever fact of it does.
+        body = names_body if _WHICH_BODY.search(lead) and not wants_contact else None
         goes_to = bool(_WHICH_BODY.search(lead)) and any(
             names_body.search(self.kb.by_id[f].fact.answer) for f in answer.fact_ids[:1] if f in self.kb.by_id
         )
         missed = answer.matched and not (
             (goes_to or asks_kind or self.subjects.answered(answer, lead))
-            and self._fits(answer, wants_contact, wants_place)
+            and self._fits(answer, wants_contact, wants_place, body)
         )
         # The very facts of the previous question answer a follow-up only for a word that question
         # did not have (地址呢 after 电话多少: the contact says both; 那试点什么时候开始 after 公布名单:
@@ -228,7 +230,7 @@ class FollowUps:
             def about(a: Answer) -> bool:
                 return (
                     (asks_kind or self.subjects.answered(a, lead))
-                    and self._fits(a, wants_contact, wants_place)
+                    and self._fits(a, wants_contact, wants_place, body)
                     and (
                         a.fact_ids[:1] != previous_facts[:1]
                         or (not corrected and self.subjects.answered(a, lead, before))
@@ -245,7 +247,7 @@ class FollowUps:
             alone = read(text)
             if (
                 alone.matched
-                and self._fits(alone, wants_contact, wants_place)
+                and self._fits(alone, wants_contact, wants_place, body)
                 and not (repeated and alone.fact_ids[:1] == previous_facts[:1])
             ):
                 return alone
@@ -263,10 +265,15 @@ class FollowUps:
         said = set(self.analyzer.words(before))
         return any(self.weight(w) >= INFORMATIVE for w in self.subjects.words(text) if w not in said)
 
-    def _fits(self, answer: Answer, wants_contact: bool, wants_place: bool) -> bool:
-        """找谁 after a deadline wants a contact, 去哪办 a place, whatever else the reading found."""
+    def _fits(
+        self, answer: Answer, wants_contact: bool, wants_place: bool, body: re.Pattern[str] | None = None
+    ) -> bool:
+        """找谁问 after a deadline wants a contact, 去哪办 a place, 找谁交 a body (named as `body` finds
+        it, or a contact), whatever else the reading found."""
         entries = [e for f in answer.fact_ids if (e := self.kb.by_id.get(f)) is not None]
         if wants_contact and not any(e.fact.kind == "contact" for e in entries):
+            return False
+        if body is not None and not any(e.fact.kind == "contact" or body.search(e.fact.answer) for e in entries):
             return False
         return not wants_place or any(names_place(e) for e in entries)
 

@@ -79,6 +79,7 @@ SETS = {
     "heldout2": Path(__file__).parent / "fresh_questions_heldout2.yaml",
     "probe4": Path(__file__).parent / "fresh_questions_probe4.yaml",
     "heldout3": Path(__file__).parent / "fresh_questions_heldout3.yaml",
+    "heldout4": Path(__file__).parent / "fresh_questions_heldout4.yaml",
 }
 """own: our questions; fresh: the half of a fresh set we may study; heldout: its other half, measured
 only; probe2, probe3: fresh sets by other writers, each run once before any change it prompted, then

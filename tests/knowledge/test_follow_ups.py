@@ -339,3 +339,10 @@ def test_a_compound_another_notice_uses_as_one_word_counts_where_a_fact_says_it_
 def test_the_rest_of_a_province_after_its_city(qa: PolicyQA) -> None:
     answer = qa.answer("那福建别的地方呢", now=dt.date(2020, 9, 1), previous="厦门什么时候不再受理报名")
     assert answer.matched and "9月30日" in answer.text and "闽人社办〔2020〕143号" in answer.sources
+
+
+def test_whom_to_hand_it_to_needs_an_answer_naming_a_body(qa: PolicyQA) -> None:
+    # The deadline fact names none; the filing rule says to whom each kind of school applies.
+    previous = "我们技师学院想申请广东的等级认定试点，还来得及吗"
+    answer = qa.answer("申请交给谁", now=dt.date(2020, 3, 15), previous=previous)
+    assert answer.matched and "属地鉴定中心" in answer.text
