@@ -23,6 +23,15 @@ _RARE = 3
 """A compound held by fewer facts than this is also looked for in its two parts."""
 
 
+def in_two(word: str, known: Callable[[str], bool]) -> tuple[str, str] | tuple[()]:
+    """The two `known` words of two characters or more that `word` is made of (证书发放: 证书,
+    发放), or () when it is not."""
+    for i in range(2, len(word) - 1):
+        if known(word[:i]) and known(word[i:]):
+            return word[:i], word[i:]
+    return ()
+
+
 @dataclass(frozen=True)
 class Hit:
     index: int
@@ -90,17 +99,11 @@ class FactIndex:
             if word in v or (v in word and len(v) >= 3 and len(v) * 3 >= len(word) * 2):
                 return _PARTIAL
         # A compound the fact says in two words (证书发放: 证书…不得发放), as a term of another notice.
-        for i in range(2, len(word) - 1):
-            if word[:i] in vocab and word[i:] in vocab:
-                return _PARTIAL
-        return 0.0
+        return _PARTIAL if in_two(word, vocab.__contains__) else 0.0
 
     def _parts(self, word: str) -> tuple[str, ...]:
         """The two indexed words a word is made of (身份证复印件: 身份证, 复印件), if any."""
-        for i in range(2, len(word) - 1):
-            if word[:i] in self.weighted and word[i:] in self.weighted:
-                return word[:i], word[i:]
-        return ()
+        return in_two(word, self.weighted.__contains__)
 
     def coverage(self, words: Sequence[str], doc: int) -> tuple[float, tuple[str, ...]]:
         vocab = self.vocab_of[doc]

@@ -11,6 +11,7 @@ from knowledge.analyzer import Analyzer, normalize
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.schema import Event
+from knowledge.search import in_two
 
 
 class Subjects:
@@ -56,7 +57,7 @@ class Subjects:
         # longer word (报 for 报名: it is in 报送, 上报 too).
         return any(
             form in said for w in wanted for form in self._forms.get(w, (w,)) if len(form) > 1 or len(w) == 1
-        ) or any(_said_in_two(w, said) for w in wanted)
+        ) or any(in_two(w, said.__contains__) for w in wanted)  # 证书发放: 证书…发放
 
     def _fact_text(self, fact_id: str) -> str:
         """The fact's text with its topic, keywords and action, which name its subject too: the
@@ -70,8 +71,3 @@ class Subjects:
                 parts += [fact.if_missed, "后果"]  # 不交会咋样 asks the consequence this fact states
             said = self._said[fact_id] = normalize(" ".join(parts))
         return said
-
-
-def _said_in_two(word: str, said: str) -> bool:
-    """A compound said in two words (证书发放: 证书…发放), each of two characters or more."""
-    return any(word[:i] in said and word[i:] in said for i in range(2, len(word) - 1))
