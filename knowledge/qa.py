@@ -61,6 +61,9 @@ def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Loc
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
+_BESIDES = re.compile(r"除了([^，,。？?]{1,16}?)(?:以外|之外)?[，,]?还")
+"""除了X(以外)还…: X is what the candidate knows already."""
+
 _NUMBER_CITED = re.compile(r"(?<!\d)(\d+)\s*号")
 """A notice named by its number (145号文)."""
 
@@ -312,6 +315,11 @@ class PolicyQA:
 
     def _query(self, text: str, repaired: str, region: str | None, dates: list[FoundDate], now: dt.date) -> Query:
         words = plain = self._content_words(repaired, dates)
+        besides = _BESIDES.search(repaired)
+        if besides:
+            # 除了笔试和实操还有啥: what is named after 除了 is known already; the rest asks for more.
+            known = set(self.analyzer.words(besides.group(1)))
+            words = [w for w in words if w not in known] or words
         occupation = self.occupations.find(repaired, original=text)
         docs = frozenset(
             doc for number in _NUMBER_CITED.findall(repaired) for doc in self._docs_numbered.get(number, ())

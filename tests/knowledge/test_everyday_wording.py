@@ -49,6 +49,9 @@ CASES = [
     ("广东试点院校报备的认定实施计划都包含哪些内容", "2020-06-01", ["参加认定人员"]),
     # 到手: the certificate issued
     ("江苏退出目录的职业资格证书最晚什么时候能到手", "2020-11-10", ["2021年2月1日"]),
+    # 除了X还有啥: X is known; the answer is the rest (the 技师's 综合评审 besides the written and
+    # practical exams)
+    ("吉林考高级技师，除了理论笔试和操作考试以外还要考啥", "2017-05-01", ["综合评审"]),
 ]
 
 
