@@ -206,7 +206,7 @@ class FollowUps:
             and not (named_now and named_now[0] in answer.regions)
             # The first fact is the answer; what follows it is related.
             and answer.fact_ids[:1] == read(before).fact_ids[:1]
-            and (corrected or not self.subjects.answered(answer, lead, before))
+            and (corrected or not self._speaks_of(answer, lead, before))
         )
         if missed or repeated or not answer.matched:
             # The previous question's words won over the new subject (证书呢 after 第一批什么时候收尾
@@ -258,6 +258,15 @@ class FollowUps:
         """How a question names a notice by its number (粤人社函〔2020〕61号 → 61号), which
         retrieval weighs toward that notice."""
         return doc_no.split("〕")[-1]
+
+    def _speaks_of(self, answer: Answer, lead: str, before: str) -> bool:
+        """Whether `answer` speaks of what the follow-up `lead` adds to `before`: of each of its
+        informative new words when it has some (试点什么时候开始: 开始, not just 试点), else of any."""
+        said = set(self.analyzer.words(before))
+        informative = [w for w in self.subjects.words(lead) if w not in said and self.weight(w) >= INFORMATIVE]
+        if informative:
+            return all(self.subjects.answered(answer, w) for w in informative)
+        return self.subjects.answered(answer, lead, before)
 
     def _asks_more(self, text: str, before: str) -> bool:
         """Whether `text` names an informative word (变更, 登记: one few facts use) that the previous

@@ -60,6 +60,9 @@ CASES = [
     # whom to hand it to needs an answer naming a body: The deadline fact names none; the filing rule
     # says to whom each kind of school applies.
     ("我们技师学院想申请广东的等级认定试点，还来得及吗", "申请交给谁", "2020-03-15", ["属地鉴定中心"]),
+    # the previous fact is no answer unless it speaks of the follow-up's informative new word:
+    # 开始, not just 试点, which the 公布 fact names too
+    ("广东等级认定试点名单什么时候公布", "那试点啥时候开始", "2020-03-25", ["5月"]),
 ]
 
 
