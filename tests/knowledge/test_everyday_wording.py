@@ -52,6 +52,8 @@ CASES = [
     # 除了X还有啥: X is known; the answer is the rest (the 技师's 综合评审 besides the written and
     # practical exams)
     ("吉林考高级技师，除了理论笔试和操作考试以外还要考啥", "2017-05-01", ["综合评审"]),
+    # 没有国家职业技能标准 is the notices' 尚未颁布
+    ("试点的工种要是没出台国家职业技能标准怎么弄", "2020-04-10", ["评价规范"]),
 ]
 
 
