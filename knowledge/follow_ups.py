@@ -262,8 +262,7 @@ class FollowUps:
     def _speaks_of(self, answer: Answer, lead: str, before: str) -> bool:
         """Whether `answer` speaks of what the follow-up `lead` adds to `before`: of each of its
         informative new words when it has some (试点什么时候开始: 开始, not just 试点), else of any."""
-        said = set(self.analyzer.words(before))
-        informative = [w for w in self.subjects.words(lead) if w not in said and self.weight(w) >= INFORMATIVE]
+        informative = self._new_informative(lead, before)
         if informative:
             return all(self.subjects.answered(answer, w) for w in informative)
         return self.subjects.answered(answer, lead, before)
@@ -271,8 +270,12 @@ class FollowUps:
     def _asks_more(self, text: str, before: str) -> bool:
         """Whether `text` names an informative word (变更, 登记: one few facts use) that the previous
         question `before` does not have."""
+        return bool(self._new_informative(text, before))
+
+    def _new_informative(self, text: str, before: str) -> list[str]:
+        """The subject words of `text` that `before` lacks and few facts use (weight ≥ INFORMATIVE)."""
         said = set(self.analyzer.words(before))
-        return any(self.weight(w) >= INFORMATIVE for w in self.subjects.words(text) if w not in said)
+        return [w for w in self.subjects.words(text) if w not in said and self.weight(w) >= INFORMATIVE]
 
     def _fits(
         self, answer: Answer, wants_contact: bool, wants_place: bool, body: re.Pattern[str] | None = None
