@@ -77,3 +77,13 @@ def test_the_members_of_a_list_no_notice_gives_are_not_answered_with_another_fac
 def test_a_list_the_notice_gives_is_still_answered(qa: PolicyQA) -> None:
     answer = qa.answer("福建退出目录的具体是哪些职业", now=dt.date(2020, 10, 1))
     assert answer.matched and "电工" in answer.text
+
+
+@pytest.mark.parametrize("question", ["广州考电工要交多少鉴定费", "福建的考试费一般是多少", "吉林鉴定费标准是多少"])
+def test_a_fee_amount_no_notice_states_is_said_to_be_missing(qa: PolicyQA, question: str) -> None:
+    answer = qa.answer(question, now=dt.date(2017, 10, 1))
+    assert not answer.matched and "金额" in answer.text
+
+
+def test_how_many_days_to_pay_a_fee_is_no_amount(qa: PolicyQA) -> None:
+    assert qa.answer("广州日常鉴定费要提前多少个工作日交", now=dt.date(2017, 10, 1)).matched
