@@ -1,5 +1,6 @@
 """Follow-ups read with the previous question, one case per way a reading goes right: each is
-phrased apart from the dialog sets, so that it tests the reading, not a remembered conversation."""
+phrased apart from the dialog sets, so that it tests the reading, not a remembered conversation.
+Cases that need more than "answered, and says these facts" stay in test_follow_ups.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ import pytest
 from knowledge.qa import PolicyQA
 
 CASES = [
+    # a consequence asked after a deadline is the deadline's consequence
+    ("广州竞赛类鉴定什么时候要完成缴费？", "不交会咋样", "2017-10-10", ["不予出证"]),
+    # where to go after a deadline is answered with the place
+    ("广州以前没满16周岁没出证的，补办截至哪天", "去哪办", "2017-10-10", ["5楼"]),
+    # whom to ask after a deadline is answered with the contact
+    ("厦门电工现在还能报名吗", "有问题找谁问", "2020-09-20", ["叶沅宁"]),
     # a still question naming something new is not the deadline again: 还能反悔吗 after a deadline asks
     # whether the choice can be undone (变更), which the deadline fact does not speak of: the
     # declaration that says it cannot be changed answers.

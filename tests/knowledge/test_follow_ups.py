@@ -128,12 +128,6 @@ def test_the_very_facts_of_the_previous_answer_need_a_new_word_to_answer_a_follo
     assert address.matched and "东华南路148号" in address.text
 
 
-def test_a_consequence_asked_after_a_deadline_is_the_deadlines_consequence(qa: PolicyQA) -> None:
-    previous = "广州竞赛类鉴定什么时候要完成缴费？"
-    answer = qa.answer("不交会咋样", now=dt.date(2017, 10, 10), previous=previous)
-    assert answer.matched and "不予出证" in answer.text
-
-
 def test_a_follow_up_about_a_year_no_notice_covers_says_so(qa: PolicyQA) -> None:
     answer = qa.answer("那2018年上半年呢", now=DAY, previous="吉林全省统一鉴定上半年是哪天？")
     assert not answer.matched and "2018" in answer.text
@@ -173,18 +167,6 @@ def test_a_follow_up_naming_another_occupation_asks_the_previous_question_of_it(
     day = dt.date(2020, 9, 1)
     answer = qa.answer("那修电梯的呢", now=day, previous="福建做面点的证还在目录里吗")
     assert answer.matched and "电梯安装维修工" in answer.text and "中式面点师" not in answer.text
-
-
-def test_where_to_go_after_a_deadline_is_answered_with_the_place(qa: PolicyQA) -> None:
-    previous = "广州以前没满16周岁没出证的，补办截至哪天"
-    answer = qa.answer("去哪办", now=dt.date(2017, 10, 10), previous=previous)
-    assert answer.matched and "5楼" in answer.text
-
-
-def test_whom_to_ask_after_a_deadline_is_answered_with_the_contact(qa: PolicyQA) -> None:
-    previous = "厦门电工现在还能报名吗"
-    answer = qa.answer("有问题找谁问", now=dt.date(2020, 9, 20), previous=previous)
-    assert answer.matched and "叶沅宁" in answer.text
 
 
 def test_missing_the_day_asks_the_consequence(qa: PolicyQA) -> None:
