@@ -68,6 +68,8 @@ class Lexicon:
     them is out of scope even when it shares words with a notice, or follows one."""
     typo_targets: frozenset[str] = frozenset()
     """Domain terms repaired into even when the slip is itself a word (坚定 → 鉴定, 补靠 → 补考)."""
+    plain_words: frozenset[str] = frozenset()
+    """Real words the segmenter's reduced dictionary lacks, never taken for a slip (一式 is not 遗失)."""
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
@@ -83,6 +85,7 @@ class Lexicon:
             intents={k: tuple(normalize(c) for c in v) for k, v in (raw.get("intents") or {}).items()},
             rewrites=tuple((re.compile(p), r) for p, r in raw.get("rewrites") or ()),
             typo_targets=frozenset(normalize(t) for t in raw.get("typo_targets") or ()),
+            plain_words=frozenset(normalize(t) for t in raw.get("plain_words") or ()),
             form_words=frozenset(normalize(w) for w in raw.get("form_words") or ()),
             smalltalk=frozenset(normalize(w) for w in raw.get("smalltalk") or ()),
             foreign=tuple(re.compile(p) for p in raw.get("foreign") or ()),
@@ -133,6 +136,7 @@ class Analyzer:
         vocab |= self._places
         # Only kept from repair: looked up with the vocabulary, never a repair target.
         self._kept = frozenset(t for t in names if len(t) >= 2) - vocab  # given normalised: thousands
+        self._kept |= lexicon.plain_words - vocab
         for term in sorted(vocab):
             # A high frequency makes jieba keep domain terms whole even when its own
             # dictionary prefers a split (e.g. 个人弃考声明 rather than 个人/弃考/声明).
@@ -153,7 +157,8 @@ class Analyzer:
             index: dict[tuple[str, ...], str] = {}
             # Colloquial variants (好使, 拿到) are not repaired into: 号是 is not a slip for 好使.
             variants = set(self.lexicon.synonyms) - set(self.lexicon.synonyms.values()) - set(self.lexicon.terms)
-            for term in self._vocab_by_len:
+            # The typo targets too, even where no fact uses them as a word of their own (鉴定).
+            for term in [*self._vocab_by_len, *sorted(self.lexicon.typo_targets, key=len, reverse=True)]:
                 if _CJK.search(term) and 2 <= len(term) <= 10 and term not in variants:
                     index.setdefault(pinyin_key(term), term)
             self._pinyin_index = index
@@ -219,6 +224,11 @@ class Analyzer:
                     # 技师, 务系 in 考务系统 is not 无锡). Two characters sound like some term all
                     # the time; three or more rarely do by accident (工做日报 is 工作日 + 报).
                     if meant and (n == 2 or meant in self._places) and self._splits_a_word(text, i, i + n):
+                        continue
+                    # A target no fact uses alone (鉴定) is meant only beside a domain term (坚定申报表,
+                    # not 坚定支持).
+                    beside = (i + n < len(text) and covered[i + n]) or (i > 0 and covered[i - 1])
+                    if meant and meant not in self.vocab and not beside:
                         continue
                     if meant and meant != window and (meant in self.protected or not self._is_real_word(window)):
                         out.append(meant)

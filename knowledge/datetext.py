@@ -67,6 +67,12 @@ class FoundDate:
     span: tuple[int, int]
 
 
+def day_word(day: dt.date) -> str:
+    """The search word of a day, whatever its year (9月30日): a question naming a day a fact
+    holds is about that fact (９月３０号当天系统会怎么处理)."""
+    return f"{day.month}月{day.day}日"
+
+
 def cn_number(run: str) -> int:
     """一 → 1, 十五 → 15, 三十一 → 31, 二〇二〇 → 2020 (a year written digit by digit)."""
     if all(c in _CN_DIGITS for c in run) and len(run) >= 3:

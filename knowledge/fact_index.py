@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from knowledge.analyzer import Analyzer
 from knowledge.base import Entry
-from knowledge.schema import Contact, Event, Form, OccupationList, Rule
+from knowledge.datetext import day_word
+from knowledge.schema import Contact, DateRange, Event, Form, OccupationList, OnDate, Rule
 from knowledge.search import FactIndex
 
 
@@ -50,4 +51,23 @@ def build_index(entries: Sequence[Entry], analyzer: Analyzer, ignored: frozenset
         {field: [w for t in texts for w in memo[t] if w not in ignored] for field, texts in fields.items()}
         for fields in per_entry
     ]
+    for doc, entry in zip(docs, entries, strict=True):
+        days = held_days(entry)
+        if days:
+            doc["dates"] = days
     return FactIndex(docs, is_topic_word=analyzer.is_topic_word)
+
+
+def held_days(entry: Entry) -> list[str]:
+    """The days an event holds, as search words (see `day_word`): its dates, a period's first
+    and last day (not a month-precision period's, which names no day)."""
+    fact = entry.fact
+    if not isinstance(fact, Event):
+        return []
+    days = []
+    for when in fact.dates:
+        if isinstance(when, OnDate):
+            days.append(day_word(when.date))
+        elif isinstance(when, DateRange) and when.precision == "day":
+            days += [day_word(when.start), day_word(when.end)]
+    return list(dict.fromkeys(days))

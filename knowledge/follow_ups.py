@@ -102,9 +102,11 @@ class FollowUps:
         earlier = self.occupations.find(before) if occupation is not None and occupation.known else None
         switched = occupation is not None and earlier is not None and earlier.name != occupation.name
         if switched and earlier is not None:
-            # 那修电梯的呢 after 做面点的: the previous question, asked of the occupation named now.
-            for name in self.occupations.written(before, earlier.name):
-                before = before.replace(name, " ")
+            # 那修电梯的呢 after 做面点的: the previous question, asked of the occupation named now
+            # (and of it alone, when that question named several: 茶艺师跟评茶员).
+            for each in self.occupations.named(before) or [earlier]:
+                for name in self.occupations.written(before, each.name):
+                    before = before.replace(name, " ")
         if topics:
             # 那证书呢 after 统一鉴定成绩多久出来: how long for the certificates of the unified exam.
             before = self.analyzer.without_parts(before, self.subjects.topic_pattern)
@@ -261,11 +263,14 @@ class FollowUps:
 
     def _speaks_of(self, answer: Answer, lead: str, before: str) -> bool:
         """Whether `answer` speaks of what the follow-up `lead` adds to `before`: of each of its
-        informative new words when it has some (试点什么时候开始: 开始, not just 试点), else of any."""
+        informative new words when it has some (试点什么时候开始: 开始, not just 试点)."""
         informative = self._new_informative(lead, before)
         if informative:
             return all(self.subjects.answered(answer, w) for w in informative)
-        return self.subjects.answered(answer, lead, before)
+        # Else of the weightiest new word (考试最晚啥时候考完 after a withdrawal deadline: 完成, which
+        # the deadline does not speak of, not 考试, which it does in passing).
+        new = self.subjects.new_words(lead, before)
+        return bool(new) and self.subjects.answered(answer, max(new, key=self.weight))
 
     def _asks_more(self, text: str, before: str) -> bool:
         """Whether `text` names an informative word (变更, 登记: one few facts use) that the previous

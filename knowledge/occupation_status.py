@@ -4,8 +4,12 @@ followed a qualification that left the catalog."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from knowledge.answer import HUMAN_HINT, Answer
 from knowledge.base import Entry, KnowledgeBase
+from knowledge.occupations import OccupationMatch
 from knowledge.query import Query
 from knowledge.retrieval import Retriever
 from knowledge.schema import Event, OccupationList
@@ -125,6 +129,29 @@ class OccupationStatus:
             region=query.region,
             regions=tuple(out.regions),
             kind="occupation_status",
+        )
+
+    def answer_each(self, query: Query, matches: Sequence[OccupationMatch]) -> Answer | None:
+        """Several occupations asked about together (茶艺师跟评茶员都退出了吗): the list line of each,
+        then the dates and sources they share, said once. None unless each has a list answer."""
+        answers = [self.answer(replace(query, occupation=m)) for m in matches]
+        if not all(answers):
+            return None
+        heads: list[str] = []
+        rest: list[str] = []
+        for a in answers:
+            assert a is not None
+            for line in a.text.split("\n"):
+                (heads if line.startswith(("【", "（按")) else rest).append(line)
+        first = answers[0]
+        assert first is not None
+        return replace(
+            first,
+            text="\n".join(dict.fromkeys(heads + rest)),
+            sources=tuple(dict.fromkeys(s for a in answers if a for s in a.sources)),
+            fact_ids=tuple(dict.fromkeys(f for a in answers if a for f in a.fact_ids)),
+            regions=tuple(dict.fromkeys(r for a in answers if a for r in a.regions)),
+            confidence=min(a.confidence for a in answers if a),
         )
 
     @staticmethod

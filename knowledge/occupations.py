@@ -57,6 +57,7 @@ class OccupationMatcher:
     ) -> None:
         """`lists`: the members of each occupation list, to tell names the lists treat alike."""
         self.names = sorted(names, key=len, reverse=True)
+        self._official = frozenset(names)
         self.lists = list(lists)
         self.analyzer = analyzer
         self.region_prefixes = sorted(region_names, key=len, reverse=True)
@@ -79,6 +80,25 @@ class OccupationMatcher:
             return None
         first, *others = match.alternatives
         return OccupationMatch(first, True, match.corrected_from, alike=tuple(others))
+
+    def named(self, text: str) -> list[OccupationMatch]:
+        """Every listed occupation `text` names, in the order named (茶艺师跟评茶员): the longest name
+        at each place (叉车工, not its 车工), an everyday name only where it means one occupation."""
+        lowered = text.lower()
+        taken = [False] * len(lowered)
+        found: list[tuple[int, OccupationMatch]] = []
+        for name in sorted({*self.names, *self._everyday_longest}, key=len, reverse=True):
+            start = lowered.find(name)
+            while start >= 0:
+                end = start + len(name)
+                if not any(taken[start:end]):
+                    taken[start:end] = [True] * len(name)
+                    meant = self.everyday.get(name, ()) if name not in self._official else (name,)
+                    if len(meant) == 1:
+                        found.append((start, OccupationMatch(meant[0], True, None if meant[0] == name else name)))
+                start = lowered.find(name, end)
+        names = [m for _, m in sorted(found, key=lambda f: f[0])]
+        return [m for i, m in enumerate(names) if all(m.name != n.name for n in names[:i])]
 
     def written(self, text: str, official: str) -> list[str]:
         """Every way `text` names the listed occupation `official`: its name and everyday names."""

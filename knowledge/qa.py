@@ -23,7 +23,7 @@ from cachetools import LRUCache
 from knowledge.analyzer import MAX_QUESTION, Analyzer, Lexicon, normalize
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
-from knowledge.datetext import FoundDate, find_dates
+from knowledge.datetext import FoundDate, day_word, find_dates
 from knowledge.follow_up_cues import is_elliptical, split_parts
 from knowledge.follow_ups import FollowUps
 from knowledge.occupation_categories import named_category
@@ -61,6 +61,7 @@ def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Loc
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
+_PROVINCE_LEVEL = re.compile(r"省里|省上|省厅|省级|省人社厅|省鉴定中心|省中心|省指导中心")
 _BESIDES = re.compile(r"除了([^，,。？?]{1,16}?)(?:以外|之外)?[，,]?还")
 """除了X(以外)还…: X is what the candidate knows already."""
 
@@ -286,7 +287,12 @@ class PolicyQA:
         # rule on certificates issued, not by the occupation's exam status.
         holds_one = VALIDITY in query.words
         if query.occupation and self.analyzer.has_cue(repaired, "status_cues") and not holds_one:
-            answer = self._status.answer(query) or self._lookup(query, self._status.not_listed_prefix(query))
+            several = self.occupations.named(repaired)
+            answer = (
+                (self._status.answer_each(query, several) if len(several) > 1 else None)
+                or self._status.answer(query)
+                or self._lookup(query, self._status.not_listed_prefix(query))
+            )
         else:
             answer = self._lookup(query)
         if answer.kind == "abstain":
@@ -337,6 +343,13 @@ class PolicyQA:
             pieces = set(self.analyzer.words(occupation.name))
             words = [occupation.name, *(w for w in words if w not in pieces)]
         query = Query(repaired, words, region, dates, now, occupation, docs, tuple(plain))
+        # A day the question names, where some fact holds it, is a word of what it asks about (9月30日
+        # 当天系统怎么处理), unless the question asks for a date: then the day is what it is counted
+        # from (11月18日考，成绩哪天出). A day no fact holds (today's, a made-up one) says nothing.
+        held = self._retriever.index.weighted
+        days = [w for d in dates if d.date and "月" in d.text and (w := day_word(d.date)) in held]
+        if days and not query.asks_when:
+            query = replace(query, words=[*words, *dict.fromkeys(days)])
         category = named_category(repaired) if query.wants_list or _WHICH.search(repaired) else None
         if category is not None:
             # 建筑类工种有哪些, 做饭做点心的有哪些: the group is matched as a whole (not as the one
@@ -376,6 +389,11 @@ class PolicyQA:
             return self._wording.cannot_say(why_not, query.region)
         if query.region is None:
             groups = self._retriever.region_groups(good)
+            if len(groups) > 1 and _PROVINCE_LEVEL.search(query.text):
+                # 找省里谁: the province's rule, of the regions' (广东's 70号, not 广州's 145号).
+                provincial = self._retriever.provincial(groups)
+                if provincial is not None:
+                    groups, good = {(): provincial}, [provincial, *(h for h in good if h is not provincial)]
             if len(groups) > 1:
                 return self._wording.multi_region(query, groups, prefix)
         top = self._retriever.own_region_first(query, good)

@@ -227,6 +227,11 @@ class Retriever:
             groups.setdefault(self.kb.entries[h.index].regions, h)
         return groups
 
+    def provincial(self, groups: dict[tuple[str, ...], Hit]) -> Hit | None:
+        """The one group's hit whose regions are all provinces (no region contains them), if one."""
+        found = [h for key, h in groups.items() if key and all(len(self.kb.regions.lineage(r)) == 1 for r in key)]
+        return found[0] if len(found) == 1 else None
+
     def dated_beside(self, entry: Entry) -> Entry | None:
         """The fact of the same clause that says by when, for candidates (三、…可以继续考试…并在
         12月31日前完成: the rule to continue and its deadline are one clause, two facts)."""

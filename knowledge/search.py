@@ -15,7 +15,15 @@ from dataclasses import dataclass
 
 # Field weights: what a fact is *about* (title, keywords, phrasings) counts more than the
 # words its answer happens to use.
-FIELD_WEIGHTS = {"title": 2.0, "keywords": 2.5, "questions": 1.5, "topic": 1.5, "names": 2.0, "answer": 1.0}
+FIELD_WEIGHTS = {
+    "title": 2.0,
+    "keywords": 2.5,
+    "questions": 1.5,
+    "topic": 1.5,
+    "names": 2.0,
+    "answer": 1.0,
+    "dates": 2.0,
+}
 _K1 = 1.2
 _B = 0.6
 _PARTIAL = 0.8  # a query word inside a fact word (填 in 填写), or a fact word inside it
@@ -60,7 +68,8 @@ class FactIndex:
             for w, f in tf.items():
                 self.postings[w].append((i, f))
             self.vocab_of.append(frozenset(tf))
-            lengths.append(sum(tf.values()))
+            # A fact's days are looked up, not read: many days do not make a fact say less of each word.
+            lengths.append(sum(tf.values()) - sum(FIELD_WEIGHTS["dates"] for _ in fields.get("dates", ())))
         self.lengths = lengths
         self.avg_length = (sum(lengths) / len(lengths)) if lengths else 1.0
         n = max(self.size, 1)

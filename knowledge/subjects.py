@@ -44,12 +44,9 @@ class Subjects:
     def answered(self, answer: Answer, text: str, besides: str = "") -> bool:
         """Whether the facts of `answer` speak of the subject `text` names (any of its words; with
         `besides`, any of its words that text does not have)."""
-        wanted = set(self.words(text))
-        if besides:
-            # Substrings again: 鉴定 is in 鉴定机构 of the previous question.
-            wanted = {w for w in wanted if not any(f in besides for f in self._forms.get(w, (w,)))}
-            if not wanted:
-                return False
+        wanted = set(self.new_words(text, besides) if besides else self.words(text))
+        if besides and not wanted:
+            return False
         if not wanted:
             return True
         said = " ".join(self._fact_text(f) for f in answer.fact_ids)
@@ -58,6 +55,11 @@ class Subjects:
         return any(
             form in said for w in wanted for form in self._forms.get(w, (w,)) if len(form) > 1 or len(w) == 1
         ) or any(in_two(w, said.__contains__) for w in wanted)  # 证书发放: 证书…发放
+
+    def new_words(self, text: str, besides: str) -> list[str]:
+        """The subject words of `text` that `besides` does not say, as a substring too (鉴定 is in
+        鉴定机构 of the previous question)."""
+        return [w for w in self.words(text) if not any(f in besides for f in self._forms.get(w, (w,)))]
 
     def _fact_text(self, fact_id: str) -> str:
         """The fact's text with its topic, keywords and action, which name its subject too: the

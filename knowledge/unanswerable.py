@@ -9,7 +9,7 @@ import re
 
 from knowledge.base import Entry, KnowledgeBase
 from knowledge.query import Query
-from knowledge.schema import DateRange, Event, OnDate
+from knowledge.schema import DateRange, Event, OnDate, Relative
 
 _DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,10})\s*[〔\[（(【]\s*(\d{4})\s*[〕\]）)】]\s*(\d{1,4})\s*号")
 _RELATION = re.compile(r"依据|根据|落实|转发|引用|贯彻|哪个通知|哪份|哪个文件|什么文件|是不是")
@@ -29,10 +29,27 @@ _MONEY = re.compile(r"\d+(?:\.\d+)?\s*元")
 _MEMBERS = re.compile(
     r"(?:名单|目录)[^，。？?]{0,4}(?:有哪些|有哪几|有啥|是哪些)|具体(?:是|有)?哪些"
     r"|(?:有|是)哪(?:些|几所|几家)(?:学校|院校|技校|单位)"
+    r"|(?:学校|学院|院校|技校|单位|机构)(?:都|分别)?(?:有|是)(?:哪些|哪几[所家个])"
 )
 """The members of a list asked for (试点院校名单里有哪些学校, 第一批具体是哪些职业)…"""
 _CRITERIA = re.compile(r"可以|(?<!技)能|符合|条件|要求|哪类|什么样")
 """…not who may (哪些学校可以申请: the conditions answer that)."""
+_ASKS_DAY = re.compile(r"几号|几日(?!内)|几月几|具体(?:是)?(?:哪天|哪一天|日期|时间)")
+"""A calendar day asked for (定期鉴定日是几号), which a rule with no date or a month alone does not
+give; 哪一天 may be answered by a day the notice names otherwise (在定期鉴定日)."""
+_DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
+_ASKS_HOW_LONG = re.compile(r"(?<!剩)(?<!还有)(?:多久|多长时间|多少天|几天|几个工作日|多少个工作日)")
+"""How long something takes (退费多久能到账); not the days left before a deadline (还剩几天)."""
+_SPAN = re.compile(
+    r"(?:(?<!\d)\d{1,3}|[一二两三四五六七八九十半]+)\s*个?\s*(?:工作日|天|日内|个月|月内|周|小时|分钟|年)|当天|当场|即时"
+    r"|季报|月报|年报|季度|每月|每年|每季|每周|每半年"
+)
+"""How long something takes or how often, as a notice says it (15个工作日内, 7天内, 120分钟, 季报)."""
+_BODY_AFTER = re.compile(
+    r"[市县区州盟]?的?(?:职业技能)?(?:鉴定(?:指导)?中心|人社局|人社厅|人力资源(?:和|与)?社会保障(?:局|厅)|鉴定站|鉴定所|考试院)"
+)
+"""A body of a named place (长春市职业技能鉴定中心), whose own contact a province's notice does not give."""
+_ASKS_CONTACT = re.compile(r"电话|联系|地址|邮箱|在哪|在什么地方|怎么走")
 
 
 def _years_asked(query: Query) -> set[int]:
@@ -55,6 +72,8 @@ class Unanswerable:
         self.kb = kb
         held = (_DOC_NO.search(doc) for doc in kb.notices)
         self._held = {_key(*m.groups()) for m in held if m}
+        # The clauses that state a day: a rule there is answered with the dated fact beside it.
+        self._dated_clauses = {(e.doc_no, e.fact.source.clause) for e in kb.entries if _holds_day(e)}
 
     def reason(self, query: Query, entry: Entry) -> str | None:
         """Why `entry`, the best fact found, cannot answer the question, or None when it can."""
@@ -63,7 +82,45 @@ class Unanswerable:
             or self._other_year(query, entry)
             or self._no_amount(query, entry)
             or self._no_list(query, entry)
+            or self._no_day(query, entry)
+            or self._no_span(query, entry)
+            or self._other_body(query, entry)
         )
+
+    def _no_day(self, query: Query, entry: Entry) -> str | None:
+        """A day asked, and the fact found, and its clause, state none: a rule on when (定期鉴定日),
+        or a period named by months alone (2020年5月至12月)."""
+        if not _ASKS_DAY.search(query.text) or _holds_day(entry) or _SPAN.search(entry.fact.answer):
+            return None  # a span (考后15个工作日内) gives the day, counted from one the candidate names
+        if (entry.doc_no, entry.fact.source.clause) in self._dated_clauses:
+            return None
+        fact = entry.fact
+        if isinstance(fact, Event) and fact.dates:
+            return f"{entry.citation}只写到月份（{fact.answer.strip()}），没有写具体哪一天"
+        return f"{entry.citation}没有写明具体日期"
+
+    @staticmethod
+    def _no_span(query: Query, entry: Entry) -> str | None:
+        """How long something takes, asked of a fact that states neither a span nor a date (退费多久
+        能到账: the refund rule says how, not how long)."""
+        if not _ASKS_HOW_LONG.search(query.text) or _holds_day(entry):
+            return None
+        fact = entry.fact
+        if _SPAN.search(f"{fact.answer}{fact.source.quote}") or getattr(fact, "durations", None):
+            return None
+        return f"{entry.citation}没有写明需要多长时间"
+
+    def _other_body(self, query: Query, entry: Entry) -> str | None:
+        """The contact of a place's own body (长春市职业技能鉴定中心电话) asked, and the fact found is an
+        enclosing region's (吉林省's centre): the notices do not give that body's contact."""
+        if query.region is None or query.region in entry.regions or not _ASKS_CONTACT.search(query.text):
+            return None
+        for start, end in self.kb.regions.spans(query.text):
+            place = query.text[start:end]
+            body = _BODY_AFTER.match(query.text, end)
+            if body and place not in f"{entry.fact.answer}{entry.fact.source.quote}":
+                return f"通知没有给出{place}{body.group(0)}的联系方式（{entry.citation}只有{entry.regions[0]}的）"
+        return None
 
     def _unheld_document(self, query: Query) -> str | None:
         if _RELATION.search(query.text):
@@ -124,3 +181,13 @@ class Unanswerable:
         if entry.fact.kind == "occupation_list" or not _MEMBERS.search(query.text) or _CRITERIA.search(query.text):
             return None
         return f"{entry.citation}没有列出您问的具体名单"
+
+
+def _holds_day(entry: Entry) -> bool:
+    """Whether a fact states a day: a dated event, one counted from a date, or a day in its text."""
+    fact = entry.fact
+    if isinstance(fact, Event) and any(
+        isinstance(w, OnDate | Relative) or (isinstance(w, DateRange) and w.precision == "day") for w in fact.dates
+    ):
+        return True
+    return bool(_DAY.search(fact.answer))

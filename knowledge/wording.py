@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cached_property
+
+from rapidfuzz import fuzz
 
 from knowledge.answer import HUMAN_HINT, Answer
 from knowledge.base import Entry, KnowledgeBase, citation
@@ -21,6 +24,17 @@ GIST_OVER = 80
 """A region's answer longer than this is shown by its title when regions differ."""
 """Coverage from which an answer no longer offers a human in case it misread the question."""
 MAX_REGIONS = 4
+SAID_ALIKE = 90
+"""How alike (rapidfuzz ratio) regions' rules must be to be said once: the same sentence with
+another attachment number or a word changed."""
+_ATTACHMENT = re.compile(r"附件\s*\d+")
+
+
+def _numbers(text: str) -> list[str]:
+    """The numbers a rule states (dates, counts, amounts), not its attachments' numbers."""
+    return re.findall(r"\d+", _ATTACHMENT.sub("", text))
+
+
 """Regions listed at most when the question named none."""
 EXAMPLES = "例如：“广州退考退费登记截止到哪天？”"
 
@@ -306,9 +320,35 @@ class Wording:
             kind="lookup",
         )
 
+    def _said_alike(self, query: Query, groups: dict[tuple[str, ...], Hit], prefix: str) -> Answer | None:
+        """When every region's rule says the same thing (广东's 70号 and 广州's 145号 both ask for the
+        弃考声明, worded alike), the rule in full once, with each notice that says it; else None."""
+        hits = list(groups.values())[:MAX_REGIONS]
+        entries = [self.kb.entries[h.index] for h in hits]
+        first = entries[0].fact.answer
+        if any(
+            fuzz.ratio(first, e.fact.answer) < SAID_ALIKE or _numbers(first) != _numbers(e.fact.answer)
+            for e in entries[1:]
+        ):
+            return None  # a date or an amount apart (9月22日, 9月30日) is another rule
+        answer = self.single(query, entries[0], hits[0], None, prefix)
+        also = "；".join(f"【{region_label(e.regions)}】{e.citation}" for e in entries[1:]) + "的规定相同。"
+        lines = answer.text.split("\n")
+        at = next((i for i, line in enumerate(lines) if line.startswith("来源：")), len(lines))
+        return replace(
+            answer,
+            text="\n".join([*lines[:at], also, *lines[at:]]),
+            sources=tuple(dict.fromkeys([*answer.sources, *(e.doc_no for e in entries[1:])])),
+            fact_ids=tuple(dict.fromkeys([*answer.fact_ids, *(e.fact.id for e in entries[1:])])),
+            regions=tuple(dict.fromkeys(r for e in entries for r in e.regions)),
+        )
+
     def multi_region(self, query: Query, groups: dict[tuple[str, ...], Hit], prefix: str) -> Answer:
         """The question named no region and regions differ: one line per region, then a request
         for the candidate's region."""
+        said_alike = self._said_alike(query, groups, prefix)
+        if said_alike is not None:
+            return said_alike
         lines = [prefix] if prefix else []
         lines.append("各地规定不同（您没说地区），分别是：")
         sources: list[str] = []

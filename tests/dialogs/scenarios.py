@@ -104,7 +104,9 @@ class Scenario:
         self.db = db
         self.services = services
         self.sqlite_file = sqlite_file
-        self.clock = SettableClock(dt.date.fromisoformat(str(spec["today"])))
+        # No date given: the conversation happens on the real day, as a user's would.
+        today = spec.get("today")
+        self.clock = SettableClock(dt.date.fromisoformat(str(today)) if today else dt.date.today())
         self.engine = ConversationEngine(db, services, self.clock)
         self.channel = str(spec.get("channel") or "web")
         # Per scenario, so that scenarios sharing a database never meet.

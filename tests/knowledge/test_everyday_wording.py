@@ -54,6 +54,23 @@ CASES = [
     ("吉林考高级技师，除了理论笔试和操作考试以外还要考啥", "2017-05-01", ["综合评审"]),
     # 没有国家职业技能标准 is the notices' 尚未颁布
     ("试点的工种要是没出台国家职业技能标准怎么弄", "2020-04-10", ["评价规范"]),
+    # 文件里说: which notice says it is no part of what is asked
+    ("文件里说广东试点院校要签个什么承诺书", "2020-04-01", ["质量承诺书"]),
+    # 从哪天开始不再受理 / 开始不给报名: the day the stop begins is the stop's day
+    ("厦门退出目录的职业从哪天开始不再受理报名", "2020-08-20", ["9月30日"]),
+    ("福建什么时候开始不给报名了", "2020-08-20", ["9月30日"]),
+    # 自己出卷子 is the notices' 私自命制 (试题)
+    ("江苏鉴定机构能不能自己出卷子", "2020-10-01", ["严禁"]),
+    # what is reported (作弊) is no topic: the supervision hotline takes any report; 打哪个 asks a number
+    ("江苏发现鉴定作弊要举报打哪个", "2020-10-01", ["83201683"]),
+    # 失效 asks whether a held certificate still counts
+    ("厦门的老证退出目录后会不会失效", "2020-10-01", ["继续有效"]),
+    # 改回来 is changing one's mind (变更)
+    ("在广州弃考以后还能改回来吗", "2017-10-01", ["不可变更"]),
+    # 坚定 beside a domain term is a slip for 鉴定; 一式几份 asks how many copies, not a slip for 遗失
+    ("吉林的坚定申报表一式几份", "2017-06-01", ["1份"]),
+    # a day named that a fact holds is what the question is about (not a date to count from)
+    ("江苏12月31日那天在线考务平台会怎样", "2020-11-01", ["截止功能"]),
 ]
 
 

@@ -212,3 +212,23 @@ def test_a_compound_another_notice_uses_as_one_word_counts_where_a_fact_says_it_
     coverage, matched = qa.index.coverage(["证书发放"], position)
     assert matched == ("证书发放",) and coverage > 0.5
     assert qa.index.coverage(["证书发放"], qa._retriever.position["js239.complaint-phone"])[0] == 0.0
+
+
+def test_several_occupations_asked_together_are_each_answered(qa: PolicyQA) -> None:
+    answer = qa.answer("福建的美容师和育婴员是不是都不能考了", now=dt.date(2020, 10, 10))
+    assert answer.kind == "occupation_status"
+    assert "【福建省】美容师" in answer.text and "【福建省】育婴员" in answer.text
+    # The dates the two share are said once.
+    assert answer.text.count("不再受理相关职业资格的考生报名工作") == 1, answer.text
+
+
+def test_an_occupation_named_after_several_replaces_them_all(qa: PolicyQA) -> None:
+    answer = qa.answer("那修车的呢", now=dt.date(2020, 10, 10), previous="福建的美容师和育婴员是不是都不能考了")
+    assert "汽车维修工" in answer.text
+    assert "美容师" not in answer.text and "育婴员" not in answer.text, answer.text
+
+
+def test_a_follow_up_on_what_the_previous_fact_only_mentions_finds_its_own_fact(qa: PolicyQA) -> None:
+    # The withdrawal rule mentions 考试 in passing (继续参加考试); 完成 is what is asked now.
+    answer = qa.answer("那考试要在什么时候之前完成", now=dt.date(2017, 9, 20), previous="广州退考登记最晚哪天")
+    assert answer.matched and "12月31日" in answer.text, answer.text

@@ -188,3 +188,15 @@ def test_a_city_that_restates_its_provinces_deadline_is_answered_and_cited_from_
 def test_when_an_occupations_exam_is_asks_the_date_not_the_list(qa):
     a = qa.answer("吉林秘书考试是哪天", now=D(2017, 6, 1))
     assert a.matched and "5月20日" in a.text and "11月18日" in a.text
+
+
+def test_regions_that_say_the_same_rule_are_answered_once_citing_each(qa):
+    answer = qa.answer("弃考声明签了以后能变更吗", now=dt.date(2017, 10, 1))
+    assert answer.matched and "各地规定不同" not in answer.text
+    assert "不可变更" in answer.text, "the rule in full, not its gist"
+    assert {"穗人社职鉴函〔2017〕145号", "粤人社职鉴〔2017〕70号"} <= set(answer.sources)
+
+
+def test_the_province_level_asked_for_picks_the_provinces_rule(qa):
+    answer = qa.answer("双证书统计表省里的联系人是谁", now=dt.date(2017, 10, 1))
+    assert answer.matched and "戴宇虹" in answer.text and "张宗辉" not in answer.text, answer.text

@@ -87,3 +87,52 @@ def test_a_fee_amount_no_notice_states_is_said_to_be_missing(qa: PolicyQA, quest
 
 def test_how_many_days_to_pay_a_fee_is_no_amount(qa: PolicyQA) -> None:
     assert qa.answer("广州日常鉴定费要提前多少个工作日交", now=dt.date(2017, 10, 1)).matched
+
+
+@pytest.mark.parametrize(
+    ("question", "why"),
+    [
+        ("吉林定期鉴定日具体是几号", "没有写明具体日期"),
+        ("广东试点院校哪一天开始试点，具体日期是几号", "只写到月份"),
+    ],
+)
+def test_a_calendar_day_no_fact_states_is_said_to_be_missing(qa: PolicyQA, question: str, why: str) -> None:
+    answer = qa.answer(question, now=DAY)
+    assert not answer.matched and why in answer.text, answer.text
+
+
+def test_a_day_counted_from_one_the_candidate_gives_is_still_answered(qa: PolicyQA) -> None:
+    answer = qa.answer("吉林日常鉴定2017年9月16日考的，成绩几号出", now=DAY)
+    assert answer.matched and "工作日" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["江苏证书补办要多久能拿到", "福建鉴定自愿书要存档多久", "广州退费要多少天到账"])
+def test_how_long_no_fact_states_is_said_to_be_missing(qa: PolicyQA, question: str) -> None:
+    answer = qa.answer(question, now=DAY)
+    assert not answer.matched and "没有写明需要多长时间" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "span"), [("吉林单科合格成绩能保留多久", "一年"), ("吉林统计数据多久报一次", "季")]
+)
+def test_how_long_a_fact_states_is_answered(qa: PolicyQA, question: str, span: str) -> None:
+    answer = qa.answer(question, now=DAY)
+    assert answer.matched and span in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["延边州鉴定中心的联系电话", "佛山市人社局电话多少"])
+def test_a_local_body_whose_contact_no_notice_gives_is_not_answered_with_the_province(
+    qa: PolicyQA, question: str
+) -> None:
+    answer = qa.answer(question, now=DAY)
+    assert not answer.matched and "联系方式" in answer.text, answer.text
+
+
+def test_a_local_body_the_notice_names_is_answered_with_its_contact(qa: PolicyQA) -> None:
+    answer = qa.answer("广州市职业技能鉴定指导中心的电话是多少", now=dt.date(2017, 10, 1))
+    assert answer.matched and "83829402" in answer.text, answer.text
+
+
+def test_the_members_of_a_group_of_schools_no_notice_lists_are_not_answered(qa: PolicyQA) -> None:
+    answer = qa.answer("江苏那些重点技师学院都有哪些", now=DAY)
+    assert not answer.matched and "名单" in answer.text, answer.text
