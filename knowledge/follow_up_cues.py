@@ -44,7 +44,8 @@ def is_elliptical(rest: str) -> bool:
     bare = re.sub(r"[的吗啊呀]+", "", unpunctuated)
     if not bare or FOLLOW_UP_LEAD.match(unpunctuated) or AFTER_THAT.match(bare) or bare.endswith("呢"):
         return True
-    return len(bare) <= 7 and bool(BARE_ASK.search(bare))
+    # 第二批, 证书, 二级: a few characters alone name only what changes from the previous question.
+    return len(bare) <= 3 or (len(bare) <= 7 and bool(BARE_ASK.search(bare)))
 
 
 def split_parts(question: str) -> list[str]:

@@ -232,3 +232,9 @@ def test_a_follow_up_on_what_the_previous_fact_only_mentions_finds_its_own_fact(
     # The withdrawal rule mentions 考试 in passing (继续参加考试); 完成 is what is asked now.
     answer = qa.answer("那考试要在什么时候之前完成", now=dt.date(2017, 9, 20), previous="广州退考登记最晚哪天")
     assert answer.matched and "12月31日" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("bare", ["证书", "补考"])
+def test_a_bare_noun_after_a_question_is_read_as_a_follow_up(qa: PolicyQA, bare: str) -> None:
+    answer = qa.answer(bare, now=dt.date(2020, 9, 1), previous="厦门退出目录的职业哪天起不再受理报名")
+    assert answer.kind != "multi_region" and answer.sources == ("闽人社办〔2020〕143号",), answer.text
