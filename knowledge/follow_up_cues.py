@@ -9,6 +9,8 @@ import re
 # at most a short subject (成绩多久出来, 电话多少, 找谁).
 FOLLOW_UP_LEAD = re.compile(
     r"^(?:那么|那|还有|另外|再问一下|再问下|如果是|要是"
+    # 里面…哪几个: among what the previous answer listed.
+    r"|(?:这|那)?(?:里面|里头|其中|当中|中间)"
     # A correction (不对，我是问报名; 不对不对，是全国统一的) re-asks the previous question about what
     # it names.
     r"|(?:(?:不对|不是|错了|搞错了|说错了|弄错了)[,，\s]*)+(?:我是问|我问的是|我是说|我说的是|我想问的是|应该是|是)?"

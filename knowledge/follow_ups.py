@@ -24,6 +24,8 @@ _READINGS = 4
 few words (a question rarely has more that carry meaning; each reading costs an answer)."""
 
 INFORMATIVE = 3.0
+_LEANING = 12
+"""The longest a still-question (还能…吗) naming a new subject may be and still lean on the previous one."""
 """A word's weight (`FactIndex.word_weight`) from which it names a subject of its own: 变更 (4.6),
 登记 (3.1), 照片 (3.3), not 申请 (2.3) or 报名 (1.3), which a still-question repeats loosely."""
 
@@ -94,7 +96,10 @@ class FollowUps:
         # 反悔吗 after the withdrawal deadline: whether the choice can be undone, not the deadline.
         asks_more = bool(new_topics) or self._asks_more(STILL.sub(" ", rest), before)
         still = still and not asks_more
-        if not still and not is_elliptical(rest) and not (asks_more and STILL.search(rest)):
+        # 退了还能反悔吗 leans on the previous question; a long one naming its own subject does not
+        # (我们学校是双证书招生的，国务院取消的职业学生还能考吗).
+        leans = asks_more and STILL.search(rest) and len(re.sub(r"\W", "", rest)) <= _LEANING
+        if not still and not is_elliptical(rest) and not leans:
             return None
         if self.kb.regions.spans(text):
             # 那江苏呢: the previous question, asked for the region named now.
@@ -233,10 +238,7 @@ class FollowUps:
                 return (
                     (asks_kind or self.subjects.answered(a, lead))
                     and self._fits(a, wants_contact, wants_place, body)
-                    and (
-                        a.fact_ids[:1] != previous_facts[:1]
-                        or (not corrected and self.subjects.answered(a, lead, before))
-                    )
+                    and (a.fact_ids[:1] != previous_facts[:1] or (not corrected and self._speaks_of(a, lead, before)))
                 )
 
             # The bare reading only when no reading that keeps more of the previous question (or

@@ -164,8 +164,9 @@ class OccupationMatcher:
             if m.end() not in boundaries:
                 continue
             candidate = m.group(0)
-            for stop in _STOPS:
-                candidate = candidate.split(stop)[-1]
+            # Cut after the last stop that ends a word: 考 of 我想考育婴员, not of 考评员 (考评 is a word).
+            cuts = [i + 1 for i, c in enumerate(candidate) if c in _STOPS and m.start() + i + 1 in boundaries]
+            candidate = candidate[max(cuts, default=0) :]
             for region in self.region_spans(candidate):
                 candidate = candidate[region:]
             if (

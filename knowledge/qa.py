@@ -35,7 +35,8 @@ from knowledge.retrieval import Retriever, holds_date
 from knowledge.search import Hit
 from knowledge.subjects import Subjects
 from knowledge.timezone import today_in_shanghai
-from knowledge.unanswerable import Unanswerable
+from knowledge.unanswerable import AMOUNT as _AMOUNT_ASKED
+from knowledge.unanswerable import Unanswerable, asks_members, unstated_detail
 from knowledge.variants import UnknownEntryError, Variant, VariantIndex
 from knowledge.wording import CONFIDENT, Wording
 
@@ -286,8 +287,14 @@ class PolicyQA:
         # Whether a certificate one holds still counts (电工证退出目录以后还算数吗) is answered by the
         # rule on certificates issued, not by the occupation's exam status.
         holds_one = VALIDITY in query.words
-        if query.occupation and self.analyzer.has_cue(repaired, "status_cues") and not holds_one:
-            several = self.occupations.named(repaired)
+        # An amount, a pass mark, a web address, a list of institutions: asked of the rules, which
+        # say it or are said not to, not answered with the occupation's list.
+        detail = _AMOUNT_ASKED.search(repaired) or unstated_detail(query, "") or asks_members(repaired)
+        several = self.occupations.named(repaired) if query.occupation else []
+        # 修车、开吊车的是哪几个: which of several named occupations a list holds.
+        which = len(several) > 1 and (query.wants_list or bool(_WHICH.search(repaired)))
+        status = self.analyzer.has_cue(repaired, "status_cues") or which
+        if query.occupation and status and not (holds_one or detail):
             answer = (
                 (self._status.answer_each(query, several) if len(several) > 1 else None)
                 or self._status.answer(query)

@@ -31,6 +31,7 @@ _ASKS_WHOM = re.compile(
 )
 
 # 11月几号: a month named, the day asked.
+_MONTH_NAMED = re.compile(r"(?<!\d)(1[0-2]|[1-9])月(?:份)?(?!\s*\d|底|初|中|末)")
 _MONTH_ASKED = re.compile(r"(?<!\d)(1[0-2]|[1-9])月(?:份)?(?:的)?(?:几号|哪天|哪一天|几日|多少号)")
 
 # "Who does it": the answer names a body and what it is responsible for (技师归哪里鉴定).
@@ -78,6 +79,12 @@ class Query:
     def month_asked(self) -> int | None:
         """The month a question names when it asks which day of it (下半年统考是11月几号)."""
         m = _MONTH_ASKED.search(self.text)
+        return int(m.group(1)) if m else None
+
+    @property
+    def month_named(self) -> int | None:
+        """A month the question names without a day (2017年11月育婴员鉴定), if any."""
+        m = _MONTH_NAMED.search(self.text)
         return int(m.group(1)) if m else None
 
     @property

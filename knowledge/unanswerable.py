@@ -21,20 +21,22 @@ _YEARS_FROM_NOW = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年
 _RELATIVE_YEAR = re.compile("|".join(_YEARS_FROM_NOW))
 _CLAUSE = re.compile(r"[，。；？！,;?!\n]")
 _FEE = r"(?:鉴定费|考试费|报名费|考务费|费用|收费|补贴|补助)"
-_AMOUNT = re.compile(
+AMOUNT = re.compile(
     r"多少钱|几块钱|多少元|几元|价格是|多贵"
     rf"|多少{_FEE}|{_FEE}(?:标准)?(?:是|要|大概|一般|大约|得){{0,2}}(?:多少|几)(?!天|个|分钟|工作日|号|月)"
 )
 _MONEY = re.compile(r"\d+(?:\.\d+)?\s*元")
 _MEMBERS = re.compile(
-    r"(?:名单|目录)[^，。？?]{0,4}(?:有哪些|有哪几|有啥|是哪些)|具体(?:是|有)?哪些"
-    r"|(?:有|是)哪(?:些|几所|几家)(?:学校|院校|技校|单位)"
+    r"(?:名单|目录)[^，。？?]{0,4}(?:有哪些|有哪几|有啥|是哪些)|具体(?:是|有)?哪(?:些|几)"
+    r"|(?:有|是|选了|选的)哪(?:些|几所|几家)[^，。？?]{0,6}(?:学校|学院|院校|技校|单位)"
     r"|(?:学校|学院|院校|技校|单位|机构)(?:都|分别)?(?:有|是)(?:哪些|哪几[所家个])"
+    r"|有(?:没有)?名单|名单(?:呢|有吗|在哪)"
 )
 """The members of a list asked for (试点院校名单里有哪些学校, 第一批具体是哪些职业)…"""
+_INSTITUTIONS = re.compile(r"机构|学校|学院|院校|技校|单位|企业")
 _CRITERIA = re.compile(r"可以|(?<!技)能|符合|条件|要求|哪类|什么样")
 """…not who may (哪些学校可以申请: the conditions answer that)."""
-_ASKS_DAY = re.compile(r"几号|几日(?!内)|几月几|具体(?:是)?(?:哪天|哪一天|日期|时间)")
+_ASKS_DAY = re.compile(r"几号|几日(?!内)|几月几|具体(?:是)?(?:哪天|哪一天|哪几天|日期|时间)")
 """A calendar day asked for (定期鉴定日是几号), which a rule with no date or a month alone does not
 give; 哪一天 may be answered by a day the notice names otherwise (在定期鉴定日)."""
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
@@ -50,6 +52,38 @@ _BODY_AFTER = re.compile(
 )
 """A body of a named place (长春市职业技能鉴定中心), whose own contact a province's notice does not give."""
 _ASKS_CONTACT = re.compile(r"电话|联系|地址|邮箱|在哪|在什么地方|怎么走")
+
+
+_DETAILS = (
+    # A pass mark (多少分及格), an age limit (要满多少岁), a web address (网址), a fee waiver (能减免吗):
+    # each asked, and the fact does not state one (no score, no age, no address, no waiver).
+    (
+        re.compile(r"多少分|几分(?:及格|合格|算过)|及格线|合格线|分数线|及格分|合格分"),
+        re.compile(r"\d+\s*分(?!钟)"),
+        "及格分数",
+    ),
+    (re.compile(r"多少岁|几岁|多大年龄|年龄(?:要求|限制|条件)|多大(?:才|可以|能)"), re.compile(r"岁"), "年龄要求"),
+    (
+        re.compile(r"网址|网站|官网|链接|网页|小程序|公众号|app|APP|下载"),
+        re.compile(r"https?://|www\.|网站|网址"),
+        "网址",
+    ),
+    (re.compile(r"减免|免费|免收|优惠|打折|报销"), re.compile(r"减免|免费|免收|优惠|报销|不收"), "减免政策"),
+)
+"""What a question asks a detail of, what a fact stating it contains, and what to call it."""
+
+
+def asks_members(text: str) -> bool:
+    """Whether a question asks for the members of a list (试点院校有哪些, 有名单吗), not who may."""
+    return bool(_MEMBERS.search(text)) and not _CRITERIA.search(text)
+
+
+def unstated_detail(query: Query, text: str) -> str | None:
+    """The kind of detail the question asks that `text` does not state, if any."""
+    for asked, stated, name in _DETAILS:
+        if asked.search(query.text) and not stated.search(text):
+            return name
+    return None
 
 
 def _years_asked(query: Query) -> set[int]:
@@ -83,6 +117,8 @@ class Unanswerable:
             or self._no_amount(query, entry)
             or self._no_list(query, entry)
             or self._no_day(query, entry)
+            or self._no_detail(query, entry)
+            or self._other_month(query, entry)
             or self._no_span(query, entry)
             or self._other_body(query, entry)
         )
@@ -98,6 +134,25 @@ class Unanswerable:
         if isinstance(fact, Event) and fact.dates:
             return f"{entry.citation}只写到月份（{fact.answer.strip()}），没有写具体哪一天"
         return f"{entry.citation}没有写明具体日期"
+
+    @staticmethod
+    def _no_detail(query: Query, entry: Entry) -> str | None:
+        detail = unstated_detail(query, f"{entry.fact.answer}{entry.fact.source.quote}")
+        return f"{entry.citation}没有写明{detail}" if detail else None
+
+    @staticmethod
+    def _other_month(query: Query, entry: Entry) -> str | None:
+        """A day of a named month asked (11月…具体是几号), and the fact found has no day in that month
+        (a December deadline does not say which November day an exam is)."""
+        month = query.month_named
+        fact = entry.fact
+        if month is None or not _ASKS_DAY.search(query.text) or not isinstance(fact, Event):
+            return None
+        days = [w.date for w in fact.dates if isinstance(w, OnDate)]
+        days += [d for w in fact.dates if isinstance(w, DateRange) for d in (w.start, w.end)]
+        if not days or len(days) < len(fact.dates) or any(d.month == month for d in days):
+            return None
+        return f"{entry.citation}没有写{month}月的具体日期"
 
     @staticmethod
     def _no_span(query: Query, entry: Entry) -> str | None:
@@ -170,7 +225,7 @@ class Unanswerable:
 
     @staticmethod
     def _no_amount(query: Query, entry: Entry) -> str | None:
-        if _AMOUNT.search(query.text) and not _MONEY.search(f"{entry.fact.answer}{entry.fact.source.quote}"):
+        if AMOUNT.search(query.text) and not _MONEY.search(f"{entry.fact.answer}{entry.fact.source.quote}"):
             return "现有通知没有写明具体金额"
         return None
 
@@ -178,8 +233,10 @@ class Unanswerable:
     def _no_list(query: Query, entry: Entry) -> str | None:
         """The members of a list asked for, and the best fact is no list: the notice does not name
         them (广东首批试点院校 are published by the 省人社厅 later; 江苏 names no occupations)."""
-        if entry.fact.kind == "occupation_list" or not _MEMBERS.search(query.text) or _CRITERIA.search(query.text):
+        if not asks_members(query.text):
             return None
+        if entry.fact.kind == "occupation_list" and not _INSTITUTIONS.search(query.text):
+            return None  # the occupations of a list are its members; institutions are not
         return f"{entry.citation}没有列出您问的具体名单"
 
 

@@ -82,11 +82,14 @@ SETS = {
     "heldout4": Path(__file__).parent / "fresh_questions_heldout4.yaml",
     "probe5": Path(__file__).parent / "fresh_questions_probe5.yaml",
     "heldout5": Path(__file__).parent / "fresh_questions_heldout5.yaml",
+    "probe6": Path(__file__).parent / "fresh_questions_probe6.yaml",
+    "heldout6": Path(__file__).parent / "fresh_questions_heldout6.yaml",
 }
 """own: our questions; fresh: the half of a fresh set we may study; heldout: its other half, measured
 only; probe2, probe3: fresh sets by other writers, each run once before any change it prompted, then
 studied; heldout2: probe3's writer's other half, measured only; probe5 / heldout5: a tenth writer's
-set (a third out of scope), split at random into a half studied and a half measured only."""
+set (a third out of scope), split at random into a half studied and a half measured only; probe6 /
+heldout6: an eleventh writer's, the same way (nearly half out of scope)."""
 
 
 def median_length(results: list[Result]) -> float:

@@ -71,6 +71,16 @@ CASES = [
     ("吉林的坚定申报表一式几份", "2017-06-01", ["1份"]),
     # a day named that a fact holds is what the question is about (not a date to count from)
     ("江苏12月31日那天在线考务平台会怎样", "2020-11-01", ["截止功能"]),
+    # 过了这个日子 is missing the deadline (逾期)
+    ("广州的鉴定站合格考生相片过了这个日子还没交会怎样", "2017-10-10", ["放弃办理证书"]),
+    # 外地 / 集中 are the notices' 跨区域 / 规模化; 集中考 holds no 中考 (the school exam)
+    ("福建可以组织考生到外地集中鉴定吗", "2020-09-03", ["严禁"]),
+    # 听说 / 有人 are filler; 允许吗 is how it asks, not what about
+    ("听说江苏有鉴定机构突击发证，这允许吗", "2020-10-01", ["严禁"]),
+    # 证书编号 is the notices' 证书号段
+    ("广东试点的证书编号是怎么来的", "2020-05-01", ["号段"]),
+    # 打措了: a slip for 打错了, an error on the certificate (错证)
+    ("江苏证书名字打措了还能改吗", "2020-11-10", ["证明"]),
 ]
 
 

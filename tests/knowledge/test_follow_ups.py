@@ -238,3 +238,17 @@ def test_a_follow_up_on_what_the_previous_fact_only_mentions_finds_its_own_fact(
 def test_a_bare_noun_after_a_question_is_read_as_a_follow_up(qa: PolicyQA, bare: str) -> None:
     answer = qa.answer(bare, now=dt.date(2020, 9, 1), previous="厦门退出目录的职业哪天起不再受理报名")
     assert answer.kind != "multi_region" and answer.sources == ("闽人社办〔2020〕143号",), answer.text
+
+
+def test_which_of_a_list_the_candidates_everyday_names_mean(qa: PolicyQA) -> None:
+    # 其中 leans on the list just talked about; two everyday names, each answered from it.
+    answer = qa.answer(
+        "其中修车和开吊车的是哪几个", now=dt.date(2020, 8, 20), previous="福建退出目录的职业一共有多少个"
+    )
+    assert answer.kind == "occupation_status"
+    assert "汽车维修工" in answer.text and "起重装卸机械操作工" in answer.text, answer.text
+
+
+def test_a_word_inside_a_longer_one_does_not_make_a_question_out_of_scope(qa: PolicyQA) -> None:
+    assert not qa.analyzer.is_foreign("能不能组织学生去外地集中考")
+    assert qa.analyzer.is_foreign("孩子明年中考报名在哪")

@@ -136,3 +136,29 @@ def test_a_local_body_the_notice_names_is_answered_with_its_contact(qa: PolicyQA
 def test_the_members_of_a_group_of_schools_no_notice_lists_are_not_answered(qa: PolicyQA) -> None:
     answer = qa.answer("江苏那些重点技师学院都有哪些", now=DAY)
     assert not answer.matched and "名单" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "detail"),
+    [("吉林心理咨询师理论考多少分算及格", "及格分数"), ("江苏在线考务管理平台的网址是什么", "网址")],
+)
+def test_a_detail_no_fact_states_is_said_to_be_missing(qa: PolicyQA, question: str, detail: str) -> None:
+    answer = qa.answer(question, now=DAY)
+    assert not answer.matched and detail in answer.text, answer.text
+
+
+def test_an_amount_asked_of_an_occupation_is_not_answered_with_its_list(qa: PolicyQA) -> None:
+    answer = qa.answer("福建退出目录的美容师证换等级证书要多少钱", now=DAY)
+    assert not answer.matched and "金额" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["广东试点学校有名单吗", "福建以后做等级认定的机构都有哪些"])
+def test_a_list_of_schools_or_institutions_no_notice_gives_is_said_to_be_missing(qa: PolicyQA, question: str) -> None:
+    # 福建's list is of occupations: it does not name the institutions asked for.
+    answer = qa.answer(question, now=DAY)
+    assert not answer.matched and "名单" in answer.text, answer.text
+
+
+def test_a_day_of_a_month_no_fact_is_dated_in_is_said_to_be_missing(qa: PolicyQA) -> None:
+    answer = qa.answer("广州目录外职业2017年10月的鉴定考试是几号", now=dt.date(2017, 9, 1))
+    assert not answer.matched and "10月" in answer.text, answer.text
