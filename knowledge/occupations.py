@@ -63,6 +63,7 @@ class OccupationMatcher:
         self.region_prefixes = sorted(region_names, key=len, reverse=True)
         self.everyday = everyday_names(names)
         self._everyday_longest = sorted(self.everyday, key=len, reverse=True)
+        self._all_longest = sorted({*self.names, *self.everyday}, key=len, reverse=True)
 
     def find(self, text: str, original: str | None = None) -> OccupationMatch | None:
         """`text` has been through typo repair; `original` is what the candidate typed."""
@@ -87,7 +88,7 @@ class OccupationMatcher:
         lowered = text.lower()
         taken = [False] * len(lowered)
         found: list[tuple[int, OccupationMatch]] = []
-        for name in sorted({*self.names, *self._everyday_longest}, key=len, reverse=True):
+        for name in self._all_longest:
             start = lowered.find(name)
             while start >= 0:
                 end = start + len(name)
@@ -154,13 +155,15 @@ class OccupationMatcher:
 
     def _unknown(self, text: str) -> OccupationMatch | None:
         """A word shaped like an occupation that no list names (一级建造师)."""
-        # An unknown occupation must end where a word ends: 鉴定工作 holds no 鉴定工.
-        boundaries = set()
-        pos = 0
-        for token in self.analyzer.tokenizer.cut(text):
-            pos += len(token)
-            boundaries.add(pos)
+        # An unknown occupation must end where a word ends: 鉴定工作 holds no 鉴定工. The text is
+        # segmented only when something shaped like an occupation is in it (most questions: not).
+        boundaries: set[int] = set()
         for m in _SHAPE.finditer(text):
+            if not boundaries:
+                pos = 0
+                for token in self.analyzer.tokenizer.cut(text):
+                    pos += len(token)
+                    boundaries.add(pos)
             if m.end() not in boundaries:
                 continue
             candidate = m.group(0)
