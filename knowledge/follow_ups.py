@@ -16,8 +16,10 @@ from knowledge.follow_up_cues import CORRECTION, FOLLOW_UP_LEAD, STILL, is_ellip
 from knowledge.occupations import OccupationMatcher
 from knowledge.query import asks_where
 from knowledge.retrieval import Retriever, names_place
+from knowledge.schema import Event, OnDate
 from knowledge.subjects import Subjects
 from knowledge.wording import CONFIDENT
+from knowledge.workdays import format_date
 
 _READINGS = 4
 """Readings of a follow-up tried by leaving out one of the previous question's words: its first
@@ -131,9 +133,13 @@ class FollowUps:
                 before, lambda w: len(w) >= 2 and any(w != x and w[-1] == x[-1] for x in named)
             )
         if still:
-            # 现在还能申请吗 after a deadline: the same question again, reasoned about today.
+            # 现在还能申请吗 after a deadline: the same question again, reasoned about today, and the
+            # verdict first (还来得及 / 已经过了) from the first deadline it states.
             answer = self._answer(before, region=region, now=now, analysed=True)
-            return replace(answer, asked=before) if answer.matched else None
+            if not answer.matched:
+                return None
+            verdict = self._verdict(answer, now)
+            return replace(answer, asked=before, text=f"{verdict}\n{answer.text}" if verdict else answer.text)
         readings: dict[str, Answer] = {}  # each reading answered once, however many tries repeat it
 
         def read(reading: str) -> Answer:
@@ -256,6 +262,21 @@ class FollowUps:
             ):
                 return alone
         return replace(answer, asked=combined) if answer.matched else None
+
+    def _verdict(self, answer: Answer, now: dt.date) -> str:
+        """Whether the first deadline of the answer's facts is still ahead, in a word."""
+        for fact_id in answer.fact_ids:
+            entry = self.kb.by_id.get(fact_id)
+            fact = entry.fact if entry is not None else None
+            days = (
+                [w for w in fact.dates if isinstance(w, OnDate) and w.bound == "by"] if isinstance(fact, Event) else []
+            )
+            if days:
+                last = days[0].date
+                if now <= last:
+                    return f"还来得及：截止日期是{format_date(last)}。"
+                return f"已经过了：截止日期{format_date(last)}已过。"
+        return ""
 
     @staticmethod
     def _cited_as(doc_no: str) -> str:

@@ -4,6 +4,7 @@ followed a qualification that left the catalog."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -14,7 +15,7 @@ from knowledge.query import Query
 from knowledge.retrieval import Retriever
 from knowledge.schema import Event, OccupationList
 from knowledge.timeline import status_now
-from knowledge.wording import region_label, source_line, typo_lead
+from knowledge.wording import cannot_say, region_label, source_line, typo_lead
 
 STATUS_WORDS = {
     "exiting_catalog": "已列入退出国家职业资格目录的职业名单",
@@ -23,6 +24,9 @@ STATUS_WORDS = {
     "makeup_unified": "属于统一鉴定职业补考安排中的职业",
     "other": "在通知所列职业名单中",
 }
+
+_WHICH_LIST = re.compile(r"第[一二三]批|哪一?批|哪个名单|哪类|属于哪")
+"""Which list an occupation is on (第一批还是第二批)."""
 
 EXAM_KIND_OF_LIST = {"national_unified": "全国统一鉴定", "provincial_unified": "全省统一鉴定"}
 """The exam kind an occupation list puts its occupations in."""
@@ -103,11 +107,7 @@ class OccupationStatus:
         assert query.occupation is not None
         name = query.occupation.name
         lead = typo_lead(query.occupation)
-        lists = [
-            e
-            for e in self.kb.occupation_lists
-            if self.kb.applicability(e, query.region) > 0 and e.fact.id not in self.kb.replaced
-        ]
+        lists = self._lists(query)
         holding = [e for e in lists if name in e.fact.occupations]  # type: ignore[union-attr]
         if not holding:
             return self._not_on_lists(query, name, lists, lead)
@@ -154,12 +154,25 @@ class OccupationStatus:
             confidence=min(a.confidence for a in answers if a),
         )
 
-    @staticmethod
-    def not_listed_prefix(query: Query) -> str:
-        """What precedes the best matching rules when the occupation is on none of the lists."""
+    def not_listed_prefix(self, query: Query) -> str:
+        """What precedes the best matching rules when the occupation is on none of the lists: that
+        it is not on them, or that the region's notices list no occupations at all (江苏)."""
         assert query.occupation is not None
         lead = typo_lead(query.occupation)
+        if query.region and not self._lists(query):
+            return f"{lead}{self._governing(query.region)}的通知没有列出具体职业名单，以下是与您的问题最相关的规定："
         return f"{lead}{query.occupation.name}不在通知所附的职业名单中，以下是与您的问题最相关的规定："
+
+    def _governing(self, region: str) -> str:
+        """The region whose notices govern `region` (汕头市 → 广东省), nearest first."""
+        return next((r for r in self.kb.regions.lineage(region) if r in self.kb.governed), region)
+
+    def _lists(self, query: Query) -> list[Entry]:
+        return [
+            e
+            for e in self.kb.occupation_lists
+            if self.kb.applicability(e, query.region) > 0 and e.fact.id not in self.kb.replaced
+        ]
 
     def _list_lines(self, query: Query, entry: Entry, out: _Listing) -> None:
         """One list holding the occupation: its status, the dates that govern it and, for a
@@ -228,6 +241,12 @@ class OccupationStatus:
     def _not_on_lists(self, query: Query, name: str, lists: list[Entry], lead: str) -> Answer | None:
         """For a region with an exiting-catalog list that lacks the occupation: says so, and that
         the notice is silent on the others. Elsewhere, None: the caller searches the rules."""
+        if query.region and not lists and _WHICH_LIST.search(query.text):
+            # 电工属于第一批还是第二批 where the notices name no occupation: no list says.
+            return cannot_say(
+                f"{self._governing(query.region)}的通知没有列出退出目录的具体职业，无法确认{name}属于哪一类",
+                query.region,
+            )
         exiting = [e for e in lists if isinstance(e.fact, OccupationList) and e.fact.status == "exiting_catalog"]
         if not (query.region and exiting):
             return None

@@ -62,7 +62,9 @@ def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Loc
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
-_PROVINCE_LEVEL = re.compile(r"省里|省上|省厅|省级|省人社厅|省鉴定中心|省中心|省指导中心")
+_PROVINCE_LEVEL = re.compile(r"省里|省上|省厅|省级|省人社厅|省(?:职业技能)?鉴定(?:指导)?中心|省中心|省指导中心")
+_ASKS_OTHER = re.compile(r"材料|带什么|带哪些|带啥|准备什么|准备哪些|去哪家|哪家|哪个机构|找哪个")
+"""What a question about an occupation asks besides its status (考等级证要带哪些材料, 去哪家机构考)."""
 _BESIDES = re.compile(r"除了([^，,。？?]{1,16}?)(?:以外|之外)?[，,]?还")
 """除了X(以外)还…: X is what the candidate knows already."""
 
@@ -289,7 +291,12 @@ class PolicyQA:
         holds_one = VALIDITY in query.words
         # An amount, a pass mark, a web address, a list of institutions: asked of the rules, which
         # say it or are said not to, not answered with the occupation's list.
-        detail = _AMOUNT_ASKED.search(repaired) or unstated_detail(query, "") or asks_members(repaired)
+        detail = (
+            _AMOUNT_ASKED.search(repaired)
+            or unstated_detail(query, "")
+            or asks_members(repaired)
+            or _ASKS_OTHER.search(repaired)
+        )
         several = self.occupations.named(repaired) if query.occupation else []
         # 修车、开吊车的是哪几个: which of several named occupations a list holds.
         which = len(several) > 1 and (query.wants_list or bool(_WHICH.search(repaired)))

@@ -16,7 +16,11 @@ _RELATION = re.compile(r"依据|根据|落实|转发|引用|贯彻|哪个通知|
 """How our notices stand to a document (145号是根据哪个文件): answered from the notices' headers."""
 _YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年")
 _ASKS_DATE = re.compile(r"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时")
-_WHEN_CUE = re.compile(r"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时|截止|最晚|最迟|期限|多久|还能|还可以|来得及")
+_ARRANGED = re.compile(r"怎么安排|如何安排|安排的|有什么安排|有啥安排")
+"""How a year's work is arranged (2019年鉴定工作怎么安排的), which a notice of another year does not say."""
+_WHEN_CUE = re.compile(
+    r"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时|截止|最晚|最迟|期限|多久|还能|还可以|来得及|怎么安排|如何安排|安排的"
+)
 _YEARS_FROM_NOW = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年": 2}
 _RELATIVE_YEAR = re.compile("|".join(_YEARS_FROM_NOW))
 _CLAUSE = re.compile(r"[，。；？！,;?!\n]")
@@ -42,6 +46,11 @@ give; 哪一天 may be answered by a day the notice names otherwise (在定期�
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")
 _ASKS_HOW_LONG = re.compile(r"(?<!剩)(?<!还有)(?:多久|多长时间|多少天|几天|几个工作日|多少个工作日)")
 """How long something takes (退费多久能到账); not the days left before a deadline (还剩几天)."""
+_UNTIL = re.compile(r"还有多久|多久(?:截止|到期|结束|开始|以后|之后)|还剩")
+_PROCESS = re.compile(
+    r"多久(?:才|能|可以|会|就|才能)?(?:退|到|拿|发|出|下来|办好|办完|收到|审|批)|多长时间(?:才|能)?(?:退|到|拿|发|出|收到)"
+)
+"""How long a step takes (多久能退回来, 多久才到账), which a deadline does not say."""
 _SPAN = re.compile(
     r"(?:(?<!\d)\d{1,3}|[一二两三四五六七八九十半]+)\s*个?\s*(?:工作日|天|日内|个月|月内|周|小时|分钟|年)|当天|当场|即时"
     r"|季报|月报|年报|季度|每月|每年|每季|每周|每半年"
@@ -51,6 +60,12 @@ _BODY_AFTER = re.compile(
     r"[市县区州盟]?的?(?:职业技能)?(?:鉴定(?:指导)?中心|人社局|人社厅|人力资源(?:和|与)?社会保障(?:局|厅)|鉴定站|鉴定所|考试院)"
 )
 """A body of a named place (长春市职业技能鉴定中心), whose own contact a province's notice does not give."""
+_SCHOOL = re.compile(r"[\u4e00-\u9fff]{2,12}?(?P<kind>高级技工学校|技师学院|技工学校|职业技术学院|职业学院)")
+_GENERIC_SCHOOL = re.compile(
+    r"一所|这所|那所|哪所|我们|我校|本校|该校|各类|所有|其他|其它|高级|高水平|部省属|省属|市属|厅属|普通|一般|民办|公办"
+    r"|年|的|和|与|或|及|、"
+)
+"""Words of a school's description, not its name (我们这所高级技工学校)."""
 _ASKS_CONTACT = re.compile(r"电话|联系|地址|邮箱|在哪|在什么地方|怎么走")
 
 
@@ -69,6 +84,16 @@ _DETAILS = (
         "网址",
     ),
     (re.compile(r"减免|免费|免收|优惠|打折|报销"), re.compile(r"减免|免费|免收|优惠|报销|不收"), "减免政策"),
+    (
+        re.compile(r"几点|上班时间|办公时间|工作时间|周末|节假日"),
+        re.compile(r"\d{1,2}\s*[:：点]|上午|下午|工作日"),
+        "办公时间",
+    ),
+    (
+        re.compile(r"考(?:哪|什么|啥)(?:几道|几个|些)?(?:菜|题|内容)|考试内容|考核内容|考题|出什么题|题型|题库里"),
+        re.compile(r"考核内容|考试内容|内容包括"),
+        "考试内容",
+    ),
 )
 """What a question asks a detail of, what a fact stating it contains, and what to call it."""
 
@@ -121,6 +146,7 @@ class Unanswerable:
             or self._other_month(query, entry)
             or self._no_span(query, entry)
             or self._other_body(query, entry)
+            or self._named_school(query, entry)
         )
 
     def _no_day(self, query: Query, entry: Entry) -> str | None:
@@ -158,12 +184,30 @@ class Unanswerable:
     def _no_span(query: Query, entry: Entry) -> str | None:
         """How long something takes, asked of a fact that states neither a span nor a date (退费多久
         能到账: the refund rule says how, not how long)."""
-        if not _ASKS_HOW_LONG.search(query.text) or _holds_day(entry):
+        if not _ASKS_HOW_LONG.search(query.text):
+            return None
+        # 还有多久截止: a date answers that; 多久能退回来 asks how long a step takes, which it does not.
+        if _holds_day(entry) and (_UNTIL.search(query.text) or not _PROCESS.search(query.text)):
             return None
         fact = entry.fact
         if _SPAN.search(f"{fact.answer}{fact.source.quote}") or getattr(fact, "durations", None):
             return None
         return f"{entry.citation}没有写明需要多长时间"
+
+    def _named_school(self, query: Query, entry: Entry) -> str | None:
+        """Whether a school named by its own name (广州市工贸技师学院) qualifies: the notices set
+        conditions and name no school."""
+        for m in _SCHOOL.finditer(query.text):
+            name = m.group(0)
+            rest = name[: -len(m.group("kind"))]
+            places = self.kb.regions.spans(rest)
+            if not places:
+                continue  # a school's own name starts with its place (广州市工贸技师学院)
+            start, end = places[0]
+            name, rest = name[start:], rest[end:].lstrip("市县区省")
+            if 2 <= len(rest) <= 6 and not _GENERIC_SCHOOL.search(rest) and name not in entry.fact.answer:
+                return f"通知没有点名具体学校，无法确认{name}是否符合；{entry.citation}只规定了条件"
+        return None
 
     def _other_body(self, query: Query, entry: Entry) -> str | None:
         """The contact of a place's own body (长春市职业技能鉴定中心电话) asked, and the fact found is an
@@ -214,7 +258,7 @@ class Unanswerable:
     def _undated(query: Query, entry: Entry) -> str | None:
         """A date asked for a year (2021年…什么时候申报) and found only a standing rule with no date,
         from a notice of another year that does not speak of that year."""
-        if not _ASKS_DATE.search(query.text):
+        if not (_ASKS_DATE.search(query.text) or _ARRANGED.search(query.text)):
             return None
         asked = _years_asked(query)
         spoken = {int(y) for y in _YEAR.findall(f"{entry.fact.title}{entry.fact.answer}")} | {entry.notice.year}

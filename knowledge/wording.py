@@ -30,6 +30,16 @@ another attachment number or a word changed."""
 _ATTACHMENT = re.compile(r"附件\s*\d+")
 
 
+def cannot_say(reason: str, region: str | None) -> Answer:
+    """An abstention that says why the notices cannot answer."""
+    return Answer(
+        f"抱歉，这个问题我在现有通知里没有找到可靠的答案：{reason}。为避免误导您，暂不作答。" + HUMAN_HINT,
+        matched=False,
+        region=region,
+        kind="unanswerable",
+    )
+
+
 def _numbers(text: str) -> list[str]:
     """The numbers a rule states (dates, counts, amounts), not its attachments' numbers."""
     return re.findall(r"\d+", _ATTACHMENT.sub("", text))
@@ -202,12 +212,7 @@ class Wording:
 
     def cannot_say(self, reason: str, region: str | None) -> Answer:
         """An abstention that says why (the fact found is about another year, another document…)."""
-        return Answer(
-            f"抱歉，这个问题我在现有通知里没有找到可靠的答案：{reason}。为避免误导您，暂不作答。" + HUMAN_HINT,
-            matched=False,
-            region=region,
-            kind="unanswerable",
-        )
+        return cannot_say(reason, region)
 
     # -- parts of an answer --------------------------------------------------------------------
     def reasoning(self, query: Query, entry: Entry) -> str:

@@ -252,3 +252,17 @@ def test_which_of_a_list_the_candidates_everyday_names_mean(qa: PolicyQA) -> Non
 def test_a_word_inside_a_longer_one_does_not_make_a_question_out_of_scope(qa: PolicyQA) -> None:
     assert not qa.analyzer.is_foreign("能不能组织学生去外地集中考")
     assert qa.analyzer.is_foreign("孩子明年中考报名在哪")
+
+
+@pytest.mark.parametrize(
+    ("previous", "day", "verdict"),
+    [
+        ("厦门美容师最晚报名到哪天", dt.date(2020, 8, 25), "还来得及"),
+        ("广州退考登记截止哪天", dt.date(2017, 10, 5), "已经过了"),
+    ],
+)
+def test_whether_it_is_still_possible_is_answered_with_a_verdict_first(
+    qa: PolicyQA, previous: str, day: dt.date, verdict: str
+) -> None:
+    answer = qa.answer("现在还来得及吗", now=day, previous=previous)
+    assert answer.text.startswith(verdict), answer.text

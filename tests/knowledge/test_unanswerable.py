@@ -162,3 +162,34 @@ def test_a_list_of_schools_or_institutions_no_notice_gives_is_said_to_be_missing
 def test_a_day_of_a_month_no_fact_is_dated_in_is_said_to_be_missing(qa: PolicyQA) -> None:
     answer = qa.answer("广州目录外职业2017年10月的鉴定考试是几号", now=dt.date(2017, 9, 1))
     assert not answer.matched and "10月" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "day", "why"),
+    [
+        ("广州鉴定指导中心命题部周末上班吗", "2017-10-01", "办公时间"),
+        ("广州退考登记以后钱多久能退回来", "2017-09-27", "多长时间"),
+        ("佛山市华材技师学院能申请试点吗", "2020-03-01", "没有点名具体学校"),
+        ("2018年吉林鉴定工作怎么安排的", "2018-03-01", "2018年"),
+    ],
+)
+def test_what_the_notices_leave_unsaid_is_said_so(qa: PolicyQA, question: str, day: str, why: str) -> None:
+    answer = qa.answer(question, now=dt.date.fromisoformat(day))
+    assert not answer.matched and why in answer.text, answer.text
+
+
+def test_a_deadline_answers_how_long_is_left_but_not_how_long_a_step_takes(qa: PolicyQA) -> None:
+    answer = qa.answer("广州退考登记还有多久截止", now=dt.date(2017, 9, 27))
+    assert answer.matched and "9月30日" in answer.text, answer.text
+
+
+def test_a_school_described_not_named_is_answered_with_the_conditions(qa: PolicyQA) -> None:
+    answer = qa.answer("广东高水平技师学院试点能认定到什么级别", now=dt.date(2020, 3, 1))
+    assert answer.matched and "技师及以下" in answer.text, answer.text
+
+
+def test_which_batch_an_occupation_is_in_where_no_notice_lists_occupations_is_not_answered(qa: PolicyQA) -> None:
+    answer = qa.answer("江苏的焊工属于第一批还是第二批", now=DAY)
+    assert not answer.matched, answer.text
+    other = qa.answer("江苏的电工还能报名吗", now=DAY)
+    assert other.matched and other.text.startswith("江苏省的通知没有列出具体职业名单"), other.text
