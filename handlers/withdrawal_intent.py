@@ -65,8 +65,16 @@ def _institution_asks(text: str) -> bool:
     return len(text) <= LONG and bool(_INSTITUTION.search(text))
 
 
+# Whether an occupation is still examined (美发的证是不是不考了): a status question, not a withdrawal.
+_STATUS_ASKED = re.compile(
+    r"是不是(?:就)?不(?:让)?考了?|还考不考|还考吗|不考了吗|以后不考|不再考|停考|取消了吗|是不是取消"
+)
+# How the fee comes back (钱怎么退回来, 退到哪): the refund method, whether or not registration is open.
+_ASKS_HOW_BACK = re.compile(r"怎么退|咋退|如何退|退到哪|退回哪|怎么返还|怎么还给|怎么拿回|原路")
+
+
 def is_withdrawal_intent(text: str) -> bool:
-    if _institution_asks(text):
+    if _institution_asks(text) or (len(text) <= LONG and _STATUS_ASKED.search(text)):
         return False
     not_sitting = bool(_NOT_SITTING.search(text))
     if not_sitting and len(text) > LONG:
@@ -162,7 +170,7 @@ async def withdrawal_in_words(inbound: Inbound, ctx: Context) -> list[Reply]:
                 tuple(withdrawal_regions(ctx.kb)),
             )
         ]
-    return [rule_reply(ctx, region)]
+    return [rule_reply(ctx, region, how_back=bool(_ASKS_HOW_BACK.search(inbound.text)))]
 
 
 def _asks_the_deadline(inbound: Inbound, ctx: Context) -> bool:
@@ -191,9 +199,10 @@ async def region_for_withdrawal(inbound: Inbound, ctx: Context) -> list[Reply] |
     return [rule_reply(ctx, named[0])]
 
 
-def rule_reply(ctx: Context, region: str) -> Reply:
+def rule_reply(ctx: Context, region: str, *, how_back: bool = False) -> Reply:
     """Who may withdraw with a refund in `region` today, by when, how the fee comes back, and the
-    button; from the notice in force today (广州 on 2017-09-21 followed 广东's, its own not yet issued)."""
+    button; from the notice in force today (广州 on 2017-09-21 followed 广东's, its own not yet issued).
+    `how_back`: the message asked how the fee comes back, said even when registration has closed."""
     regions = ctx.kb.regions
     rules = withdrawal_rules(ctx.kb, region, on=ctx.today)
     upcoming = not_yet_issued(ctx.kb, region, ctx.today)
@@ -213,6 +222,9 @@ def rule_reply(ctx: Context, region: str) -> Reply:
         lines.append(f"{not_yet_issued_text(upcoming)}，目前按{governing}的规定办理。")
     lines.append(check.text)
     if not check.open:
+        refund = rules.refund_text() if how_back else ""
+        if refund:
+            lines.append(f"已登记的，退费方式：{refund}")
         lines.append(HUMAN_HINT)
         return Reply("\n".join(lines), ("转人工",), sources=sources, kind="answer")
     refund = rules.refund_text()

@@ -25,6 +25,8 @@ BARE_ASK = re.compile(
     r"|几个|几项|咋样|怎么样|会怎样|后果|到哪|交哪|送哪|报哪|找哪|哪个部门|哪个单位|给谁"
     # 补考也一样吗: the same rule, asked of something else.
     r"|一样|同样|也这样|也是这样"
+    # 为啥不行: the reason, which the previous answer's fact gives.
+    r"|为啥|为什么|什么原因|啥原因|凭什么"
     # 发的是啥证, 照片要啥样的: what kind, of the thing just talked about.
     r"|(?:啥|什么)(?:证|表|材料|手续|条件|要求|样)|是啥|要啥|带啥|交啥|填啥"
 )

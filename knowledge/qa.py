@@ -63,8 +63,11 @@ _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
 _PROVINCE_LEVEL = re.compile(r"省里|省上|省厅|省级|省人社厅|省(?:职业技能)?鉴定(?:指导)?中心|省中心|省指导中心")
-_ASKS_OTHER = re.compile(r"材料|带什么|带哪些|带啥|准备什么|准备哪些|去哪家|哪家|哪个机构|找哪个")
-"""What a question about an occupation asks besides its status (考等级证要带哪些材料, 去哪家机构考)."""
+_ASKS_OTHER = re.compile(
+    r"材料|带什么|带哪些|带啥|准备什么|准备哪些|去哪家|哪家|哪个机构|找哪个|已受理报名|不合格|补考"
+)
+"""What a question about an occupation asks besides its status (考等级证要带哪些材料, 去哪家机构考)
+or the situation it asks about (已经报了名的, 没考过的: the rules for them, after the list's line)."""
 _BESIDES = re.compile(r"除了([^，,。？?]{1,16}?)(?:以外|之外)?[，,]?还")
 """除了X(以外)还…: X is what the candidate knows already."""
 
@@ -432,7 +435,7 @@ class PolicyQA:
                     ),
                     None,
                 )
-                or self._retriever.dated_beside(entry)
+                or self._retriever.dated_beside(entry, words)
                 or related
             )
         # A related fact that matches words the top one does not answers another part of the

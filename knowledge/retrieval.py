@@ -106,9 +106,9 @@ class Retriever:
         """The months of each fact's dates."""
         self._class_entry = {c: kb.entries[i] for i, c in reversed(list(enumerate(self._class_of)))}
         """A fact of each class, for its regions' applicability."""
-        self._clauses: dict[tuple[str, str], list[Entry]] = {}
-        for e in kb.entries:
-            self._clauses.setdefault((e.doc_no, e.fact.source.clause), []).append(e)
+        self._clause_members: dict[tuple[str, str], list[tuple[int, Entry]]] = {}
+        for i, e in enumerate(kb.entries):
+            self._clause_members.setdefault((e.doc_no, e.fact.source.clause), []).append((i, e))
         self._factors: dict[_Weighing, dict[int, float]] = {}
         """Per way of weighing, the factor of each class weighed so far."""
         self._vocabularies: dict[str, frozenset[str]] = {}
@@ -232,14 +232,20 @@ class Retriever:
         found = [h for key, h in groups.items() if key and all(len(self.kb.regions.lineage(r)) == 1 for r in key)]
         return found[0] if len(found) == 1 else None
 
-    def dated_beside(self, entry: Entry) -> Entry | None:
+    def dated_beside(self, entry: Entry, words: Sequence[str] = ()) -> Entry | None:
         """The fact of the same clause that says by when, for candidates (三、…可以继续考试…并在
-        12月31日前完成: the rule to continue and its deadline are one clause, two facts)."""
-        for other in self._clauses.get((entry.doc_no, entry.fact.source.clause), ()):
-            audience = other.fact.applies.audience
-            if other is not entry and holds_date(other) and (not audience or "考生" in audience):
-                return other
-        return None
+        12月31日前完成: the rule to continue and its deadline are one clause, two facts); of
+        several, the one covering most of `words` (补考 picks the make-up dates, not the exam dates)."""
+        dated = [
+            (i, other)
+            for i, other in self._clause_members.get((entry.doc_no, entry.fact.source.clause), ())
+            if other is not entry
+            and holds_date(other)
+            and (not other.fact.applies.audience or "考生" in other.fact.applies.audience)
+        ]
+        if not dated:
+            return None
+        return max(dated, key=lambda pair: self.index.coverage(words, pair[0])[0] if words else 0.0)[1]
 
     def related(self, hits: Sequence[Hit]) -> Entry | None:
         """A fact from the top one's regions, nearly as good, that says something else."""

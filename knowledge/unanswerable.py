@@ -16,6 +16,10 @@ _RELATION = re.compile(r"依据|根据|落实|转发|引用|贯彻|哪个通知|
 """How our notices stand to a document (145号是根据哪个文件): answered from the notices' headers."""
 _YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年")
 _ASKS_DATE = re.compile(r"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时")
+_YEAR_DONE = re.compile(
+    r"(?<!\d)(20\d{2})\s*年(?:的时候|时|那次)?(?:没|参加|考的|考过|报的|报名的|取得|拿的|通过|不合格)"
+)
+"""A year something was done in (2016年没考过的): the candidate's past, not the year asked about."""
 _ARRANGED = re.compile(r"怎么安排|如何安排|安排的|有什么安排|有啥安排")
 """How a year's work is arranged (2019年鉴定工作怎么安排的), which a notice of another year does not say."""
 _WHEN_CUE = re.compile(
@@ -116,7 +120,7 @@ def _years_asked(query: Query) -> set[int]:
     date the question gives; a year in another clause is context (2016年没考过的，补考在哪天)."""
     in_dates = {int(y) for d in query.dates for y in _YEAR.findall(query.text[d.span[0] : d.span[1]])}
     clauses = [c for c in _CLAUSE.split(query.text) if _WHEN_CUE.search(c)]
-    named = {int(y) for c in clauses for y in _YEAR.findall(c)}
+    named = {int(y) for c in clauses for y in _YEAR.findall(c)} - {int(y) for y in _YEAR_DONE.findall(query.text)}
     # 明年的呢, 今年下半年: years counted from the day of the question.
     named |= {query.now.year + _YEARS_FROM_NOW[w] for c in clauses for w in _RELATIVE_YEAR.findall(c)}
     return named - in_dates

@@ -19,7 +19,19 @@ SPECS = load(DEV)
 FOLLOW_UPS = DEV.parent / "followups"
 FOLLOW_UP_SPECS = [
     spec
-    for name in ("dev", "probe2", "probe3", "probe4", "probe5", "probe6", "probe7", "probe8", "probe9", "probe10")
+    for name in (
+        "dev",
+        "probe2",
+        "probe3",
+        "probe4",
+        "probe5",
+        "probe6",
+        "probe7",
+        "probe8",
+        "probe9",
+        "probe10",
+        "probe11",
+    )
     for spec in load(FOLLOW_UPS / name)
 ]
 """The follow-up dialogs we have studied (issue 17); followups/heldout* are evaluation sets."""
@@ -66,4 +78,4 @@ async def test_scenario(spec: dict[str, Any], services: Services, sqlite_templat
 def test_the_suite_is_there() -> None:
     assert len(SPECS) >= 75, "the development half of the scenario suite is missing"
     assert set(KNOWN_FAILURES) <= {s["id"] for s in SPECS}, "a known failure names no scenario"
-    assert len(FOLLOW_UP_SPECS) == 305 and set(FOLLOW_UP_FAILURES) <= {s["id"] for s in FOLLOW_UP_SPECS}
+    assert len(FOLLOW_UP_SPECS) == 335 and set(FOLLOW_UP_FAILURES) <= {s["id"] for s in FOLLOW_UP_SPECS}

@@ -45,10 +45,19 @@ def test_everyday_withdrawal_is_an_intent(text: str) -> None:
         "鉴定费多少钱",
         "电工还能报名吗",
         "弃考声明交了能改吗",
+        # whether the occupation is still examined, not the candidate withdrawing
+        "福建育婴员这个证是不是不考了",
+        "电工以后还考不考",
     ],
 )
 def test_a_question_about_one_thing_is_not_the_intent(text: str) -> None:
     assert not is_withdrawal_intent(text)
+
+
+async def test_how_the_fee_comes_back_is_said_even_after_the_deadline(db: Database, services: Services) -> None:
+    chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 25))), user="h")
+    reply = await chat.say("深圳的 不考了钱怎么退回来")
+    assert "现已截止" in reply and "原路退回" in reply, reply
 
 
 async def gaps(db: Database) -> int:

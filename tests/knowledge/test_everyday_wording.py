@@ -91,6 +91,11 @@ CASES = [
     ("厦门能不能跨区组织鉴定", "2020-09-03", ["严禁"]),
     # 盖章 is the notices' 加盖公章
     ("广州市属院校的双证书统计表要盖章吗", "2017-11-01", ["公章"]),
+    # 已经报了 an occupation is registered for it; 还给考不 asks whether one may still sit it: the rule
+    # for those already registered, after the list's line
+    ("福建的，我已经报了育婴员还没考，还给考不", "2020-09-10", ["育婴员", "意愿"]),
+    # 升级 is the notices' 晋升 (a level)
+    ("江苏以前的职业资格证退出目录后还能拿来升级吗", "2020-10-01", ["晋升"]),
 ]
 
 

@@ -11,6 +11,11 @@ import pytest
 from knowledge.qa import PolicyQA
 
 CASES = [
+    # why, after a rule: the same rule, which gives its reason
+    ("福建能不能到外地集中组织鉴定", "为啥不让", "2020-09-10", ["疫情防控"]),
+    # the make-up date of the kind asked, from the clause of the make-up rule (not its exam dates);
+    # the year the candidate failed in is their past, not a year asked about
+    ("吉林2016年没考过的还能补考吗", "那日常鉴定职业的补考在哪天", "2017-04-10", ["4月22日"]),
     # a consequence asked after a deadline is the deadline's consequence
     ("广州竞赛类鉴定什么时候要完成缴费？", "不交会咋样", "2017-10-10", ["不予出证"]),
     # where to go after a deadline is answered with the place
