@@ -62,12 +62,6 @@ def _answer_cache(size: int) -> tuple[LRUCache[_CacheKey, Answer], threading.Loc
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
-_PROVINCE_LEVEL = re.compile(r"省里|省上|省厅|省级|省人社厅|省(?:职业技能)?鉴定(?:指导)?中心|省中心|省指导中心")
-_ASKS_OTHER = re.compile(
-    r"材料|带什么|带哪些|带啥|准备什么|准备哪些|去哪家|哪家|哪个机构|找哪个|已受理报名|不合格|补考"
-)
-"""What a question about an occupation asks besides its status (考等级证要带哪些材料, 去哪家机构考)
-or the situation it asks about (已经报了名的, 没考过的: the rules for them, after the list's line)."""
 _BESIDES = re.compile(r"除了([^，,。？?]{1,16}?)(?:以外|之外)?[，,]?还")
 """除了X(以外)还…: X is what the candidate knows already."""
 
@@ -298,7 +292,7 @@ class PolicyQA:
             _AMOUNT_ASKED.search(repaired)
             or unstated_detail(query, "")
             or asks_members(repaired)
-            or _ASKS_OTHER.search(repaired)
+            or query.asks_beyond_status
         )
         several = self.occupations.named(repaired) if query.occupation else []
         # 修车、开吊车的是哪几个: which of several named occupations a list holds.
@@ -401,12 +395,13 @@ class PolicyQA:
             good = [h for h in good if self.kb.entries[h.index].fact.kind != "occupation_list"] or good
         if not good:
             return self._wording.abstain(query, hits[0].coverage if hits else 0.0)
+        good = self._unanswerable.stating_first(query, good)  # 查询要钱吗: the fact saying 免费 first
         why_not = self._unanswerable.reason(query, self.kb.entries[good[0].index])
         if why_not:
             return self._wording.cannot_say(why_not, query.region)
         if query.region is None:
             groups = self._retriever.region_groups(good)
-            if len(groups) > 1 and _PROVINCE_LEVEL.search(query.text):
+            if len(groups) > 1 and query.asks_province_level:
                 # 找省里谁: the province's rule, of the regions' (广东's 70号, not 广州's 145号).
                 provincial = self._retriever.provincial(groups)
                 if provincial is not None:

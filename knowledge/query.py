@@ -31,6 +31,12 @@ _ASKS_WHOM = re.compile(
 )
 
 # 11月几号: a month named, the day asked.
+_PROVINCE_LEVEL = re.compile(r"省里|省上|省厅|省级|省人社厅|省(?:职业技能)?鉴定(?:指导)?中心|省中心|省指导中心")
+_BEYOND_STATUS = re.compile(
+    r"材料|带什么|带哪些|带啥|准备什么|准备哪些|去哪家|哪家|哪个机构|找哪个|已受理报名|不合格|补考"
+)
+"""What a question about an occupation asks besides its status (考等级证要带哪些材料, 去哪家机构考)
+or the situation it asks about (已经报了名的, 没考过的: the rules for them, after the list's line)."""
 _MONTH_NAMED = re.compile(r"(?<!\d)(1[0-2]|[1-9])月(?:份)?(?!\s*\d|底|初|中|末)")
 _MONTH_ASKED = re.compile(r"(?<!\d)(1[0-2]|[1-9])月(?:份)?(?:的)?(?:几号|哪天|哪一天|几日|多少号)")
 
@@ -80,6 +86,16 @@ class Query:
         """The month a question names when it asks which day of it (下半年统考是11月几号)."""
         m = _MONTH_ASKED.search(self.text)
         return int(m.group(1)) if m else None
+
+    @property
+    def asks_province_level(self) -> bool:
+        """The province's rule asked for, of the regions' (找省里谁)."""
+        return bool(_PROVINCE_LEVEL.search(self.text))
+
+    @property
+    def asks_beyond_status(self) -> bool:
+        """Something of an occupation besides whether it is still examined (see `_BEYOND_STATUS`)."""
+        return bool(_BEYOND_STATUS.search(self.text))
 
     @property
     def month_named(self) -> int | None:

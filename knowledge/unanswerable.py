@@ -10,6 +10,7 @@ import re
 from knowledge.base import Entry, KnowledgeBase
 from knowledge.query import Query
 from knowledge.schema import DateRange, Event, OnDate, Relative
+from knowledge.search import Hit
 
 _DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,10})\s*[〔\[（(【]\s*(\d{4})\s*[〕\]）)】]\s*(\d{1,4})\s*号")
 _RELATION = re.compile(r"依据|根据|落实|转发|引用|贯彻|哪个通知|哪份|哪个文件|什么文件|是不是")
@@ -70,6 +71,13 @@ _GENERIC_SCHOOL = re.compile(
     r"|年|的|和|与|或|及|、"
 )
 """Words of a school's description, not its name (我们这所高级技工学校)."""
+_SERVICE = re.compile(
+    r"(?:帮|替|给)(?:我|忙)(?:把[^，。？?]{0,10})?(?:报名|报个|报一下|报上|交|缴|付|预约|约个|代报|代缴|办理)"
+)
+_WHERE_IS = re.compile(
+    r"(?P<body>[\u4e00-\u9fff]{0,8}(?:中心|局|厅|机构|站|所|命题部|窗口))[^，。？?]{0,3}(?:在哪(?![天一个年月号])|地址|位置|怎么走|在什么地方)"
+)
+_ADDRESS = re.compile(r"路\s*\d+\s*号|\d+\s*号|大厦|\d+\s*楼|地址|室")
 _ASKS_CONTACT = re.compile(r"电话|联系|地址|邮箱|在哪|在什么地方|怎么走")
 
 
@@ -88,6 +96,16 @@ _DETAILS = (
         "网址",
     ),
     (re.compile(r"减免|免费|免收|优惠|打折|报销"), re.compile(r"减免|免费|免收|优惠|报销|不收"), "减免政策"),
+    (
+        re.compile(r"收费吗|收不收费|要钱吗|要不要钱|收钱吗|免费吗|花钱吗"),
+        re.compile(r"收费|免费|费用|\d+\s*元"),
+        "收费规定",
+    ),
+    (
+        re.compile(r"(?:在哪|去哪|哪里|怎么|如何|到哪)查|查询(?:方式|入口|渠道)"),
+        re.compile(r"查询|网站|网址|系统"),
+        "查询方式",
+    ),
     (
         re.compile(r"几点|上班时间|办公时间|工作时间|周末|节假日"),
         re.compile(r"\d{1,2}\s*[:：点]|上午|下午|工作日"),
@@ -151,6 +169,8 @@ class Unanswerable:
             or self._no_span(query, entry)
             or self._other_body(query, entry)
             or self._named_school(query, entry)
+            or self._service(query, entry)
+            or self._body_location(query, entry)
         )
 
     def _no_day(self, query: Query, entry: Entry) -> str | None:
@@ -164,6 +184,17 @@ class Unanswerable:
         if isinstance(fact, Event) and fact.dates:
             return f"{entry.citation}只写到月份（{fact.answer.strip()}），没有写具体哪一天"
         return f"{entry.citation}没有写明具体日期"
+
+    def stating_first(self, query: Query, good: list[Hit]) -> list[Hit]:
+        """`good` with the first of its top three facts that states the detail asked (a fee, an
+        address) moved first, when the top one does not state it."""
+        if unstated_detail(query, "") is None:
+            return good
+        for i, h in enumerate(good[:3]):
+            entry = self.kb.entries[h.index]
+            if unstated_detail(query, f"{entry.fact.answer}{entry.fact.source.quote}") is None:
+                return [h, *good[:i], *good[i + 1 :]]
+        return good
 
     @staticmethod
     def _no_detail(query: Query, entry: Entry) -> str | None:
@@ -198,6 +229,21 @@ class Unanswerable:
             return None
         return f"{entry.citation}没有写明需要多长时间"
 
+    @staticmethod
+    def _service(query: Query, entry: Entry) -> str | None:
+        """帮我报个名, 帮我把鉴定费交了: something done for the candidate, which this service does not do."""
+        if _SERVICE.search(query.text):
+            return "本服务只解答通知中的规定，不能代为报名或缴费；请向报考机构办理"
+        return None
+
+    @staticmethod
+    def _body_location(query: Query, entry: Entry) -> str | None:
+        """Where a body is (市职业技能鉴定中心在哪个位置), asked of a fact that gives no address."""
+        m = _WHERE_IS.search(query.text)
+        if m and not _ADDRESS.search(f"{entry.fact.answer}{entry.fact.source.quote}"):
+            return f"{entry.citation}没有写明{m.group('body')}的地址"
+        return None
+
     def _named_school(self, query: Query, entry: Entry) -> str | None:
         """Whether a school named by its own name (广州市工贸技师学院) qualifies: the notices set
         conditions and name no school."""
@@ -208,8 +254,12 @@ class Unanswerable:
             if not places:
                 continue  # a school's own name starts with its place (广州市工贸技师学院)
             start, end = places[0]
+            place = self.kb.regions.detect(rest[start:end])
+            # 南京技师学院: a city's name alone before the kind names one school; a province's does not.
+            in_city = bool(place) and len(self.kb.regions.lineage(place[0])) > 1
             name, rest = name[start:], rest[end:].lstrip("市县区省")
-            if 2 <= len(rest) <= 6 and not _GENERIC_SCHOOL.search(rest) and name not in entry.fact.answer:
+            fits = 2 <= len(rest) <= 6 or (in_city and not rest)
+            if fits and not _GENERIC_SCHOOL.search(rest) and name not in entry.fact.answer:
                 return f"通知没有点名具体学校，无法确认{name}是否符合；{entry.citation}只规定了条件"
         return None
 
@@ -241,7 +291,7 @@ class Unanswerable:
             return self._undated(query, entry)
         # A yearly event too: that it recurs is what reminders assume, not what a notice of 2017
         # says about 2018.
-        if not query.asks_when:
+        if not (query.asks_when or _ARRANGED.search(query.text)):
             return None
         absolute = [w for w in fact.dates if isinstance(w, OnDate | DateRange)]
         if len(absolute) < len(fact.dates):

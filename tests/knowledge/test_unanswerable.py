@@ -193,3 +193,28 @@ def test_which_batch_an_occupation_is_in_where_no_notice_lists_occupations_is_no
     assert not answer.matched, answer.text
     other = qa.answer("江苏的电工还能报名吗", now=DAY)
     assert other.matched and other.text.startswith("江苏省的通知没有列出具体职业名单"), other.text
+
+
+@pytest.mark.parametrize(
+    ("question", "why"),
+    [
+        ("帮我把广州的鉴定费交了", "不能代为报名或缴费"),
+        ("厦门市职业技能鉴定中心在哪个位置", "地址"),
+        ("吉林统考成绩出来在哪查", "查询方式"),
+        ("2019年江苏的鉴定考试怎么安排", "2019年"),
+        ("苏州技师学院能开展社会化评价吗", "没有点名具体学校"),
+    ],
+)
+def test_what_the_service_cannot_do_or_the_notices_do_not_say_is_said_so(qa: PolicyQA, question: str, why: str) -> None:
+    answer = qa.answer(question, now=DAY)
+    assert not answer.matched and why in answer.text, answer.text
+
+
+def test_a_fee_asked_is_answered_by_the_fact_that_states_it(qa: PolicyQA) -> None:
+    answer = qa.answer("广东试点院校发的证书上网查询收费吗", now=DAY)
+    assert answer.matched and "免费" in answer.text, answer.text
+
+
+def test_which_day_a_body_must_act_is_no_question_of_its_address(qa: PolicyQA) -> None:
+    answer = qa.answer("福建鉴定机构要在哪天前向指导中心提出鉴定申请", now=DAY)
+    assert answer.matched and "10月31日" in answer.text, answer.text
