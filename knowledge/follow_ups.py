@@ -26,6 +26,8 @@ _READINGS = 4
 few words (a question rarely has more that carry meaning; each reading costs an answer)."""
 
 INFORMATIVE = 3.0
+_YEAR_NAMED = re.compile(r"\d{4}\s*年|明年|后年|去年|前年|今年")
+"""A follow-up naming a year: what no notice of that year says stays unsaid, whatever the reading."""
 _LEANING = 12
 """The longest a still-question (还能…吗) naming a new subject may be and still lean on the previous one."""
 """A word's weight (`FactIndex.word_weight`) from which it names a subject of its own: 变更 (4.6),
@@ -149,7 +151,7 @@ class FollowUps:
 
         combined = f"{lead} {before}"
         answer = read(combined)
-        if answer.kind == "unanswerable":
+        if answer.kind == "unanswerable" and _YEAR_NAMED.search(lead):
             return answer  # 那2018年呢 after a 2017 date: said so, not answered from another reading
         if self.kb.regions.spans(text):
             # 那厦门呢 after a question about Jilin's phone numbers: Xiamen's phone numbers. Another

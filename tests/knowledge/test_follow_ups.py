@@ -266,3 +266,9 @@ def test_whether_it_is_still_possible_is_answered_with_a_verdict_first(
 ) -> None:
     answer = qa.answer("现在还来得及吗", now=day, previous=previous)
     assert answer.text.startswith(verdict), answer.text
+
+
+def test_a_follow_up_the_combined_reading_cannot_answer_tries_the_others(qa: PolicyQA) -> None:
+    # 要带啥 read with the registration dates finds no materials there; the materials list answers.
+    answer = qa.answer("要带啥", now=dt.date(2017, 6, 1), previous="吉林下半年统一鉴定什么时候报名")
+    assert answer.matched and "身份证" in answer.text, answer.text

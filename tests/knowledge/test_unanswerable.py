@@ -218,3 +218,10 @@ def test_a_fee_asked_is_answered_by_the_fact_that_states_it(qa: PolicyQA) -> Non
 def test_which_day_a_body_must_act_is_no_question_of_its_address(qa: PolicyQA) -> None:
     answer = qa.answer("福建鉴定机构要在哪天前向指导中心提出鉴定申请", now=DAY)
     assert answer.matched and "10月31日" in answer.text, answer.text
+
+
+def test_materials_no_fact_lists_are_said_to_be_missing(qa: PolicyQA) -> None:
+    answer = qa.answer("福建育婴员退出目录以后考等级证书要带哪些材料", now=DAY)
+    assert not answer.matched and "所需材料" in answer.text, answer.text
+    listed = qa.answer("吉林报名要带什么材料", now=dt.date(2017, 6, 1))
+    assert listed.matched and "身份证" in listed.text, listed.text
