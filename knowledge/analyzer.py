@@ -146,6 +146,7 @@ class Analyzer:
         self.protected = frozenset(normalize(t) for t in protected_terms) | lexicon.typo_targets
         self._pinyin_index: dict[tuple[str, ...], str] | None = None
         self._repaired: dict[str, str] = {}
+        self.memos: list[dict[Any, Any]] = []
         self._worded: dict[str, tuple[str, ...]] = {}
         self._vocab_by_len = sorted(self.vocab, key=len, reverse=True)
         self._covering = self.vocab | self._kept
@@ -200,10 +201,19 @@ class Analyzer:
         return repaired
 
     def forget(self) -> None:
-        """Drop the memoised repairs and normalisations (benchmarks time answers from scratch)."""
+        """Drop the memoised repairs and normalisations, and the memos of what reads text with this
+        analyzer (benchmarks time answers from scratch)."""
         self._repaired.clear()
         self._worded.clear()
+        for memo in self.memos:
+            memo.clear()
         normalize.cache_clear()
+
+    def memo(self) -> dict[Any, Any]:
+        """A bounded-by-its-owner memo that `forget` clears with the analyzer's own."""
+        found: dict[Any, Any] = {}
+        self.memos.append(found)
+        return found
 
     def _repair(self, text: str) -> str:
         covered = self._covered(text)

@@ -17,6 +17,7 @@ _NOT_OCCUPATIONS = frozenset(
     "技工 高级工 中级工 初级工 技师 高级技师 "
     "老师 教师 公务员 会员 成员 动员 官员 专员 社工 打工 务工 用工 开工 完工 分工 加工 施工 志愿者 技工院校".split()
 )
+_FOUND_MEMO = 4096
 _SHAPE = re.compile(r"[\u4e00-\u9fff]{1,7}?(?:工|师|员)")
 _STOPS = ("的", "了", "吗", "是", "在", "我", "考", "报", "还", "能", "想", "有", "当", "做", "个", "和")
 """Characters before which a shaped word is not part of the name (我想考的育婴员 → 育婴员)."""
@@ -64,9 +65,20 @@ class OccupationMatcher:
         self.everyday = everyday_names(names)
         self._everyday_longest = sorted(self.everyday, key=len, reverse=True)
         self._all_longest = sorted({*self.names, *self.everyday}, key=len, reverse=True)
+        self._found: dict[tuple[str, str | None], OccupationMatch | None] = analyzer.memo()
 
     def find(self, text: str, original: str | None = None) -> OccupationMatch | None:
-        """`text` has been through typo repair; `original` is what the candidate typed."""
+        """`text` has been through typo repair; `original` is what the candidate typed. Memoised
+        (bounded): a follow-up's readings look the same texts up again."""
+        key = (text, original)
+        if key in self._found:
+            return self._found[key]
+        if len(self._found) >= _FOUND_MEMO:
+            self._found.clear()
+        found = self._found[key] = self._find(text, original)
+        return found
+
+    def _find(self, text: str, original: str | None) -> OccupationMatch | None:
         exact, everyday = self._exact(text, original), self._everyday(text)
         if exact and everyday and everyday.corrected_from and exact.name in everyday.corrected_from:
             # 叉车工 holds 车工, 模具钳工 holds 钳工: the longer name is the one meant.

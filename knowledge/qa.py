@@ -115,6 +115,7 @@ class PolicyQA:
             ],
             places=typo_targets,
         )
+        kb.regions.remember_in(self.analyzer.memo())
         self._region_words = frozenset(region_names) | {"省", "市", "全省", "我省", "我市", "本省", "本市", "地区"}
         self._docs_numbered: dict[str, set[str]] = {}
         """A notice's number (145 of 穗人社职鉴函〔2017〕145号) → the notices with it."""

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from knowledge.yaml_files import load_yaml
 
@@ -38,6 +39,7 @@ _ETHNIC_TAIL = re.compile(
     + "|".join(sorted([f"{g}族" for g in _ETHNIC_GROUPS] + [g for g in _ETHNIC_GROUPS if len(g) >= 2], key=len)[::-1])
     + ")+$"
 )
+_READS_KEPT = 4096
 _AUTONOMOUS = ("特别行政区", "自治区", "自治州", "自治县", "自治旗")
 _SUFFIXES = {
     PROVINCE: ("省", "市"),
@@ -112,6 +114,7 @@ class RegionRegistry:
         self.common_words = frozenset(common_words)
         """Names that are ordinary words too (资源, 东方): never read as a region on their own."""
         self.preferred = frozenset(preferred)
+        self._reads: dict[Any, Any] | None = None
 
     @classmethod
     def load(cls, path: Path = REGIONS_FILE, divisions: Path = DIVISIONS_FILE) -> RegionRegistry:
@@ -325,8 +328,24 @@ class RegionRegistry:
             pool = preferred or pool
         return pool[0] if len(pool) == 1 else self._common_ancestor(pool)
 
+    def remember_in(self, memo: dict[Any, Any]) -> None:
+        """Keep what each text names in `memo` (bounded here, cleared by its owner): a question is
+        read for its regions several times over, and a follow-up's readings repeat its texts."""
+        self._reads = memo
+
     def _read(self, text: str) -> list[tuple[_Match, tuple[str, ...], str | None]]:
         """Each name in `text` with the regions it may stand for and the one chosen (None: none)."""
+        memo = self._reads
+        if memo is None:
+            return self._read_now(text)
+        found = memo.get(text)
+        if found is None:
+            if len(memo) >= _READS_KEPT:
+                memo.clear()
+            found = memo[text] = self._read_now(text)
+        return list(found)
+
+    def _read_now(self, text: str) -> list[tuple[_Match, tuple[str, ...], str | None]]:
         scanned = self._scan(text)
         context = [m.strong[0] for m in scanned if len(m.strong) == 1]
         out: list[tuple[_Match, tuple[str, ...], str | None]] = []
