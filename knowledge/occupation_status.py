@@ -25,6 +25,7 @@ STATUS_WORDS = {
     "other": "在通知所列职业名单中",
 }
 
+_COUNTED_FROM = re.compile(r"按今天（[^）]*）计：")
 _WHICH_LIST = re.compile(r"第[一二三]批|哪一?批|哪个名单|哪类|属于哪")
 """Which list an occupation is on (第一批还是第二批)."""
 
@@ -50,6 +51,8 @@ class _Listing:
         self.sources: list[str] = []
         self.facts: list[str] = []
         self.regions: list[str] = []
+        self.counted = False
+        """Whether a line already said which day the dates are counted from."""
 
     def add_source(self, doc_no: str, *, first: bool = False) -> None:
         if doc_no in self.sources:
@@ -180,12 +183,13 @@ class OccupationStatus:
         assert query.occupation is not None
         fact = entry.fact
         assert isinstance(fact, OccupationList)
-        title = fact.title.strip("《》")
-        count = "" if str(fact.stated_count) in title else f"，共{fact.stated_count}个职业"
-        if fact.stated_count is None:
-            count = "，名单未穷尽"
+        count = f"，共{fact.stated_count}个职业" if fact.stated_count is not None else "，名单未穷尽"
         name = query.occupation.name
-        out.lines.append(f"【{region_label(entry.regions)}】{name}{STATUS_WORDS[fact.status]}（《{title}》{count}）。")
+        # The list named by where it is (闽人社办〔2020〕143号附件), not by its long title: the source
+        # line below cites it in full.
+        out.lines.append(
+            f"【{region_label(entry.regions)}】{name}{STATUS_WORDS[fact.status]}（{entry.citation}{count}）。"
+        )
         docs = {entry.doc_no} | {n.doc_no for n in self.kb.forwarders(entry.doc_no)}
         events = self._list_events(query, entry, docs)
         all_passed = bool(events)
@@ -195,7 +199,11 @@ class OccupationStatus:
             status = status_now(ev, query.now)
             # An event from another notice than the list's (厦门's 141号) names its own source.
             cited = f"（{ev_entry.citation}）" if ev_entry.doc_no != entry.doc_no else ""
-            out.lines.append(f"· {ev.answer.strip()}" + (status.text if status else "") + cited)
+            said = status.text if status else ""
+            if out.counted:
+                said = _COUNTED_FROM.sub("", said, count=1)  # 按今天（…）计 once, on the first dated line
+            out.counted = out.counted or bool(_COUNTED_FROM.search(said))
+            out.lines.append(f"· {ev.answer.strip()}" + said + cited)
             all_passed = all_passed and bool(status and status.passed)
             out.facts.append(ev.id)
             out.add_source(ev_entry.doc_no)

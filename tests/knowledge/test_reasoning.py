@@ -200,3 +200,9 @@ def test_regions_that_say_the_same_rule_are_answered_once_citing_each(qa):
 def test_the_province_level_asked_for_picks_the_provinces_rule(qa):
     answer = qa.answer("双证书统计表省里的联系人是谁", now=dt.date(2017, 10, 1))
     assert answer.matched and "戴宇虹" in answer.text and "张宗辉" not in answer.text, answer.text
+
+
+def test_a_list_status_counts_from_today_once_and_names_the_list_briefly(qa):
+    a = qa.answer("福建电工证还能报名吗", now=dt.date(2020, 8, 25))
+    assert a.kind == "occupation_status" and "共42个职业" in a.text
+    assert a.text.count("按今天") == 1 and a.text.count("还有") >= 3, a.text
