@@ -35,6 +35,8 @@ BARE_ASK = re.compile(
 STILL = re.compile(r"还能|还可以|还来得及|来得及|还行吗|晚不晚|过了吗|截止了吗|还有效")
 """A follow-up asking whether the previous answer still holds today (现在还能申请吗)."""
 PARTS = re.compile(r"[？?；;]")
+_ASKS = re.compile(r"吗|呢|谁|哪|什么|啥|几|多少|多久|怎么|咋|如何")
+"""A clause that asks something of its own."""
 """Where a question in several parts divides."""
 EACH = re.compile(
     r"^(?P<head>.*?)(?P<a>[^，,。\s和与跟及、]{2,12})(?:和|与|跟|及|、)(?P<b>[^，,。\s和与跟及、]{2,12})(?:分别|各自|各)(?P<ask>.+)$"
@@ -50,6 +52,12 @@ def is_elliptical(rest: str) -> bool:
         return True
     # 第二批, 证书, 二级: a few characters alone name only what changes from the previous question.
     return len(bare) <= 3 or (len(bare) <= 7 and bool(BARE_ASK.search(bare)))
+
+
+def comma_parts(question: str) -> list[str]:
+    """找谁退啊，要啥材料: two asks joined by a comma, each asking on its own (else [])."""
+    pieces = [p for p in re.split(r"[，,]", question) if p.strip()]
+    return pieces if len(pieces) == 2 and all(len(p) >= 3 and _ASKS.search(p) for p in pieces) else []
 
 
 def split_parts(question: str) -> list[str]:

@@ -24,7 +24,7 @@ from knowledge.analyzer import MAX_QUESTION, Analyzer, Lexicon, normalize
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.datetext import FoundDate, day_word, find_dates
-from knowledge.follow_up_cues import is_elliptical, split_parts
+from knowledge.follow_up_cues import comma_parts, is_elliptical, split_parts
 from knowledge.follow_ups import FollowUps
 from knowledge.occupation_categories import named_category
 from knowledge.occupation_names import everyday_names
@@ -197,10 +197,12 @@ class PolicyQA:
         candidates ask the same few questions over and over: a bounded cache of recent answers saves
         the analysis and the search."""
         now = now or today_in_shanghai()
-        parts = split_parts(question)
+        parts, by_comma = split_parts(question), False
+        if len(parts) < 2:
+            parts, by_comma = comma_parts(question), True  # only when every part is answered surely
         if len(parts) >= 2:
             both = self._parts(parts, question, region=region, now=now)
-            if both is not None:
+            if both is not None and not (by_comma and both.confidence < CONFIDENT):
                 return both
         if previous is not None:
             followed = self._follow_ups.read(question, previous, region=region, now=now)
@@ -228,7 +230,7 @@ class PolicyQA:
             alone = self.answer(part, region=where, now=now)
             # 报名又是啥时候 after 哪天考: short, with no subject of its own beyond the topic.
             leans = is_elliptical(self.kb.regions.without_names(part.strip()))
-            if i and (leans or not (alone.matched and alone.confidence >= CONFIDENT)):
+            if i and alone.kind != "unanswerable" and (leans or not (alone.matched and alone.confidence >= CONFIDENT)):
                 # Not sure on its own: read as a follow-up of the part before (哪天考？报名什么时候？).
                 followed = self.answer(part, region=where, now=now, previous=parts[i - 1])
                 found_before = any(followed.fact_ids == a.fact_ids for a in answers)

@@ -206,3 +206,11 @@ def test_a_list_status_counts_from_today_once_and_names_the_list_briefly(qa):
     a = qa.answer("福建电工证还能报名吗", now=dt.date(2020, 8, 25))
     assert a.kind == "occupation_status" and "共42个职业" in a.text
     assert a.text.count("按今天") == 1 and a.text.count("还有") >= 3, a.text
+
+
+def test_two_asks_joined_by_a_comma_are_each_answered_when_both_are_sure(qa):
+    a = qa.answer("退出目录的有多少项职业资格，共涉及几个职业", now=dt.date(2020, 9, 1))
+    assert a.kind == "parts" and "22项" in a.text and "42个职业" in a.text, a.text
+    # …but not when a part would only be guessed: the whole question is read as one.
+    b = qa.answer("考评员资格证怎么考，要什么条件", now=dt.date(2020, 9, 1))
+    assert b.kind != "parts", b.text
