@@ -14,7 +14,7 @@ from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.follow_up_cues import CORRECTION, FOLLOW_UP_LEAD, STILL, is_elliptical
 from knowledge.occupations import OccupationMatcher
-from knowledge.query import asks_where
+from knowledge.query import asks_province_level, asks_where
 from knowledge.retrieval import Retriever, names_place
 from knowledge.schema import Event, OnDate
 from knowledge.subjects import Subjects
@@ -125,6 +125,11 @@ class FollowUps:
         # The previous question's region comes with it, unless the follow-up names its own.
         carried = self.kb.regions.detect(before)
         region = region or (carried[0] if carried else None)
+        if region and asks_province_level(text):
+            # 省里那个 after a city's notice: the province's, which the city's forwards.
+            province = self.kb.regions.lineage(region)[-1]
+            if province != region:
+                before, region = self.kb.regions.without_names(before), province
         lead = FOLLOW_UP_LEAD.sub("", text).rstrip("呢?？")
         if CORRECTION.match(text):
             # 不对，是全省统一的 after 全国统一鉴定有哪些职业: what the correction names replaces its

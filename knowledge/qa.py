@@ -30,7 +30,7 @@ from knowledge.occupation_categories import named_category
 from knowledge.occupation_names import everyday_names
 from knowledge.occupation_status import OccupationStatus
 from knowledge.occupations import OccupationMatcher
-from knowledge.query import Query
+from knowledge.query import Query, asks_province_level
 from knowledge.retrieval import Retriever, holds_date
 from knowledge.search import Hit
 from knowledge.subjects import Subjects
@@ -271,6 +271,8 @@ class PolicyQA:
         named = self.kb.regions.detect(repaired)  # innermost first: 广东佛山 is about 佛山市
         # An unknown --region value is ignored rather than guessed.
         chosen = named[0] if named else self.kb.regions.resolve(region) if region else None
+        if chosen and not named and asks_province_level(repaired):  # 省里的 asked from a city
+            chosen = self.kb.regions.lineage(chosen)[-1]
         if chosen and not self.kb.covers(chosen):
             return self._wording.uncovered(chosen)
         after = self.analyzer.has_cue(repaired, "after_cues")

@@ -47,6 +47,11 @@ _ASKS_WHO_DOES = re.compile(r"归哪|归谁|谁负责|由谁|谁来|谁组织|�
 _ASKS_WHERE = re.compile(r"(?:去哪|在哪|到哪)(?![天年月]|一天|个月|号)|哪里办|哪儿办|地址|地点|哪个窗口")
 
 
+def asks_province_level(text: str) -> bool:
+    """Whether `text` asks for the province's rule or notice (找省里谁, 省里那个)."""
+    return bool(_PROVINCE_LEVEL.search(text))
+
+
 def asks_where(text: str) -> bool:
     """Whether `text` asks where to go (去哪办, 交到哪): a question's or a follow-up's."""
     return bool(_ASKS_WHERE.search(text))
@@ -90,7 +95,7 @@ class Query:
     @property
     def asks_province_level(self) -> bool:
         """The province's rule asked for, of the regions' (找省里谁)."""
-        return bool(_PROVINCE_LEVEL.search(self.text))
+        return asks_province_level(self.text)
 
     @property
     def asks_beyond_status(self) -> bool:

@@ -272,3 +272,9 @@ def test_a_follow_up_the_combined_reading_cannot_answer_tries_the_others(qa: Pol
     # 要带啥 read with the registration dates finds no materials there; the materials list answers.
     answer = qa.answer("要带啥", now=dt.date(2017, 6, 1), previous="吉林下半年统一鉴定什么时候报名")
     assert answer.matched and "身份证" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("follow_up", ["省里那个哪天发的", "省里的那个是哪天印发的"])
+def test_the_provinces_notice_asked_after_a_citys_is_the_one_it_forwards(qa: PolicyQA, follow_up: str) -> None:
+    answer = qa.answer(follow_up, region="厦门市", now=dt.date(2020, 9, 1), previous="厦门退出目录的通知是几号文")
+    assert "闽人社办〔2020〕143号" in answer.sources and "7月31日" in answer.text, answer.text
