@@ -89,13 +89,15 @@ SETS = {
     "probe8": Path(__file__).parent / "fresh_questions_probe8.yaml",
     "heldout8": Path(__file__).parent / "fresh_questions_heldout8.yaml",
     "heldout9": Path(__file__).parent / "fresh_questions_heldout9.yaml",
+    "heldout10": Path(__file__).parent / "fresh_questions_heldout10.yaml",
 }
 """own: our questions; fresh: the half of a fresh set we may study; heldout: its other half, measured
 only; probe2, probe3: fresh sets by other writers, each run once before any change it prompted, then
 studied; heldout2: probe3's writer's other half, measured only; probe5 / heldout5: a tenth writer's
 set (a third out of scope), split at random into a half studied and a half measured only; probe6 /
 heldout6, probe7 / heldout7 and probe8 / heldout8: the eleventh to thirteenth writers', the same
-way (nearly half out of scope); heldout9: a fourteenth writer's, all held out, run once at the end."""
+way (nearly half out of scope); heldout9: a fourteenth writer's, all held out, run once at the end; heldout10: a fifteenth writer's,
+run once after the last change of that session."""
 
 
 def median_length(results: list[Result]) -> float:
