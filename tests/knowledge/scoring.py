@@ -96,8 +96,8 @@ only; probe2, probe3: fresh sets by other writers, each run once before any chan
 studied; heldout2: probe3's writer's other half, measured only; probe5 / heldout5: a tenth writer's
 set (a third out of scope), split at random into a half studied and a half measured only; probe6 /
 heldout6, probe7 / heldout7 and probe8 / heldout8: the eleventh to thirteenth writers', the same
-way (nearly half out of scope); heldout9: a fourteenth writer's, all held out, run once at the end; heldout10: a fifteenth writer's,
-run once after the last change of that session."""
+way (nearly half out of scope); heldout9 and heldout10: a fourteenth and a fifteenth writer's, all
+held out, each run once."""
 
 
 def median_length(results: list[Result]) -> float:
