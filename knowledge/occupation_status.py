@@ -25,7 +25,6 @@ STATUS_WORDS = {
     "other": "在通知所列职业名单中",
 }
 
-_COUNTED_FROM = re.compile(r"按今天（[^）]*）计：")
 _WHICH_LIST = re.compile(r"第[一二三]批|哪一?批|哪个名单|哪类|属于哪")
 """Which list an occupation is on (第一批还是第二批)."""
 
@@ -137,24 +136,21 @@ class OccupationStatus:
     def answer_each(self, query: Query, matches: Sequence[OccupationMatch]) -> Answer | None:
         """Several occupations asked about together (茶艺师跟评茶员都退出了吗): the list line of each,
         then the dates and sources they share, said once. None unless each has a list answer."""
-        answers = [self.answer(replace(query, occupation=m)) for m in matches]
-        if not all(answers):
+        answers = [a for m in matches if (a := self.answer(replace(query, occupation=m))) is not None]
+        if len(answers) < len(matches):
             return None
         heads: list[str] = []
         rest: list[str] = []
         for a in answers:
-            assert a is not None
             for line in a.text.split("\n"):
                 (heads if line.startswith(("【", "（按")) else rest).append(line)
-        first = answers[0]
-        assert first is not None
         return replace(
-            first,
+            answers[0],
             text="\n".join(dict.fromkeys(heads + rest)),
-            sources=tuple(dict.fromkeys(s for a in answers if a for s in a.sources)),
-            fact_ids=tuple(dict.fromkeys(f for a in answers if a for f in a.fact_ids)),
-            regions=tuple(dict.fromkeys(r for a in answers if a for r in a.regions)),
-            confidence=min(a.confidence for a in answers if a),
+            sources=tuple(dict.fromkeys(s for a in answers for s in a.sources)),
+            fact_ids=tuple(dict.fromkeys(f for a in answers for f in a.fact_ids)),
+            regions=tuple(dict.fromkeys(r for a in answers for r in a.regions)),
+            confidence=min(a.confidence for a in answers),
         )
 
     def not_listed_prefix(self, query: Query) -> str:
@@ -196,14 +192,12 @@ class OccupationStatus:
         for ev_entry in events:
             ev = ev_entry.fact
             assert isinstance(ev, Event)
-            status = status_now(ev, query.now)
+            status = status_now(ev, query.now, say_today=not out.counted)
             # An event from another notice than the list's (厦门's 141号) names its own source.
             cited = f"（{ev_entry.citation}）" if ev_entry.doc_no != entry.doc_no else ""
-            said = status.text if status else ""
-            if out.counted:
-                said = _COUNTED_FROM.sub("", said, count=1)  # 按今天（…）计 once, on the first dated line
-            out.counted = out.counted or bool(_COUNTED_FROM.search(said))
-            out.lines.append(f"· {ev.answer.strip()}" + said + cited)
+            # 按今天（…）计 once, on the first line whose dates are still ahead.
+            out.counted = out.counted or bool(status and not status.passed and status.text)
+            out.lines.append(f"· {ev.answer.strip()}" + (status.text if status else "") + cited)
             all_passed = all_passed and bool(status and status.passed)
             out.facts.append(ev.id)
             out.add_source(ev_entry.doc_no)

@@ -36,7 +36,7 @@ from knowledge.search import Hit
 from knowledge.subjects import Subjects
 from knowledge.timezone import today_in_shanghai
 from knowledge.unanswerable import AMOUNT as _AMOUNT_ASKED
-from knowledge.unanswerable import Unanswerable, asks_members, unstated_detail
+from knowledge.unanswerable import Unanswerable, asks_detail, asks_members
 from knowledge.variants import UnknownEntryError, Variant, VariantIndex
 from knowledge.wording import CONFIDENT, Wording
 
@@ -295,7 +295,7 @@ class PolicyQA:
         # say it or are said not to, not answered with the occupation's list.
         detail = (
             _AMOUNT_ASKED.search(repaired)
-            or unstated_detail(query, "")
+            or asks_detail(repaired)
             or asks_members(repaired)
             or query.asks_beyond_status
         )

@@ -53,8 +53,10 @@ def _ago(delta: dt.timedelta) -> str:
     return f"（已过去{_days(delta.days)}）" if delta.days <= 31 else ""
 
 
-def status_now(event: Event, now: dt.date) -> Status | None:
-    """Whether the fact's fixed dates are ahead or past; None when it only has relative dates."""
+def status_now(event: Event, now: dt.date, *, say_today: bool = True) -> Status | None:
+    """Whether the fact's fixed dates are ahead or past; None when it only has relative dates.
+    `say_today`: lead with the day they are counted from (按今天（…）计), which a line after
+    another that said it leaves out."""
     fixed = [w for w in event.dates if not isinstance(w, Relative)]
     if not fixed:
         return None
@@ -93,7 +95,7 @@ def status_now(event: Event, now: dt.date) -> Status | None:
     elif all_passed:
         text = "；".join(parts) + f"（今天是{format_date(now)}）。"
     else:
-        text = f"按今天（{format_date(now)}）计：" + "；".join(parts) + "。"
+        text = (f"按今天（{format_date(now)}）计：" if say_today else "") + "；".join(parts) + "。"
     if all_passed and event.if_missed and event.if_missed.strip().rstrip("。") not in event.answer:
         text += f"逾期的后果：{event.if_missed.strip().rstrip('。')}。"
     return Status(text, all_passed)

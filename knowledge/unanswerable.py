@@ -24,7 +24,7 @@ _YEAR_DONE = re.compile(
 _ARRANGED = re.compile(r"怎么安排|如何安排|安排的|有什么安排|有啥安排")
 """How a year's work is arranged (2019年鉴定工作怎么安排的), which a notice of another year does not say."""
 _WHEN_CUE = re.compile(
-    r"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时|截止|最晚|最迟|期限|多久|还能|还可以|来得及|怎么安排|如何安排|安排的"
+    rf"什么时候|啥时候|哪天|哪几天|哪一天|几号|几月|何时|截止|最晚|最迟|期限|多久|还能|还可以|来得及|{_ARRANGED.pattern}"
 )
 _YEARS_FROM_NOW = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年": 2}
 _RELATIVE_YEAR = re.compile("|".join(_YEARS_FROM_NOW))
@@ -130,6 +130,11 @@ def asks_members(text: str) -> bool:
     return bool(_MEMBERS.search(text)) and not _CRITERIA.search(text)
 
 
+def asks_detail(text: str) -> bool:
+    """Whether a question asks one of the details of `_DETAILS` (a pass mark, a fee, an address…)."""
+    return any(asked.search(text) for asked, _, _ in _DETAILS)
+
+
 def unstated_detail(query: Query, text: str) -> str | None:
     """The kind of detail the question asks that `text` does not state, if any."""
     for asked, stated, name in _DETAILS:
@@ -193,7 +198,7 @@ class Unanswerable:
     def stating_first(self, query: Query, good: list[Hit]) -> list[Hit]:
         """`good` with the first of its top three facts that states the detail asked (a fee, an
         address) moved first, when the top one does not state it."""
-        if unstated_detail(query, "") is None:
+        if not asks_detail(query.text):
             return good
         for i, h in enumerate(good[:3]):
             entry = self.kb.entries[h.index]

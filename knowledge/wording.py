@@ -20,14 +20,16 @@ from knowledge.timeline import compute_relative, relative_rules, status_now
 from knowledge.workdays import format_date
 
 CONFIDENT = 0.8
+"""Coverage from which an answer no longer offers a human in case it misread the question."""
 GIST_OVER = 80
 """A region's answer longer than this is shown by its title when regions differ."""
-"""Coverage from which an answer no longer offers a human in case it misread the question."""
 MAX_REGIONS = 4
+"""Regions listed at most when the question named none."""
 SAID_ALIKE = 90
 """How alike (rapidfuzz ratio) regions' rules must be to be said once: the same sentence with
 another attachment number or a word changed."""
 _ATTACHMENT = re.compile(r"附件\s*\d+")
+EXAMPLES = "例如：“广州退考退费登记截止到哪天？”"
 
 
 def cannot_say(reason: str, region: str | None) -> Answer:
@@ -43,10 +45,6 @@ def cannot_say(reason: str, region: str | None) -> Answer:
 def _numbers(text: str) -> list[str]:
     """The numbers a rule states (dates, counts, amounts), not its attachments' numbers."""
     return re.findall(r"\d+", _ATTACHMENT.sub("", text))
-
-
-"""Regions listed at most when the question named none."""
-EXAMPLES = "例如：“广州退考退费登记截止到哪天？”"
 
 
 def region_label(regions: Sequence[str]) -> str:
