@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     wechat_app_id: str | None = None
     wechat_app_secret: SecretStr | None = None
     wechat_aes_key: SecretStr | None = Field(default=None, description="EncodingAESKey（43 位），安全/兼容模式")
+    wechat_signature_window_seconds: int = Field(
+        default=300, ge=30, le=3600, description="微信请求签名的有效期（秒）：时间戳超出前后此范围的请求被拒绝"
+    )
     wechat_api_base_url: str = "https://api.weixin.qq.com/"
     wechat_templates: dict[str, WeChatTemplate] = Field(
         default_factory=dict, description="模板消息（JSON）：消息类别 → 模板 id 与字段对应，48 小时窗口外使用"

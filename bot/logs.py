@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 
 from storage.masking import mask_text
 
+SIGNED_QUERY = re.compile(r"(?<![A-Za-z_])(signature|msg_signature|nonce|timestamp|openid|echostr)=[^&\s\"']*")
+"""WeChat's signed query parameters, as access logs print request paths: with them a reader of the
+log could replay a request (within the freshness window) or tell which user sent it."""
+
+
+def redact_query(text: str) -> str:
+    return SIGNED_QUERY.sub(r"\1=…", text)
+
 
 class MaskingFilter(logging.Filter):
-    """Masks ID and phone numbers in the rendered message and in any exception text."""
+    """Masks ID and phone numbers in the rendered message and in any exception text, and WeChat's
+    signed query parameters (uvicorn's access log prints every request's path and query)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_text(record.getMessage())
+        record.msg = redact_query(mask_text(record.getMessage()))
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))

@@ -1,18 +1,25 @@
 """WeChat Official Account message server at /wechat (wechatpy), plaintext, compatible and safe modes.
 
-Every POST is authenticated by its signature before anything else is read. A reply that is not
-ready within the budget is answered with `success` and delivered later as a customer-service
-message, because WeChat shows "该公众号暂时无法提供服务" after 5 seconds.
+Every request is authenticated by its signature before anything else is read, and refused when its
+timestamp is outside the freshness window: WeChat retries within seconds, so an old signed URL is a
+captured one. With an EncodingAESKey configured only encrypted requests are taken (their
+`msg_signature` covers the body); in plaintext mode, where the signature does not, a (timestamp,
+nonce) pair may carry one body only (`storage.wechat_nonces`).
+
+A reply that is not ready within the budget is answered with `success` and delivered later as a
+customer-service message, because WeChat shows "该公众号暂时无法提供服务" after 5 seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from xml.parsers.expat import ExpatError
 
@@ -37,12 +44,19 @@ from bot.config import Settings
 from handlers.messages import Command, ConversationKey, Inbound, Reply
 from storage.api_tokens import SharedToken
 from storage.masking import mask_text
+from storage.wechat_nonces import prune_nonces, remember_nonce
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 UNREADABLE = "抱歉，暂时无法识别这条消息，请用文字描述您的问题。"
 MEDIA = {"image", "voice", "video", "shortvideo", "location", "link", "file"}
+MAX_NONCE = 64
+PRUNE_EVERY = 60.0
+PLAINTEXT_WARNING = (
+    "微信公众号使用明文模式：消息正文不在签名范围内。生产环境请在公众号后台把消息加解密方式改为安全模式，"
+    "并设置 WECHAT_AES_KEY（安全模式下 msg_signature 覆盖消息正文）。"
+)
 
 
 def _signature(*parts: str) -> str:
@@ -113,24 +127,42 @@ class WeChatChannel:
         aes = settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else None
         self.crypto = WeChatCrypto(self.token, aes, settings.wechat_app_id or "") if aes else None
         self.budget = settings.reply_budget_seconds
+        self.window = settings.wechat_signature_window_seconds
+        self.wall_clock: Callable[[], float] = time.time
+        """Seconds since the epoch, as WeChat's timestamps count them (not the bot's date clock)."""
         self.api: WeChatApi | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._next_prune = 0.0
+
+    def fresh(self, timestamp: str) -> bool:
+        """A timestamp within the window either side of now (clocks differ a little)."""
+        return timestamp.isdigit() and len(timestamp) <= 12 and abs(self.wall_clock() - int(timestamp)) <= self.window
 
     async def endpoint(self, request: Request) -> Response:
         q = request.query_params
         timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
         if not _valid(_signature(self.token, timestamp, nonce), q.get("signature")):
             return PlainTextResponse("invalid signature", status_code=403)
+        if not self.fresh(timestamp) or not nonce or len(nonce) > MAX_NONCE:
+            return PlainTextResponse("expired signature", status_code=403)
         if request.method == "GET":
             return PlainTextResponse(q.get("echostr", ""))
+        encrypted = q.get("encrypt_type") == "aes"
+        if self.crypto is not None and not encrypted:
+            # Compatible and safe modes both send encrypt_type=aes: a plaintext request here has a
+            # signature that does not cover its body.
+            log.warning("plaintext WeChat request refused: an EncodingAESKey is configured")
+            return PlainTextResponse("encryption required", status_code=403)
         body = await read_limited(request, MAX_BODY)
         if body is None:
             return PlainTextResponse("body too large", status_code=413)
+        if not encrypted and not await self._first_body(request.app, f"{timestamp}:{nonce}", body):
+            log.warning("WeChat request refused: its signed timestamp and nonce came with another body")
+            return PlainTextResponse("nonce reused", status_code=403)
         try:
             envelope = safe_fromstring(body)  # refuses DOCTYPE, entities and external references
         except (DefusedXmlException, SyntaxError, ValueError):
             return PlainTextResponse("bad xml", status_code=400)
-        encrypted = q.get("encrypt_type") == "aes"
         if encrypted:
             if self.crypto is None:
                 return PlainTextResponse("encryption not configured", status_code=400)
@@ -179,6 +211,15 @@ class WeChatChannel:
             assert self.crypto is not None
             reply_xml = self.crypto.encrypt_message(reply_xml, nonce, timestamp)
         return Response(reply_xml, media_type="application/xml")
+
+    async def _first_body(self, app: Starlette, key: str, body: bytes) -> bool:
+        """True unless this (timestamp, nonce) came before with a different body."""
+        now = dt.datetime.fromtimestamp(self.wall_clock(), dt.UTC)
+        async with runtime_of(app).db.transaction() as session:
+            if time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY
+                await prune_nonces(session, before=now - dt.timedelta(seconds=2 * self.window))
+            return await remember_nonce(session, key=key, digest=hashlib.sha256(body).hexdigest(), now=now)
 
     async def _answer(self, app: Starlette, inbound: Inbound) -> list[Reply] | None:
         """The replies if ready within the budget; otherwise None, and they are sent later."""
@@ -236,6 +277,8 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     channel = WeChatChannel(settings)
     runtime = runtime_of(app)
     runtime.wechat = channel
+    if channel.crypto is None:
+        log.warning(PLAINTEXT_WARNING)
     async with new_http_session() as client:
         if settings.wechat_app_id and settings.wechat_app_secret:
             token = SharedToken(runtime.db, runtime.services.cipher, f"wechat:{settings.wechat_app_id}")

@@ -17,7 +17,7 @@ from storage.models.outbox import (
     Subscription,
 )
 from storage.models.requests import ReferenceCounter, RequestEvent, WithdrawalRequest
-from storage.models.shared import ApiToken, Lease, Setting
+from storage.models.shared import ApiToken, Lease, Setting, WeChatNonce
 from storage.models.staff import AuditEntry, LoginFailure, StaffAccount, StaffSession
 
 __all__ = [
@@ -49,5 +49,6 @@ __all__ = [
     "TranscriptLine",
     "UTCDateTime",
     "UnansweredQuestion",
+    "WeChatNonce",
     "WithdrawalRequest",
 ]

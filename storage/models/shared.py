@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -45,3 +45,16 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[dt.datetime]
+
+
+class WeChatNonce(Base):
+    """A (timestamp, nonce) pair a plaintext-mode WeChat request was signed with, and a digest of
+    its body: the signature does not cover the body there, so the same signed URL must not carry a
+    different message. Kept for the freshness window only (`storage.wechat_nonces`)."""
+
+    __tablename__ = "wechat_nonces"
+    __table_args__ = (Index("ix_wechat_nonces_at", "at"),)
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]

@@ -29,10 +29,11 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    """Runs `app` under uvicorn on 127.0.0.1 and yields its base URL."""
+async def serving(app: Starlette, **config: Any) -> AsyncIterator[str]:
+    """Runs `app` under uvicorn on 127.0.0.1 and yields its base URL; `config` overrides uvicorn's settings."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    options: dict[str, Any] = {"host": "127.0.0.1", "port": port, "log_level": "warning", "lifespan": "on", **config}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

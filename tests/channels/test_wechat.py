@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -41,7 +42,10 @@ def sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def query(timestamp: str = "1409735669", nonce: str = "1320562132", **extra: str) -> dict[str, str]:
+def query(timestamp: str | None = None, nonce: str | None = None, **extra: str) -> dict[str, str]:
+    """Signed as WeChat signs a request: now, with a nonce of its own (WeChat's retries repeat theirs)."""
+    timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or str(secrets.randbelow(10**10))
     return {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "openid": "o", **extra}
 
 
@@ -71,6 +75,13 @@ async def client_for(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def wechat_app(make_app: Callable[..., Starlette]) -> Starlette:
+    """Plaintext mode: a token and no EncodingAESKey."""
+    return make_app(wechat_token=TOKEN)
+
+
+@pytest.fixture
+def safe_app(make_app: Callable[..., Starlette]) -> Starlette:
+    """Compatible or safe mode: with an EncodingAESKey every request must be encrypted."""
     return make_app(wechat_token=TOKEN, wechat_aes_key=AES_KEY, wechat_app_id=APP_ID)
 
 
@@ -121,9 +132,12 @@ async def test_wrong_or_missing_signature_is_refused_and_nothing_is_stored(wecha
         assert await inbound_count(wechat_app) == 0
 
 
-async def test_official_compatible_mode_sample_is_decrypted_and_the_reply_encrypted(wechat_app: Starlette) -> None:
-    params = query(encrypt_type="aes", msg_signature="5d197aaffba7e9b25a30732f161a50dee96bd5fa")
-    async with client_for(wechat_app) as client:
+async def test_official_compatible_mode_sample_is_decrypted_and_the_reply_encrypted(safe_app: Starlette) -> None:
+    params = query(
+        "1409735669", "1320562132", encrypt_type="aes", msg_signature="5d197aaffba7e9b25a30732f161a50dee96bd5fa"
+    )
+    async with client_for(safe_app) as client:
+        safe_app.state.runtime.wechat.wall_clock = lambda: 1409735669.0 + 30  # the sample's own time
         response = await client.post("/wechat", params=params, content=OFFICIAL_BODY)
     assert response.status_code == 200
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
@@ -136,13 +150,13 @@ async def test_official_compatible_mode_sample_is_decrypted_and_the_reply_encryp
     assert reply.target == "oyORnuP8q7ou2gfYjqLzSIWZf0rs" and reply.content
 
 
-async def test_safe_mode_round_trip_and_a_forged_msg_signature(wechat_app: Starlette) -> None:
+async def test_safe_mode_round_trip_and_a_forged_msg_signature(safe_app: Starlette) -> None:
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
-    timestamp, nonce = "1700000000", "42"
+    timestamp, nonce = str(int(time.time())), "42"
     sealed = crypto.encrypt_message(text_xml("钳工还能报名吗", msg_id="2002"), nonce, timestamp)
     msg_signature = sealed.split("<MsgSignature><![CDATA[")[1].split("]]>")[0]
     params = query(timestamp=timestamp, nonce=nonce, encrypt_type="aes", msg_signature=msg_signature)
-    async with client_for(wechat_app) as client:
+    async with client_for(safe_app) as client:
         response = await client.post("/wechat", params=params, content=sealed)
         forged = await client.post("/wechat", params={**params, "msg_signature": "0" * 40}, content=sealed)
     assert response.status_code == 200 and "<Encrypt>" in response.text
@@ -150,9 +164,10 @@ async def test_safe_mode_round_trip_and_a_forged_msg_signature(wechat_app: Starl
 
 
 async def test_a_retried_msg_id_is_handled_once(wechat_app: Starlette) -> None:
+    params = query()  # a retry is the same request again
     async with client_for(wechat_app) as client:
         replies = await asyncio.gather(
-            *(client.post("/wechat", params=query(), content=text_xml("退考退费", msg_id="777")) for _ in range(3))
+            *(client.post("/wechat", params=params, content=text_xml("退考退费", msg_id="777")) for _ in range(3))
         )
         assert len({parse_message(r.text).content for r in replies}) == 1
         assert await inbound_count(wechat_app) == 1
