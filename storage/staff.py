@@ -6,9 +6,10 @@ sees a secret it could leak."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LoginFailure, StaffAccount, StaffSession
@@ -79,10 +80,15 @@ async def lock_account(session: AsyncSession, *, account: StaffAccount, until: d
     await session.flush()
 
 
-async def record_login(session: AsyncSession, *, account: StaffAccount, now: dt.datetime) -> None:
-    """A successful login: the failure streak ends."""
+async def record_login(session: AsyncSession, *, account: StaffAccount, now: dt.datetime, attempt_id: int) -> None:
+    """A successful login: its own attempt is not a failure. The failures before it keep counting
+    until they leave the window: wiping them would let a burst of guesses in flight alongside a
+    success (or a staff member signing in during an attack) start its count again."""
     account.last_login_at = now
-    await clear_failures(session, account=account)
+    account.failed_logins = 0
+    account.locked_until = None
+    await session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
+    await session.flush()
 
 
 async def clear_failures(session: AsyncSession, *, account: StaffAccount) -> None:
@@ -94,16 +100,48 @@ async def clear_failures(session: AsyncSession, *, account: StaffAccount) -> Non
     await session.flush()
 
 
-# -- failed logins ------------------------------------------------------------------------------
+# -- login attempts -----------------------------------------------------------------------------
 
 
-async def record_failure(
-    session: AsyncSession, *, name: str, ip: str, now: dt.datetime, prune_before: dt.datetime
-) -> None:
-    """One failed login; rows older than `prune_before` are no longer needed by any window."""
+@dataclass(frozen=True)
+class Attempt:
+    """A login attempt as counted when it began, before its password was checked."""
+
+    id: int
+    name_before: int
+    """Attempts under the same name within the window, before this one (attempts in progress included)."""
+    ip_before: int
+    """Attempts from the same address within the window, before this one."""
+
+
+async def begin_attempt(
+    session: AsyncSession, *, name: str, ip: str, now: dt.datetime, since: dt.datetime, prune_before: dt.datetime
+) -> Attempt:
+    """Records a login attempt and counts those before it, atomically: concurrent attempts are
+    counted one after another, so a burst cannot all pass the check before any is recorded.
+
+    The row stays as the attempt's failure unless the login succeeds (`record_login`). Call inside a
+    transaction; on PostgreSQL the table is locked until it ends (SQLite writes one at a time anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text(f"LOCK TABLE {LoginFailure.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
     await session.execute(delete(LoginFailure).where(LoginFailure.at < prune_before))
-    session.add(LoginFailure(name=name[:64], ip=ip[:64], at=now))
+    row = LoginFailure(name=name[:64], ip=ip[:64], at=now)
+    session.add(row)
     await session.flush()
+    before = (LoginFailure.at >= since, LoginFailure.id != row.id)
+    by_name = select(func.count()).where(LoginFailure.name == name[:64], *before)
+    by_ip = select(func.count()).where(LoginFailure.ip == ip[:64], *before)
+    return Attempt(
+        id=row.id,
+        name_before=int((await session.execute(by_name)).scalar_one()),
+        ip_before=int((await session.execute(by_ip)).scalar_one()),
+    )
+
+
+async def count_against_address_only(session: AsyncSession, *, attempt_id: int) -> None:
+    """A refused attempt (locked name, throttled address) still counts against its address but not
+    its name: otherwise whoever keeps trying would keep a name locked for ever."""
+    await session.execute(update(LoginFailure).where(LoginFailure.id == attempt_id).values(name=""))
 
 
 async def failures_for_name(session: AsyncSession, *, name: str, since: dt.datetime) -> int:

@@ -12,9 +12,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.console import pages
+from bot.console.body_limits import BodyLimits
+from bot.console.pages.notices import MAX_BODY as NOTICE_UPLOAD_BODY
+from bot.console.pages.notices import UPLOAD_TOO_LARGE
 from bot.console.templates import MOUNT_NAME, STATIC_DIR
 
 PREFIX = "/admin"
+FORM_BODY = 1024 * 1024
+"""A console form's body: a notice draft's facts are the largest (urlencoded, no files)."""
+LOGIN_BODY = 4 * 1024
+UPLOADS = frozenset({"/notices/drafts"})
 SECURITY_HEADERS = {
     # No script at all: the console is plain forms, so injected markup can run nothing.
     "content-security-policy": (
@@ -61,4 +68,19 @@ def page_routes() -> list[BaseRoute]:
 
 def console_mount() -> Mount:
     routes: list[BaseRoute] = [Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"), *page_routes()]
-    return Mount(PREFIX, routes=routes, name=MOUNT_NAME, middleware=[Middleware(SecurityHeaders)])
+    limits = {"/login": LOGIN_BODY, **dict.fromkeys(UPLOADS, NOTICE_UPLOAD_BODY)}
+    return Mount(
+        PREFIX,
+        routes=routes,
+        name=MOUNT_NAME,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                BodyLimits,
+                default=FORM_BODY,
+                limits=limits,
+                multipart=UPLOADS,
+                too_large=dict.fromkeys(UPLOADS, UPLOAD_TOO_LARGE),
+            ),
+        ],
+    )

@@ -2,8 +2,8 @@
 
 The counts live in the database (`staff_login_failures`), so several worker processes share them.
 A wrong name and a wrong password look alike from outside: the same message, and a password check
-against a dummy hash when there is no such account. Names that do not exist are "locked" after the
-same number of failures, so that a lockout message does not reveal which names do."""
+against a dummy hash when there is no such account. Names that do not exist lock on the same attempt
+as those that do, so that a lockout message does not reveal which names do."""
 
 from __future__ import annotations
 
@@ -38,26 +38,41 @@ class LoginResult:
     account_id: int | None = None
 
 
+async def address_throttled(db: Database, policy: LoginPolicy, *, ip: str, now: dt.datetime) -> bool:
+    """True when `ip` has used up its attempts: checked before the form is even read."""
+    async with db.sessions() as session:
+        return await staff_store.failures_from_ip(session, ip=ip, since=now - policy.window) >= policy.max_ip_failures
+
+
 async def authenticate(
     db: Database, passwords: Passwords, policy: LoginPolicy, *, name: str, password: str, ip: str, now: dt.datetime
 ) -> LoginResult:
-    """Checks `name` and `password` from `ip`, records the outcome, and says whether to sign in."""
+    """Checks `name` and `password` from `ip`, records the outcome, and says whether to sign in.
+
+    The attempt is counted before the password is checked (`staff_store.begin_attempt`), so that of
+    a burst of simultaneous attempts only the first `max_failures` are checked at all. A name locks
+    on the same attempt whether or not an account has it."""
     name = name.strip()[:64]
-    since = now - policy.window
-    async with db.sessions() as session:
-        ip_failures = await staff_store.failures_from_ip(session, ip=ip, since=since)
-        account = await staff_store.account_by_name(session, name=name) if name else None
-        name_failures = await staff_store.failures_for_name(session, name=name, since=since)
-    if ip_failures >= policy.max_ip_failures:
-        # Not audited: during an attack that would let anyone fill the audit log at will.
-        log.warning("staff login refused: too many failures from %s", ip)
-        await _record_failure(db, policy, name=name, ip=ip, now=now)
-        return LoginResult(Outcome.THROTTLED)
-    locked = (account.locked_until is not None and account.locked_until > now) if account else False
-    if locked or (account is None and name_failures >= policy.max_failures):
-        await _record_failure(
-            db, policy, name=name, ip=ip, now=now, audit="账号已锁定", account_id=account.id if account else None
+    async with db.transaction() as session:
+        attempt = await staff_store.begin_attempt(
+            session, name=name, ip=ip, now=now, since=now - policy.window, prune_before=now - policy.window * 2
         )
+        account = await staff_store.account_by_name(session, name=name) if name else None
+        refused = None
+        if attempt.ip_before >= policy.max_ip_failures:
+            refused = Outcome.THROTTLED
+        elif attempt.name_before >= policy.max_failures:
+            # By the count alone, whether or not an account has the name: `locked_until` is what
+            # staff see, not what decides.
+            refused = Outcome.LOCKED
+        if refused is not None:
+            await staff_store.count_against_address_only(session, attempt_id=attempt.id)
+    if refused is Outcome.THROTTLED:
+        # Not audited: during an attack that would let anyone fill the audit log at will.
+        log.warning("staff login refused: too many attempts from %s", ip)
+        return LoginResult(Outcome.THROTTLED)
+    if refused is Outcome.LOCKED:
+        await _audit_failure(db, ip=ip, now=now, reason="账号已锁定", account_id=account.id if account else None)
         return LoginResult(Outcome.LOCKED)
 
     stored_hash = account.password_hash if account is not None else None
@@ -66,7 +81,7 @@ async def authenticate(
         async with db.transaction() as session:
             fresh = await staff_store.account_by_id(session, account_id=account.id)
             assert fresh is not None
-            await staff_store.record_login(session, account=fresh, now=now)
+            await staff_store.record_login(session, account=fresh, now=now, attempt_id=attempt.id)
             if passwords.needs_rehash(fresh.password_hash):
                 # The defaults changed since this hash was made: store one with today's parameters.
                 await staff_store.set_password_hash(session, account=fresh, password_hash=passwords.hash(password))
@@ -82,49 +97,44 @@ async def authenticate(
         log.info("staff login: %s from %s", account.name, ip)
         return LoginResult(Outcome.OK, account.id)
 
+    # The attempt's row stays as its failure; this one may be the failure that reaches the limit.
+    reached = attempt.name_before + 1 >= policy.max_failures
     reason = "账号已停用" if account is not None and matches else "用户名或密码错误"
-    locked_now = await _record_failure(
-        db, policy, name=name, ip=ip, now=now, audit=reason, account_id=account.id if account else None
+    await _audit_failure(
+        db, ip=ip, now=now, reason=reason, account_id=account.id if account else None, lock=reached, policy=policy
     )
     log.info("staff login failed from %s", ip)  # the name typed may be a password typed in the wrong box
-    return LoginResult(Outcome.LOCKED if locked_now else Outcome.INVALID)
+    return LoginResult(Outcome.LOCKED if reached else Outcome.INVALID)
 
 
-async def _record_failure(
+async def _audit_failure(
     db: Database,
-    policy: LoginPolicy,
     *,
-    name: str,
     ip: str,
     now: dt.datetime,
-    audit: str | None = None,
-    account_id: int | None = None,
-) -> bool:
-    """Counts one failure; locks the account when it reaches the limit. True when it locked now."""
-    locked_now = False
+    reason: str,
+    account_id: int | None,
+    lock: bool = False,
+    policy: LoginPolicy | None = None,
+) -> None:
+    """Audits a failed attempt; with `lock`, also locks the account (if the name is one)."""
     async with db.transaction() as session:
-        # Rows older than a window (plus a lockout, for names that do not exist) are no longer counted.
-        await staff_store.record_failure(session, name=name, ip=ip, now=now, prune_before=now - policy.window * 2)
-        if audit is None:
-            return False
         account = await staff_store.account_by_id(session, account_id=account_id) if account_id is not None else None
-        if account is not None and not (account.locked_until and account.locked_until > now):
+        if lock and policy is not None and account is not None:
             before = staff_store.account_snapshot(account)
-            account.failed_logins = await staff_store.failures_for_name(session, name=name, since=now - policy.window)
-            if account.failed_logins >= policy.max_failures:
-                await staff_store.lock_account(session, account=account, until=now + policy.lockout)
-                locked_now = True
-                await append_entry(
-                    session,
-                    at=now,
-                    actor=ANONYMOUS,
-                    action="staff.locked",
-                    target_type="staff",
-                    target_id=account.id,
-                    before=before,
-                    after=staff_store.account_snapshot(account),
-                    note=f"{account.failed_logins} 次登录失败，锁定 {policy.lockout.total_seconds() / 60:g} 分钟",
-                )
+            account.failed_logins = policy.max_failures
+            await staff_store.lock_account(session, account=account, until=now + policy.lockout)
+            await append_entry(
+                session,
+                at=now,
+                actor=ANONYMOUS,
+                action="staff.locked",
+                target_type="staff",
+                target_id=account.id,
+                before=before,
+                after=staff_store.account_snapshot(account),
+                note=f"{account.failed_logins} 次登录失败，锁定 {policy.lockout.total_seconds() / 60:g} 分钟",
+            )
         # The name typed is kept only when it is an account's: otherwise it may be a password typed
         # into the wrong box.
         await append_entry(
@@ -134,6 +144,5 @@ async def _record_failure(
             action="login_failed",
             target_type="staff" if account_id is not None else None,
             target_id=account_id,
-            note=f"IP {ip}；{audit if account_id is not None else '未知账号'}",
+            note=f"IP {ip}；{reason if account_id is not None else '未知账号'}",
         )
-    return locked_now

@@ -16,7 +16,7 @@ from bot.console.auth import (
     staff_page,
     start_session,
 )
-from bot.console.login import Outcome, authenticate
+from bot.console.login import Outcome, address_throttled, authenticate
 from bot.console.state import client_ip, console_state, database, now
 from bot.console.templates import flash, redirect, render, url
 from storage.audit import append_entry
@@ -55,6 +55,11 @@ async def login_page(request: Request) -> Response:
 
 
 async def login_submit(request: Request) -> Response:
+    state = console_state(request)
+    if await address_throttled(database(request), state.policy, ip=client_ip(request), now=now(request)):
+        # Before the body is read: an address that has used up its attempts costs no more than this.
+        status_code, message = MESSAGES[Outcome.THROTTLED]
+        return _form(request, status_code=status_code, error=message)
     if not await login_csrf_ok(request):
         # Nothing is checked or counted: a forged or stale form must not lock anyone out either.
         return _form(request, status_code=403, error="页面已过期，请重新输入后登录。")
@@ -64,7 +69,6 @@ async def login_submit(request: Request) -> Response:
     next_url = _safe_next(request, form.get("next"))
     if not isinstance(name, str) or not isinstance(password, str) or not name.strip() or not password:
         return _form(request, status_code=400, error="请输入用户名和密码。", name=str(name or ""), next_url=next_url)
-    state = console_state(request)
     result = await authenticate(
         database(request),
         state.passwords,

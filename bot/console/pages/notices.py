@@ -41,6 +41,7 @@ from storage import notices as store
 MAX_NOTICE_BYTES = 512 * 1024
 MAX_BODY = MAX_NOTICE_BYTES + 64 * 1024
 """The upload form's whole body: the notice plus the other fields and the multipart framing."""
+UPLOAD_TOO_LARGE = f"上传的内容过大：通知正文不能超过 {MAX_NOTICE_BYTES // 1024} KiB。"
 PASTED = "粘贴的文本"
 
 
@@ -136,7 +137,7 @@ async def create_draft(request: Request) -> Response:
     so an oversized upload costs neither memory nor a temporary file."""
     body = await read_limited(request, MAX_BODY)
     if body is None:
-        return error_page(request, 413, f"上传的内容过大：通知正文不能超过 {MAX_NOTICE_BYTES // 1024} KiB。")
+        return error_page(request, 413, UPLOAD_TOO_LARGE)
     sent = False
 
     async def replay() -> Message:
