@@ -23,6 +23,7 @@ from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from storage.database import Database
 from storage.models import Setting
 from storage.pii import PiiCipher, PiiKeyError, load_or_create_key
+from storage.private_files import private_dir
 from storage.requests import count_encrypted_rows
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ async def build_runtime(
     """The runtime on `settings`. `knowledge` lets tests share one loaded knowledge base; by default
     the shipped notices are loaded (the published ones come with `bot.knowledge_sync`)."""
     settings = settings or Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     db = Database(settings.effective_database_url, fast_path=settings.sqlite_fast_path)
     try:
         await db.migrate()

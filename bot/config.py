@@ -82,6 +82,15 @@ class Settings(BaseSettings):
         description="SQLite：每条语句一次线程往返、引擎事务内的语句在事件循环线程执行（见 storage/sqlite_driver.py）",
     )
 
+    trusted_hosts: str = Field(
+        default="localhost,127.0.0.1",
+        description="服务对外的域名或地址（逗号分隔，可用 *.example.com）：其他 Host 请求头一律拒绝",
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="可信反向代理的地址（逗号分隔）：只采信它们发来的 X-Forwarded-For/-Proto",
+    )
+
     admin_idle_minutes: int = Field(
         default=30, ge=1, le=24 * 60, description="员工控制台：无操作多少分钟后登录失效，需重新登录"
     )
@@ -153,6 +162,10 @@ class Settings(BaseSettings):
         if not TELEGRAM_SECRET.fullmatch(self.telegram_webhook_secret.get_secret_value()):
             raise ValueError("TELEGRAM_WEBHOOK_SECRET 只能由 1–256 位字母、数字、_ 或 - 组成（Telegram 的要求）。")
         return self
+
+    @property
+    def trusted_host_list(self) -> list[str]:
+        return [host.strip().lower() for host in self.trusted_hosts.split(",") if host.strip()]
 
     @property
     def effective_database_url(self) -> str:

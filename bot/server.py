@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from argon2 import PasswordHasher
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -22,6 +24,7 @@ from bot.app import build_runtime, runtime_of
 from bot.config import Settings
 from bot.knowledge_sync import knowledge_syncing
 from bot.reminders.wiring import reminders_running
+from bot.transport_security import StrictTransportSecurity
 from handlers.clock import Clock
 from knowledge.snapshot import KnowledgeSnapshot
 
@@ -87,7 +90,12 @@ def create_app(
     for channel in (wechat, telegram, web):
         routes.extend(channel.routes(settings))
     routes.extend(console.routes(settings))
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        # Outermost: a request for another host is refused before anything builds a URL from it.
+        Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_host_list, www_redirect=False),
+        Middleware(StrictTransportSecurity),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 def serving_app() -> Starlette:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage import sqlite_driver
+from storage.private_files import private_sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Database:
         self.is_sqlite = make_url(url).drivername.startswith("sqlite")
         file = _sqlite_file(url)
         if file is not None:
-            file.parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(file)
         # Bound parameters carry names and ciphertexts: keep them out of error messages and logs.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         # The conversation state and the replies kept for retries are read and written with every

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from storage.private_files import private_dir
+
 __all__ = [
     "KEY_ENV_VAR",
     "KEY_SIZE",
@@ -278,7 +280,7 @@ def load_or_create_key(path: Path, *, configured: str | None, encrypted_rows_exi
             f"(mode 0600) or set the key through the {KEY_ENV_VAR} environment variable."
         )
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_bytes(KEY_SIZE)
     if _publish_key_file(path, key):
         return key

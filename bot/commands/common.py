@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 async def open_database(settings: Settings) -> AsyncIterator[Database]:
     """The bot's database, migrated (created on first use, in DATA_DIR for SQLite)."""
     from storage.database import Database
+    from storage.private_files import private_dir
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     db = Database(settings.effective_database_url)
     try:
         await db.migrate()

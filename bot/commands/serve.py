@@ -33,5 +33,6 @@ def run_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=[ip.strip() for ip in settings.trusted_proxies.split(",") if ip.strip()],
     )
     return 0

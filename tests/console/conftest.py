@@ -59,7 +59,13 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def console_settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path, database_url=database_url, reminders_enabled=False)  # type: ignore[call-arg]
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        database_url=database_url,
+        reminders_enabled=False,
+        trusted_hosts="console.test,127.0.0.1",
+    )
 
 
 @pytest.fixture
