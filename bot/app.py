@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.rate_limits import RateLimits
 from bot.reminders.policy import schedule_from_settings
 from handlers.clock import Clock, running_clock, start_instant, system_clock
 from handlers.context import Services
@@ -59,6 +60,7 @@ class Runtime:
     conversations: Conversations
     clock: Clock
     """What every part of the server asks the time: the engine, the reminders, the console."""
+    rate_limits: RateLimits
     metrics: Metrics = field(default_factory=Metrics)
     pushers: dict[str, Push] = field(default_factory=dict)
     """channel → how to send it a message first, for the channels that can."""
@@ -119,10 +121,16 @@ async def build_runtime(
         raise
     if clock is None:
         clock = running_clock(start_instant(settings.bot_now)) if settings.bot_now else system_clock
-    services = Services(knowledge=holder, cipher=cipher, schedule=schedule_from_settings(settings))
+    services = Services(
+        knowledge=holder,
+        cipher=cipher,
+        schedule=schedule_from_settings(settings),
+        gaps_per_user_day=settings.gap_questions_per_user_day,
+    )
     engine = ConversationEngine(db, services, clock)
     conversations: Conversations = GroupCommit(engine) if settings.group_commit else engine
-    runtime = Runtime(settings, db, holder, services, engine, conversations, clock)
+    limits = RateLimits(per_user=settings.user_rate_limit, per_address=settings.web_address_rate_limit)
+    runtime = Runtime(settings, db, holder, services, engine, conversations, clock, limits)
     runtime.metrics.watch_engine(engine)
     return runtime
 

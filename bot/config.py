@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.rate_limits import parse_rates
 from handlers.reminder_times import parse_offsets, parse_quiet_hours
 
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -82,6 +83,16 @@ class Settings(BaseSettings):
         description="SQLite：每条语句一次线程往返、引擎事务内的语句在事件循环线程执行（见 storage/sqlite_driver.py）",
     )
 
+    user_rate_limit: str = Field(
+        default="10 per 10 seconds; 40 per minute",
+        description="每位用户（任一渠道）发送消息的速率上限；超出时回复“请稍后再试”。设为 off 则不限",
+    )
+    web_address_rate_limit: str = Field(
+        default="50 per 10 seconds; 300 per minute",
+        description="网页聊天：同一客户端地址的请求速率上限（同一网络下的多位考生共用此额度）。设为 off 则不限",
+    )
+    gap_questions_per_user_day: int = Field(default=20, ge=0, description="每位用户每天最多记入“知识缺口”的未答问题数")
+
     trusted_hosts: str = Field(
         default="localhost,127.0.0.1",
         description="服务对外的域名或地址（逗号分隔，可用 *.example.com）：其他 Host 请求头一律拒绝",
@@ -136,6 +147,15 @@ class Settings(BaseSettings):
         # "2026-09-01" means that day at the current time of day, not midnight: keep it a date.
         if isinstance(v, str) and len(v.strip()) == 10:
             return dt.date.fromisoformat(v.strip())
+        return v
+
+    @field_validator("user_rate_limit", "web_address_rate_limit")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        try:
+            parse_rates(v)
+        except ValueError:
+            raise ValueError(f"速率写法无效：{v!r}，应如 “10 per 10 seconds; 40 per minute”，或 off") from None
         return v
 
     @field_validator("reminder_offsets")

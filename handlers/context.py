@@ -30,6 +30,9 @@ class Services:
     cipher: PiiCipher
     schedule: ReminderSchedule = DEFAULT_SCHEDULE
     """When reminders go out (settings)."""
+    gaps_per_user_day: int = 20
+    """Unanswered questions one user may add to the knowledge gaps per Beijing day: past it, a
+    script asking random questions cannot fill the staff's list."""
 
 
 @dataclass

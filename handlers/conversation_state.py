@@ -121,6 +121,10 @@ class ConversationState:
     topic: str | None = None
     """What the candidate's last questions were about (退考退费), for a follow-up that names no
     subject (她的截止是哪天)."""
+    gaps_day: str | None = None
+    """The Beijing day (ISO) `gaps_recorded` counts for."""
+    gaps_recorded: int = 0
+    """Unanswered questions of this conversation recorded as knowledge gaps on `gaps_day`."""
     awaiting: str | None = None
     """What the bot's last question outside a form waits for (e.g. the region of a withdrawal
     asked about in everyday words); the next message either answers it or clears it."""
@@ -149,6 +153,8 @@ class ConversationState:
             data["topic"] = self.topic
         if self.handoff is not None:
             data["handoff"] = {"id": self.handoff, "told": self.handoff_told}
+        if self.gaps_day:
+            data["gaps"] = {"day": self.gaps_day, "n": self.gaps_recorded}
         return data
 
     @classmethod
@@ -164,6 +170,9 @@ class ConversationState:
         topic = rest.pop("topic", None)
         handoff = rest.pop("handoff", None)
         handoff_id = handoff.get("id") if isinstance(handoff, dict) else None
+        gaps = rest.pop("gaps", None)
+        gaps_day = gaps.get("day") if isinstance(gaps, dict) else None
+        gaps_recorded = gaps.get("n") if isinstance(gaps, dict) else None
         return cls(
             form=FormState.from_json(form) if form else None,
             region=region if isinstance(region, str) and region else None,
@@ -176,5 +185,7 @@ class ConversationState:
             topic=topic if isinstance(topic, str) and topic else None,
             handoff=handoff_id if isinstance(handoff_id, int) else None,
             handoff_told=bool(isinstance(handoff, dict) and handoff.get("told")),
+            gaps_day=gaps_day if isinstance(gaps_day, str) and gaps_day else None,
+            gaps_recorded=gaps_recorded if isinstance(gaps_recorded, int) else 0,
             extra=rest,
         )

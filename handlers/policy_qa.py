@@ -17,6 +17,7 @@ from handlers.text import compact
 from knowledge.analyzer import normalize
 from knowledge.answer import Answer
 from knowledge.qa import MAX_QUESTION, PolicyQA
+from knowledge.timezone import SHANGHAI
 from knowledge.withdrawal import withdrawal_rules
 from knowledge.wording import quote_line, source_line
 from storage.gaps import record_unanswered
@@ -187,6 +188,12 @@ async def _record_gap(ctx: Context, text: str, region: str | None) -> None:
     key = gap_key(ctx.qa, text)
     if not key:
         return
+    day = ctx.now.astimezone(SHANGHAI).date().isoformat()
+    if ctx.state.gaps_day != day:
+        ctx.state.gaps_day, ctx.state.gaps_recorded = day, 0
+    if ctx.state.gaps_recorded >= ctx.services.gaps_per_user_day:
+        return  # the reply still abstains; the staff's list is spared the rest of the day's
+    ctx.state.gaps_recorded += 1
     try:
         # A savepoint: should the insert fail, the message's transaction (the conversation, the
         # transcript) carries on and the candidate still gets the reply.

@@ -1,14 +1,17 @@
 """The web chat page: `GET /` serves it, `POST /api/chat` answers it, `GET /api/inbox` hands it the
 reminders and other messages the bot sent first (stored by `WebPush`).
 
-A visitor is known only by a random session id in an HttpOnly cookie that `GET /` sets; the
-conversation key is `ConversationKey("web", <that id>)`. Posts need the cookie and must come from the
+A visitor is known only by a random session id in an HttpOnly cookie that `GET /` sets, signed by
+the server so that a made-up id is refused rather than opening a new conversation; the conversation
+key is `ConversationKey("web", <that id>)`. Posts need the cookie and must come from the
 page's own origin, so another site cannot talk to the bot in a visitor's name; the inbox answers only
 the session in the cookie, so nobody can read another visitor's messages."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hmac
 import json
 import re
 import secrets
@@ -27,6 +30,7 @@ from bot.channels.dispatch import handle
 from bot.channels.http_body import read_limited
 from bot.channels.web_push import WebPush, inbox_after
 from bot.config import Settings
+from bot.rate_limits import SLOW_DOWN
 from handlers.messages import ConversationKey, Inbound
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -35,7 +39,9 @@ COOKIE = "jd_chat"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 MAX_BODY = 8 * 1024
 MAX_TEXT = 2000
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,64}")
+SESSION_ID = re.compile(r"([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{43})")
+"""A random id and its HMAC under a key derived from the PII key: ids are issued by `GET /` only."""
+SESSION_PURPOSE = b"web-chat session v1"
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 INBOX_AFTER = re.compile(r"[0-9]{1,18}")
 # The page loads nothing from elsewhere; a strict policy keeps injected markup inert too.
@@ -70,8 +76,8 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
 
 async def page(request: Request) -> Response:
     response = FileResponse(STATIC_DIR / "chat.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
-    # Keep a visitor's id (and so their conversation); a missing or malformed one is replaced.
-    session = _session(request) or secrets.token_urlsafe(32)
+    # Keep a visitor's id (and so their conversation); a missing, malformed or unsigned one is replaced.
+    session = _session(request) or _new_session(request)
     response.set_cookie(
         COOKIE,
         session,
@@ -87,6 +93,10 @@ async def page(request: Request) -> Response:
 async def chat(request: Request) -> Response:
     if not _same_origin(request):
         return _error(403, "请求来源不被允许，请在本站页面内发送消息。")
+    runtime = runtime_of(request)
+    # Before the body is read: a flooding address costs a counter increment per request.
+    if not runtime.rate_limits.address_allowed(request.client.host if request.client else "unknown"):
+        return _error(429, SLOW_DOWN)
     session = _session(request)
     if session is None:
         return _error(403, "会话已失效，请刷新页面后再试。")
@@ -108,7 +118,6 @@ async def chat(request: Request) -> Response:
     if client_id is not None and not (isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id)):
         return _error(400, "请求格式错误：消息编号（id）无效。")
 
-    runtime = runtime_of(request)
     inbound = Inbound(
         key=ConversationKey(CHANNEL, session),
         text=text,
@@ -137,9 +146,23 @@ async def inbox(request: Request) -> Response:
     return JSONResponse({"messages": messages}, headers={"Cache-Control": "no-store"})
 
 
+def _session_signature(request: Request, token: str) -> str:
+    key = runtime_of(request).services.cipher.derive_key(SESSION_PURPOSE)
+    return base64.urlsafe_b64encode(hmac.digest(key, token.encode(), "sha256")).decode().rstrip("=")
+
+
+def _new_session(request: Request) -> str:
+    token = secrets.token_urlsafe(24)
+    return f"{token}.{_session_signature(request, token)}"
+
+
 def _session(request: Request) -> str | None:
+    """The cookie's session id when the server issued it, else None."""
     value = request.cookies.get(COOKIE)
-    return value if value and SESSION_ID.fullmatch(value) else None
+    found = SESSION_ID.fullmatch(value) if value else None
+    if found is None or not hmac.compare_digest(found.group(2), _session_signature(request, found.group(1))):
+        return None
+    return value
 
 
 def _same_origin(request: Request) -> bool:

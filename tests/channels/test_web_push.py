@@ -128,9 +128,9 @@ async def test_the_inbox_needs_the_session_cookie(server: tuple[Starlette, str])
         assert "刷新页面" in response.json()["error"]
         stranger.cookies.set(COOKIE, "not a session")
         assert (await stranger.get("/api/inbox")).status_code == 403
-        # A made-up session id of the right shape is just a visitor with nothing waiting.
-        stranger.cookies.set(COOKIE, "x" * 43)
-        assert await inbox(stranger) == []
+        # A made-up session id of the right shape is refused too: only the server issues them.
+        stranger.cookies.set(COOKIE, "x" * 32 + "." + "y" * 43)
+        assert (await stranger.get("/api/inbox")).status_code == 403
 
 
 # -- the page in a browser ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -97,3 +98,19 @@ async def test_a_failure_to_record_never_costs_the_reply(
         lines = (await session.execute(select(TranscriptLine.direction))).scalars().all()
         assert lines == ["in", "out"], "the rest of the message's transaction was committed"
         assert (await session.execute(select(GapGroup))).first() is None
+
+
+async def test_one_user_records_a_limited_number_of_gaps_a_day(db: Database, services: Services) -> None:
+    clock = SettableClock(dt.date(2026, 5, 1))
+    engine = ConversationEngine(db, dataclasses.replace(services, gaps_per_user_day=3), clock)
+    flooder, other = Chat(engine, user="flooder", channel="web"), Chat(engine, user="other", channel="web")
+    topics = ("火星基地", "海底隧道", "月球车", "南极科考站", "太空电梯")
+    for topic in topics:
+        assert "转人工" in await flooder.say(f"{topic}的鉴定费几号前得打过去")
+    assert "转人工" in await other.say("鉴定费几号前得打过去")
+    by_user = [q.user_id for q in await recorded(db)]
+    assert by_user.count("flooder") == 3, "the rest of the day's questions still abstain, unrecorded"
+    assert by_user.count("other") == 1
+    clock.set(dt.date(2026, 5, 2))
+    await flooder.say("飞艇的鉴定费几号前得打过去")
+    assert [q.user_id for q in await recorded(db)].count("flooder") == 4, "a new day, a new allowance"
