@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from bot import interpreter
 from bot.app import build_runtime, runtime_of
 from bot.config import Settings
+from bot.disconnects import ClientDisconnects
 from bot.knowledge_sync import knowledge_syncing
 from bot.reminders.wiring import reminders_running
 from bot.transport_security import StrictTransportSecurity
@@ -94,6 +95,7 @@ def create_app(
         # Outermost: a request for another host is refused before anything builds a URL from it.
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_host_list, www_redirect=False),
         Middleware(StrictTransportSecurity),
+        Middleware(ClientDisconnects),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 

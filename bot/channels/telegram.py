@@ -34,6 +34,7 @@ from telegram.ext import (
 
 from bot.app import runtime_of
 from bot.channels import dispatch
+from bot.channels.http_body import read_limited
 from bot.channels.telegram_push import RateLimiter, TelegramPush
 from bot.config import Settings
 from handlers.messages import Command, ConversationKey, Inbound, Reply
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 PATH = "/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BODY = 1024 * 1024
+"""An update is a message with its metadata: a few KB, far less than this."""
 ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = {
     "help": Command.HELP,
@@ -80,14 +83,17 @@ def routes(settings: Settings) -> list[BaseRoute]:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, expected):
             return Response(status_code=403)
+        body = await read_limited(request, MAX_UPDATE_BODY)
+        if body is None:
+            return Response(status_code=413)
         try:
-            data = json.loads(await request.body())
+            data = json.loads(body)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             application = runtime_of(request).telegram
             assert application is not None, "routed only when Telegram is configured"
             update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return Response(status_code=400)
         # Queued, not processed here: Telegram gets its 200 at once and never re-sends a slow update.
         await application.update_queue.put(update)

@@ -105,7 +105,7 @@ async def chat(request: Request) -> Response:
         return _error(413, "消息过大，请精简后再发送。")
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: [[[[… thousands deep
         return _error(400, "请求格式错误：需要 JSON 对象。")
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return _error(400, "请求格式错误：缺少文字内容（text）。")

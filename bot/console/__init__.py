@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 
 from bot.app import runtime_of
 from bot.config import Settings
+from bot.console import route_ids  # noqa: F401 - registers {…:rowid} before any page module builds its routes
 from bot.console.auth import Staff, can_see_region, staff_page
 from bot.console.passwords import Passwords
 from bot.console.state import ConsoleState, LoginPolicy, database, now

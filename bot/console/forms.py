@@ -3,6 +3,7 @@ submitted twice (a double click, a resend after a timeout) act once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from collections.abc import Mapping
@@ -34,3 +35,17 @@ def once_token(form: FormData | Mapping[str, Any]) -> str | None:
     """The form's one-time token, or None when it is missing or malformed."""
     value = form.get(ONCE_FIELD)
     return value if isinstance(value, str) and _ONCE.fullmatch(value) else None
+
+
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2099, 12, 31)
+"""The dates staff may type. Year 1 or 9999 parse, then overflow date arithmetic and time zones."""
+
+
+def typed_date(value: str) -> dt.date | None:
+    """A YYYY-MM-DD date within EARLIEST…LATEST, else None."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if EARLIEST <= day <= LATEST else None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from bot.console.auth import Staff
+from bot.console.forms import EARLIEST, LATEST, typed_date
 from bot.console.scope import visible_regions
 from handlers.withdrawal_form import STATUS_TEXT
 from knowledge.regions import RegionRegistry
@@ -69,11 +70,12 @@ def day_start(day: dt.date) -> dt.datetime:
 def _date(value: str, label: str, problems: list[str]) -> dt.date | None:
     if not value:
         return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        problems.append(f"{label}“{value}”不是有效日期，已忽略（格式如 2026-03-02）。")
-        return None
+    day = typed_date(value)
+    if day is None:
+        problems.append(
+            f"{label}“{value}”不是有效日期，已忽略（格式如 2026-03-02，{EARLIEST.year}–{LATEST.year} 年之间）。"
+        )
+    return day
 
 
 def parse_filters(params: Mapping[str, str], staff: Staff, registry: RegionRegistry) -> ListQuery:

@@ -86,7 +86,7 @@ def _flashes(request: Request) -> list[tuple[str, str]]:
     try:
         items = json.loads(unquote(raw))
         return [(str(kind), str(text)) for kind, text in items][:5]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return []
 
 

@@ -14,6 +14,7 @@ from starlette.convertors import IntegerConvertor
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.console.route_ids import RowIdConvertor
 from storage.database import Database
 from storage.models import AuditEntry, StaffAccount
 from tests.console.conftest import SQLITE_ONLY, MakeClient, SignedIn
@@ -40,7 +41,8 @@ def walk(routes: Sequence[BaseRoute], prefix: str = "", name_prefix: str = "") -
             yield from walk(route.routes, prefix + route.path, inner)
         elif isinstance(route, Route):
             values = {
-                key: "1" if isinstance(conv, IntegerConvertor) else "x" for key, conv in route.param_convertors.items()
+                key: "1" if isinstance(conv, IntegerConvertor | RowIdConvertor) else "x"
+                for key, conv in route.param_convertors.items()
             }
             yield Endpoint(
                 prefix + route.path_format.format(**values), frozenset(route.methods or ()), name_prefix + route.name

@@ -186,9 +186,9 @@ async def unlock(request: Request, staff: Staff) -> Response:
 routes: list[BaseRoute] = [
     Route("/accounts", accounts, methods=["GET", "HEAD"], name="accounts"),
     Route("/accounts", create, methods=["POST"], name="account_create"),
-    Route("/accounts/{account_id:int}/update", update, methods=["POST"], name="account_update"),
-    Route("/accounts/{account_id:int}/deactivate", deactivate, methods=["POST"], name="account_deactivate"),
-    Route("/accounts/{account_id:int}/activate", activate, methods=["POST"], name="account_activate"),
-    Route("/accounts/{account_id:int}/password", reset_password, methods=["POST"], name="account_password"),
-    Route("/accounts/{account_id:int}/unlock", unlock, methods=["POST"], name="account_unlock"),
+    Route("/accounts/{account_id:rowid}/update", update, methods=["POST"], name="account_update"),
+    Route("/accounts/{account_id:rowid}/deactivate", deactivate, methods=["POST"], name="account_deactivate"),
+    Route("/accounts/{account_id:rowid}/activate", activate, methods=["POST"], name="account_activate"),
+    Route("/accounts/{account_id:rowid}/password", reset_password, methods=["POST"], name="account_password"),
+    Route("/accounts/{account_id:rowid}/unlock", unlock, methods=["POST"], name="account_unlock"),
 ]

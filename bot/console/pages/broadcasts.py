@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
-from bot.console.forms import form_text, new_once_token, once_token, page_number
+from bot.console.forms import form_text, new_once_token, once_token, page_number, typed_date
 from bot.console.scope import WRITERS
 from bot.console.state import database, knowledge, now, runtime
 from bot.console.templates import error_page, flash, redirect, render
@@ -106,6 +106,8 @@ def parse_draft(request: Request, staff: Staff, form: FormData) -> tuple[Draft |
             local = dt.datetime.strptime(at_text[:16], TIME_FORMAT)
         except ValueError:
             return None, "发送时间格式应为 年-月-日 时:分（北京时间）。"
+        if typed_date(local.date().isoformat()) is None:
+            return None, "发送时间不在有效范围内，请选择以后的时间，或留空立即发送。"
         send_at = local.replace(tzinfo=SHANGHAI).astimezone(dt.UTC)
         if send_at < current - dt.timedelta(minutes=1):
             return None, "发送时间已经过去，请选择以后的时间，或留空立即发送。"
@@ -322,5 +324,5 @@ routes: list[BaseRoute] = [
     Route("/broadcasts", broadcast_list, methods=["GET", "HEAD"], name="broadcasts"),
     Route("/broadcasts", create, methods=["POST"], name="broadcast_create"),
     Route("/broadcasts/preview", preview, methods=["POST"], name="broadcast_preview"),
-    Route("/broadcasts/{broadcast_id:int}/cancel", cancel, methods=["POST"], name="broadcast_cancel"),
+    Route("/broadcasts/{broadcast_id:rowid}/cancel", cancel, methods=["POST"], name="broadcast_cancel"),
 ]

@@ -215,12 +215,12 @@ routes: list[BaseRoute] = [
     Route("/gaps", gap_list, methods=["GET", "HEAD"], name="gaps"),
     Route("/gaps/variants", variant_list, methods=["GET", "HEAD"], name="gap_variants"),
     Route(
-        "/gaps/variants/{variant_id:int}/deactivate",
+        "/gaps/variants/{variant_id:rowid}/deactivate",
         deactivate_variant,
         methods=["POST"],
         name="gap_variant_deactivate",
     ),
-    Route("/gaps/{group_id:int}", gap_detail, methods=["GET", "HEAD"], name="gap"),
-    Route("/gaps/{group_id:int}/handled", mark_handled, methods=["POST"], name="gap_handled"),
-    Route("/gaps/{group_id:int}/variants", add_variant, methods=["POST"], name="gap_variant_add"),
+    Route("/gaps/{group_id:rowid}", gap_detail, methods=["GET", "HEAD"], name="gap"),
+    Route("/gaps/{group_id:rowid}/handled", mark_handled, methods=["POST"], name="gap_handled"),
+    Route("/gaps/{group_id:rowid}/variants", add_variant, methods=["POST"], name="gap_variant_add"),
 ]

@@ -206,8 +206,8 @@ async def reply(request: Request, staff: Staff) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/handoffs", inbox, methods=["GET", "HEAD"], name="handoffs"),
-    Route("/handoffs/{handoff_id:int}", detail, methods=["GET", "HEAD"], name="handoff"),
-    Route("/handoffs/{handoff_id:int}/assign", assign, methods=["POST"], name="handoff_assign"),
-    Route("/handoffs/{handoff_id:int}/reply", reply, methods=["POST"], name="handoff_reply"),
-    Route("/handoffs/{handoff_id:int}/resolve", resolve, methods=["POST"], name="handoff_resolve"),
+    Route("/handoffs/{handoff_id:rowid}", detail, methods=["GET", "HEAD"], name="handoff"),
+    Route("/handoffs/{handoff_id:rowid}/assign", assign, methods=["POST"], name="handoff_assign"),
+    Route("/handoffs/{handoff_id:rowid}/reply", reply, methods=["POST"], name="handoff_reply"),
+    Route("/handoffs/{handoff_id:rowid}/resolve", resolve, methods=["POST"], name="handoff_resolve"),
 ]

@@ -168,8 +168,8 @@ async def discard_draft(request: Request, staff: Staff) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/notices/drafts/{draft_id:int}", draft_page, methods=["GET", "HEAD"], name="notice_draft"),
-    Route("/notices/drafts/{draft_id:int}", save_draft, methods=["POST"], name="notice_draft_save"),
-    Route("/notices/drafts/{draft_id:int}/publish", publish_draft, methods=["POST"], name="notice_publish"),
-    Route("/notices/drafts/{draft_id:int}/discard", discard_draft, methods=["POST"], name="notice_draft_discard"),
+    Route("/notices/drafts/{draft_id:rowid}", draft_page, methods=["GET", "HEAD"], name="notice_draft"),
+    Route("/notices/drafts/{draft_id:rowid}", save_draft, methods=["POST"], name="notice_draft_save"),
+    Route("/notices/drafts/{draft_id:rowid}/publish", publish_draft, methods=["POST"], name="notice_publish"),
+    Route("/notices/drafts/{draft_id:rowid}/discard", discard_draft, methods=["POST"], name="notice_draft_discard"),
 ]

@@ -90,7 +90,7 @@ async def revise_version(request: Request, staff: Staff) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/notices/published/{version_id:int}", version_page, methods=["GET", "HEAD"], name="notice_version"),
-    Route("/notices/published/{version_id:int}/withdraw", withdraw_version, methods=["POST"], name="notice_withdraw"),
-    Route("/notices/published/{version_id:int}/revise", revise_version, methods=["POST"], name="notice_revise"),
+    Route("/notices/published/{version_id:rowid}", version_page, methods=["GET", "HEAD"], name="notice_version"),
+    Route("/notices/published/{version_id:rowid}/withdraw", withdraw_version, methods=["POST"], name="notice_withdraw"),
+    Route("/notices/published/{version_id:rowid}/revise", revise_version, methods=["POST"], name="notice_revise"),
 ]

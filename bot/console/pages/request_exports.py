@@ -213,6 +213,6 @@ routes: list[BaseRoute] = [
     Route("/requests/export.xlsx", export_xlsx, methods=["GET", "HEAD"], name="requests_export"),
     Route("/requests/declarations.pdf", export_declarations, methods=["GET", "HEAD"], name="requests_declarations"),
     Route(
-        "/requests/{request_id:int}/declaration.pdf", declaration, methods=["GET", "HEAD"], name="request_declaration"
+        "/requests/{request_id:rowid}/declaration.pdf", declaration, methods=["GET", "HEAD"], name="request_declaration"
     ),
 ]

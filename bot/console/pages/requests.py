@@ -8,7 +8,6 @@ the workflows of `handlers.request_review`; this module reads forms and words th
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -19,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
-from bot.console.forms import form_text
+from bot.console.forms import form_text, typed_date
 from bot.console.request_filters import FIELDS, parse_filters, region_choices
 from bot.console.scope import ADMIN, WRITERS
 from bot.console.state import Suggestions, console_state, database, now, regions, runtime
@@ -205,9 +204,8 @@ async def reject(request: Request, staff: Staff) -> Response:
 async def refund(request: Request, staff: Staff) -> Response:
     """approved → refunded on a date, 原路退回, with an internal note."""
     form = await request.form()
-    try:
-        day = dt.date.fromisoformat(form_text(form, "refunded_on"))
-    except ValueError:
+    day = typed_date(form_text(form, "refunded_on"))
+    if day is None:
         back = redirect(request, "request_detail", request_id=int(request.path_params["request_id"]))
         return flash(back, "请填写有效的退费日期（格式如 2026-03-02）。", kind="error")
     method, note = form_text(form, "method"), form_text(form, "note")
@@ -250,9 +248,9 @@ async def bulk_approve(request: Request, staff: Staff) -> Response:
 routes: list[BaseRoute] = [
     Route("/requests", request_list, methods=["GET", "HEAD"], name="requests"),
     Route("/requests/approve", bulk_approve, methods=["POST"], name="requests_bulk_approve"),
-    Route("/requests/{request_id:int}", request_detail, methods=["GET", "HEAD"], name="request_detail"),
-    Route("/requests/{request_id:int}/reveal", reveal, methods=["POST"], name="request_reveal"),
-    Route("/requests/{request_id:int}/approve", approve, methods=["POST"], name="request_approve"),
-    Route("/requests/{request_id:int}/reject", reject, methods=["POST"], name="request_reject"),
-    Route("/requests/{request_id:int}/refund", refund, methods=["POST"], name="request_refund"),
+    Route("/requests/{request_id:rowid}", request_detail, methods=["GET", "HEAD"], name="request_detail"),
+    Route("/requests/{request_id:rowid}/reveal", reveal, methods=["POST"], name="request_reveal"),
+    Route("/requests/{request_id:rowid}/approve", approve, methods=["POST"], name="request_approve"),
+    Route("/requests/{request_id:rowid}/reject", reject, methods=["POST"], name="request_reject"),
+    Route("/requests/{request_id:rowid}/refund", refund, methods=["POST"], name="request_refund"),
 ]
