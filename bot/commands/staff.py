@@ -47,7 +47,7 @@ class PasswordInputError(ValueError):
     """The password could not be read or was refused; the message is Chinese."""
 
 
-def read_password(*, from_stdin: bool) -> str:
+def read_password(*, from_stdin: bool, name: str) -> str:
     """One line from stdin when it is not a terminal (or with --password-stdin), else asked twice."""
     from bot.console.passwords import password_problem
 
@@ -60,7 +60,7 @@ def read_password(*, from_stdin: bool) -> str:
         password = getpass.getpass("密码（至少 10 个字符）：")
         if getpass.getpass("再输入一次：") != password:
             raise PasswordInputError("两次输入的密码不一致。")
-    problem = password_problem(password)
+    problem = password_problem(password, name=name)
     if problem:
         raise PasswordInputError(problem)
     return password
@@ -93,7 +93,7 @@ async def _add(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"账号 {args.name} 已存在。修改密码请用 python -m bot staff passwd {args.name}", file=sys.stderr)
                 return 1
         # Hashed before the transaction: it takes a noticeable fraction of a second by design.
-        password_hash = await Passwords().hash_async(read_password(from_stdin=args.password_stdin))
+        password_hash = await Passwords().hash_async(read_password(from_stdin=args.password_stdin, name=args.name))
         try:
             async with db.transaction() as session:
                 await staff_accounts.create_account(
@@ -153,7 +153,7 @@ async def _passwd(args: argparse.Namespace, settings: Settings) -> int:
         if account_id is None:
             print(f"没有账号 {args.name}。", file=sys.stderr)
             return 1
-        password_hash = await Passwords().hash_async(read_password(from_stdin=args.password_stdin))
+        password_hash = await Passwords().hash_async(read_password(from_stdin=args.password_stdin, name=args.name))
         async with db.transaction() as session:
             # A new password also lifts a lockout.
             ended = await staff_accounts.reset_password(

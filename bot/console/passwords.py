@@ -7,19 +7,30 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
+MIN_SCORE = 3
+"""zxcvbn's 0–4 guessability score a new password must reach: 3 is "safely unguessable" against an
+online attack with throttling, which the console has. zxcvbn carries the common-password, name and
+word lists and spots repeats, sequences, keyboard walks and dates."""
+SCORED_LENGTH = 72
+"""zxcvbn's own cap on what it scores (its time grows with the length); a longer password is long enough."""
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, in Chinese; None when it is acceptable."""
+def password_problem(password: str, *, name: str = "") -> str | None:
+    """Why a new password for the account `name` is refused, in Chinese; None when it is acceptable."""
     if len(password) < MIN_LENGTH:
         return f"密码至少需要 {MIN_LENGTH} 个字符。"
     if len(password) > MAX_LENGTH:
         return f"密码不能超过 {MAX_LENGTH} 个字符。"
     if not password.strip():
         return "密码不能全是空白字符。"
+    if len(name) >= 3 and name.casefold() in password.casefold():
+        return "密码不能包含账号名。"
+    if zxcvbn(password[:SCORED_LENGTH], user_inputs=[name] if name else [])["score"] < MIN_SCORE:
+        return "密码太容易被猜到（常见密码、重复或连续的字符、键盘顺序、日期等），请换一个更长、更不规则的密码。"
     return None
 
 

@@ -68,6 +68,10 @@ async def test_bad_account_forms_are_refused_with_the_reason(
         ({"name": "wang", "role": "reviewer", "regions": "", "password": NEW_PASSWORD}, "审核员至少需要一个负责地区"),
         ({"name": "wang", "role": "reviewer", "regions": "火星", "password": NEW_PASSWORD}, "不认识的地区：火星"),
         ({"name": "wang", "role": "viewer", "regions": "", "password": "short"}, "密码至少需要 10 个字符"),
+        ({"name": "wang", "role": "viewer", "regions": "", "password": "password12"}, "密码太容易被猜到"),
+        ({"name": "wang", "role": "viewer", "regions": "", "password": "aaaaaaaaaa"}, "密码太容易被猜到"),
+        ({"name": "wang", "role": "viewer", "regions": "", "password": "qwertyuiop"}, "密码太容易被猜到"),
+        ({"name": "wang", "role": "viewer", "regions": "", "password": "Zhang-WANG-2026x"}, "不能包含账号名"),
         ({"name": "a b", "role": "viewer", "regions": "", "password": NEW_PASSWORD}, "账号名应为"),
         ({"name": "cli", "role": "viewer", "regions": "", "password": NEW_PASSWORD}, "系统保留"),
         ({"name": "wang", "role": "root", "regions": "", "password": NEW_PASSWORD}, "角色应为"),
@@ -132,6 +136,8 @@ async def test_resetting_a_password(app: Starlette, signed_in: SignedIn, client:
     target = await account(app.state.runtime.db, "sun")
     short = await post_form(admin, f"/admin/accounts/{target.id}/password", {"password": "short"})
     assert "至少需要 10 个字符" in flash_of(await admin.get(short.headers["location"]))
+    named = await post_form(admin, f"/admin/accounts/{target.id}/password", {"password": "sun-sun-sun-2026"})
+    assert "不能包含账号名" in flash_of(await admin.get(named.headers["location"]))
     await post_form(admin, f"/admin/accounts/{target.id}/password", {"password": NEW_PASSWORD})
     assert (await reviewer.get("/admin/")).status_code == 303  # signed out
     assert (await login(client(), "sun")).status_code == 400  # the old password no longer works

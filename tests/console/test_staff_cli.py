@@ -116,6 +116,10 @@ def test_refusals_say_why_in_chinese(run: Run, database_url: str, capsys: pytest
     assert "审核员至少需要一个负责地区" in capsys.readouterr().err
     assert run("staff", "add", "li", "--role", "viewer", stdin="short\n") == 2
     assert "至少需要 10 个字符" in capsys.readouterr().err
+    assert run("staff", "add", "li", "--role", "viewer", stdin="password12\n") == 2
+    assert "密码太容易被猜到" in capsys.readouterr().err
+    assert run("staff", "add", "lihua", "--role", "viewer", stdin="LiHua@renshe-2026\n") == 2
+    assert "不能包含账号名" in capsys.readouterr().err
     assert run("staff", "add", "li", "--role", "viewer", stdin="") == 2
     assert "没有读到密码" in capsys.readouterr().err
     assert run("staff", "add", "li", "--role", "viewer", stdin=PASSWORD + "\n") == 0

@@ -76,7 +76,7 @@ async def create(request: Request, staff: Staff) -> Response:
     entered = {key: form_text(form, key, limit=10_000) for key in ("name", "role", "regions")}
     password = _password(form)
     names, problem = _regions_or_problem(request, entered["role"], entered["regions"])
-    problem = name_problem(entered["name"]) or problem or password_problem(password)
+    problem = name_problem(entered["name"]) or problem or password_problem(password, name=entered["name"])
     if problem:
         return await _page(request, status_code=400, form=entered, error=problem)
     password_hash = await console_state(request).passwords.hash_async(password)
@@ -153,7 +153,9 @@ async def activate(request: Request, staff: Staff) -> Response:
 async def reset_password(request: Request, staff: Staff) -> Response:
     form = await request.form()
     password = _password(form)
-    problem = password_problem(password)
+    async with database(request).sessions() as session:
+        account = await staff_store.account_by_id(session, account_id=int(request.path_params["account_id"]))
+    problem = password_problem(password, name=account.name if account is not None else "")
     password_hash = None if problem else await console_state(request).passwords.hash_async(password)
     response = await _act(
         request,
