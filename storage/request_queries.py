@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -211,12 +211,30 @@ async def history(session: AsyncSession, *, request_id: int) -> list[RequestEven
 
 async def conversation(session: AsyncSession, request: WithdrawalRequest, *, limit: int = 80) -> list[TranscriptLine]:
     """The conversation that produced `request`: the user's last `limit` transcript lines up to the
-    confirmation (the confirming message and its reply carry the same time). Already masked."""
-    t = TranscriptLine
+    confirmation (the confirming message and its reply carry the same time), and after the
+    confirmation of the user's previous request, whose conversation that was. Already masked."""
+    t, r = TranscriptLine, WithdrawalRequest
+    previous = (
+        select(func.max(r.confirmed_at))
+        .where(r.channel == request.channel, r.user_id == request.user_id, r.confirmed_at < request.confirmed_at)
+        .scalar_subquery()
+    )
     stmt = (
         select(t)
-        .where(t.channel == request.channel, t.user_id == request.user_id, t.at <= request.confirmed_at)
+        .where(
+            t.channel == request.channel,
+            t.user_id == request.user_id,
+            t.at <= request.confirmed_at,
+            or_(previous.is_(None), t.at > previous),
+        )
         .order_by(t.id.desc())
         .limit(limit)
     )
     return list(reversed((await session.execute(stmt)).scalars().all()))
+
+
+async def references_of_user(session: AsyncSession, request: WithdrawalRequest) -> dict[str, str]:
+    """reference → region of every request the same user filed (this one included)."""
+    r = WithdrawalRequest
+    stmt = select(r.reference, r.region).where(r.channel == request.channel, r.user_id == request.user_id)
+    return {row.reference: row.region for row in (await session.execute(stmt)).all()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
@@ -20,6 +21,10 @@ _NEXT_NUMBER = text(
     "INSERT INTO reference_counters (day, last) VALUES (:day, 1) "
     "ON CONFLICT (day) DO UPDATE SET last = reference_counters.last + 1 RETURNING last"
 )
+
+
+REFERENCE = re.compile(r"\b[A-Z]{2,4}-\d{8}-\d{4}\b")
+"""A reference number as `next_reference` makes them, wherever it appears in a text."""
 
 
 async def next_reference(session: AsyncSession, day: dt.date, prefix: str = "QK") -> str:

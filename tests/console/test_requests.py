@@ -420,3 +420,36 @@ async def test_my_requests_shows_what_staff_decided(app: Starlette, signed_in: S
     notices = await outbox_rows(app)
     assert [n.user_id for n in notices] == ["cand-1"] * 3
     assert [n.fields["title"] for n in notices] == ["退考退费申请已通过", "退考退费已退费", "退考退费申请未通过"]
+
+
+async def test_the_conversation_starts_after_the_users_previous_request_and_hides_other_regions(
+    app: Starlette, signed_in: SignedIn
+) -> None:
+    from storage.conversations import append_transcript
+
+    first = await store_request(
+        app, region="吉林省", institution="吉林省职业技能鉴定中心", user_id="two", confirmed=at(1)
+    )
+    second = await store_request(app, region="广州市", user_id="two", confirmed=at(3))
+    async with db_of(app).transaction() as session:
+        for when, lines in (
+            (at(1, 9), [("in", "吉林的退考怎么办"), ("out", "请填写吉林省职业技能鉴定中心的声明")]),
+            (at(1), [("in", "确认"), ("out", f"已受理，编号 {first.reference}")]),
+            (at(2), [("in", "我的申请"), ("out", f"{first.reference} 吉林省职业技能鉴定中心 审核中")]),
+            (at(3, 9), [("in", "广州的也要退"), ("out", "请确认声明")]),
+            (at(3), [("in", "确认"), ("out", f"已受理，编号 {second.reference}")]),
+        ):
+            await append_transcript(session, channel="test", user_id="two", lines=lines, now=when)
+
+    reviewer = await signed_in("reviewer", regions=["广东省"], name="gd")
+    html = (await reviewer.get(f"/admin/requests/{second.id}")).text
+    assert "广州的也要退" in html and second.reference in html
+    assert "吉林" not in html and first.reference not in html, "the other region's request stays out of sight"
+    assert requests_page.HIDDEN in html, "the 我的申请 listing is there, its content hidden"
+
+    admin = await signed_in("admin", name="boss")
+    html = (await admin.get(f"/admin/requests/{second.id}")).text
+    assert f"{first.reference} 吉林省职业技能鉴定中心 审核中" in html, "an admin of every region sees it"
+    assert "吉林的退考怎么办" not in html, "the first request's own conversation belongs to the first request"
+    html = (await admin.get(f"/admin/requests/{first.id}")).text
+    assert "吉林的退考怎么办" in html and "广州的也要退" not in html

@@ -8,7 +8,9 @@ the workflows of `handlers.request_review`; this module reads forms and words th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -29,6 +31,7 @@ from knowledge.timezone import beijing_date
 from storage import request_queries as queries
 from storage.declarations import verification_code
 from storage.models import RequestEvent, TranscriptLine, WithdrawalRequest
+from storage.requests import REFERENCE
 
 PER_PAGE = 50
 NOT_FOUND = "没有找到这份申请：它不存在，或不在您负责的地区。"
@@ -105,7 +108,7 @@ def _detail_context(
     *,
     reveal: bool,
     events: list[RequestEvent],
-    lines: list[TranscriptLine],
+    lines: list[ShownLine],
 ) -> dict[str, Any]:
     """The detail page's values: full numbers and declaration only when `reveal` (already audited)."""
     cipher = runtime(request).services.cipher
@@ -131,6 +134,29 @@ def _detail_context(
     }
 
 
+@dataclass(frozen=True)
+class ShownLine:
+    """A transcript line as the detail page shows it."""
+
+    direction: str
+    text: str
+    at: dt.datetime
+
+
+HIDDEN = "（此消息涉及您负责地区以外的申请，已隐藏）"
+
+
+def shown_lines(lines: list[TranscriptLine], staff: Staff, own: str, regions: dict[str, str]) -> list[ShownLine]:
+    """The lines, each that names another request (by its reference) outside `staff`'s regions
+    hidden: a candidate who filed in two regions may have listed both with 我的申请."""
+    shown = []
+    for line in lines:
+        others = set(REFERENCE.findall(line.text)) - {own}
+        foreign = any(ref not in regions or not staff.can_see_region(regions[ref]) for ref in others)
+        shown.append(ShownLine(line.direction, HIDDEN if foreign else line.text, line.at))
+    return shown
+
+
 async def _detail(request: Request, staff: Staff, *, reveal: bool) -> Response:
     request_id = int(request.path_params["request_id"])
     async with database(request).sessions() as session:
@@ -138,7 +164,9 @@ async def _detail(request: Request, staff: Staff, *, reveal: bool) -> Response:
         if wr is None:
             return error_page(request, 404, NOT_FOUND)
         events = await queries.history(session, request_id=wr.id)
-        lines = await queries.conversation(session, wr)
+        lines = shown_lines(
+            await queries.conversation(session, wr), staff, wr.reference, await queries.references_of_user(session, wr)
+        )
     return render(
         request, "request_detail.html", _detail_context(request, wr, reveal=reveal, events=events, lines=lines)
     )
