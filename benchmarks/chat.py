@@ -63,6 +63,7 @@ def withdrawal_dialog(i: int) -> list[str]:
         "是",
         "电工",
         "2017年10月15日",
+        "同意",
         "张三",
         synthetic_id_number(i),
         "中级",

@@ -20,6 +20,7 @@ from handlers.context import Services
 from handlers.engine import ConversationEngine
 from handlers.group_commit import GroupCommit
 from handlers.messages import Inbound, Reply
+from handlers.privacy_notice import DEFAULT_NOTICE, PrivacyNotice
 from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from storage.database import Database
 from storage.models import Setting
@@ -104,6 +105,14 @@ async def open_cipher(db: Database, settings: Settings) -> PiiCipher:
     return cipher
 
 
+def privacy_notice(settings: Settings) -> PrivacyNotice:
+    """The deployment's notice (PRIVACY_NOTICE_FILE) or the default one, with the retention period filled in."""
+    template = DEFAULT_NOTICE
+    if settings.privacy_notice_file is not None:
+        template = settings.privacy_notice_file.read_text(encoding="utf-8")
+    return PrivacyNotice.from_template(template, retention_days=settings.request_retention_days)
+
+
 async def build_runtime(
     settings: Settings | None = None, *, clock: Clock | None = None, knowledge: KnowledgeSnapshot | None = None
 ) -> Runtime:
@@ -126,6 +135,7 @@ async def build_runtime(
         cipher=cipher,
         schedule=schedule_from_settings(settings),
         gaps_per_user_day=settings.gap_questions_per_user_day,
+        privacy_notice=privacy_notice(settings),
     )
     engine = ConversationEngine(db, services, clock)
     conversations: Conversations = GroupCommit(engine) if settings.group_commit else engine

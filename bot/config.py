@@ -83,6 +83,14 @@ class Settings(BaseSettings):
         description="SQLite：每条语句一次线程往返、引擎事务内的语句在事件循环线程执行（见 storage/sqlite_driver.py）",
     )
 
+    privacy_notice_file: Path | None = Field(
+        default=None,
+        description="个人信息处理说明的文本文件（UTF-8）：退考退费登记询问个人信息前展示并征得同意；默认为鉴定中心的通用说明",
+    )
+    request_retention_days: int = Field(
+        default=180, ge=1, le=3650, description="申请办结（已退费或未通过）后多少天删除其中的个人信息"
+    )
+
     user_rate_limit: str = Field(
         default="10 per 10 seconds; 40 per minute",
         description="每位用户（任一渠道）发送消息的速率上限；超出时回复“请稍后再试”。设为 off 则不限",

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.conversation_state import ConversationState
 from handlers.messages import Inbound
+from handlers.privacy_notice import DEFAULT as DEFAULT_PRIVACY_NOTICE
+from handlers.privacy_notice import PrivacyNotice
 from handlers.reminder_schedule import DEFAULT_SCHEDULE, ReminderSchedule
 from handlers.text import compact
 from knowledge.base import KnowledgeBase
@@ -30,6 +32,8 @@ class Services:
     cipher: PiiCipher
     schedule: ReminderSchedule = DEFAULT_SCHEDULE
     """When reminders go out (settings)."""
+    privacy_notice: PrivacyNotice = DEFAULT_PRIVACY_NOTICE
+    """Shown, and agreed to, before the withdrawal form's first personal question."""
     gaps_per_user_day: int = 20
     """Unanswered questions one user may add to the knowledge gaps per Beijing day: past it, a
     script asking random questions cannot fill the staff's list."""

@@ -200,10 +200,10 @@ async def _answer_pending(ctx: Context, state: FormState, form: Form, pending: P
 
 def _back(ctx: Context, state: FormState, form: Form) -> list[Reply]:
     fctx = form_context(ctx, state, form)
-    if not state.order:
+    last = next((name for name in reversed(state.order) if not form.field(name).back_over), None)
+    if last is None:
         assert state.asking is not None
         return [Reply("已经是第一项了。" + form.field(state.asking).prompt_for(fctx))]
-    last = state.order[-1]
     _clear(state, form, last)
     state.asking = last
     field = form.field(last)

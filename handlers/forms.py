@@ -99,6 +99,8 @@ class Field:
     """Where a candidate who does not know the answer can find it."""
     why: str = ""
     """Why the form asks for it (为啥要手机号), said when the candidate asks."""
+    back_over: bool = False
+    """返回 passes over it to the field before: an agreement (个人信息处理) is not an answer to correct."""
 
     def prompt_for(self, fctx: FormContext) -> str:
         return self.prompt(fctx) if callable(self.prompt) else self.prompt

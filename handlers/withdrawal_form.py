@@ -129,6 +129,7 @@ def _new_request(fctx: FormContext, rules: WithdrawalRules) -> NewRequest:
         receipt_no=values.get("receipt_no"),
         deadline=rules.deadline,
         declaration=_declaration(fctx, masked=False),
+        consent=f"考生已同意个人信息处理说明（版本 {values.get('consent')}）",
     )
 
 
@@ -265,6 +266,17 @@ FIELDS = (
         depends_on=("region",),
         check=_check_duplicate,
         help="原定考试日期可在准考证或报考机构的通知中查到。",
+    ),
+    Field(
+        "consent",
+        "个人信息处理",
+        lambda f: f.ctx.services.privacy_notice.text,
+        lambda t, f: f.ctx.services.privacy_notice.parse(t),
+        aliases=("个人信息",),
+        choices=("同意", "不同意"),
+        help="这是办理前必须确认的个人信息处理说明：同意后才会询问姓名、身份证号和手机号。",
+        why="法律要求在收集身份证号等个人信息前告知用途、范围和保存期限，并征得您的同意。",
+        back_over=True,
     ),
     Field(
         "name",

@@ -52,6 +52,8 @@ class NewRequest:
     receipt_no: str | None
     deadline: dt.date | None
     declaration: str
+    consent: str | None = None
+    """What the candidate agreed to before giving their personal information (the notice's version)."""
 
 
 async def find_for_exam(
@@ -100,7 +102,12 @@ async def create_request(
     await session.flush()
     session.add(
         RequestEvent(
-            request_id=request.id, at=now, actor="candidate", action="submit", to_status=RequestStatus.SUBMITTED
+            request_id=request.id,
+            at=now,
+            actor="candidate",
+            action="submit",
+            to_status=RequestStatus.SUBMITTED,
+            note=new.consent,
         )
     )
     await session.flush()

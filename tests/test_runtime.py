@@ -50,3 +50,16 @@ async def test_refuses_a_different_key(tmp_path: Path) -> None:
     with pytest.raises(PiiKeyError) as error:
         await build_runtime(Settings(data_dir=tmp_path, pii_key="00" * 32))
     assert "不匹配" in str(error.value)
+
+
+def test_a_deployment_words_its_own_privacy_notice(tmp_path: Path) -> None:
+    from bot.app import privacy_notice
+    from bot.config import Settings
+
+    own = tmp_path / "notice.txt"
+    own.write_text("本中心收集姓名、身份证号，办结后{retention_days}天删除。同意请回复“同意”。\n", encoding="utf-8")
+    settings = Settings(_env_file=None, privacy_notice_file=own, request_retention_days=90)  # type: ignore[call-arg]
+    notice = privacy_notice(settings)
+    assert notice.text == "本中心收集姓名、身份证号，办结后90天删除。同意请回复“同意”。"
+    default = privacy_notice(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert "180 天" in default.text and default.version != notice.version

@@ -83,4 +83,4 @@ def dialog(region: str, occupation: str, exam: str, id_number: str, *, scope: st
     lines = ["退考退费", region]
     if scope is not None:
         lines.append(scope)
-    return [*lines, occupation, exam, "张三", id_number, "中级", "广州市第一技工学校", "跳过", "13812345678"]
+    return [*lines, occupation, exam, "同意", "张三", id_number, "中级", "广州市第一技工学校", "跳过", "13812345678"]

@@ -91,7 +91,7 @@ def test_numbers_typed_any_way_are_never_stored_in_clear(
 
     async def conversation() -> None:
         chat = Chat(ConversationEngine(db, services, SettableClock(dt.date(2017, 9, 27))), user=f"u{next(_users)}")
-        answers = ["退考退费", "广州", "是", "秘书", "2017年10月15日", "张三", typed_id, "中级"]
+        answers = ["退考退费", "广州", "是", "秘书", "2017年10月15日", "同意", "张三", typed_id, "中级"]
         answers += ["广州市第一技工学校", "跳过", typed_phone, "确认弃考"]
         for line in answers:
             await chat.say(line)

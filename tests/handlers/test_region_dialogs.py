@@ -81,7 +81,7 @@ async def test_a_notice_counts_from_its_issue_date(db: Database, services: Servi
     chat = chat_on(db, services, dt.date(2017, 9, 21))
     reply = await run(chat, ["退考退费", "广州"])
     assert f"{GZ}于2017年9月26日才印发，目前按广东省的规定（{GD}）办理" in reply
-    await run(chat, ["是", "秘书", "2017年10月15日", "张三", make_id_number(), "中级", "广州市第一技工学校"])
+    await run(chat, ["是", "秘书", "2017年10月15日", "同意", "张三", make_id_number(), "中级", "广州市第一技工学校"])
     summary = await run(chat, ["跳过", "13812345678"])
     assert GD in summary and GZ not in summary
     # 2020-07-20: 福建's 143号 is not issued yet, and no other notice provides for withdrawal.

@@ -122,6 +122,7 @@ async def test_every_field_refuses_bad_input_first_and_keeps_the_form(db: Databa
         ("随便", "请回复“是”“否”或“不确定”", "是"),
         ("12345", "中文名称", "秘书"),
         ("2月30日", "不存在", "2017年10月15日"),
+        ("随便", "个人信息处理说明", "同意"),
         ("张", "姓名", "张三"),
         ("440103199001011234", "核对", ID),
         ("超级", "五级/初级工", "中级"),
@@ -141,7 +142,7 @@ async def test_every_field_refuses_bad_input_first_and_keeps_the_form(db: Databa
 async def test_id_number_refusals_explain_themselves(db: Database, services: Services) -> None:
     engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
-    await run(chat, ["退考退费", "广州", "是", "秘书", "2017年10月15日", "张三"])
+    await run(chat, ["退考退费", "广州", "是", "秘书", "2017年10月15日", "同意", "张三"])
     old = await chat.say("440103900101123")
     assert "15位" in old and "18位" in old
     assert "440103900101123" not in old
@@ -239,7 +240,7 @@ async def test_region_given_with_the_request_is_used(db: Database, services: Ser
 async def test_cancel_half_way_stores_nothing(db: Database, services: Services) -> None:
     engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
     chat = Chat(engine)
-    await run(chat, ["退考退费", "广州", "是", "秘书", "2017年10月15日", "张三", ID])
+    await run(chat, ["退考退费", "广州", "是", "秘书", "2017年10月15日", "同意", "张三", ID])
     reply = await chat.say("取消")
     assert "已取消退考退费登记" in reply
     assert len(await stored(db)) == 0
@@ -254,7 +255,7 @@ async def test_back_and_edit_change_a_field(db: Database, services: Services) ->
     chat = Chat(engine)
     await run(chat, ["退考退费", "广州", "是", "秘书", "2017年10月15日"])
     assert "回到上一项" in await chat.say("返回") and "原定考试日期" in chat.replies[0].text
-    await run(chat, ["2017年10月20日", "张三", ID, "中级", "广州市第一技工学校", "跳过", "13812345678"])
+    await run(chat, ["2017年10月20日", "同意", "张三", ID, "中级", "广州市第一技工学校", "跳过", "13812345678"])
     assert "2017年10月20日" in chat.replies[0].text
     reply = await chat.say("修改手机号")
     assert "重新填写手机号" in reply
@@ -294,7 +295,7 @@ async def test_a_question_in_the_middle_is_answered_and_the_form_resumes(db: Dat
     reply = await chat.say("退的钱是原路返回吗？")
     assert "原路退回" in reply and "穗人社职鉴函〔2017〕145号" in reply
     assert "继续办理" in reply and "原定考试日期" in reply
-    assert "姓名" in await chat.say("2017年10月15日")
+    assert "个人信息处理说明" in await chat.say("2017年10月15日")
 
 
 async def test_global_commands_work_inside_the_form(db: Database, services: Services) -> None:
@@ -340,7 +341,7 @@ async def test_a_new_process_continues_the_same_form(database_url: str, services
     first_db = Database(database_url)
     await first_db.migrate()
     engine = ConversationEngine(first_db, services, SettableClock(dt.date(2017, 9, 27)))
-    await run(Chat(engine), ["退考退费", "广州", "是", "秘书", "2017年10月15日", "张三"])
+    await run(Chat(engine), ["退考退费", "广州", "是", "秘书", "2017年10月15日", "同意", "张三"])
     await first_db.dispose()
 
     restarted = Database(database_url)
@@ -361,7 +362,7 @@ async def test_same_message_id_three_times_is_handled_once(db: Database, service
     assert replies[0] == replies[1] == replies[2]
     assert "原定考试日期" in replies[0]
     # Had the retry run again, "秘书" would have been taken as the exam date and refused.
-    assert "姓名" in await chat.say("2017年10月15日")
+    assert "个人信息处理说明" in await chat.say("2017年10月15日")
 
 
 async def test_status_changes_show_in_my_requests_and_a_filed_request_cannot_be_edited(
@@ -438,3 +439,26 @@ async def test_the_scope_question_understands_natural_answers(
         assert "请输入您报考的职业" in reply, reply
     else:
         assert "本次无需也无法在此登记退考退费" in reply, reply
+
+
+async def test_personal_questions_wait_for_the_candidates_agreement(db: Database, services: Services) -> None:
+    engine, _ = engine_at(db, services, dt.date(2017, 9, 27))
+    chat = Chat(engine)
+    notice = await run(chat, ["退考退费", "广州", "是", "秘书", "2017年10月15日"])
+    for told in ("姓名、身份证号、手机号", "用途", "鉴定中心", "180 天", "删除我的信息"):
+        assert told in notice, told
+    assert chat.choices == ("同意", "不同意")
+    assert "请先阅读" in await chat.say("张三"), "a name typed before agreeing is not taken"
+    assert "姓名" in await chat.say("同意")
+    await run(chat, ["张三", ID, "中级", "广州市第一技工学校", "跳过", "13812345678"])
+    assert "已同意" in chat.replies[0].text, "the summary shows the agreement"
+    await run(chat, ["确认弃考"])
+
+    declines = Chat(engine, user="u2")
+    reply = await run(declines, ["退考退费", "广州", "是", "秘书", "2017年10月15日", "不同意"])
+    assert "无法在线办理" in reply and "转人工" in declines.choices
+    assert "已结束" in reply
+    [request] = await stored(db)
+    async with db.sessions() as session:
+        [event] = (await session.execute(select(RequestEvent).where(RequestEvent.request_id == request.id))).scalars()
+    assert event.note and event.note.startswith("考生已同意个人信息处理说明（版本 ")
