@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         default=180, ge=1, le=3650, description="申请办结（已退费或未通过）后多少天删除其中的个人信息"
     )
 
+    transcript_retention_days: int = Field(default=365, ge=1, le=3650, description="对话记录保存天数")
+    conversation_retention_days: int = Field(
+        default=180, ge=1, le=3650, description="多少天无消息后删除会话状态（地区、进行中的表单等）"
+    )
+    gap_question_retention_days: int = Field(default=365, ge=1, le=3650, description="知识缺口中考生原话的保存天数")
+    handoff_retention_days: int = Field(default=365, ge=1, le=3650, description="人工服务办结后，其问题文本的保存天数")
+
     user_rate_limit: str = Field(
         default="10 per 10 seconds; 40 per minute",
         description="每位用户（任一渠道）发送消息的速率上限；超出时回复“请稍后再试”。设为 off 则不限",

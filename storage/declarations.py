@@ -60,7 +60,10 @@ def verification_code(cipher: PiiCipher, request: WithdrawalRequest) -> str:
     """XXXX-XXXX-XXXX (60 bits): the same for the same record, different once a covered field changes.
 
     Covered: reference, name, ID number, occupation, level, exam date, confirmation time and the full
-    declaration text. Status, refund date and the like are not: they change by design after printing."""
+    declaration text. Status, refund date and the like are not: they change by design after printing.
+    An erased request (`storage.retention`) answers with the code it had, kept at erasure."""
+    if request.erased and request.kept_code:
+        return request.kept_code
     raw = _raw_code(cipher, request)
     return "-".join(raw[i : i + _GROUP] for i in range(0, _CODE_LENGTH, _GROUP))
 
@@ -71,7 +74,7 @@ def verify(cipher: PiiCipher, request: WithdrawalRequest, code: str) -> bool:
     # compare_digest needs ASCII str; anything else cannot be a code anyway.
     if not typed.isascii():
         return False
-    return hmac.compare_digest(typed, _raw_code(cipher, request))
+    return hmac.compare_digest(typed, verification_code(cipher, request).replace("-", ""))
 
 
 def _confirmed_at(request: WithdrawalRequest) -> dt.datetime:
@@ -103,8 +106,9 @@ class ExportRow:
 
     @classmethod
     def from_request(cls, request: WithdrawalRequest, cipher: PiiCipher, *, reveal: bool) -> ExportRow:
-        """Decrypts only when `reveal`: a masked export never touches the ciphertexts."""
-        if reveal:
+        """Decrypts only when `reveal`: a masked export never touches the ciphertexts. An erased
+        request has nothing to reveal: its masked values stand."""
+        if reveal and not request.erased:
             id_number = cipher.decrypt(request.id_number_cipher, context="id_number")
             phone = cipher.decrypt(request.phone_cipher, context="phone")
         else:
@@ -151,7 +155,9 @@ class DeclarationDoc:
     def from_request(cls, request: WithdrawalRequest, cipher: PiiCipher, *, reveal: bool) -> DeclarationDoc:
         """The code is computed from the full record whatever `reveal` says, so both prints carry the same one."""
         text = (
-            cipher.decrypt(request.declaration_cipher, context="declaration") if reveal else request.declaration_masked
+            cipher.decrypt(request.declaration_cipher, context="declaration")
+            if reveal and not request.erased
+            else request.declaration_masked
         )
         return cls(
             reference=request.reference,

@@ -161,4 +161,6 @@ async def list_requests(
 
 
 async def count_encrypted_rows(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count(WithdrawalRequest.id)))).scalar_one())
+    """Requests whose ciphertexts a key must read (erased ones hold none)."""
+    stmt = select(func.count(WithdrawalRequest.id)).where(WithdrawalRequest.erased_at.is_(None))
+    return int((await session.execute(stmt)).scalar_one())

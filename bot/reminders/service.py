@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -38,6 +39,22 @@ class ReminderService:
         self.scheduler.add_job(self.plan, id="plan", next_run_time=first, **common)
         self.scheduler.add_job(self.dispatch, id="dispatch", next_run_time=first, **common)
         self.scheduler.start()
+
+    def add_leader_job(self, job_id: str, run: Callable[[], Awaitable[object]], *, seconds: float) -> None:
+        """Runs `run` every `seconds` in the elected process only (the retention job), first at start."""
+
+        async def job() -> None:
+            if not await self._lead():
+                return
+            try:
+                await run()
+            except Exception:  # noqa: BLE001 - the next run tries again; the job must stay scheduled
+                log.exception("%s failed", job_id)
+
+        first = dt.datetime.now(SHANGHAI)
+        self.scheduler.add_job(
+            job, id=job_id, trigger="interval", seconds=seconds, max_instances=1, coalesce=True, next_run_time=first
+        )
 
     def wake(self) -> None:
         """Dispatches now rather than at the next tick: a staff reply should not wait up to an

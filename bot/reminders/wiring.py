@@ -14,6 +14,8 @@ from bot.reminders.dispatcher import Dispatcher, worker_name
 from bot.reminders.leader import leadership_for
 from bot.reminders.planner import Planner
 from bot.reminders.service import ReminderService
+from bot.retention import EVERY_SECONDS as RETENTION_EVERY
+from bot.retention import RetentionJob
 
 
 def channel_rates(settings: Settings) -> dict[str, float]:
@@ -43,6 +45,9 @@ async def reminders_running(app: Starlette, settings: Settings) -> AsyncIterator
     service = ReminderService(planner, dispatcher, leadership, interval=settings.scheduler_interval_seconds)
     runtime.reminders = service
     service.start()
+    # The retention job shares the scheduler and its leadership: one process erases, whichever leads.
+    job = RetentionJob(runtime.db, runtime.services.cipher, runtime.clock, settings)
+    service.add_leader_job("retention", job.run_once, seconds=RETENTION_EVERY)
     try:
         yield service
     finally:

@@ -40,6 +40,8 @@ class WithdrawalRequest(Base):
         Index("ix_requests_institution", "institution", "region", "status", "created_at"),
         Index("ix_requests_exam_date", "exam_date", "region", "status", "created_at"),
         Index("ix_requests_name", "name", "region", "status", "created_at"),
+        # The retention job's question: finished, not yet erased, finished before a day.
+        Index("ix_requests_erasable", "erased_at", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +72,14 @@ class WithdrawalRequest(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     refunded_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    """When its personal data was erased (`storage.retention`): the ciphertexts are empty, the name
+    masked, and `kept_code` holds the declaration's verification code as it was."""
+    kept_code: Mapped[str | None] = mapped_column(String(20), nullable=True, default=None)
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
 
 
 class RequestEvent(Base):

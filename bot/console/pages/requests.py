@@ -112,7 +112,7 @@ def _detail_context(
 ) -> dict[str, Any]:
     """The detail page's values: full numbers and declaration only when `reveal` (already audited)."""
     cipher = runtime(request).services.cipher
-    if reveal:
+    if reveal and not wr.erased:
         id_number = cipher.decrypt(wr.id_number_cipher, context="id_number")
         phone = cipher.decrypt(wr.phone_cipher, context="phone")
         declaration = cipher.decrypt(wr.declaration_cipher, context="declaration")
