@@ -34,10 +34,12 @@ DECLINED = (
 @dataclass(frozen=True)
 class PrivacyNotice:
     text: str
+    retention_days: int = 180
+    """Days after a request is finished until its personal data is erased (REQUEST_RETENTION_DAYS)."""
 
     @classmethod
     def from_template(cls, template: str, *, retention_days: int) -> PrivacyNotice:
-        return cls(template.replace("{retention_days}", str(retention_days)).strip())
+        return cls(template.replace("{retention_days}", str(retention_days)).strip(), retention_days)
 
     @property
     def version(self) -> str:

@@ -42,7 +42,6 @@ ACTION_LABELS = {
     "privacy.retention": "按保存期限清理个人信息",
     "privacy.export": "导出个人的全部信息",
     "privacy.erase": "删除个人的全部信息",
-    "privacy.request": "考生申请删除个人信息",
     "handoff.open": "开始处理转人工",
     "handoff.assign": "分配转人工",
     "handoff.reply": "回复考生",
