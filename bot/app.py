@@ -24,7 +24,7 @@ from handlers.privacy_notice import DEFAULT_NOTICE, PrivacyNotice
 from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from storage.database import Database
 from storage.models import Setting
-from storage.pii import PiiCipher, PiiKeyError, load_or_create_key
+from storage.pii import PiiCipher, PiiKeyError, load_or_create_key, load_previous_keys
 from storage.private_files import private_dir
 from storage.requests import count_encrypted_rows
 
@@ -94,10 +94,13 @@ async def open_cipher(db: Database, settings: Settings) -> PiiCipher:
         key = load_or_create_key(
             settings.key_file, configured=configured, encrypted_rows_exist=rows > 0 or recorded is not None
         )
-        cipher = PiiCipher(key)
+        previous = settings.pii_previous_keys.get_secret_value() if settings.pii_previous_keys else None
+        cipher = PiiCipher(key, load_previous_keys(settings.previous_key_file, configured=previous))
+        # During a rotation the database still names the old key until every row is re-encrypted.
+        known = {cipher.fingerprint, *(p.fingerprint for p in cipher.previous)}
         if recorded is None:
             session.add(Setting(name=KEY_FINGERPRINT, value=cipher.fingerprint))
-        elif recorded.value != cipher.fingerprint:
+        elif recorded.value not in known:
             raise PiiKeyError(
                 f"加密密钥与数据库不匹配（数据库记录的密钥指纹 {recorded.value}，当前密钥 {cipher.fingerprint}）。"
                 "请恢复原来的密钥文件或 PII_KEY，否则已加密的个人信息将无法读取。"

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="SQLite 文件与加密密钥所在目录")
     database_url: str | None = Field(default=None, description="默认 sqlite+aiosqlite:///<DATA_DIR>/bot.db")
     pii_key: SecretStr | None = Field(default=None, description="个人信息加密主密钥（32 字节，base64 或 hex）")
+    pii_previous_keys: SecretStr | None = Field(
+        default=None, description="更换密钥期间的旧密钥（逗号分隔）：只用于读取尚未重新加密的数据"
+    )
     bot_now: dt.datetime | dt.date | None = Field(
         default=None,
         description="时钟从此刻起走（YYYY-MM-DD 或 YYYY-MM-DDTHH:MM，北京时间），只给日期时取当前钟点",
@@ -150,6 +153,7 @@ class Settings(BaseSettings):
         "telegram_token",
         "telegram_webhook_url",
         "telegram_webhook_secret",
+        "pii_previous_keys",
         mode="before",
     )
     @classmethod
@@ -209,3 +213,7 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return self.data_dir / "pii.key"
+
+    @property
+    def previous_key_file(self) -> Path:
+        return self.data_dir / "pii.key.previous"

@@ -137,7 +137,7 @@ async def _filed_before(ctx: Context, id_number: str, occupation: str, exam_date
     """The request the same person (by ID number) filed for the same exam, if any."""
     return await find_for_exam(
         ctx.session,
-        id_number_hash=ctx.services.cipher.keyed_hash(id_number),
+        id_number_hashes=ctx.services.cipher.keyed_hashes(id_number),
         occupation=occupation,
         exam_date=exam_date,  # type: ignore[arg-type]  # a date, from the form's values
     )

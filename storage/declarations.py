@@ -61,10 +61,11 @@ def verification_code(cipher: PiiCipher, request: WithdrawalRequest) -> str:
 
     Covered: reference, name, ID number, occupation, level, exam date, confirmation time and the full
     declaration text. Status, refund date and the like are not: they change by design after printing.
-    An erased request (`storage.retention`) answers with the code it had, kept at erasure."""
-    if request.erased and request.kept_code:
+    A request erased (`storage.retention`) or re-encrypted under a new key (`storage.key_rotation`)
+    answers with the code it had, kept then: the code is the printed declaration's, whatever key now."""
+    if request.kept_code:
         return request.kept_code
-    raw = _raw_code(cipher, request)
+    raw = _raw_code(cipher.for_token(request.id_number_cipher, context="id_number"), request)
     return "-".join(raw[i : i + _GROUP] for i in range(0, _CODE_LENGTH, _GROUP))
 
 

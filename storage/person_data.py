@@ -46,8 +46,8 @@ class Person:
 
 
 async def find_person(session: AsyncSession, cipher: PiiCipher, id_number: str) -> Person:
-    digest = cipher.keyed_hash(id_number)
-    stmt = select(WithdrawalRequest).where(WithdrawalRequest.id_number_hash == digest).order_by(WithdrawalRequest.id)
+    digests = cipher.keyed_hashes(id_number)
+    stmt = select(WithdrawalRequest).where(WithdrawalRequest.id_number_hash.in_(digests)).order_by(WithdrawalRequest.id)
     requests = list((await session.execute(stmt)).scalars())
     accounts = sorted({(r.channel, r.user_id) for r in requests})
     return Person(id_number.strip().upper(), requests, accounts)

@@ -15,6 +15,7 @@ import re
 import secrets
 import stat
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -31,6 +32,8 @@ __all__ = [
     "PiiDecryptError",
     "PiiKeyError",
     "load_or_create_key",
+    "load_previous_keys",
+    "start_rotation",
 ]
 
 KEY_ENV_VAR = "PII_KEY"
@@ -77,11 +80,16 @@ def _b64encode_unpadded(data: bytes) -> str:
 
 
 class PiiCipher:
-    """Encrypts and hashes personal data under sub-keys derived from one master key."""
+    """Encrypts and hashes personal data under sub-keys derived from one master key.
 
-    def __init__(self, master_key: bytes) -> None:
+    During a key rotation it also holds the previous keys (`previous`): it encrypts and hashes with
+    the new one, and decrypts with whichever key a value was encrypted with, so that the server keeps
+    reading every row while `storage.key_rotation` re-encrypts them."""
+
+    def __init__(self, master_key: bytes, previous: Sequence[bytes] = ()) -> None:
         if not isinstance(master_key, bytes | bytearray) or len(master_key) != KEY_SIZE:
             raise PiiKeyError(f"the PII master key must be exactly {KEY_SIZE} bytes")
+        self.previous = tuple(PiiCipher(key) for key in previous)
         master = bytes(master_key)
         self._aead = AESGCM(_derive(master, _AEAD_INFO))
         self._hmac_key = _derive(master, _HMAC_INFO)
@@ -106,6 +114,39 @@ class PiiCipher:
 
     def decrypt(self, token: str, *, context: str = "") -> str:
         """Returns the plaintext of a token from `encrypt` with the same `context`, or raises PiiDecryptError."""
+        try:
+            return self._decrypt(token, context=context)
+        except PiiDecryptError:
+            for cipher in self.previous:
+                try:
+                    return cipher._decrypt(token, context=context)
+                except PiiDecryptError:
+                    continue
+            raise
+
+    def for_token(self, token: str, *, context: str = "") -> PiiCipher:
+        """The cipher (this one, or a previous key's) that encrypted `token`; this one if none did."""
+        for cipher in (self, *self.previous):
+            try:
+                cipher._decrypt(token, context=context)
+            except PiiDecryptError:
+                continue
+            return cipher
+        return self
+
+    def is_current(self, token: str, *, context: str = "") -> bool:
+        """True when `token` is under this (the newest) key."""
+        try:
+            self._decrypt(token, context=context)
+        except PiiDecryptError:
+            return False
+        return True
+
+    def keyed_hashes(self, value: str) -> list[str]:
+        """The value's keyed hash under every loaded key: a look-up during a rotation matches rows of both."""
+        return [c.keyed_hash(value) for c in (self, *self.previous)]
+
+    def _decrypt(self, token: str, *, context: str = "") -> str:
         what = f"personal data ({context})" if context else "personal data"
         blob = self._unpack(token, what)
         try:
@@ -286,3 +327,43 @@ def load_or_create_key(path: Path, *, configured: str | None, encrypted_rows_exi
         return key
     # Another process created the key between our look and our write; everyone must share its key.
     return _read_key_file(path)
+
+
+def load_previous_keys(path: Path, *, configured: str | None) -> list[bytes]:
+    """The keys a rotation reads old rows with: `configured` (PII_PREVIOUS_KEYS, comma-separated)
+    and the lines of the file at `path` (pii.key.previous), which must be 0600 like the key file."""
+    texts = [t for t in (configured or "").split(",") if t.strip()]
+    if path.exists():
+        _read_key_file_lines(path, texts)
+    keys = []
+    for text in texts:
+        key = _decode_key(text)
+        if key is None:
+            raise PiiKeyError(f"a previous PII key (PII_PREVIOUS_KEYS or {path.name}) is not valid: {_KEY_FORMAT}")
+        keys.append(key)
+    return keys
+
+
+def _read_key_file_lines(path: Path, into: list[str]) -> None:
+    st = os.stat(path)
+    if os.name != "nt" and st.st_mode & 0o077:
+        raise PiiKeyError(f"the file {path} is accessible to group or others; restrict it with: chmod 600 {path}")
+    into.extend(line for line in path.read_text(encoding="ascii").splitlines() if line.strip())
+
+
+def start_rotation(path: Path) -> bytes:
+    """Makes a new key the key file's, keeping the current one in `<path>.previous`: servers started
+    afterwards read both and write under the new one. The new key is written before the old one is
+    moved, so a crash leaves either the old set-up or both keys, never neither."""
+    current = _read_key_file(path)
+    previous = path.with_name(path.name + ".previous")
+    old_lines = previous.read_text(encoding="ascii") if previous.exists() else ""
+    new = secrets.token_bytes(KEY_SIZE)
+    staged = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
+    _write_new_file(staged, (base64.urlsafe_b64encode(new).decode("ascii") + "\n").encode("ascii"))
+    kept = path.with_name(f".{previous.name}.{secrets.token_hex(8)}.tmp")
+    _write_new_file(kept, (old_lines + base64.urlsafe_b64encode(current).decode("ascii") + "\n").encode("ascii"))
+    os.replace(kept, previous)
+    os.replace(staged, path)
+    _fsync_dir(path.parent)
+    return new

@@ -57,14 +57,15 @@ class NewRequest:
 
 
 async def find_for_exam(
-    session: AsyncSession, *, id_number_hash: str, occupation: str, exam_date: dt.date
+    session: AsyncSession, *, id_number_hashes: list[str], occupation: str, exam_date: dt.date
 ) -> WithdrawalRequest | None:
+    """The person's request for this exam; `id_number_hashes` under every loaded key (a rotation)."""
     stmt = select(WithdrawalRequest).where(
-        WithdrawalRequest.id_number_hash == id_number_hash,
+        WithdrawalRequest.id_number_hash.in_(id_number_hashes),
         WithdrawalRequest.occupation == occupation,
         WithdrawalRequest.exam_date == exam_date,
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
 
 
 async def create_request(

@@ -33,6 +33,12 @@ def register(subparsers: Subparsers) -> None:
     erase = sub.add_parser("erase", help="删除某人的全部个人信息（从标准输入读身份证号）")
     erase.add_argument("--yes", action="store_true", help="不再询问，直接删除")
     erase.set_defaults(run=run_privacy)
+    sub.add_parser(
+        "new-key", help="更换密钥第一步：生成新密钥文件，旧密钥移入 pii.key.previous（之后重启服务）"
+    ).set_defaults(run=run_privacy)
+    sub.add_parser("rotate-key", help="更换密钥第二步：把全部密文改用新密钥加密（分批、可中断后重跑）").set_defaults(
+        run=run_privacy
+    )
 
 
 def run_privacy(args: argparse.Namespace) -> int:
@@ -47,16 +53,53 @@ def _read_id_number() -> str:
     return sys.stdin.readline().strip()
 
 
+def _new_key(settings: Settings) -> int:
+    from storage.pii import PiiKeyError, start_rotation
+
+    if settings.pii_key is not None:
+        print(
+            '密钥由环境变量 PII_KEY 提供：请生成新密钥（如 python -c "import secrets;print(secrets.token_hex(32))"），'
+            "把原来的值移到 PII_PREVIOUS_KEYS、新值设为 PII_KEY，重启服务后运行 python -m bot privacy rotate-key。",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        start_rotation(settings.key_file)
+    except (PiiKeyError, FileNotFoundError) as exc:
+        print(f"无法更换密钥：{exc}", file=sys.stderr)
+        return 1
+    print(f"已生成新密钥 {settings.key_file}，旧密钥保存在 {settings.previous_key_file}（均为 0600）。")
+    print("请先备份新密钥，再重启所有服务进程，然后运行：python -m bot privacy rotate-key")
+    return 0
+
+
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import open_cipher
+    from bot.app import KEY_FINGERPRINT, open_cipher
     from bot.retention import RetentionJob, cutoffs, last_run
     from storage import person_data, retention
     from storage.audit import append_entry
 
+    if args.privacy_command == "new-key":
+        return _new_key(settings)
     async with open_database(settings) as db:
         cipher = await open_cipher(db, settings)
         now = current_time(settings)
         command = args.privacy_command
+        if command == "rotate-key":
+            from storage.key_rotation import rotate
+
+            if not cipher.previous:
+                print("没有旧密钥（pii.key.previous 或 PII_PREVIOUS_KEYS）：请先运行 python -m bot privacy new-key。")
+            rotation = await rotate(db, cipher, fingerprint_setting=KEY_FINGERPRINT)
+            print(
+                f"已重新加密 {rotation.requests} 份申请、{rotation.form_values} 个填写中的表单值，"
+                f"清除 {rotation.api_tokens} 个访问令牌（会自动重新获取），用时 {rotation.seconds:.1f} 秒。"
+            )
+            if rotation.left:
+                print(f"仍有 {rotation.left} 个密文使用旧密钥（可能有服务进程尚未重启）：重启后请再运行一次。")
+                return 1
+            print("全部数据已使用新密钥，数据库已记录新密钥指纹。备份新密钥后，可删除旧密钥文件或 PII_PREVIOUS_KEYS。")
+            return 0
         if command == "status":
             limits = cutoffs(settings, now)
             async with db.sessions() as session:
