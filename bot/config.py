@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     )
     gap_questions_per_user_day: int = Field(default=20, ge=0, description="每位用户每天最多记入“知识缺口”的未答问题数")
 
+    admin_two_step_required: bool = Field(
+        default=False,
+        description="管理员登录须用两步验证（验证器 App 的 6 位动态码；用 python -m bot staff totp 用户名 启用）",
+    )
+
     trusted_hosts: str = Field(
         default="localhost,127.0.0.1",
         description="服务对外的域名或地址（逗号分隔，可用 *.example.com）：其他 Host 请求头一律拒绝",

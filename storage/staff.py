@@ -26,6 +26,7 @@ def account_snapshot(account: StaffAccount) -> dict[str, Any]:
         "active": account.active,
         "failed_logins": account.failed_logins,
         "locked_until": account.locked_until.isoformat() if account.locked_until else None,
+        "two_step": bool(account.totp_secret_cipher),
     }
 
 
@@ -136,6 +137,11 @@ async def begin_attempt(
         name_before=int((await session.execute(by_name)).scalar_one()),
         ip_before=int((await session.execute(by_ip)).scalar_one()),
     )
+
+
+async def forget_attempt(session: AsyncSession, *, attempt_id: int) -> None:
+    """An attempt that was not a guess (the right password, refused for another reason)."""
+    await session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
 
 
 async def count_against_address_only(session: AsyncSession, *, attempt_id: int) -> None:

@@ -1,4 +1,4 @@
-"""`python -m bot staff add|list|passwd|disable`: the staff console's accounts from the command line.
+"""`python -m bot staff add|list|passwd|disable|totp`: the staff console's accounts from the command line.
 
 The first admin account can only be made here: the server never creates one by itself. Every
 change is written to the audit log with the actor "cli"."""
@@ -40,6 +40,9 @@ def register(subparsers: Subparsers) -> None:
     passwd.add_argument("--password-stdin", action="store_true", help="从标准输入读一行作为密码")
     disable = staff_sub.add_parser("disable", help="停用账号（原有登录立即失效）")
     disable.add_argument("name", metavar="NAME")
+    totp = staff_sub.add_parser("totp", help="启用两步验证：生成验证器 App 用的密钥（登录时另填 6 位动态码）")
+    totp.add_argument("name", metavar="NAME")
+    totp.add_argument("--disable", action="store_true", help="关闭该账号的两步验证")
     staff.set_defaults(run=run_staff)
 
 
@@ -187,6 +190,43 @@ async def _disable(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _totp(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_cipher
+    from bot.console import two_step
+    from storage import staff as staff_store
+    from storage.audit import append_entry
+
+    async with open_database(settings) as db:
+        cipher = await open_cipher(db, settings)
+        async with db.transaction() as session:
+            account = await staff_store.account_by_name(session, name=args.name)
+            if account is None:
+                print(f"没有账号 {args.name}。", file=sys.stderr)
+                return 1
+            before = staff_store.account_snapshot(account)
+            secret = None if args.disable else two_step.new_secret()
+            account.totp_secret_cipher = cipher.encrypt(secret, context=two_step.CONTEXT) if secret else None
+            account.totp_last_step = None
+            await append_entry(
+                session,
+                at=current_time(settings),
+                actor=ACTOR,
+                action="staff.two_step",
+                target_type="staff",
+                target_id=account.id,
+                before=before,
+                after=staff_store.account_snapshot(account),
+            )
+    if secret is None:
+        print(f"已关闭 {args.name} 的两步验证。")
+        return 0
+    print(f"已为 {args.name} 启用两步验证。请用验证器 App（如 Google Authenticator、Microsoft Authenticator）添加：")
+    print(two_step.provisioning_uri(secret, args.name))
+    print(f"或手动输入密钥：{secret}")
+    print("此后登录时需另填 App 中显示的 6 位动态码。密钥只显示这一次。")
+    return 0
+
+
 def run_staff(args: argparse.Namespace) -> int:
     from bot.config import Settings
 
@@ -200,6 +240,8 @@ def run_staff(args: argparse.Namespace) -> int:
             return asyncio.run(_passwd(args, settings))
         if args.staff_command == "disable":
             return asyncio.run(_disable(args, settings))
+        if args.staff_command == "totp":
+            return asyncio.run(_totp(args, settings))
     except PasswordInputError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -12,11 +12,14 @@ import enum
 import logging
 from dataclasses import dataclass
 
+from bot.console import two_step as two_step_codes
 from bot.console.passwords import MAX_LENGTH, Passwords
+from bot.console.scope import ADMIN
 from bot.console.state import LoginPolicy
 from storage import staff as staff_store
 from storage.audit import append_entry
 from storage.database import Database
+from storage.pii import PiiCipher
 
 log = logging.getLogger(__name__)
 ANONYMOUS = "anonymous"
@@ -30,6 +33,10 @@ class Outcome(enum.Enum):
     """Too many failures under this name recently."""
     THROTTLED = "throttled"
     """Too many failures from this client address recently."""
+    CODE = "code"
+    """Right password, but the two-step code is missing, wrong or used already (counted as a failure)."""
+    ENROLL = "enroll"
+    """An admin without two-step login where the deployment requires it."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +51,26 @@ async def address_throttled(db: Database, policy: LoginPolicy, *, ip: str, now: 
         return await staff_store.failures_from_ip(session, ip=ip, since=now - policy.window) >= policy.max_ip_failures
 
 
+@dataclass(frozen=True)
+class TwoStep:
+    """What two-step login needs: the typed code, the key its secrets are encrypted under, and
+    whether admins must have it (ADMIN_TWO_STEP_REQUIRED)."""
+
+    code: str
+    cipher: PiiCipher
+    required_for_admins: bool = False
+
+
 async def authenticate(
-    db: Database, passwords: Passwords, policy: LoginPolicy, *, name: str, password: str, ip: str, now: dt.datetime
+    db: Database,
+    passwords: Passwords,
+    policy: LoginPolicy,
+    *,
+    name: str,
+    password: str,
+    ip: str,
+    now: dt.datetime,
+    two_step: TwoStep | None = None,
 ) -> LoginResult:
     """Checks `name` and `password` from `ip`, records the outcome, and says whether to sign in.
 
@@ -77,11 +102,27 @@ async def authenticate(
 
     stored_hash = account.password_hash if account is not None else None
     matches = len(password) <= MAX_LENGTH and await passwords.verify_async(stored_hash, password)
+    step: int | None = None
     if account is not None and matches and account.active:
+        if account.totp_secret_cipher and two_step is not None:
+            secret = two_step.cipher.decrypt(account.totp_secret_cipher, context=two_step_codes.CONTEXT)
+            step = two_step_codes.accepted_step(secret, two_step.code, last_step=account.totp_last_step)
+            if step is None:
+                reached = attempt.name_before + 1 >= policy.max_failures
+                await _audit_failure(
+                    db, ip=ip, now=now, reason="动态验证码错误", account_id=account.id, lock=reached, policy=policy
+                )
+                return LoginResult(Outcome.LOCKED if reached else Outcome.CODE)
+        elif two_step is not None and two_step.required_for_admins and account.role == ADMIN:
+            async with db.transaction() as session:
+                await staff_store.forget_attempt(session, attempt_id=attempt.id)  # not a guess
+            return LoginResult(Outcome.ENROLL)
         async with db.transaction() as session:
             fresh = await staff_store.account_by_id(session, account_id=account.id)
             assert fresh is not None
             await staff_store.record_login(session, account=fresh, now=now, attempt_id=attempt.id)
+            if step is not None:
+                fresh.totp_last_step = step
             if passwords.needs_rehash(fresh.password_hash):
                 # The defaults changed since this hash was made: store one with today's parameters.
                 await staff_store.set_password_hash(session, account=fresh, password_hash=passwords.hash(password))

@@ -31,6 +31,10 @@ class StaffAccount(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[dt.datetime]
     last_login_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    totp_secret_cipher: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    """The authenticator app's secret (two-step login), encrypted with the PII key; None: not enrolled."""
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    """The 30-second step of the last code accepted: a code is good once (a code seen over a shoulder is spent)."""
 
 
 class StaffSession(Base):

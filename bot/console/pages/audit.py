@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "staff.activate": "启用账号",
     "staff.password_reset": "重置密码",
     "staff.unlock": "解除锁定",
+    "staff.two_step": "设置两步验证",
     "request.approve": "通过申请",
     "request.reject": "驳回申请",
     "request.refund": "登记退费",

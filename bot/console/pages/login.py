@@ -16,8 +16,8 @@ from bot.console.auth import (
     staff_page,
     start_session,
 )
-from bot.console.login import Outcome, address_throttled, authenticate
-from bot.console.state import client_ip, console_state, database, now
+from bot.console.login import Outcome, TwoStep, address_throttled, authenticate
+from bot.console.state import client_ip, console_state, database, now, runtime
 from bot.console.templates import flash, redirect, render, url
 from storage.audit import append_entry
 
@@ -25,6 +25,11 @@ MESSAGES = {
     Outcome.INVALID: (400, "用户名或密码错误。"),
     Outcome.LOCKED: (429, "登录失败次数过多，账号已暂时锁定，请 {minutes} 分钟后再试，或请管理员解除锁定。"),
     Outcome.THROTTLED: (429, "登录尝试过于频繁，请稍后再试。"),
+    Outcome.CODE: (400, "动态验证码错误或已使用过，请输入验证器 App 中当前显示的 6 位数字。"),
+    Outcome.ENROLL: (
+        403,
+        "管理员账号须先启用两步验证：请在服务器上运行 python -m bot staff totp 用户名，用验证器 App 扫描后再登录。",
+    ),
 }
 
 
@@ -69,6 +74,8 @@ async def login_submit(request: Request) -> Response:
     next_url = _safe_next(request, form.get("next"))
     if not isinstance(name, str) or not isinstance(password, str) or not name.strip() or not password:
         return _form(request, status_code=400, error="请输入用户名和密码。", name=str(name or ""), next_url=next_url)
+    code = form.get("code")
+    services = runtime(request).services
     result = await authenticate(
         database(request),
         state.passwords,
@@ -77,6 +84,11 @@ async def login_submit(request: Request) -> Response:
         password=password,
         ip=client_ip(request),
         now=now(request),
+        two_step=TwoStep(
+            code if isinstance(code, str) else "",
+            services.cipher,
+            required_for_admins=runtime(request).settings.admin_two_step_required,
+        ),
     )
     if result.outcome is Outcome.OK and result.account_id is not None:
         response = RedirectResponse(next_url or url(request, "dashboard"), status_code=303)
