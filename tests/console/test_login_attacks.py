@@ -163,3 +163,45 @@ async def test_a_throttled_address_is_answered_before_its_form_is_read(
         # No CSRF token at all: had the form been read first, this would be the CSRF refusal (403).
         throttled = await c.post("/admin/login", data={"name": "boss", "password": WRONG})
     assert throttled.status_code == 429 and "频繁" in throttled.text
+
+
+async def test_a_real_name_and_an_unknown_one_lock_alike(running: tuple[Starlette, str], clock: MovableClock) -> None:
+    app, base = running
+    async with app.state.runtime.db.transaction() as session:
+        await staff_store.create_account(
+            session, name="boss", role="admin", regions=[], password_hash=HASHER.hash(PASSWORD), now=clock()
+        )
+    seen = {}
+    for name in ("boss", "ghost"):
+        async with opened_form(base) as (c, token):
+            seen[name] = [
+                (r.status_code, r.text.split('role="alert">')[1].split("<")[0])
+                for r in [
+                    await c.post("/admin/login", data={"csrf": token, "name": name, "password": WRONG})
+                    for _ in range(6)
+                ]
+            ]
+    assert seen["boss"] == seen["ghost"] and [s for s, _ in seen["boss"]] == [400, 400, 400, 400, 429, 429]
+
+
+async def test_weak_passwords_are_refused_over_http(running: tuple[Starlette, str], clock: MovableClock) -> None:
+    app, base = running
+    async with app.state.runtime.db.transaction() as session:
+        await staff_store.create_account(
+            session, name="boss", role="admin", regions=[], password_hash=HASHER.hash(PASSWORD), now=clock()
+        )
+    async with opened_form(base) as (c, token):
+        assert (
+            await c.post("/admin/login", data={"csrf": token, "name": "boss", "password": PASSWORD})
+        ).status_code == 303
+        csrf = csrf_in((await c.get("/admin/accounts")).text)
+        for password, reason in (
+            ("password12", "太容易被猜到"),
+            ("aaaaaaaaaa", "太容易被猜到"),
+            ("wangwu-2026-pass", "不能包含账号名"),
+        ):
+            form = {"csrf": csrf, "name": "wangwu", "role": "viewer", "regions": "", "password": password}
+            refused = await c.post("/admin/accounts", data=form)
+            assert refused.status_code == 400 and reason in refused.text, password
+        form = {"csrf": csrf, "name": "wangwu", "role": "viewer", "regions": "", "password": "Tq7-renshe-Lk2w"}
+        assert (await c.post("/admin/accounts", data=form)).status_code == 303
