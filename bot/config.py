@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     handoff_retention_days: int = Field(default=365, ge=1, le=3650, description="人工服务办结后，其问题文本的保存天数")
 
     user_rate_limit: str = Field(
-        default="10 per 10 seconds; 40 per minute",
+        default="20 per 10 seconds; 60 per minute",
         description="每位用户（任一渠道）发送消息的速率上限；超出时回复“请稍后再试”。设为 off 则不限",
     )
     web_address_rate_limit: str = Field(
@@ -179,7 +179,7 @@ class Settings(BaseSettings):
         try:
             parse_rates(v)
         except ValueError:
-            raise ValueError(f"速率写法无效：{v!r}，应如 “10 per 10 seconds; 40 per minute”，或 off") from None
+            raise ValueError(f"速率写法无效：{v!r}，应如 “20 per 10 seconds; 60 per minute”，或 off") from None
         return v
 
     @field_validator("reminder_offsets")

@@ -2,7 +2,7 @@
 
 Each worker counts on its own, so with N workers a client may get up to N times the rate: a flood
 is still cut to a trickle, and the counting costs a few microseconds with no database round trip.
-The limits are `limits` rate strings ("10 per 10 seconds; 40 per minute"); "off" turns the check off."""
+The limits are `limits` rate strings ("20 per 10 seconds; 60 per minute"); "off" turns the check off."""
 
 from __future__ import annotations
 

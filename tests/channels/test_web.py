@@ -17,6 +17,7 @@ from tests.channels.conftest import serving
 from tests.dialogs import make_id_number
 
 CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).resolve().parents[2] / "test-artifacts")) / "web"
 QUESTION = "广州退考退费登记截止到哪天？"
 
 
@@ -222,7 +223,13 @@ async def test_a_candidate_asks_and_files_a_request_in_the_browser(base_url: str
             await choose(page, "广州退考退费", "属于目录之外的职业吗")
             await choose(page, "是", "请输入您报考的职业")
             await send(page, "秘书", "原定考试日期")
-            await send(page, "2017年10月15日", "姓名")
+            await send(page, "2017年10月15日", "个人信息处理说明")
+            notice = page.locator(".msg.bot").last
+            for button in ("同意", "不同意"):
+                await expect(notice.get_by_role("button", name=button, exact=True)).to_be_visible()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            await notice.screenshot(path=str(ARTIFACTS / "privacy-notice-phone.png"))
+            await choose(page, "同意", "姓名")
             await send(page, "张三", "身份证号码")
             await send(page, make_id_number(), "申报等级")
             await choose(page, "四级/中级工", "报考机构名称")
