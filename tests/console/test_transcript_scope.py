@@ -3,24 +3,24 @@ produced it and nothing of the same candidate's request in another region."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 
 from bot.config import Settings
 from bot.server import create_app
+from knowledge.timezone import SHANGHAI
 from storage import staff as staff_store
+from storage.conversations import append_transcript
 from tests.channels.conftest import serving
 from tests.console.conftest import CHEAP_HASHER, MovableClock, login
+from tests.console.request_helpers import store_request
 
 
 async def test_a_reviewer_sees_no_other_regions_request_in_a_conversation(
     console_settings: Settings, clock: MovableClock
 ) -> None:
     """Finding 7 over HTTP: a candidate filed in 吉林 and then in 广州; 广州's reviewer reads only 广州's."""
-    import datetime as dt
-
-    from knowledge.timezone import SHANGHAI
-    from storage.conversations import append_transcript
-    from tests.console.request_helpers import store_request
 
     def at(day: int) -> dt.datetime:
         return dt.datetime(2026, 2, day, 10, 0, tzinfo=SHANGHAI)
