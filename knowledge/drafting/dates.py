@@ -12,6 +12,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,13 +52,21 @@ class YearContext:
     issued: dt.date | None = None
     doubt: str | None = None
     """Why the notice's year cannot be trusted for dates written without one."""
+    from_body: bool = False
+    """The year is the one the body names (为做好2024年上半年…), the header having none."""
 
     @classmethod
-    def of(cls, issued: dt.date | None, doc_year: int | None, title_years: list[int]) -> YearContext:
+    def of(
+        cls, issued: dt.date | None, doc_year: int | None, title_years: list[int], body_years: Sequence[int] = ()
+    ) -> YearContext:
         if issued is not None:
             return cls(issued.year, issued)
         years = sorted({y for y in [doc_year, *title_years] if y is not None})
         if not years:
+            # The header has no year: the body's, when it names one year more often than any other.
+            ranked = Counter(body_years).most_common(2)
+            if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+                return cls(ranked[0][0], None, None, from_body=True)
             return cls(None, None, "通知中没有年份（无落款日期、文号年份）")
         if len(years) > 1:
             return cls(None, None, f"文号与标题的年份不一致（{'、'.join(map(str, years))}），且无落款日期")

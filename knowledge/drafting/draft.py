@@ -197,7 +197,8 @@ def _draft_document(
 ) -> DraftNotice:
     title, issuer, issued, title_years = _header(doc)
     doc_no = doc.header.number if doc.header else None
-    ctx = YearContext.of(issued, doc.header.year if doc.header else None, title_years)
+    body_years = [int(y) for line in doc.lines for y in re.findall(r"((?:19|20)\d{2})\s*年", View.of(line.text).text)]
+    ctx = YearContext.of(issued, doc.header.year if doc.header else None, title_years, body_years)
     m = re.match(r"(.+)〔\d{4}〕(\d+)号", doc_no or "")
     ids = Numbering(f"{_pinyin_prefix(m.group(1))}{m.group(2)}" if m else "draft")
     problems: list[str] = []
@@ -269,7 +270,12 @@ def _header_problems(
     if issuer is None:
         out.append("未找到发文单位：issuer 须人工填写")
     if issued is None:
-        if ctx.doubt is None and ctx.year is not None:
+        if ctx.from_body and ctx.year is not None:
+            out.append(
+                f"未找到落款日期，文号与标题也没有年份：未写年份的日期按正文中的{ctx.year}年理解，请核对；"
+                "如知道发文日期请填写 issued"
+            )
+        elif ctx.doubt is None and ctx.year is not None:
             out.append(f"未找到落款日期：issued_year 取自文号或标题（{ctx.year}），如知道发文日期请改填 issued")
         else:
             out.append(f"未找到落款日期，年份也无法确定（{ctx.doubt}）：issued 或 issued_year 须人工填写")

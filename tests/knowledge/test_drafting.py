@@ -281,3 +281,31 @@ def test_cleaning_rejoins_a_sentence_split_by_a_page_break_or_an_image():
         "二、提高思想认识，落实国家有关工作部署",  # a heading, however long, is not continued
         "各地要主动对接。",
     ]
+
+
+BODY_YEAR = """\
+关于做好上半年专项职业能力考核工作的公告
+
+各考生：
+
+为保证2025年我州专项职业能力考核顺利进行，现将有关事项公告如下：
+
+一、报名时间为3月10日至3月21日。
+
+二、考试于4月12日举行，成绩在考后20个工作日内公布。
+
+黔东南州职业技能鉴定指导中心
+"""
+
+
+def test_a_year_named_only_in_the_body_dates_the_rest_and_says_so():
+    (notice,) = draft_notice(BODY_YEAR, region="凯里市").notices
+    whens = [w for f in notice.facts for w in f.get("dates", [])]
+    assert {"kind": "range", "start": D(2025, 3, 10), "end": D(2025, 3, 21)}.items() <= next(
+        w for w in whens if w["kind"] == "range"
+    ).items()
+    assert any(w["kind"] == "date" and w["date"] == D(2025, 4, 12) for w in whens)
+    assert any("按正文中的2025年理解" in p for p in notice.problems)
+    two_years = BODY_YEAR.replace("考试于4月12日", "2024年考试于4月12日")
+    (doubtful,) = draft_notice(two_years, region="凯里市").notices
+    assert not any("按正文中的" in p for p in doubtful.problems), "two years named as often: no guess"
