@@ -39,12 +39,16 @@ class Source(_Model):
     )
 
 
+TIME_OF_DAY = r"^(?:[01]\d|2[0-3]):[0-5]\d$"
+
+
 class OnDate(_Model):
     """A single day: the day something happens (`on`) or the last day to do it (`by`)."""
 
     kind: Literal["date"]
     date: dt.date
     bound: Literal["on", "by"] = "by"
+    time: str | None = Field(default=None, pattern=TIME_OF_DAY, description="HH:MM，原文写明钟点时")
     label: str | None = None
 
 
@@ -55,6 +59,8 @@ class DateRange(_Model):
     start: dt.date
     end: dt.date
     precision: Literal["day", "month"] = "day"
+    start_time: str | None = Field(default=None, pattern=TIME_OF_DAY, description="开始的钟点 HH:MM")
+    end_time: str | None = Field(default=None, pattern=TIME_OF_DAY, description="结束的钟点 HH:MM")
     label: str | None = None
 
     @model_validator(mode="after")

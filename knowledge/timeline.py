@@ -17,10 +17,18 @@ def _month_text(d: dt.date) -> str:
     return f"{d.year}年{d.month}月"
 
 
+def clock(time: str | None) -> str:
+    """09:00 as a notice writes it after a date (9:00); empty when there is no time."""
+    if not time:
+        return ""
+    hours, minutes = time.split(":")
+    return f"{int(hours)}:{minutes}"
+
+
 def describe_when(when: OnDate | DateRange | Relative) -> str:
     """The date rule as a candidate reads it."""
     if isinstance(when, OnDate):
-        text = format_date(when.date) + ("前" if when.bound == "by" else "")
+        text = format_date(when.date) + clock(when.time) + ("前" if when.bound == "by" else "")
     elif isinstance(when, DateRange):
         if when.precision == "month":
             text = (
@@ -29,7 +37,7 @@ def describe_when(when: OnDate | DateRange | Relative) -> str:
                 else (f"{_month_text(when.start)}至{when.end.month}月")
             )
         else:
-            text = f"{format_date(when.start)}至{format_date(when.end)}"
+            text = f"{format_date(when.start)}{clock(when.start_time)}至{format_date(when.end)}{clock(when.end_time)}"
     else:
         unit = "个工作日" if when.unit == "working_days" else "天"
         side = "前" if when.direction == "before" else "后"

@@ -36,7 +36,22 @@ DIRECTION_LABELS = {"before": "之前", "after": "之后"}
 SHOWN_KEYS = ("occupations", "stated_count", "status", "phones", "emails", "address", "durations", "fields", "name")
 """Other fields of a fact, shown read-only beside the editable ones."""
 _DATE_KEYS = dict.fromkeys(
-    ("kind", "date", "bound", "start", "end", "precision", "amount", "unit", "direction", "anchor", "label")
+    (
+        "kind",
+        "date",
+        "time",
+        "bound",
+        "start",
+        "start_time",
+        "end",
+        "end_time",
+        "precision",
+        "amount",
+        "unit",
+        "direction",
+        "anchor",
+        "label",
+    )
 )
 """Every key a date of any kind may have: the templates read them all without checking which kind."""
 _SPLIT = re.compile(r"[,，、;；\n]+")
@@ -71,6 +86,9 @@ _FIELD_LABELS = {
     "date": "日期",
     "start": "开始日期",
     "end": "结束日期",
+    "time": "钟点",
+    "start_time": "开始钟点",
+    "end_time": "结束钟点",
     "amount": "数量",
     "label": "说明",
     "anchor": "相对于",
@@ -226,8 +244,8 @@ def _dates(form: FormData, prefix: str, dates: list[dict[str, Any]]) -> list[dic
         when = dict(when)
         kind = when.get("kind")
         fields = {
-            "date": ("date", "bound"),
-            "range": ("start", "end"),
+            "date": ("date", "time", "bound"),
+            "range": ("start", "start_time", "end", "end_time"),
             "relative": ("amount", "unit", "direction", "anchor"),
         }.get(str(kind), ())
         for name in fields:

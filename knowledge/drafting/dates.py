@@ -23,19 +23,28 @@ from knowledge.workdays import format_date
 YearStatus = Literal["given", "sentence", "notice", "undetermined"]
 
 _Y = r"(?:(?P<{0}>(?:19|20)\d{{2}})\s*年\s*)"
-_TO = r"\s*(?:至|到|—|－|-|~)\s*"
+_TO = r"\s*(?:至|到|—|－|-|~|～)\s*"
+_T = (
+    r"(?:\s*(?P<{0}ap>上午|下午|晚上|中午)?\s*(?P<{0}h>\d{{1,2}})\s*"
+    r"(?:[:：]\s*(?P<{0}m>\d{{2}})|[时点](?:(?P<{0}half>半)|\s*(?P<{0}m2>\d{{1,2}})\s*分)?))"
+)
+"""A time of day after a date: 9:00, 16：30, 下午5点, 9时30分, 8点半."""
 _RANGE = re.compile(
     _Y.format("y1")
     + r"?(?P<m1>\d{1,2})\s*月\s*(?P<d1>\d{1,2})\s*[日号]?"
+    + _T.format("t1")
+    + "?"
     + _TO
     + _Y.format("y2")
     + r"?(?:(?P<m2>\d{1,2})\s*月\s*)?(?P<d2>\d{1,2})\s*[日号]"
+    + _T.format("t2")
+    + "?"
 )
 _DAY_LIST = re.compile(_Y.format("y") + r"?(?P<m>\d{1,2})\s*月\s*(?P<days>\d{1,2}(?:\s*[、,和及]\s*\d{1,2})+)\s*[日号]")
 _MONTH_RANGE = re.compile(
     _Y.format("y1") + r"?(?P<m1>\d{1,2})\s*月份?" + _TO + _Y.format("y2") + r"?(?P<m2>\d{1,2})\s*月份?(?!\s*\d)"
 )
-_DAY = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]")
+_DAY = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]" + _T.format("t") + "?")
 _ISO = re.compile(r"(?<![\d/-])(?P<y>(?:19|20)\d{2})\s*[-/]\s*(?P<m>\d{1,2})\s*[-/]\s*(?P<d>\d{1,2})(?![\d/-])")
 _HALF = re.compile(_Y.format("y") + r"(?P<half>上|下)半年")
 _MONTH = re.compile(_Y.format("y") + r"(?P<m>\d{1,2})\s*月份?(?!\s*\d)")
@@ -89,10 +98,27 @@ class FoundDate:
     problem: str | None = None
     month_before: bool = False
     """'2014年10月前': the knowledge base writes it as the first day of the month, bound by."""
+    start_time: str | None = None
+    """HH:MM when the text gives the time of day (报名时间：1月8日9:00-2月13日16:00)."""
+    end_time: str | None = None
 
     @property
     def days(self) -> list[dt.date]:
         return [d for d in (self.start, self.end) if d is not None]
+
+
+def time_of(m: re.Match[str], prefix: str) -> str | None:
+    """The HH:MM a match's time groups (`_T` with `prefix`) hold, or None; an hour past 23 is no time."""
+    hour = m.group(f"{prefix}h")
+    if hour is None:
+        return None
+    h = int(hour)
+    minutes = m.group(f"{prefix}m") or m.group(f"{prefix}m2") or ("30" if m.group(f"{prefix}half") else "0")
+    if m.group(f"{prefix}ap") in ("下午", "晚上") and h < 12:
+        h += 12
+    if h > 23 or int(minutes) > 59:
+        return None
+    return f"{h:02d}:{int(minutes):02d}"
 
 
 def _exists(month: int, day: int, year: int | None = None) -> bool:
@@ -189,14 +215,15 @@ def _day(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
     given = m.group("y")
     span, bound = _extend_by(view, *m.span())
     raw = view.original(*span)
+    at = time_of(m, "t") if "th" in m.groupdict() else None
     if given:
         value, problem = _date(int(given), month, day, raw)
-        return FoundDate("date", value, value, raw, span, bound, problem=problem)
+        return FoundDate("date", value, value, raw, span, bound, problem=problem, start_time=at)
     if not _exists(month, day):
         return FoundDate("date", None, None, raw, span, bound, "day", "undetermined", _date(None, month, day, raw)[1])
     year, status, problem = resolver.year_for(month, day)
     value, impossible = _date(year, month, day, raw)
-    return FoundDate("date", value, value, raw, span, bound, year=status, problem=problem or impossible)
+    return FoundDate("date", value, value, raw, span, bound, year=status, problem=problem or impossible, start_time=at)
 
 
 def _range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
@@ -221,7 +248,9 @@ def _range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
     end, bad2 = _date(y2, m2, d2, raw)
     if start is None or end is None:
         return FoundDate("range", None, None, raw, m.span(), year=status, problem=bad1 or bad2)
-    return FoundDate("range", start, end, raw, m.span(), year=status)
+    return FoundDate(
+        "range", start, end, raw, m.span(), year=status, start_time=time_of(m, "t1"), end_time=time_of(m, "t2")
+    )
 
 
 def _day_list(view: View, m: re.Match[str], resolver: _Resolver) -> list[FoundDate]:

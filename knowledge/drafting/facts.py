@@ -119,8 +119,14 @@ def _when(found: FoundDate, label: str) -> Flow:
         out = Flow(kind="range", start=found.start, end=found.end)
         if found.precision == "month":
             out["precision"] = "month"
+        if found.start_time:
+            out["start_time"] = found.start_time
+        if found.end_time:
+            out["end_time"] = found.end_time
     else:
         out = Flow(kind="date", date=found.start, bound=found.bound)
+        if found.start_time:
+            out["time"] = found.start_time
     if found.month_before:
         label = f"{label}（原文只写到月：{found.text}）"
     if label:

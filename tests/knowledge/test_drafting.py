@@ -15,6 +15,8 @@ from knowledge.drafting.occupations import find_enumerations
 from knowledge.drafting.relative import find_relatives
 from knowledge.drafting.text import clean
 from knowledge.drafting.view import View
+from knowledge.schema import DateRange, OnDate
+from knowledge.timeline import describe_when
 
 D = dt.date
 ISSUED_2017 = YearContext.of(D(2017, 9, 20), 2017, [])
@@ -309,3 +311,35 @@ def test_a_year_named_only_in_the_body_dates_the_rest_and_says_so():
     two_years = BODY_YEAR.replace("考试于4月12日", "2024年考试于4月12日")
     (doubtful,) = draft_notice(two_years, region="凯里市").notices
     assert not any("按正文中的" in p for p in doubtful.problems), "two years named as often: no guess"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "start_time", "end", "end_time"),
+    [
+        ("报名时间：1月8日9:00-2月13日16:00", D(2018, 1, 8), "09:00", D(2018, 2, 13), "16:00"),
+        ("3月1日8：30至3月5日17：30", D(2018, 3, 1), "08:30", D(2018, 3, 5), "17:30"),
+        ("2019年5月6日9时30分至5月9日12时", D(2019, 5, 6), "09:30", D(2019, 5, 9), "12:00"),
+        ("4月10日—4月12日", D(2018, 4, 10), None, D(2018, 4, 12), None),
+        ("5月6日～5月9日", D(2018, 5, 6), None, D(2018, 5, 9), None),
+    ],
+)
+def test_periods_keep_their_times_of_day(
+    text: str, start: D, start_time: str | None, end: D, end_time: str | None
+) -> None:
+    ctx = YearContext(2018, D(2018, 1, 2))
+    (found,) = find_dates(View.of(text), ctx)
+    assert (found.kind, found.start, found.start_time, found.end, found.end_time) == (
+        "range",
+        start,
+        start_time,
+        end,
+        end_time,
+    )
+
+
+def test_a_deadline_with_an_hour_is_one_day_with_its_time_and_reads_back():
+    (found,) = find_dates(View.of("材料请于3月5日下午5点前寄出"), YearContext(2018, D(2018, 1, 2)))
+    assert (found.kind, found.start, found.start_time, found.bound) == ("date", D(2018, 3, 5), "17:00", "by")
+    assert describe_when(OnDate(kind="date", date=D(2018, 3, 5), time="17:00", bound="by")) == "2018年3月5日17:00前"
+    period = DateRange(kind="range", start=D(2018, 1, 8), end=D(2018, 2, 13), start_time="09:00", end_time="16:00")
+    assert describe_when(period) == "2018年1月8日9:00至2018年2月13日16:00"
