@@ -42,12 +42,16 @@ _RANGE = re.compile(
 )
 _DAY_LIST = re.compile(_Y.format("y") + r"?(?P<m>\d{1,2})\s*月\s*(?P<days>\d{1,2}(?:\s*[、,和及]\s*\d{1,2})+)\s*[日号]")
 _MONTH_RANGE = re.compile(
-    _Y.format("y1") + r"?(?P<m1>\d{1,2})\s*月份?" + _TO + _Y.format("y2") + r"?(?P<m2>\d{1,2})\s*月份?(?!\s*\d)"
+    _Y.format("y1")
+    + r"?(?<![\d.])(?P<m1>\d{1,2})\s*(?:月份?)?"
+    + _TO
+    + _Y.format("y2")
+    + r"?(?P<m2>\d{1,2})\s*月份?(?!\s*\d|龄)"
 )
 _DAY = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]" + _T.format("t") + "?")
 _ISO = re.compile(r"(?<![\d/-])(?P<y>(?:19|20)\d{2})\s*[-/]\s*(?P<m>\d{1,2})\s*[-/]\s*(?P<d>\d{1,2})(?![\d/-])")
 _HALF = re.compile(_Y.format("y") + r"(?P<half>上|下)半年")
-_MONTH = re.compile(_Y.format("y") + r"(?P<m>\d{1,2})\s*月份?(?!\s*\d)")
+_MONTH = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月份?(?!\s*\d|龄)")
 _BY_AFTER = re.compile(r"^\s*(?:之前|以前|前|为止|止|截止|完成|结束)")
 _BY_BEFORE = re.compile(r"(?:截止|截至|不迟于|最迟|最晚)(?:到|至|于)?\s*$")
 _BEFORE_WORD = re.compile(r"^\s*(?:之前|以前|前)")
@@ -182,7 +186,7 @@ def find_dates(view: View, ctx: YearContext) -> list[FoundDate]:
             for item in _day_list(view, m, resolver):
                 add(item)
     for m in _MONTH_RANGE.finditer(text):
-        if free(m) and (m.group("y1") or m.group("y2")):
+        if free(m):
             add(_month_range(view, m, resolver))
     for pattern in (_DAY, _ISO):
         for m in pattern.finditer(text):
@@ -196,7 +200,7 @@ def find_dates(view: View, ctx: YearContext) -> list[FoundDate]:
             add(FoundDate("range", dt.date(year, first, 1), end, view.original(*m.span()), m.span(), precision="month"))
     for m in _MONTH.finditer(text):
         if free(m):
-            add(_month(view, m))
+            add(_month(view, m, resolver))
     found.sort(key=lambda f: f.span)
     return found
 
@@ -282,8 +286,15 @@ def _day_list(view: View, m: re.Match[str], resolver: _Resolver) -> list[FoundDa
 
 def _month_range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
     raw = view.original(*m.span())
-    y1 = int(m.group("y1") or m.group("y2"))
     m1, m2 = int(m.group("m1")), int(m.group("m2"))
+    if m.group("y1") or m.group("y2"):
+        y1 = int(m.group("y1") or m.group("y2"))
+    else:
+        year, status, problem = resolver.year_for(m1, 1) if 1 <= m1 <= 12 else (None, "undetermined", None)
+        if year is None:
+            why = problem or f"月份不存在：{raw}"
+            return FoundDate("range", None, None, raw, m.span(), precision="month", year=status, problem=why)
+        y1 = year
     y2 = int(m.group("y2")) if m.group("y2") else (y1 + 1 if m2 < m1 else y1)
     if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
         return FoundDate("range", None, None, raw, m.span(), precision="month", problem=f"月份不存在：{raw}")
@@ -291,11 +302,18 @@ def _month_range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate
     return FoundDate("range", dt.date(y1, m1, 1), end, raw, m.span(), precision="month")
 
 
-def _month(view: View, m: re.Match[str]) -> FoundDate:
-    year, month = int(m.group("y")), int(m.group("m"))
+def _month(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
+    month = int(m.group("m"))
     raw = view.original(*m.span())
     if not 1 <= month <= 12:
         return FoundDate("date", None, None, raw, m.span(), precision="month", problem=f"月份不存在：{raw}")
+    if m.group("y"):
+        year = int(m.group("y"))
+    else:
+        guess, status, problem = resolver.year_for(month, 1)
+        if guess is None:
+            return FoundDate("range", None, None, raw, m.span(), precision="month", year=status, problem=problem)
+        year = guess
     before = _BEFORE_WORD.match(view.text[m.end() :])
     if before:
         span = (m.start(), m.end() + before.end())

@@ -343,3 +343,20 @@ def test_a_deadline_with_an_hour_is_one_day_with_its_time_and_reads_back():
     assert describe_when(OnDate(kind="date", date=D(2018, 3, 5), time="17:00", bound="by")) == "2018年3月5日17:00前"
     period = DateRange(kind="range", start=D(2018, 1, 8), end=D(2018, 2, 13), start_time="09:00", end_time="16:00")
     assert describe_when(period) == "2018年1月8日9:00至2018年2月13日16:00"
+
+
+def test_months_without_a_year_take_the_notices_year_and_are_never_dropped():
+    ctx = YearContext(2018, D(2018, 1, 2))
+
+    def months(text: str) -> list[tuple[D | None, D | None, str]]:
+        return [(f.start, f.end, f.precision) for f in find_dates(View.of(text), ctx)]
+
+    assert months("7月至9月组织考试；10月公布成绩") == [
+        (D(2018, 7, 1), D(2018, 9, 30), "month"),
+        (D(2018, 10, 1), D(2018, 10, 31), "month"),
+    ]
+    assert months("下半年（9-11月）组织补考") == [(D(2018, 9, 1), D(2018, 11, 30), "month")]
+    assert months("3月份开始报名") == [(D(2018, 3, 1), D(2018, 3, 31), "month")]
+    assert months("培训满6个月，婴儿18月龄") == [], "durations and ages are not months of the year"
+    (unsure,) = find_dates(View.of("10月公布成绩"), YearContext(None, None, "通知中没有年份"))
+    assert unsure.start is None and unsure.problem and "年份无法确定" in unsure.problem
