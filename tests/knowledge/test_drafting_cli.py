@@ -107,3 +107,19 @@ def test_the_draft_benchmark_prints_the_recall_table_and_meets_the_targets(seeds
     for heading in ("文号", "日期", "相对期限", "职业名单", "电话", "合计", "达标"):
         assert heading in out
     assert "001_4aab3fcd64cbda8b.txt" in out and "全部达标" in out
+
+
+def test_a_placeholder_left_in_a_draft_is_an_error_even_without_review_marks() -> None:
+    import yaml
+
+    from knowledge.loader import NOTICES_DIR, _Loader, validate_mapping
+
+    data = yaml.load((NOTICES_DIR / "gz-2017-145.yaml").read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    assert validate_mapping("gz.yaml", data)[1] == [], "the shipped file is clean"
+    contact = next(f for f in data["facts"] if f["kind"] == "contact")
+    contact["organization"] = "（待填写）"
+    notice, problems = validate_mapping("gz.yaml", data)
+    assert notice is None and any("占位" in str(p) and "（待填写）" in str(p) for p in problems)
+    contact["organization"] = "广州市职业技能鉴定指导中心"
+    contact["source"] = {"clause": "三", "quote": "报名时间（待填写）以原文为准"}
+    assert validate_mapping("gz.yaml", data)[1] == [], "the notice's own words are quoted as they are"
