@@ -72,17 +72,56 @@ def run_draft_bench(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def run_corpus(directory: Path, *, show: bool) -> int:
+    """Scores the drafts of a corpus part (NN.txt beside NN.expected.yaml) per kind of fact."""
+    import yaml
+
+    from knowledge.drafting.corpus_score import CORRECT, FIX, MISSED, SCORED_KINDS, Tally, score
+
+    files = sorted(directory.glob("*.txt"))
+    if not files:
+        print(f"没有找到原文（*.txt）：{directory}")
+        return 2
+    print(machine())
+    total = Tally()
+    for path in files:
+        expected = yaml.safe_load(path.with_suffix(".expected.yaml").read_text(encoding="utf-8"))
+        tally = score(draft_notice(read_notice_file(path), seed=path.name), expected)
+        total.add(tally)
+        print(f"{path.name}: fully correct {tally.fully_correct:.0%}, precision {tally.precision:.0%}")
+        if show:
+            for note in tally.notes:
+                print(f"    {note}")
+    widths = [14, 10, 10, 10, 10]
+    print(_line(["kind", "correct", "fix", "missed", "wrong"], widths))
+    for kind in SCORED_KINDS:
+        row = [total.count(kind, o) for o in (CORRECT, FIX, MISSED)]
+        if any(row) or total.wrong[kind]:
+            print(_line([kind, *map(str, row), str(total.wrong[kind])], widths))
+    print(
+        f"{directory.name}: {total.count()} expected facts, fully correct {total.fully_correct:.1%}, "
+        f"found (incl. needing a fix) {(total.count(outcome=CORRECT) + total.count(outcome=FIX)) / total.count():.1%}, "
+        f"precision {total.precision:.1%}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.draft",
         description="知识库草稿的召回率：与手工条目逐类比较（文号、日期、期限、名单、电话）",
     )
     parser.add_argument("--seeds", help="原文目录（默认 ../shared/seeds，或环境变量 SEEDS_DIR）")
+    parser.add_argument("--corpus", type=Path, help="改为评测语料目录（NN.txt 与 NN.expected.yaml）")
+    parser.add_argument("--show", action="store_true", help="逐条列出未完全正确与多出的条目")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_draft_bench(build_parser().parse_args(argv))
+    args = build_parser().parse_args(argv)
+    if args.corpus is not None:
+        return run_corpus(args.corpus, show=args.show)
+    return run_draft_bench(args)
 
 
 if __name__ == "__main__":

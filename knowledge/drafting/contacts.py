@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from knowledge.drafting.view import View
 
 _PHONE = re.compile(
-    r"(?<![\dA-Za-z-])(?:(?P<area>\(\s*0\d{2,3}\s*\)\s*|0\d{2,3}\s*-\s*)?(?P<local>\d{5,8})|(?P<mobile>1[3-9]\d{9}))(?![\d-])"
+    r"(?<![\dA-Za-z-])(?:(?P<area>\(\s*0\d{2,3}\s*\)\s*|0\d{2,3}\s*[-—－–]\s*|0\d{2,3}[ \u3000](?=\d{7,8}(?!\d)))?"
+    r"(?P<local>\d{5,8})|(?P<mobile>1[3-9]\d{9}))(?![\d-])"
 )
-_PHONE_WORD = re.compile(r"电话|联系方式|传真|热线|咨询|手机|Tel|TEL|tel")
+"""A phone number: (0477)8581234, 0938-8213456, 0938—2651234 (any dash), 0999 8021234, 13847712345."""
+_PHONE_WORD = re.compile(r"电话|联系方式|联系人|传真|热线|咨询|手机|Tel|TEL|tel")
 _NOT_PHONE = re.compile(r"(?:邮编|邮政编码|ICP|备案|公网安备|标识码|索取号|编号|证号|账号|帐号|号段)\s*[:：]?\s*$")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _ADDRESS = re.compile(
@@ -64,13 +66,15 @@ def _label(before: str) -> str | None:
     return named[-1].group(0) if named else None
 
 
-def find_phones(view: View) -> list[tuple[FoundPhone, tuple[int, int]]]:
+def find_phones(view: View, *, in_phone_section: bool = False) -> list[tuple[FoundPhone, tuple[int, int]]]:
+    """The phone numbers of a paragraph that says they are phones, or of one under a heading that
+    does (八、咨询电话 ⏎ 某中心考务科：0938-8213456)."""
     text = view.text
     out: list[tuple[FoundPhone, tuple[int, int]]] = []
     previous_label: str | None = None
     for m in _PHONE.finditer(text):
         before = text[: m.start()]
-        if _NOT_PHONE.search(before) or not _PHONE_WORD.search(before):
+        if _NOT_PHONE.search(before) or not (in_phone_section or _PHONE_WORD.search(before)):
             continue
         digits = re.sub(r"\D", "", m.group(0))
         if not m.group("mobile") and len(digits) < 7 and not m.group("area"):
@@ -82,16 +86,16 @@ def find_phones(view: View) -> list[tuple[FoundPhone, tuple[int, int]]]:
         if re.match(r"\s*[(（]\s*传真\s*[)）]", after):
             label = "传真"
         previous_label = label
-        number = re.sub(r"\s+", " ", view.original(*m.span()).strip())
+        number = re.sub(r"\s+", " ", view.original(*m.span()).strip().replace("\u3000", " "))
         number = number.replace("（", "(").replace("）", ")")
         out.append((FoundPhone(number, label), m.span()))
     return out
 
 
-def find_contact(view: View) -> FoundContact:
+def find_contact(view: View, *, in_phone_section: bool = False) -> FoundContact:
     """Phones, e-mails, address, postcode, person and unit named in one paragraph."""
     text = view.text
-    phones = find_phones(view)
+    phones = find_phones(view, in_phone_section=in_phone_section)
     emails = tuple(dict.fromkeys(m.group(0) for m in _EMAIL.finditer(text)))
     address = None
     if m := _ADDRESS.search(text):

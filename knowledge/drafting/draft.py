@@ -30,12 +30,15 @@ from knowledge.drafting.facts import (
     sentence_facts,
     strip_enumeration,
 )
-from knowledge.drafting.forms import listed_form, read_form
+from knowledge.drafting.forms import FoundForm, listed_form, mentioned_forms, read_form
 from knowledge.drafting.layout import Document, Passage, passages, signature_index, split_documents, title_index
 from knowledge.drafting.occupations import FoundList, find_table_list
 from knowledge.drafting.text import Line, clean, decode_notice, is_date_line, is_org_line, sentences
 from knowledge.drafting.view import View
 from knowledge.regions import RegionRegistry
+
+_PHONE_HEADING = re.compile(r"[\u4e00-\u9fff（）()]{0,8}(?:电话|联系方式|联系人及电话|咨询方式)[:：]?")
+"""A heading line whose section lists phone numbers without saying 电话 on each line."""
 
 
 @dataclass
@@ -207,10 +210,17 @@ def _draft_document(
     dated = False
     stated_counts: list[tuple[int, bool]] = []  # (count, the sentence points at an attachment)
     all_passages = passages(doc)
+    phone_heading: str | None = None  # the clause whose heading says its lines are phones (八、咨询电话)
+    named_forms: set[str] = set()
+    mentioned_form_facts: list[Fact] = []
     for passage in all_passages:
         text = passage.line.text
+        if _PHONE_HEADING.fullmatch(strip_enumeration(text).strip()):
+            phone_heading = passage.clause
         mentioned += [n.number for n in find_doc_numbers(View.of(text))]
-        contact = contact_fact(text, clause=passage.clause, issuer=issuer, ids=ids)
+        contact = contact_fact(
+            text, clause=passage.clause, issuer=issuer, ids=ids, in_phone_section=phone_heading == passage.clause
+        )
         if contact is not None:
             facts.append(contact)
         for sentence in sentences(text):
@@ -226,9 +236,16 @@ def _draft_document(
             )
             facts += got.facts
             problems += got.problems
+            for name in mentioned_forms(sentence):
+                if name not in named_forms:
+                    named_forms.add(name)
+                    mention = FoundForm(name, (), (), ("正文提到的表格，原文未附：如有样表，请补充其栏目",), 0)
+                    mentioned_form_facts.append(form_fact(mention, clause=passage.clause, quote=sentence, ids=ids))
             dated = dated or got.dated
             stated_counts += [(n, "附件" in sentence) for n in got.stated_counts]
     facts += _attachment_facts(doc, all_passages, ids, stated_counts, problems)
+    attached = {f.get("name") for f in facts if f["kind"] == "form"}
+    facts += [f for f in mentioned_form_facts if f["name"] not in attached]
     regions, region_problem = _regions(region, issuer, title, registry)
     problems = _header_problems(doc_no, title, issuer, issued, ctx, dated, region_problem) + problems
     own = {doc_no} if doc_no else set()

@@ -333,10 +333,13 @@ def list_fact(
     return fact
 
 
-def contact_fact(paragraph: str, *, clause: str, issuer: str | None, ids: Numbering) -> Fact | None:
-    """A contact fact for a paragraph that gives a phone, e-mail, address or contact person."""
+def contact_fact(
+    paragraph: str, *, clause: str, issuer: str | None, ids: Numbering, in_phone_section: bool = False
+) -> Fact | None:
+    """A contact fact for a paragraph that gives a phone, e-mail, address or contact person
+    (`in_phone_section`: the paragraph is under a heading such as 咨询电话)."""
     quote = strip_enumeration(paragraph)
-    found: FoundContact = find_contact(View.of(quote))
+    found: FoundContact = find_contact(View.of(quote), in_phone_section=in_phone_section)
     if not (found.phones or found.emails or found.address or found.person):
         if not found.unit or "联系" not in quote:
             return None

@@ -89,3 +89,14 @@ def listed_form(title: str) -> FoundForm | None:
     if re.search(r"〔\d{4}〕|\(\d{4}\)|（\d{4}）|(?:通知|公告|意见|决定)(?:[(（].*[)）])?$", title):
         return None
     return FoundForm(title, (), (), ("正文未附此表，只在附件列表中列出名称",), 0)
+
+
+_MENTIONED = re.compile(r"《(?P<name>[^《》]{2,40}?(?:表|书|单|册))》")
+_FILLED = re.compile(r"填写|填报|提交|下载|签署|签订|打印|报送|上传|领取|附件|交回|携带")
+
+
+def mentioned_forms(sentence: str) -> list[str]:
+    """Forms a sentence tells candidates to fill, sign or hand in by name (填写《考生退考申请表》)."""
+    if not _FILLED.search(sentence):
+        return []
+    return list(dict.fromkeys(m.group("name").strip() for m in _MENTIONED.finditer(sentence)))

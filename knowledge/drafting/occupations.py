@@ -15,9 +15,17 @@ from knowledge.occupations import looks_like_occupation
 Status = Literal["exiting_catalog", "national_unified", "provincial_unified", "makeup_unified", "other"]
 
 _ITEM = r"[^、,，。;；:：\s]{2,20}"
+_KIND = r"(?:专项职业能力)?(?:考核)?(?:职业|工种|项目)"
 _COUNTED_AFTER = re.compile(
-    rf"(?P<items>(?:{_ITEM}\s*、\s*)+{_ITEM}?)\s*(?:等\s*)?(?P<n>\d{{1,3}})\s*(?:个|项)\s*(?:职业|工种)"
+    rf"(?P<items>(?:{_ITEM}\s*、\s*)+{_ITEM}?)\s*(?:等\s*)?(?P<n>\d{{1,3}})\s*(?:个|项)\s*{_KIND}"
 )
+_LABELLED = re.compile(
+    r"(?:职业|工种|项目)(?:[(（]工种[)）])?\s*(?:[:：]|为|是|包括|有)\s*"
+    rf"(?P<items>(?:{_ITEM}\s*、\s*)+{_ITEM})(?=\s*(?:[。;；,，)）]|$))"
+)
+"""全市统考职业：电工、焊工、车工 — a list introduced by its label, without a count or 等."""
+_BRACKETED = re.compile(rf"[(（](?P<items>(?:{_ITEM}\s*、\s*)+{_ITEM})[)）]")
+"""（育婴员、保育员）: a list in parentheses, taken only when every name is shaped like an occupation."""
 _COUNTED_BEFORE = re.compile(rf"(?P<n>\d{{1,3}})\s*个\s*(?:职业|工种)\s*[:：]\s*(?P<items>(?:{_ITEM}\s*、\s*)+{_ITEM})")
 _OPEN = re.compile(rf"(?P<items>(?:{_ITEM}\s*、\s*)+{_ITEM}?)等(?P<what>[^,，。;；]{{0,10}}?)(?:职业|工种)")
 STATED_COUNT = re.compile(r"(?P<n>\d{1,3})\s*个\s*职业")
@@ -51,8 +59,15 @@ def status_of(context: str) -> Status:
     return "other"
 
 
+_LEAD_IN = re.compile(r"^.*(?:组织|开展|增报|设置|开设|包括|涉及|认定|考核)(?=.{2})")
+"""What may precede a list's first name in the same run of characters (本年度全市统一组织中式面点师)."""
+
+
 def _names(raw: str) -> tuple[str, ...]:
-    return tuple(n for n in (re.sub(r"\s+", "", part) for part in raw.split("、")) if n)
+    names = [n for n in (re.sub(r"\s+", "", part) for part in raw.split("、")) if n]
+    if names and _LEAD_IN.match(names[0]):
+        names[0] = _LEAD_IN.sub("", names[0])
+    return tuple(names)
 
 
 def find_enumerations(view: View) -> list[FoundList]:
@@ -66,14 +81,15 @@ def find_enumerations(view: View) -> list[FoundList]:
             names = _names(view.original(*m.span("items")))
             out.append(FoundList(names, int(m["n"]), view.original(*m.span())))
             taken.append(m.span())
-    for m in _OPEN.finditer(view.text):
-        if any(m.start() < e and s < m.end() for s, e in taken):
-            continue
-        names = _names(view.original(*m.span("items")))
-        # Without a count, only names shaped like occupations make a list (not 身份证、学历证书等材料).
-        if len(names) >= 2 and all(looks_like_occupation(n) for n in names):
-            out.append(FoundList(names, None, view.original(*m.span()), complete=False))
-            taken.append(m.span())
+    for pattern, complete in ((_OPEN, False), (_LABELLED, True), (_BRACKETED, True)):
+        for m in pattern.finditer(view.text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            names = _names(view.original(*m.span("items")))
+            # Without a count, only names shaped like occupations make a list (not 身份证、学历证书等材料).
+            if len(names) >= 2 and all(looks_like_occupation(n) for n in names):
+                out.append(FoundList(names, None, view.original(*m.span()), complete=complete))
+                taken.append(m.span())
     return out
 
 

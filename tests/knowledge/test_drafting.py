@@ -360,3 +360,48 @@ def test_months_without_a_year_take_the_notices_year_and_are_never_dropped():
     assert months("培训满6个月，婴儿18月龄") == [], "durations and ages are not months of the year"
     (unsure,) = find_dates(View.of("10月公布成绩"), YearContext(None, None, "通知中没有年份"))
     assert unsure.start is None and unsure.problem and "年份无法确定" in unsure.problem
+
+
+PHONES_UNDER_A_HEADING = """\
+关于做好补考报名工作的通知
+
+一、补考报名时间为2022年3月1日至3月5日。
+
+二、需填写《职业技能等级认定补考申请表》，交报名点。
+
+三、咨询电话
+
+市职业技能鉴定中心考务科：0938-8213456
+县人社局职业能力建设股 0355－7221234
+市技工学校鉴定所（0477）8581234；联系人王海军13847712345
+
+某市人力资源和社会保障局
+2022年2月20日
+"""
+
+
+def test_phones_listed_under_a_phone_heading_with_any_separator():
+    (notice,) = draft_notice(PHONES_UNDER_A_HEADING, region="天水").notices
+    phones = [p["number"] for f in notice.facts for p in f.get("phones", [])]
+    assert phones == ["0938-8213456", "0355－7221234", "(0477)8581234", "13847712345"]
+    (form,) = [f for f in notice.facts if f["kind"] == "form"]
+    assert form["name"] == "职业技能等级认定补考申请表" and "原文未附" in form["notes"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "stated"),
+    [
+        ("本次集中考试职业：电工、焊工、车工、保育师。", ("电工", "焊工", "车工", "保育师"), None),
+        ("家政服务类职业（保育师、家政服务员、养老护理员）由各区组织", ("保育师", "家政服务员", "养老护理员"), None),
+        ("本年度全市统一组织中式面点师、农产品食品检验员等8个职业", ("中式面点师", "农产品食品检验员"), 8),
+        ("扎染、白族刺绣、木雕等12个专项职业能力项目", ("扎染", "白族刺绣", "木雕"), 12),
+    ],
+)
+def test_lists_with_a_label_in_brackets_or_after_a_verb(text: str, names: tuple[str, ...], stated: int | None):
+    (found,) = find_enumerations(View.of(text))
+    assert (found.occupations, found.stated) == (names, stated)
+
+
+def test_materials_are_not_a_list_of_occupations():
+    assert find_enumerations(View.of("报名时需携带身份证、学历证书、照片等材料。")) == []
+    assert find_enumerations(View.of("所需材料：身份证、学历证书、近期照片。")) == []
