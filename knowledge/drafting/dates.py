@@ -52,6 +52,7 @@ _DAY = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{
 _ISO = re.compile(r"(?<![\d/-])(?P<y>(?:19|20)\d{2})\s*[-/]\s*(?P<m>\d{1,2})\s*[-/]\s*(?P<d>\d{1,2})(?![\d/-])")
 _HALF = re.compile(_Y.format("y") + r"(?P<half>上|下)半年")
 _MONTH = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月份?(?!\s*\d|龄)")
+_NAMES_A_ROUND = re.compile(r"\s*(?:职业|技能|全省|全市|全州|全区|全县|全国|专项|统一|集中|第|的)")
 _BY_AFTER = re.compile(r"^\s*(?:之前|以前|前|为止|止|截止|完成|结束)")
 _BY_BEFORE = re.compile(r"(?:截止|截至|不迟于|最迟|最晚)(?:到|至|于)?\s*$")
 _BEFORE_WORD = re.compile(r"^\s*(?:之前|以前|前)")
@@ -193,7 +194,8 @@ def find_dates(view: View, ctx: YearContext) -> list[FoundDate]:
             if free(m):
                 add(_day(view, m, resolver))
     for m in _HALF.finditer(text):
-        if free(m):
+        # 2024年上半年职业技能等级认定: the name of a round of exams, not a period of dates.
+        if free(m) and not _NAMES_A_ROUND.match(text[m.end() :]):
             year = int(m.group("y"))
             first, last = (1, 6) if m.group("half") == "上" else (7, 12)
             end = dt.date(year, last, calendar.monthrange(year, last)[1])

@@ -31,7 +31,7 @@ from knowledge.drafting.facts import (
     strip_enumeration,
 )
 from knowledge.drafting.forms import FoundForm, listed_form, mentioned_forms, read_form
-from knowledge.drafting.layout import Document, Passage, passages, signature_index, split_documents, title_index
+from knowledge.drafting.layout import Document, Passage, passages, signature_index, split_documents, title_span
 from knowledge.drafting.occupations import FoundList, find_table_list
 from knowledge.drafting.text import Line, clean, decode_notice, is_date_line, is_org_line, sentences
 from knowledge.drafting.view import View
@@ -155,8 +155,9 @@ def _compact(text: str) -> str:
 
 def _header(doc: Document) -> tuple[str | None, str | None, dt.date | None, list[int]]:
     """Title, issuer, issue date and the years the title names."""
-    t = title_index(doc)
-    title = _compact(doc.lines[t].text) if t is not None else None
+    span = title_span(doc)
+    t = span[1] if span is not None else None
+    title = "".join(_compact(line.text) for line in doc.lines[span[0] : span[1] + 1]) if span else None
     sign = signature_index(doc)
     issuer = issued = None
     if sign is not None:
@@ -212,11 +213,14 @@ def _draft_document(
     all_passages = passages(doc)
     phone_heading: str | None = None  # the clause whose heading says its lines are phones (八、咨询电话)
     named_forms: set[str] = set()
+    headings: dict[str, str] = {}
     mentioned_form_facts: list[Fact] = []
     for passage in all_passages:
         text = passage.line.text
         if _PHONE_HEADING.fullmatch(strip_enumeration(text).strip()):
             phone_heading = passage.clause
+        if len(strip_enumeration(text).strip()) <= 16 and not re.search(r"[。；;]", text):
+            headings[passage.clause] = strip_enumeration(text).strip()  # 五、收费标准: what its lines are about
         mentioned += [n.number for n in find_doc_numbers(View.of(text))]
         contact = contact_fact(
             text, clause=passage.clause, issuer=issuer, ids=ids, in_phone_section=phone_heading == passage.clause
@@ -233,6 +237,7 @@ def _draft_document(
                 ctx=ctx,
                 ids=ids,
                 signature=passage.part == "sign",
+                heading=headings.get(passage.clause),
             )
             facts += got.facts
             problems += got.problems

@@ -15,6 +15,7 @@ from knowledge.drafting.contacts import FoundContact, find_contact, find_counts,
 from knowledge.drafting.dates import FoundDate, YearContext, find_dates
 from knowledge.drafting.forms import FoundForm
 from knowledge.drafting.occupations import FoundList, find_enumerations, status_of
+from knowledge.drafting.prose_rules import prose_rule_facts
 from knowledge.drafting.relative import UNKNOWN_ANCHOR, FoundRelative, find_relatives
 from knowledge.drafting.view import View
 
@@ -165,9 +166,17 @@ class _Sentence:
 
 
 def sentence_facts(
-    sentence: str, *, clause: str, line: int, ctx: YearContext, ids: Numbering, signature: bool = False
+    sentence: str,
+    *,
+    clause: str,
+    line: int,
+    ctx: YearContext,
+    ids: Numbering,
+    signature: bool = False,
+    heading: str | None = None,
 ) -> SentenceFacts:
-    """Dated events, relative deadlines, occupation lists, durations and counts of one sentence."""
+    """Dated events, relative deadlines, occupation lists, durations and counts of one sentence;
+    `heading` is its section's heading line (五、收费标准), which says what its bare lines are about."""
     quote = strip_enumeration(sentence)
     s = _Sentence(quote, View.of(quote), clause, f"第{line}行（{clause}）", ids)
     out = SentenceFacts()
@@ -177,6 +186,7 @@ def sentence_facts(
     _add_dated_fact(s, dates, relatives, out, signature=signature)
     _add_list_facts(s, out)
     _add_duration_fact(s, out)
+    out.facts += prose_rule_facts(s.view, s.quote, s.clause, s.ids, s.source, heading or "")
     _add_counts(s, [r.span for r in relatives], out)
     return out
 

@@ -187,21 +187,58 @@ def _colophon_to_first(docs: list[Document]) -> None:
         docs[0].lines += [org, date]
 
 
+_TITLE_END = re.compile(r"(?:通知|公告|意见|决定|办法|规定|方案|通告|批复|报告|函|计划|安排)$")
+
+
+def _title_like(doc: Document, i: int) -> bool:
+    text = re.sub(r"\s+", "", doc.lines[i].text)
+    return not (
+        is_field_line(text) or len(text) > 90 or re.search(r"[。；：:]", text) or i == doc.header_index or not text
+    )
+
+
 def title_index(doc: Document) -> int | None:
-    """The line holding the title: near the document number, 关于… or …的通知."""
+    """The line holding the title: near the document number, 关于… or …的通知; above the number
+    when nothing after it is a title (关于印发…的通知 ⏎ 鄂人社发〔2023〕12号)."""
     first = doc.header_index + 1 if doc.header_index is not None else 0
-    for i in range(first, min(len(doc.lines), first + 12)):
+    candidates = [*range(first, min(len(doc.lines), first + 12)), *range(0, first - 1)]
+    for i in candidates:
         text = re.sub(r"\s+", "", doc.lines[i].text)
-        if is_field_line(text) or is_org_line(text) or len(text) > 90 or re.search(r"[。；：:]", text):
+        if not _title_like(doc, i) or (is_org_line(text) and "关于" not in text):
             continue
         if _TITLE.search(text):
             return i
     return None
 
 
+def title_span(doc: Document) -> tuple[int, int] | None:
+    """The lines of the title: the title line with the lines printed right against it (no blank
+    line between) that carry on a title broken over several lines, the issuer's name included
+    when the title starts with it (凉山…中心 ⏎ 关于做好…统一考试 ⏎ 工作的通知). A 版头 or issuer
+    set apart by a blank line or the document number is not part of it."""
+    i = title_index(doc)
+    if i is None:
+        return None
+
+    def adjacent(a: int, b: int) -> bool:
+        return 0 <= a < len(doc.lines) and 0 <= b < len(doc.lines) and doc.lines[b].number == doc.lines[a].number + 1
+
+    start = end = i
+    while adjacent(start - 1, start) and _title_like(doc, start - 1):
+        start -= 1
+    while (
+        not _TITLE_END.search(re.sub(r"\s+", "", doc.lines[end].text))
+        and adjacent(end, end + 1)
+        and _title_like(doc, end + 1)
+    ):
+        end += 1
+    return start, end
+
+
 def signature_index(doc: Document) -> int | None:
     """The issuer line above the first date line after the title (or that date line alone)."""
-    first = (title_index(doc) or doc.header_index or -1) + 1
+    span = title_span(doc)
+    first = max(span[1] if span else -1, doc.header_index if doc.header_index is not None else -1) + 1
     for i in range(max(first, 0), len(doc.lines)):
         if is_date_line(doc.lines[i].text) and not doc.lines[i].text.strip().endswith("印发"):
             return i - 1 if i > 0 and is_org_line(doc.lines[i - 1].text) else i
@@ -210,8 +247,9 @@ def signature_index(doc: Document) -> int | None:
 
 def passages(doc: Document) -> list[Passage]:
     """Every paragraph of the document with its part and clause label."""
-    title = title_index(doc)
-    head_end = title if title is not None else (doc.header_index if doc.header_index is not None else -1)
+    span = title_span(doc)
+    header = doc.header_index if doc.header_index is not None else -1
+    head_end = max(span[1], header) if span is not None else header
     sign = signature_index(doc)
     out: list[Passage] = []
     top: str | None = None

@@ -31,9 +31,9 @@ NOTICE_A = """广东省职业技能鉴定指导中心文件
 2026年2月20日
 """
 DOC_A = "粤人社职鉴〔2027〕5号"
-REGISTER_A = "yue5.date-3"
+REGISTER_A = "yue5.date-1"
 """The fact 'register online by 15 March 2027'; the others: the exam day, withdrawal, the phone."""
-KEEP_A = ("yue5.date-3", "yue5.date-4", "yue5.date-5", "yue5.contact-1")
+KEEP_A = ("yue5.date-1", "yue5.date-2", "yue5.date-3", "yue5.contact-1")
 
 NOTICE_B = """广东省职业技能鉴定指导中心文件
 
@@ -51,7 +51,7 @@ NOTICE_B = """广东省职业技能鉴定指导中心文件
 2026年3月1日
 """
 DOC_B = "粤人社职鉴〔2027〕9号"
-REGISTER_B = "yue9.date-3"
+REGISTER_B = "yue9.date-1"
 
 REGISTER_QUESTION = "广东网上报名最晚什么时候"
 

@@ -405,3 +405,40 @@ def test_lists_with_a_label_in_brackets_or_after_a_verb(text: str, names: tuple[
 def test_materials_are_not_a_list_of_occupations():
     assert find_enumerations(View.of("报名时需携带身份证、学历证书、照片等材料。")) == []
     assert find_enumerations(View.of("所需材料：身份证、学历证书、近期照片。")) == []
+
+
+TITLE_OVER_LINES = """\
+凉山彝族自治州职业技能鉴定指导中心
+关于做好上半年全州职业技能等级认定
+统一考试工作的通知
+
+凉人社鉴字〔2027〕2号
+
+各县（市）人力资源和社会保障局：
+
+一、为做好2027年上半年全州职业技能等级认定统一考试工作，现将有关事项通知如下。
+
+二、考点一：西昌职业技术学院（西昌市航天大道三段88号）。
+
+三、收费标准
+
+理论知识80元/人，技能操作200元/人·次。
+
+四、已缴费考生因故不能参加考试的，须在4月1日前向报名点申请退费；逾期未申请的，视为参加考试，费用不予退还。
+
+凉山彝族自治州职业技能鉴定指导中心
+2027年1月28日
+"""
+
+
+def test_a_title_broken_over_lines_with_its_issuer_and_prose_rules():
+    (notice,) = draft_notice(TITLE_OVER_LINES, region="凉山州").notices
+    assert notice.title == "凉山彝族自治州职业技能鉴定指导中心关于做好上半年全州职业技能等级认定统一考试工作的通知"
+    assert notice.doc_no == "凉人社鉴字〔2027〕2号"
+    by_topic = {f.get("topic"): f for f in notice.facts}
+    assert by_topic["考试地点"]["organization"] == "西昌职业技术学院"
+    assert by_topic["考试地点"]["address"] == "西昌市航天大道三段88号"
+    assert "80元/人" in by_topic["收费标准"]["answer"], "bare amounts under a 收费标准 heading are fees"
+    assert "不予退还" in by_topic["退考退费"]["answer"]
+    halves = [w for f in notice.facts for w in f.get("dates", []) if w.get("precision") == "month"]
+    assert halves == [], "2027年上半年全州…工作 names the round; it is not a period of dates"

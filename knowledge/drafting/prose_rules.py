@@ -1,0 +1,72 @@
+"""Rules a notice writes as prose, which candidates act on: withdrawal and refund, fees, venues.
+
+Each becomes a fact with the sentence as its answer and source, marked for review like every
+drafted fact; what it says is left to the reviewer to summarise."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from knowledge.drafting.view import View
+
+if TYPE_CHECKING:
+    from knowledge.drafting.facts import Numbering
+
+Fact = dict[str, Any]
+
+_REFUND = re.compile(r"退费|退考|弃考|退还|不予退|原路退回")
+_REFUND_RULE = re.compile(r"申请|须|应|可|视为|不予|逾期|未在|办理|联系|退回|退还")
+_FEE = re.compile(r"(?P<amount>\d+(?:\.\d+)?)\s*元(?:\s*/\s*(?:人|科|次)[·.]?(?:科|次|科次)?)?")
+_FEE_WORD = re.compile(r"收费|费用|缴费|缴纳|标准|考试费|鉴定费|认定费|考核费|报名费")
+_VENUE = re.compile(
+    r"(?:考点[一二三四五六七八九十\d]{0,2}|考试地点|考核地点|认定地点|考场|报名地点|办理地点|现场确认地点)"
+    r"(?:设在|为|在)?\s*[:：]?\s*"
+    r"(?P<org>[\u4e00-\u9fffA-Za-z0-9]{4,40}?)\s*[（(](?P<address>[^（()）]{6,80})[)）]"
+)
+
+
+def prose_rule_facts(
+    view: View, quote: str, clause: str, ids: Numbering, source: Callable[[list[str]], Fact], heading: str
+) -> list[Fact]:
+    """The rules of one sentence written as prose that candidates act on: withdrawal and refund
+    (须在缴费截止日期前联系…，未在规定时间内申请的视为参加考试，费用不予退还), fees (理论考试80元/人, or bare
+    amounts under a 收费标准 heading), venues with their address (考点一：某学院（某路18号）)."""
+    out: list[Fact] = []
+    text = view.text
+    topic = None
+    if _REFUND.search(text) and _REFUND_RULE.search(text):
+        topic, title = "退考退费", "退考退费规定"
+    elif _FEE.search(text) and (_FEE_WORD.search(text) or _FEE_WORD.search(heading)):
+        topic, title = "收费标准", "收费标准"
+    venue = _VENUE.search(text)
+    if venue:
+        org, address = view.original(*venue.span("org")), view.original(*venue.span("address"))
+        out.append(
+            {
+                "id": ids.next("contact"),
+                "kind": "contact",
+                "review": True,
+                "title": f"考点：{org}",
+                "topic": "考试地点",
+                "organization": org,
+                "address": address,
+                "answer": quote,
+                "source": source([org, address]),
+            }
+        )
+    if topic is None:
+        return out
+    out.append(
+        {
+            "id": ids.next("rule"),
+            "kind": "rule",
+            "review": True,
+            "title": f"{title}（{clause}）",
+            "topic": topic,
+            "answer": quote,
+            "source": source([m.group(0) for m in _FEE.finditer(text)] if topic == "收费标准" else []),
+        }
+    )
+    return out
