@@ -37,6 +37,8 @@ from knowledge.drafting.text import Line, clean, decode_notice, is_date_line, is
 from knowledge.drafting.view import View
 from knowledge.regions import RegionRegistry
 
+_BARE_PHONE = re.compile(r"^[\s\u3000]*(?:\(?0\d{2,3}\)?|1[3-9]\d)")
+"""A line that starts with a phone number (its label was on the line before)."""
 _PHONE_HEADING = re.compile(r"[\u4e00-\u9fff（）()]{0,8}(?:电话|联系方式|联系人及电话|咨询方式)[:：]?")
 """A heading line whose section lists phone numbers without saying 电话 on each line."""
 
@@ -213,6 +215,7 @@ def _draft_document(
     all_passages = passages(doc)
     phone_heading: str | None = None  # the clause whose heading says its lines are phones (八、咨询电话)
     named_forms: set[str] = set()
+    after_phones = False
     headings: dict[str, str] = {}
     mentioned_form_facts: list[Fact] = []
     for passage in all_passages:
@@ -222,9 +225,16 @@ def _draft_document(
         if len(strip_enumeration(text).strip()) <= 16 and not re.search(r"[。；;]", text):
             headings[passage.clause] = strip_enumeration(text).strip()  # 五、收费标准: what its lines are about
         mentioned += [n.number for n in find_doc_numbers(View.of(text))]
+        # A line that is only another number under a 联系电话 line carries on that line's phones.
+        follows_phones = after_phones and _BARE_PHONE.match(text) is not None
         contact = contact_fact(
-            text, clause=passage.clause, issuer=issuer, ids=ids, in_phone_section=phone_heading == passage.clause
+            text,
+            clause=passage.clause,
+            issuer=issuer,
+            ids=ids,
+            in_phone_section=phone_heading == passage.clause or follows_phones,
         )
+        after_phones = contact is not None and bool(contact.get("phones"))
         if contact is not None:
             facts.append(contact)
         for sentence in sentences(text):

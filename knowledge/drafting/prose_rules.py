@@ -25,6 +25,11 @@ _VENUE = re.compile(
     r"(?:设在|为|在)?\s*[:：]?\s*"
     r"(?P<org>[\u4e00-\u9fffA-Za-z0-9]{4,40}?)\s*[（(](?P<address>[^（()）]{6,80})[)）]"
 )
+_PLACE = re.compile(
+    r"(?:到|在|至|赴)(?P<org>[\u4e00-\u9fff]{4,30}?(?:中心|学校|学院|大学|技校|鉴定所|鉴定站|考点|大厅|窗口|基地|公司))"
+    r"\s*[（(](?P<address>[^（()）]{4,80}(?:路|街|道|号|区|镇|乡|村|园|楼|室|巷)[^（()）]{0,20})[)）]"
+)
+"""到霍山县就业服务中心（霍山县衡山镇迎驾大道168号）: a place named with its address in brackets."""
 
 
 def prose_rule_facts(
@@ -40,15 +45,18 @@ def prose_rule_facts(
         topic, title = "退考退费", "退考退费规定"
     elif _FEE.search(text) and (_FEE_WORD.search(text) or _FEE_WORD.search(heading)):
         topic, title = "收费标准", "收费标准"
-    venue = _VENUE.search(text)
-    if venue:
+    seen: set[str] = set()
+    for venue in [*_VENUE.finditer(text), *_PLACE.finditer(text)]:
         org, address = view.original(*venue.span("org")), view.original(*venue.span("address"))
+        if address in seen:
+            continue
+        seen.add(address)
         out.append(
             {
                 "id": ids.next("contact"),
                 "kind": "contact",
                 "review": True,
-                "title": f"考点：{org}",
+                "title": f"地点：{org}",
                 "topic": "考试地点",
                 "organization": org,
                 "address": address,

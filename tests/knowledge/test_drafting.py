@@ -442,3 +442,26 @@ def test_a_title_broken_over_lines_with_its_issuer_and_prose_rules():
     assert "不予退还" in by_topic["退考退费"]["answer"]
     halves = [w for f in notice.facts for w in f.get("dates", []) if w.get("precision") == "month"]
     assert halves == [], "2027年上半年全州…工作 names the round; it is not a period of dates"
+
+
+PLACES_AND_PHONES = """\
+关于开展专项职业能力考核报名工作的公告
+
+一、自本公告发布之日起15日内，考生到霍山县就业服务中心（霍山县衡山镇迎驾大道168号）报名。
+
+二、联系电话：0891-6321234（市人社局职业能力建设科）
+　　　　　0891—6325678（拉萨市就业服务中心）
+
+三、联系人：汪老师　158-5641-2345
+
+霍山县人力资源和社会保障局
+2027年2月20日
+"""
+
+
+def test_a_place_with_its_address_and_phones_carried_to_the_next_line():
+    (notice,) = draft_notice(PLACES_AND_PHONES, region="霍山县").notices
+    (place,) = [f for f in notice.facts if f.get("topic") == "考试地点"]
+    assert (place["organization"], place["address"]) == ("霍山县就业服务中心", "霍山县衡山镇迎驾大道168号")
+    phones = [p["number"] for f in notice.facts for p in f.get("phones", [])]
+    assert phones == ["0891-6321234", "0891—6325678", "158-5641-2345"]
