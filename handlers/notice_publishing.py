@@ -23,7 +23,7 @@ from knowledge.base import KnowledgeBase, citation
 from knowledge.loader import LoadProblem
 from knowledge.published import PublishedNotice, check_candidate, jsonable, reviewed_mapping
 from knowledge.regions import RegionRegistry
-from knowledge.schema import Notice
+from knowledge.schema import Notice, citation_of
 from storage import notices as store
 from storage.audit import append_entry
 from storage.models import NoticeDraft, NoticeVersion
@@ -67,14 +67,15 @@ def version_status(version: NoticeVersion) -> str:
 async def candidate(session: AsyncSession, draft: NoticeDraft, baseline: Baseline) -> Candidate:
     """The draft checked as `kb check` would, plus a summary, which candidates must have."""
     mapping = reviewed_mapping(draft.data, draft.decisions)
-    doc_no = str(mapping.get("doc_no") or "")
-    version = await store.next_version(session, doc_no) if doc_no else 1
+    doc_no = citation_of(mapping) or ""
+    key = store.notice_key(doc_no)
+    version = await store.next_version(session, key) if doc_no else 1
     mapping["version"] = version
     name = citation(doc_no or f"草稿 {draft.id}", version)
     live = [
         PublishedNotice.of(v.data, v.doc_no, v.version)
         for v in await store.live_versions(session)
-        if v.doc_no != doc_no  # the version this one replaces
+        if v.doc_no != key  # the version this one replaces
     ]
     kb, problems = check_candidate(PublishedNotice(mapping, name), baseline.shipped, live, baseline.regions)
     if not str(mapping.get("summary") or "").strip():
@@ -97,8 +98,9 @@ async def publish_draft(
     if checked.kb is None:
         raise NoticeRefused(f"未能发布：还有 {len(checked.problems)} 个问题，已在下方各条目旁列出。已保存您的修改。")
     mapping = checked.mapping
-    doc_no = str(mapping["doc_no"])
-    version = await store.publish(session, draft=draft, doc_no=doc_no, data=jsonable(mapping), by=actor, now=now)
+    doc_no = citation_of(mapping) or ""
+    key = store.notice_key(doc_no)
+    version = await store.publish(session, draft=draft, doc_no=key, data=jsonable(mapping), by=actor, now=now)
     await append_entry(
         session,
         at=now,

@@ -18,7 +18,7 @@ from typing import Any
 from knowledge.base import KnowledgeBase, citation
 from knowledge.loader import LoadProblem, cross_checks, validate_mapping
 from knowledge.regions import RegionRegistry
-from knowledge.schema import Notice
+from knowledge.schema import Notice, citation_of
 
 ACCEPT, REJECT = "accept", "reject"
 """A reviewer's decision on one drafted fact; a fact with neither is still to be reviewed."""
@@ -35,7 +35,8 @@ class PublishedNotice:
 
     @classmethod
     def of(cls, data: Mapping[str, Any], doc_no: str, version: int) -> PublishedNotice:
-        return cls(data, citation(doc_no, version))
+        """`doc_no` is the stored key; a notice without a number is named by its citation instead."""
+        return cls(data, citation(citation_of(data) or doc_no, version))
 
 
 def jsonable(value: Any) -> Any:

@@ -7,7 +7,8 @@ The models are frozen: a loaded knowledge base is never mutated in place.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -251,10 +252,34 @@ class WithdrawalPolicy(_Model):
         return self
 
 
+def citation_of(data: Mapping[str, Any]) -> str | None:
+    """How a notice mapping is cited: its document number, else 发文单位《标题》（日期）; None when
+    neither can be made (the missing fields are reported where they are checked)."""
+    if data.get("doc_no"):
+        return str(data["doc_no"])
+    issuer, title = data.get("issuer"), data.get("title")
+    issued = data.get("issued")
+    if isinstance(issued, str):
+        try:
+            issued = dt.date.fromisoformat(issued)
+        except ValueError:
+            issued = None
+    when = (
+        f"{issued.year}年{issued.month}月{issued.day}日"
+        if isinstance(issued, dt.date)
+        else (f"{data['issued_year']}年" if data.get("issued_year") else None)
+    )
+    return f"{issuer}《{title}》（{when}）" if issuer and title and when else None
+
+
 class Notice(_Model):
     """One published document (通知/公告) and the facts it states."""
 
-    doc_no: str = Field(min_length=4)
+    doc_no: str = Field(
+        min_length=4,
+        description="文号；公告等没有文号时留空（null），以“发文单位《标题》（日期）”作为出处",
+    )
+    numbered: bool = Field(default=True, description="原文有文号（由 doc_no 是否留空决定，无需填写）")
     issuer: str
     issued: dt.date | None = None
     issued_year: int | None = Field(default=None, description="只知道年份时填写")
@@ -271,6 +296,16 @@ class Notice(_Model):
     withdrawal: WithdrawalPolicy | None = Field(default=None, description="退考退费办理规则")
     review: bool = Field(default=False, description="文头（文号、发文单位、日期、标题、地区）为自动提取、尚待核对")
     problems: list[str] = Field(default=[], description="起草时无法确定的事项；逐条解决并删除后才能发布")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cited_without_a_number(cls, data: Any) -> Any:
+        """Most announcements (公告) have no document number: such a notice is cited, and known, by
+        its issuer, title and date, which is what `doc_no` then holds."""
+        if not isinstance(data, dict) or data.get("doc_no") not in (None, ""):
+            return data
+        cited = citation_of(data)
+        return data if cited is None else {**data, "doc_no": cited, "numbered": False}
 
     @model_validator(mode="after")
     def _consistent(self) -> Notice:

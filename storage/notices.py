@@ -10,6 +10,7 @@ the database refuse that too). Every server process polls `published_version` to
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -223,3 +224,14 @@ async def published_version(session: AsyncSession) -> str:
     )
     total, last_id, superseded, withdrawn = (await session.execute(stmt)).one()
     return f"{total}:{last_id or 0}:{superseded}:{withdrawn}"
+
+
+KEY_LENGTH = 64
+
+
+def notice_key(citation: str) -> str:
+    """The key a notice's versions are stored under: its citation, or for a long one (a notice
+    without a number is cited by issuer, title and date) its beginning with a digest of the whole."""
+    if len(citation) <= KEY_LENGTH:
+        return citation
+    return citation[: KEY_LENGTH - 11] + "#" + hashlib.sha256(citation.encode()).hexdigest()[:10]

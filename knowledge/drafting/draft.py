@@ -296,7 +296,10 @@ def _header_problems(
 ) -> list[str]:
     out = []
     if doc_no is None:
-        out.append("未找到文号（如 粤人社函〔2020〕61号）：doc_no 须人工填写")
+        out.append(
+            "未找到文号（如 粤人社函〔2020〕61号）：公告常没有文号。原文确无文号时请保留 doc_no 为空，"
+            "机器人将以“发文单位《标题》（日期）”注明出处；有文号则填写"
+        )
     if title is None:
         out.append("未找到标题（“关于……的通知”）：title 须人工填写")
     if issuer is None:

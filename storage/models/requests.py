@@ -57,7 +57,7 @@ class WithdrawalRequest(Base):
     phone_cipher: Mapped[str] = mapped_column(Text)
     phone_masked: Mapped[str] = mapped_column(String(16))
     region: Mapped[str] = mapped_column(String(32))
-    doc_no: Mapped[str] = mapped_column(String(64))
+    doc_no: Mapped[str] = mapped_column(String(200))
     occupation: Mapped[str] = mapped_column(String(64))
     occupation_listed: Mapped[bool] = mapped_column(default=False)
     """True when the occupation was found on the notice's list; False means staff must verify it."""

@@ -169,3 +169,13 @@ def test_fact_ids_are_made_unique_with_their_references(kb: KnowledgeBase) -> No
     assert [f["id"] for f in renamed["facts"]][:1] == ["yue5-2027.date-1"]
     assert renamed["facts"][0]["applies"]["occupation_lists"] == ["yue5-2027.list-1"]
     assert with_unique_prefix(data, {"gz145"}) == data
+
+
+def test_a_notice_without_a_number_is_cited_by_issuer_title_and_date(shipped, regions) -> None:
+    data = {**reviewed(NOTICE_A, KEEP_A, topical=(REGISTER_A,)), "doc_no": None}
+    kb, problems = check_candidate(PublishedNotice.of(data, "key", 1), shipped, [], regions)
+    assert problems == [] and kb is not None
+    cited = "广东省职业技能鉴定指导中心《关于2027年上半年职业技能等级认定考试安排的通知》（2026年2月20日）"
+    assert cited in kb.notices and not kb.notices[cited].numbered
+    answer = PolicyQA(kb).answer(REGISTER_QUESTION, now=NOW)
+    assert answer.matched and "2027年3月15日" in answer.text and f"来源：{cited}" in answer.text, answer.text
