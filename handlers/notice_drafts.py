@@ -28,6 +28,7 @@ from storage.models import NoticeDraft
 
 DRAFT_LABELS = {
     store.DRAFT: "草稿",
+    store.SUBMITTED: "待管理员发布",
     store.PUBLISHED: "已发布",
     store.WITHDRAWN: "已撤回",
     store.DISCARDED: "已放弃",
@@ -167,7 +168,7 @@ async def editable_draft(session: AsyncSession, *, draft_id: int, editor: Editor
     draft = await store.get_draft(session, draft_id, lock=True)
     if draft is None or not may_see(editor, draft):
         raise NoticeNotFound(draft_id)
-    if draft.status != store.DRAFT:
+    if draft.status not in store.OPEN:
         raise NoticeRefused(f"这份草稿{DRAFT_LABELS[draft.status]}，不能{doing}。")
     if not may_edit(editor.visible, draft.regions):
         raise NoticeRefused("这份草稿的地区不在您负责的范围内。")
@@ -233,4 +234,25 @@ async def revise_version(session: AsyncSession, *, version_id: int, editor: Edit
         base=version,
     )
     await _audit(session, draft, action="notice.revise", editor=editor, now=now, note=f"据 {name} 修改")
+    return draft
+
+
+async def submit_draft(session: AsyncSession, *, draft_id: int, editor: Editor, now: dt.datetime) -> NoticeDraft:
+    """A reviewer hands the draft to the admins to publish; it stays editable until then."""
+    draft = await editable_draft(session, draft_id=draft_id, editor=editor, doing="提交")
+    if draft.status == store.SUBMITTED:
+        return draft
+    before = snapshot(draft)
+    draft.status = store.SUBMITTED
+    draft.updated_by, draft.updated_at = editor.name, now
+    await append_entry(
+        session,
+        at=now,
+        actor=editor.name,
+        action="notice.submit",
+        target_type="notice_draft",
+        target_id=draft.id,
+        before=before,
+        after=snapshot(draft),
+    )
     return draft

@@ -92,7 +92,7 @@ async def publish_draft(
     draft = await store.get_draft(session, draft_id, lock=True)
     if draft is None:
         raise NoticeNotFound(draft_id)
-    if draft.status != store.DRAFT:  # another admin published it meanwhile
+    if draft.status not in store.OPEN:  # another admin published it meanwhile
         raise NoticeRefused(f"这份草稿{DRAFT_LABELS[draft.status]}。")
     checked = await candidate(session, draft, baseline)
     if checked.kb is None:

@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import NoticeDraft, NoticeVersion
 
-DRAFT, PUBLISHED, WITHDRAWN, DISCARDED = "draft", "published", "withdrawn", "discarded"
-DRAFT_STATUSES = (DRAFT, PUBLISHED, WITHDRAWN, DISCARDED)
+DRAFT, SUBMITTED, PUBLISHED, WITHDRAWN, DISCARDED = "draft", "submitted", "published", "withdrawn", "discarded"
+DRAFT_STATUSES = (DRAFT, SUBMITTED, PUBLISHED, WITHDRAWN, DISCARDED)
+OPEN = (DRAFT, SUBMITTED)
+"""Still being worked on: a reviewer's draft submitted for an admin to publish may still be edited."""
 PUBLISH_LOCK = 0x6E6F7469  # advisory lock key ("noti"): one publication at a time across processes
 
 
@@ -235,3 +237,9 @@ def notice_key(citation: str) -> str:
     if len(citation) <= KEY_LENGTH:
         return citation
     return citation[: KEY_LENGTH - 11] + "#" + hashlib.sha256(citation.encode()).hexdigest()[:10]
+
+
+async def count_submitted(session: AsyncSession, *, regions: frozenset[str] | None) -> int:
+    """Drafts waiting for an admin to publish them, of `regions` (None: every region)."""
+    rows = (await session.execute(select(NoticeDraft.regions).where(NoticeDraft.status == SUBMITTED))).scalars()
+    return sum(1 for r in rows if regions is None or not r or any(x in regions for x in r))

@@ -89,6 +89,7 @@ async def review(
     accept: tuple[str, ...],
     *,
     publish: bool = False,
+    submit: bool = False,
     topic: dict[str, str] | None = None,
     **fields: str,
 ) -> httpx.Response:
@@ -109,7 +110,7 @@ async def review(
         if topic and fact["id"] in topic:
             form[f"f{i}_topic"] = topic[fact["id"]]
     form.update(fields)
-    path = f"/admin/notices/drafts/{draft_id}" + ("/publish" if publish else "")
+    path = f"/admin/notices/drafts/{draft_id}" + ("/publish" if publish else "/submit" if submit else "")
     return await c.post(path, data=form)
 
 
@@ -295,8 +296,11 @@ async def test_reviewers_prepare_drafts_of_their_regions_and_only_admins_publish
     draft_id = draft_id_of(await new_draft(guangdong, NOTICE_A))
     assert "已保存" in (await flash_after(guangdong, await review(guangdong, db, draft_id, KEEP_A)))[0]
     page = (await guangdong.get(f"/admin/notices/drafts/{draft_id}")).text
-    assert "发布须由管理员操作" in page and "保存并发布" not in page and "可以发布" in page
+    assert "保存并提交管理员发布" in page and "保存并发布" not in page and "可以发布" in page
     assert (await review(guangdong, db, draft_id, KEEP_A, publish=True)).status_code == 403
+    submitted = await review(guangdong, db, draft_id, KEEP_A, submit=True)
+    assert "已保存并提交" in (await flash_after(guangdong, submitted))[0]
+    assert "已提交，等待管理员发布" in (await guangdong.get(f"/admin/notices/drafts/{draft_id}")).text
     moved = await review(guangdong, db, draft_id, KEEP_A, regions="吉林")
     assert "不能把地区设为您负责范围以外的 吉林省" in (await flash_after(guangdong, moved))[0]
     assert (await jilin.get(f"/admin/notices/drafts/{draft_id}")).status_code == 404
@@ -308,7 +312,10 @@ async def test_reviewers_prepare_drafts_of_their_regions_and_only_admins_publish
     assert (await review(viewer, db, draft_id, KEEP_A)).status_code == 403
 
     admin = await signed_in("admin", name="boss")
+    assert re.search(r"待发布的通知草稿<strong>1</strong>", (await admin.get("/admin/")).text)
+    assert "待发布的通知草稿" not in (await guangdong.get("/admin/")).text, "only admins publish"
     assert "已发布" in (await flash_after(admin, await review(admin, db, draft_id, KEEP_A, publish=True)))[0]
+    assert re.search(r"待发布的通知草稿<strong>0</strong>", (await admin.get("/admin/")).text)
     async with db.sessions() as session:
         (version,) = await store.live_versions(session)
     withdraw = f"/admin/notices/published/{version.id}/withdraw"

@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "notice.draft_create": "新建通知草稿",
     "notice.draft_save": "修改通知草稿",
     "notice.draft_discard": "放弃通知草稿",
+    "notice.submit": "提交通知草稿待发布",
     "notice.publish": "发布通知",
     "notice.withdraw": "撤回通知",
     "notice.revise": "据已发布通知创建新版本草稿",

@@ -19,6 +19,7 @@ from bot.console.state import database, now
 from bot.console.templates import has_route, render, url
 from knowledge.timezone import SHANGHAI
 from storage import gaps, handoffs
+from storage import notices as notice_store
 from storage.answer_stats import daily_counts
 from storage.dashboard import reminder_deliveries, request_counts
 from storage.requests import STATUSES as REQUEST_STATUSES
@@ -70,6 +71,7 @@ async def dashboard(request: Request, staff: Staff) -> Response:
         requests = await request_counts(session, regions=regions)
         waiting = await handoffs.status_counts(session, regions=regions)
         open_gaps = await gaps.count_groups(session, status="open")
+        submitted = await notice_store.count_submitted(session, regions=regions) if staff.is_admin else 0
         deliveries = await reminder_deliveries(session, since=today - dt.timedelta(days=WEEK - 1), today=today)
     rows = answer_rows(answers, today)
     sections = [
@@ -89,6 +91,7 @@ async def dashboard(request: Request, staff: Staff) -> Response:
             "handoffs_pending": waiting.get("pending", 0),
             "handoffs_open": waiting.get("open", 0),
             "open_gaps": open_gaps,
+            "notices_submitted": submitted,
             "deliveries": deliveries,
             "sections": sections,
             "today": today,

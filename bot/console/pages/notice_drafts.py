@@ -76,7 +76,7 @@ async def draft_page(request: Request, staff: Staff) -> Response:
         version = await store.version_of_draft(session, draft.id)
     header_problems, fact_problems = problems_by_fact(checked.problems, checked.mapping)
     data = draft.data
-    editable = draft.status == store.DRAFT and may_edit(staff, draft.regions)
+    editable = draft.status in store.OPEN and may_edit(staff, draft.regions)
     return render(
         request,
         "notice_draft.html",
@@ -155,6 +155,24 @@ async def publish_draft(request: Request, staff: Staff) -> Response:
 
 
 @staff_page(roles=WRITERS)
+async def submit_draft(request: Request, staff: Staff) -> Response:
+    """Saves the form and hands the draft to the admins (a reviewer cannot publish)."""
+    draft_id = int(request.path_params["draft_id"])
+    refused = await _save(request, staff, draft_id)
+    if refused is not None:
+        return refused
+    try:
+        async with database(request).transaction() as session:
+            await drafts.submit_draft(session, draft_id=draft_id, editor=editor(staff), now=now(request))
+    except drafts.NoticeNotFound:
+        return error_page(request, 404, NOT_FOUND)
+    except drafts.NoticeRefused as exc:
+        return flash(redirect(request, "notice_draft", draft_id=draft_id), exc.message, kind="error")
+    done = "已保存并提交，管理员的仪表盘会显示这份待发布的草稿；发布前仍可修改。"
+    return flash(redirect(request, "notice_draft", draft_id=draft_id), done)
+
+
+@staff_page(roles=WRITERS)
 async def discard_draft(request: Request, staff: Staff) -> Response:
     draft_id = int(request.path_params["draft_id"])
     try:
@@ -172,4 +190,5 @@ routes: list[BaseRoute] = [
     Route("/notices/drafts/{draft_id:rowid}", save_draft, methods=["POST"], name="notice_draft_save"),
     Route("/notices/drafts/{draft_id:rowid}/publish", publish_draft, methods=["POST"], name="notice_publish"),
     Route("/notices/drafts/{draft_id:rowid}/discard", discard_draft, methods=["POST"], name="notice_draft_discard"),
+    Route("/notices/drafts/{draft_id:rowid}/submit", submit_draft, methods=["POST"], name="notice_draft_submit"),
 ]
