@@ -87,7 +87,9 @@ def find_phones(view: View, *, in_phone_section: bool = False) -> list[tuple[Fou
         if re.match(r"\s*[(（]\s*传真\s*[)）]", after):
             label = "传真"
         previous_label = label
+        # As the knowledge base stores phones: ASCII digits, brackets, hyphens and spaces only.
         number = re.sub(r"\s+", " ", view.original(*m.span()).strip().replace("\u3000", " "))
+        number = re.sub(r"\s*[—－–]\s*", "-", number)
         number = number.replace("（", "(").replace("）", ")")
         out.append((FoundPhone(number, label), m.span()))
     return out
