@@ -290,7 +290,56 @@ def apply_form(
     out["facts"] = [
         _apply_fact(form, f"f{i}", dict(fact), chosen, registry) for i, fact in enumerate(out.get("facts") or [])
     ]
+    added = _added_fact(form, out)
+    if added is not None:
+        out["facts"].append(added)
+        chosen[added["id"]] = ACCEPT  # written by staff: nothing left to review
     return out, chosen
+
+
+NEW_KINDS = ("deadline", "event", "rule", "contact")
+"""Kinds staff can add to a draft by hand (补充起草漏掉的条目)."""
+
+
+def _added_fact(form: FormData, data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The fact the draft page's 补充 fields describe, or None when they are left empty."""
+    kind = form_text(form, "new_kind", limit=20)
+    title = form_text(form, "new_title", limit=300)
+    answer = form_text(form, "new_answer", limit=4000)
+    if kind not in NEW_KINDS or not (title or answer):
+        return None
+    taken = {str(f.get("id")) for f in data.get("facts") or []}
+    prefix = next((str(i).split(".")[0] for i in taken if "." in str(i)), "draft")
+    number = next(n for n in range(1, 10_000) if f"{prefix}.added-{n}" not in taken)
+    fact: dict[str, Any] = {
+        "id": f"{prefix}.added-{number}",
+        "kind": kind,
+        "title": title or answer[:40],
+        "topic": title[:20] or KIND_LABELS[kind],
+        "answer": answer or title,
+        "source": {
+            "clause": form_text(form, "new_clause", limit=40) or "人工补充",
+            "quote": form_text(form, "new_quote", limit=2000) or answer or title,
+        },
+    }
+    if kind in DATED_KINDS:
+        fact["action"] = title or answer[:40]
+        if form_text(form, "new_start", limit=20) or form_text(form, "new_end", limit=20):
+            when: dict[str, Any] = {"kind": "range"}
+            for name in ("start", "start_time", "end", "end_time"):
+                _set(when, name, form_text(form, f"new_{name}", limit=20) or None)
+        else:
+            when = {"kind": "date", "bound": form_text(form, "new_bound", limit=4) or "by"}
+            for name in ("date", "time"):
+                _set(when, name, form_text(form, f"new_{name}", limit=20) or None)
+            when.setdefault("date", None)  # left empty: validation names the missing date
+        fact["dates"] = [when]
+    if kind == "contact":
+        fact["organization"] = form_text(form, "new_organization", limit=200) or data.get("issuer") or ""
+        phones = split_list(form_text(form, "new_phones", limit=200))
+        if phones:
+            fact["phones"] = [{"number": p} for p in phones]
+    return fact
 
 
 def _apply_fact(

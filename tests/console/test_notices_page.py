@@ -426,3 +426,29 @@ async def test_in_a_browser_paste_a_notice_review_it_and_publish_it(
                 await browser.close()
         answer = await ask(app, REGISTER_QUESTION, "browser")
         assert "2027年3月15日" in answer and f"来源：{DOC_A}" in answer, answer
+
+
+async def test_a_fact_the_draft_missed_is_added_published_and_answered(app: Starlette, signed_in: SignedIn) -> None:
+    db: Database = app.state.runtime.db
+    admin = await signed_in("admin", name="boss")
+    draft_id = draft_id_of(await new_draft(admin, NOTICE_A))
+    added = {
+        "new_kind": "deadline",
+        "new_title": "现场确认资格审核",
+        "new_answer": "网上报名后，考生须于2027年3月20日17:00前到报名点现场确认资格。",
+        "new_quote": "网上报名后须于3月20日17:00前到报名点现场确认资格。",
+        "new_clause": "一",
+        "new_date": "2027-03-20",
+        "new_time": "17:00",
+        "new_bound": "by",
+    }
+    assert "已保存" in (await flash_after(admin, await review(admin, db, draft_id, KEEP_A, **added)))[0]
+    draft = await draft_row(db, draft_id)
+    (fact,) = [f for f in draft.data["facts"] if f["id"].endswith("added-1")]
+    assert fact["dates"] == [{"kind": "date", "bound": "by", "date": "2027-03-20", "time": "17:00"}]
+    page = (await admin.get(f"/admin/notices/drafts/{draft_id}")).text
+    assert "现场确认资格审核" in page and 'value="17:00"' in page, "listed and editable like the others"
+    published = await review(admin, db, draft_id, (*KEEP_A, fact["id"]), publish=True, topic={REGISTER_A: "报名"})
+    assert "已发布" in (await flash_after(admin, published))[0]
+    reply = await ask(app, "广东现场确认资格截止到哪天", "u-added")
+    assert "2027年3月20日17:00" in reply and DOC_A in reply, reply
