@@ -290,6 +290,8 @@ def apply_form(
     out["facts"] = [
         _apply_fact(form, f"f{i}", dict(fact), chosen, registry) for i, fact in enumerate(out.get("facts") or [])
     ]
+    if form.get("withdrawal_shown") == "1":
+        _set(out, "withdrawal", _withdrawal(form) if form.get("withdrawal_on") == "1" else None)
     added = _added_fact(form, out)
     if added is not None:
         out["facts"].append(added)
@@ -375,3 +377,21 @@ def _apply_fact(
     if fact.get("dates"):
         fact["dates"] = _dates(form, p, list(fact["dates"]))
     return fact
+
+
+WITHDRAWAL_REFS = ("grant", "deadline", "exam_by", "occupation_list", "refund", "report")
+"""Parts of a withdrawal rule that name a fact of the notice (chosen from its facts)."""
+WITHDRAWAL_TEXTS = {"scope_question": 300, "template": 4000, "template_note": 500, "register_with": 100}
+
+
+def _withdrawal(form: FormData) -> dict[str, Any]:
+    """The notice's withdrawal rule from the draft page (退考退费办理规则): which facts grant it, bound
+    it and list who may; the declaration's wording; where candidates register. Validation says what
+    is missing, as `kb check` does."""
+    rule: dict[str, Any] = {}
+    for name in WITHDRAWAL_REFS:
+        _set(rule, name, form_text(form, f"wd_{name}", limit=128) or None)
+    for name, limit in WITHDRAWAL_TEXTS.items():
+        _set(rule, name, form_text(form, f"wd_{name}", limit=limit) or None)
+    rule.setdefault("grant", "")
+    return rule

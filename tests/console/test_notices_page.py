@@ -30,6 +30,7 @@ from storage.models import AuditEntry, NoticeDraft
 from storage.staff import create_account
 from tests.channels.conftest import serving
 from tests.console.conftest import CHEAP_HASHER, PASSWORD, SQLITE_ONLY, MovableClock, SignedIn, csrf_in
+from tests.dialogs import make_id_number
 from tests.knowledge.notice_samples import (
     DOC_A,
     DOC_B,
@@ -452,3 +453,70 @@ async def test_a_fact_the_draft_missed_is_added_published_and_answered(app: Star
     assert "已发布" in (await flash_after(admin, published))[0]
     reply = await ask(app, "广东现场确认资格截止到哪天", "u-added")
     assert "2027年3月20日17:00" in reply and DOC_A in reply, reply
+
+
+SHANGHAI_REFUND = """上海市职业技能鉴定中心
+
+沪职鉴〔2027〕3号
+
+关于2027年职业技能等级认定考试退考退费有关事项的通知
+
+各区人力资源和社会保障局，各有关单位：
+
+一、已报名考生因故不能参加考试的，可以申请退考退费。
+
+二、退考退费登记须于2027年4月30日前完成，逾期不予办理。
+
+三、咨询电话：021-63521234。
+
+上海市职业技能鉴定中心
+2027年3月1日
+"""
+
+
+async def test_a_refund_notice_published_from_the_console_opens_the_withdrawal_form(
+    app: Starlette, signed_in: SignedIn, clock: MovableClock
+) -> None:
+    clock.at = dt.datetime(2027, 3, 10, 2, 0, tzinfo=dt.UTC)
+    db: Database = app.state.runtime.db
+    before = await ask(app, "退考退费", "sh-before")
+    before += "\n" + await ask(app, "上海", "sh-before")
+    assert "没有可在线登记的退考退费规定" in before
+
+    admin = await signed_in("admin", name="boss")
+    draft_id = draft_id_of(await new_draft(admin, SHANGHAI_REFUND))
+    facts = (await draft_row(db, draft_id)).data["facts"]
+    grant = next(f["id"] for f in facts if f.get("topic") == "退考退费")
+    deadline = next(f["id"] for f in facts if f["kind"] == "deadline")
+    rule = {
+        "withdrawal_shown": "1",
+        "withdrawal_on": "1",
+        "wd_grant": grant,
+        "wd_deadline": deadline,
+        "wd_scope_question": "您报考的是上海市2027年的职业技能等级认定考试吗？",
+        "wd_template": "本人{姓名}（身份证号{身份证号}）自愿放弃{原定考试日期}的{职业}考试，申请退考退费。",
+        "wd_register_with": "原报考机构",
+    }
+    accepted = tuple(f["id"] for f in facts)
+    published = await review(admin, db, draft_id, accepted, publish=True, **rule)
+    assert "已发布" in (await flash_after(admin, published))[0]
+
+    reply = await ask(app, "退考退费", "sh-after")
+    reply = await ask(app, "上海", "sh-after")
+    assert "没有可在线登记" not in reply and "上海市2027年的职业技能等级认定考试吗" in reply, reply
+    assert "沪职鉴〔2027〕3号" in reply
+    for said in (
+        "是",
+        "电工",
+        "2027年5月10日",
+        "同意",
+        "张三",
+        make_id_number("310101"),
+        "中级",
+        "上海市技师学院",
+        "跳过",
+    ):
+        await ask(app, said, "sh-after")
+    await ask(app, "13812345678", "sh-after")
+    receipt = await ask(app, "确认弃考", "sh-after")
+    assert "受理编号：QK-" in receipt and "沪职鉴〔2027〕3号" in receipt, receipt

@@ -90,6 +90,8 @@ async def draft_page(request: Request, staff: Staff) -> Response:
             "counts": _decision_counts(data, draft.decisions),
             "next_version": checked.mapping["version"],
             "supersede_choices": _supersede_choices(knowledge(request).kb, data),
+            "withdrawal": data.get("withdrawal") or {},
+            "fact_choices": [(str(f.get("id")), str(f.get("title") or f.get("id"))) for f in data.get("facts") or []],
             "editable": editable,
             "can_publish": editable and staff.role == ADMIN,
             "version": version,
