@@ -233,6 +233,13 @@ def _score_fact(
             if w.get("kind") == "range" and (w.get("start"), w.get("end")) == (start, end):
                 used.add(i)
                 return CORRECT
+        # A narrower reading of the same month (5月中下旬 as the 11th to the 31st, 12月底 as the 31st)
+        # found the fact; the person wrote the month, so it counts as needing a fix.
+        for i, w in enumerate(whens):
+            days: list[dt.date] = [w[k] for k in ("date", "start", "end") if isinstance(w.get(k), dt.date)]
+            if days and all(start <= d <= end for d in days) and i not in used:
+                used.add(i)
+                return FIX
         return MISSED
     if kind == "relative":
         amount, unit = int(fact.get("amount") or 0), str(fact.get("unit"))

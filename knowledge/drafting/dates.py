@@ -52,6 +52,8 @@ _DAY = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{
 _ISO = re.compile(r"(?<![\d/-])(?P<y>(?:19|20)\d{2})\s*[-/]\s*(?P<m>\d{1,2})\s*[-/]\s*(?P<d>\d{1,2})(?![\d/-])")
 _HALF = re.compile(_Y.format("y") + r"(?P<half>上|下)半年")
 _MONTH = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月份?(?!\s*\d|龄)")
+_MONTH_PART = re.compile(r"\s*(?P<part>中下旬|上中旬|上旬|中旬|下旬|底|末|初)(?:\s*(?:之前|以前|前))?")
+"""What follows a month: 5月中下旬 (the 11th to the end), 12月底前 (by the last day), 3月初."""
 _NAMES_A_ROUND = re.compile(r"\s*(?:职业|技能|全省|全市|全州|全区|全县|全国|专项|统一|集中|第|的)")
 _BY_AFTER = re.compile(r"^\s*(?:之前|以前|前|为止|止|截止|完成|结束)")
 _BY_BEFORE = re.compile(r"(?:截止|截至|不迟于|最迟|最晚)(?:到|至|于)?\s*$")
@@ -316,6 +318,23 @@ def _month(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
         if guess is None:
             return FoundDate("range", None, None, raw, m.span(), precision="month", year=status, problem=problem)
         year = guess
+    part = _MONTH_PART.match(view.text[m.end() :])
+    if part:
+        last = calendar.monthrange(year, month)[1]
+        first_day, last_day = {
+            "上旬": (1, 10),
+            "中旬": (11, 20),
+            "下旬": (21, last),
+            "中下旬": (11, last),
+            "上中旬": (1, 20),
+            "初": (1, 10),
+        }.get(part.group("part"), (last, last))
+        span = (m.start(), m.end() + part.end())
+        raw = view.original(*span)
+        if first_day == last_day:  # 月底, 月末: the last day, a deadline
+            day = dt.date(year, month, last_day)
+            return FoundDate("date", day, day, raw, span, "by")
+        return FoundDate("range", dt.date(year, month, first_day), dt.date(year, month, last_day), raw, span)
     before = _BEFORE_WORD.match(view.text[m.end() :])
     if before:
         span = (m.start(), m.end() + before.end())

@@ -188,7 +188,26 @@ def sentence_facts(
     _add_duration_fact(s, out)
     out.facts += prose_rule_facts(s.view, s.quote, s.clause, s.ids, s.source, heading or "")
     _add_counts(s, [r.span for r in relatives], out)
+    _report_unread_dates(s, [*(d.span for d in dates), *(r.span for r in relatives)], out, signature=signature)
     return out
+
+
+_DATE_LIKE = re.compile(
+    r"\d{1,2}\s*月\s*(?:上旬|中旬|下旬|中下旬|上中旬|底|初|末|份)|月底|月初|月末|(?<![\d〕\]）)])\d{1,2}\s*日(?![\d])"
+    r"|\d+\s*个?(?:工作日|自然日)|\d+\s*(?:日|天)(?:内|前|后|以内)"
+)
+"""Date-like phrases: 5月中下旬, 12月底, 15日, 10个工作日, 30天内. One no date or deadline covers is reported."""
+
+
+def _report_unread_dates(s: _Sentence, covered: list[tuple[int, int]], out: SentenceFacts, *, signature: bool) -> None:
+    """Every date-like phrase becomes a fact or a problem: nothing is dropped without a word."""
+    if signature:
+        return
+    covered = [*covered, *(c.span for c in find_counts(s.view, []))]  # 延长1—2个工作日 is a count
+    for m in _DATE_LIKE.finditer(s.view.text):
+        if not any(a <= m.start() < b or a < m.end() <= b for a, b in covered):
+            phrase = s.view.original(*m.span())
+            out.problems.append(f"{s.where}未能识别的日期或期限：“{phrase}”，请核对后补充条目；原文：{s.quote[:60]}")
 
 
 @dataclass

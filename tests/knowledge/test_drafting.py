@@ -465,3 +465,19 @@ def test_a_place_with_its_address_and_phones_carried_to_the_next_line():
     assert (place["organization"], place["address"]) == ("霍山县就业服务中心", "霍山县衡山镇迎驾大道168号")
     phones = [p["number"] for f in notice.facts for p in f.get("phones", [])]
     assert phones == ["0891-6321234", "0891-6325678", "158-5641-2345"], "dashes as the knowledge base stores them"
+
+
+def test_parts_of_months_and_a_date_like_phrase_nothing_reads_is_a_problem_not_silence():
+    ctx = YearContext(2024, D(2024, 1, 2))
+    found = find_dates(View.of("考试安排在5月中下旬，成绩12月底前公布，3月初开始报名"), ctx)
+    assert [(f.kind, f.start, f.end, f.bound) for f in found] == [
+        ("range", D(2024, 5, 11), D(2024, 5, 31), "on"),
+        ("date", D(2024, 12, 31), D(2024, 12, 31), "by"),
+        ("range", D(2024, 3, 1), D(2024, 3, 10), "on"),
+    ]
+    text = (
+        "关于认定安排的通知\n\n一、各机构每月15日前报送考务材料。\n\n二、按粤人社函〔2020〕61号执行，地址为某路18号。\n"
+    )
+    (notice,) = draft_notice(text, region="广州").notices
+    unread = [p for p in notice.problems if "未能识别的日期或期限" in p]
+    assert len(unread) == 1 and "15日" in unread[0], "document and street numbers are not dates"
