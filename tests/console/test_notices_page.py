@@ -520,3 +520,109 @@ async def test_a_refund_notice_published_from_the_console_opens_the_withdrawal_f
     await ask(app, "13812345678", "sh-after")
     receipt = await ask(app, "确认弃考", "sh-after")
     assert "受理编号：QK-" in receipt and "沪职鉴〔2027〕3号" in receipt, receipt
+
+
+async def chat_send(page: Any, text: str, expected: str) -> str:
+    """Types into the web chat page and waits for the bot's newest message to contain `expected`."""
+    await page.get_by_label("输入您的问题或回答").fill(text)
+    await page.keyboard.press("Enter")
+    last = page.locator(".msg.bot").last
+    await expect(last).to_contain_text(expected)
+    return str(await last.inner_text())
+
+
+@SQLITE_ONLY
+async def test_in_a_browser_a_refund_notice_is_completed_published_and_used(
+    console_settings: Settings, clock: MovableClock
+) -> None:
+    """Issue 19's end to end, in headless Chromium against a real server: a refund notice is drafted,
+    a missed fact and the withdrawal rule are added in the console, it is published, the bot answers
+    about the added fact on the web chat page, and a candidate files a withdrawal there."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    clock.at = dt.datetime(2027, 3, 10, 2, 0, tzinfo=dt.UTC)
+    app = create_app(console_settings, clock=clock, password_hasher=CHEAP_HASHER)
+    async with serving(app) as base_url:
+        db: Database = app.state.runtime.db
+        async with db.transaction() as session:
+            await create_account(
+                session, name="boss", role="admin", regions=[], password_hash=CHEAP_HASHER.hash(PASSWORD), now=clock()
+            )
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+            try:
+                page = await browser.new_page(viewport={"width": 1280, "height": 900})
+                page.set_default_timeout(10_000)
+                await page.goto(f"{base_url}/admin/")
+                await page.get_by_label("用户名").fill("boss")
+                await page.get_by_label("密码").fill(PASSWORD)
+                await page.get_by_role("button", name="登录").click()
+                await page.goto(f"{base_url}/admin/notices")
+                await page.get_by_label("粘贴通知全文").fill(SHANGHAI_REFUND)
+                await page.get_by_role("button", name="生成草稿").click()
+                await expect(page.get_by_role("status")).to_contain_text("已生成 1 份草稿")
+                draft_id = int(page.url.rstrip("/").split("/")[-1])
+                facts = (await draft_row(db, draft_id)).data["facts"]
+                for fact in facts:
+                    card = page.get_by_role("region", name=f"条目 {fact['id']}")
+                    await card.get_by_label("采用", exact=True).check()
+
+                extra = page.get_by_role("region", name="补充条目")
+                await extra.get_by_label("类型").select_option("deadline")
+                await extra.get_by_label("标题").fill("现场提交退考材料")
+                await extra.get_by_label("回答（面向考生，忠实于原文）").fill(
+                    "申请退考的考生须于2027年4月20日16:00前到报名点现场提交退考材料。"
+                )
+                await extra.get_by_label("日期", exact=True).fill("2027-04-20")
+                await extra.get_by_label("钟点", exact=True).fill("16:00")
+
+                rule = page.get_by_role("region", name="退考退费办理规则")
+                await rule.get_by_label("本通知允许退考退费，开启在线登记").check()
+                grant = next(f["id"] for f in facts if f.get("topic") == "退考退费")
+                deadline = next(f["id"] for f in facts if f["kind"] == "deadline")
+                await rule.get_by_label("允许退考退费的条款").select_option(grant)
+                await rule.get_by_label("登记截止（截止期限条目）").select_option(deadline)
+                await rule.get_by_label("无名单时向考生确认的问题（正面提问，回答“是”即属于）").fill(
+                    "您报考的是上海市2027年的职业技能等级认定考试吗？"
+                )
+                await rule.get_by_label("声明正文（占位符：{姓名}、{身份证号}、{原定考试日期}、{职业}）").fill(
+                    "本人{姓名}（身份证号{身份证号}）自愿放弃{原定考试日期}的{职业}考试，申请退考退费。"
+                )
+                await page.get_by_label("本文概要（面向考生，一两句话）").fill(SUMMARY)
+                await page.get_by_label("文头已核对（文号、发文单位、日期、标题、地区）").check()
+                for box in await page.locator("input[name=resolved]").all():
+                    await box.check()
+                await page.get_by_role("button", name="保存").first.click()
+                await expect(page.get_by_role("status")).to_contain_text("已保存")
+                added = page.get_by_role(
+                    "region",
+                    name="条目 "
+                    + next(f["id"] for f in (await draft_row(db, draft_id)).data["facts"] if "added" in f["id"]),
+                )
+                await added.get_by_label("采用", exact=True).check()
+                await page.get_by_role("button", name="保存并发布（第 1 版）").click()
+                await expect(page.get_by_role("status")).to_contain_text("已发布 沪职鉴〔2027〕3号")
+
+                chat = await browser.new_page(viewport={"width": 390, "height": 844})
+                chat.set_default_timeout(10_000)
+                await chat.goto(base_url + "/")
+                said = await chat_send(chat, "上海现场提交退考材料截止到什么时候", "2027年4月20日")
+                assert "16:00" in said and "沪职鉴〔2027〕3号" in said, said
+                await chat_send(chat, "我要退考退费", "哪个省份或城市")
+                await chat_send(chat, "上海", "上海市2027年的职业技能等级认定考试吗")
+                await chat_send(chat, "是", "职业")
+                await chat_send(chat, "电工", "考试日期")
+                await chat_send(chat, "2027年5月10日", "个人信息处理说明")
+                await chat_send(chat, "同意", "姓名")
+                await chat_send(chat, "张三", "身份证号码")
+                await chat_send(chat, make_id_number("310101"), "申报等级")
+                await chat_send(chat, "中级", "报考机构")
+                await chat_send(chat, "上海市技师学院", "票据号")
+                await chat_send(chat, "跳过", "手机号码")
+                await chat_send(chat, "13812345678", "确认")
+                receipt = await chat_send(chat, "确认弃考", "受理编号：QK-")
+                assert "沪职鉴〔2027〕3号" in receipt
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                await chat.screenshot(path=str(ARTIFACTS / "refund-notice-receipt-phone.png"), full_page=True)
+            finally:
+                await browser.close()
