@@ -299,7 +299,7 @@ def apply_form(
     return out, chosen
 
 
-NEW_KINDS = ("deadline", "event", "rule", "contact")
+NEW_KINDS = ("deadline", "event", "rule", "contact", "occupation_list")
 """Kinds staff can add to a draft by hand (补充起草漏掉的条目)."""
 
 
@@ -326,8 +326,14 @@ def _added_fact(form: FormData, data: Mapping[str, Any]) -> dict[str, Any] | Non
     }
     if kind in DATED_KINDS:
         fact["action"] = title or answer[:40]
-        if form_text(form, "new_start", limit=20) or form_text(form, "new_end", limit=20):
-            when: dict[str, Any] = {"kind": "range"}
+        amount = form_text(form, "new_amount", limit=6)
+        when: dict[str, Any]
+        if amount:
+            when = {"kind": "relative", "amount": _number(amount)}
+            for name in ("unit", "direction", "anchor"):
+                _set(when, name, form_text(form, f"new_{name}", limit=100) or None)
+        elif form_text(form, "new_start", limit=20) or form_text(form, "new_end", limit=20):
+            when = {"kind": "range"}
             for name in ("start", "start_time", "end", "end_time"):
                 _set(when, name, form_text(form, f"new_{name}", limit=20) or None)
         else:
@@ -336,6 +342,10 @@ def _added_fact(form: FormData, data: Mapping[str, Any]) -> dict[str, Any] | Non
                 _set(when, name, form_text(form, f"new_{name}", limit=20) or None)
             when.setdefault("date", None)  # left empty: validation names the missing date
         fact["dates"] = [when]
+    if kind == "occupation_list":
+        fact["status"] = "other"
+        fact["occupations"] = split_list(form_text(form, "new_members", limit=4000))
+        _set(fact, "stated_count", _number(form_text(form, "new_stated_count", limit=6)) or None)
     if kind == "contact":
         fact["organization"] = form_text(form, "new_organization", limit=200) or data.get("issuer") or ""
         phones = split_list(form_text(form, "new_phones", limit=200))

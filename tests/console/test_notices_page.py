@@ -626,3 +626,37 @@ async def test_in_a_browser_a_refund_notice_is_completed_published_and_used(
                 await chat.screenshot(path=str(ARTIFACTS / "refund-notice-receipt-phone.png"), full_page=True)
             finally:
                 await browser.close()
+
+
+async def test_a_relative_deadline_and_an_occupation_list_are_added_by_hand(
+    app: Starlette, signed_in: SignedIn
+) -> None:
+    db: Database = app.state.runtime.db
+    admin = await signed_in("admin", name="boss")
+    draft_id = draft_id_of(await new_draft(admin, NOTICE_A))
+    relative = {
+        "new_kind": "deadline",
+        "new_title": "申请成绩复核",
+        "new_answer": "对成绩有异议的，可在成绩发布后5个工作日内申请复核。",
+        "new_amount": "5",
+        "new_unit": "working_days",
+        "new_direction": "after",
+        "new_anchor": "成绩发布",
+    }
+    await review(admin, db, draft_id, KEEP_A, **relative)
+    listed = {
+        "new_kind": "occupation_list",
+        "new_title": "本次统考职业",
+        "new_answer": "本次统考职业：电工、焊工、车工。",
+        "new_members": "电工、焊工、车工",
+        "new_stated_count": "3",
+    }
+    await review(admin, db, draft_id, KEEP_A, **listed)
+    added = [f for f in (await draft_row(db, draft_id)).data["facts"] if "added" in f["id"]]
+    assert added[0]["dates"] == [
+        {"kind": "relative", "amount": 5, "unit": "working_days", "direction": "after", "anchor": "成绩发布"}
+    ]
+    assert (added[1]["occupations"], added[1]["stated_count"]) == (["电工", "焊工", "车工"], 3)
+    ids = (*KEEP_A, *(f["id"] for f in added))
+    published = await review(admin, db, draft_id, ids, publish=True, topic={REGISTER_A: "报名"})
+    assert "已发布" in (await flash_after(admin, published))[0]
