@@ -299,7 +299,7 @@ def apply_form(
     return out, chosen
 
 
-NEW_KINDS = ("deadline", "event", "rule", "contact", "occupation_list")
+NEW_KINDS = ("deadline", "event", "rule", "contact", "occupation_list", "form")
 """Kinds staff can add to a draft by hand (补充起草漏掉的条目)."""
 
 
@@ -346,7 +346,13 @@ def _added_fact(form: FormData, data: Mapping[str, Any]) -> dict[str, Any] | Non
         fact["status"] = "other"
         fact["occupations"] = split_list(form_text(form, "new_members", limit=4000))
         _set(fact, "stated_count", _number(form_text(form, "new_stated_count", limit=6)) or None)
+    if kind == "form":
+        fact["name"] = form_text(form, "new_form_name", limit=200) or title
+        fields = split_list(form_text(form, "new_form_fields", limit=2000))
+        if fields:
+            fact["fields"] = [{"label": label} for label in fields]
     if kind == "contact":
+        _set(fact, "address", form_text(form, "new_address", limit=300) or None)
         fact["organization"] = form_text(form, "new_organization", limit=200) or data.get("issuer") or ""
         phones = split_list(form_text(form, "new_phones", limit=200))
         if phones:

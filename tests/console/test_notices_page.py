@@ -628,7 +628,7 @@ async def test_in_a_browser_a_refund_notice_is_completed_published_and_used(
                 await browser.close()
 
 
-async def test_a_relative_deadline_and_an_occupation_list_are_added_by_hand(
+async def test_a_relative_deadline_a_list_a_venue_and_a_form_are_added_by_hand(
     app: Starlette, signed_in: SignedIn
 ) -> None:
     db: Database = app.state.runtime.db
@@ -652,7 +652,25 @@ async def test_a_relative_deadline_and_an_occupation_list_are_added_by_hand(
         "new_stated_count": "3",
     }
     await review(admin, db, draft_id, KEEP_A, **listed)
+    venue = {
+        "new_kind": "contact",
+        "new_title": "考点：广东省职业技能鉴定指导中心考场",
+        "new_answer": "考点设在广州市越秀区惠福东路546号。",
+        "new_organization": "广东省职业技能鉴定指导中心",
+        "new_address": "广州市越秀区惠福东路546号",
+    }
+    await review(admin, db, draft_id, KEEP_A, **venue)
+    form = {
+        "new_kind": "form",
+        "new_title": "退考申请表",
+        "new_answer": "申请退考须填写《退考申请表》。",
+        "new_form_name": "退考申请表",
+        "new_form_fields": "姓名、身份证号、报考职业、退考原因",
+    }
+    await review(admin, db, draft_id, KEEP_A, **form)
     added = [f for f in (await draft_row(db, draft_id)).data["facts"] if "added" in f["id"]]
+    assert added[2]["address"] == "广州市越秀区惠福东路546号"
+    assert added[3]["name"] == "退考申请表" and [f["label"] for f in added[3]["fields"]][-1] == "退考原因"
     assert added[0]["dates"] == [
         {"kind": "relative", "amount": 5, "unit": "working_days", "direction": "after", "anchor": "成绩发布"}
     ]
