@@ -109,6 +109,27 @@ def canonical_regions(value: str, registry: RegionRegistry) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def source_segments(text: str, quotes: list[tuple[int, str]]) -> list[tuple[str, int | None]]:
+    """The notice's full text cut into (piece, fact number or None): the sentence each fact came from
+    marked where it first occurs, so the page can link the two both ways. Overlaps keep the first."""
+    spans: list[tuple[int, int, int]] = []
+    for number, quote in quotes:
+        quote = quote.strip()
+        at = text.find(quote) if len(quote) >= 4 else -1
+        if at >= 0 and not any(at < e and s < at + len(quote) for s, e, _ in spans):
+            spans.append((at, at + len(quote), number))
+    out: list[tuple[str, int | None]] = []
+    pos = 0
+    for start, end, number in sorted(spans):
+        if start > pos:
+            out.append((text[pos:start], None))
+        out.append((text[start:end], number))
+        pos = end
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
+
+
 def highlight(quote: str, found: list[str]) -> list[tuple[str, bool]]:
     """The quote cut into (text, extracted?) pieces, so the page can mark what the draft took from it."""
     marked = [False] * len(quote)

@@ -22,6 +22,7 @@ from bot.console.notice_review import (
     apply_form,
     fact_views,
     problems_by_fact,
+    source_segments,
 )
 from bot.console.pages.notices import baseline, editor, may_edit
 from bot.console.scope import ADMIN, WRITERS
@@ -78,6 +79,8 @@ async def draft_page(request: Request, staff: Staff) -> Response:
     header_problems, fact_problems = problems_by_fact(checked.problems, checked.mapping)
     data = draft.data
     editable = draft.status in store.OPEN and may_edit(staff, draft.regions)
+    quotes = [(i, str((f.get("source") or {}).get("quote") or "")) for i, f in enumerate(data.get("facts") or [])]
+    segments = source_segments(draft.source_text, quotes)
     return render(
         request,
         "notice_draft.html",
@@ -91,6 +94,8 @@ async def draft_page(request: Request, staff: Staff) -> Response:
             "next_version": checked.mapping["version"],
             "supersede_choices": _supersede_choices(knowledge(request).kb, data),
             "withdrawal": data.get("withdrawal") or {},
+            "source_segments": segments,
+            "linked": {n for _, n in segments if n is not None},
             "fact_choices": [(str(f.get("id")), str(f.get("title") or f.get("id"))) for f in data.get("facts") or []],
             "editable": editable,
             "can_publish": editable and staff.role == ADMIN,
