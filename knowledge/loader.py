@@ -134,24 +134,24 @@ PLACEHOLDERS = ("（待填写）", "年份待定）", "待人工填写")
 """What `kb draft` writes where it could not find a value; a file still holding one is a draft."""
 
 
-def _strings(value: Any, loc: tuple[str | int, ...] = ()) -> Iterable[tuple[list[str | int], str]]:
+def strings_outside_sources(value: Any, loc: tuple[str | int, ...] = ()) -> Iterable[tuple[list[str | int], str]]:
     """Every string in a mapping with where it is, except the notice's own words (source quotes)."""
     if isinstance(value, str):
         yield list(loc), value
     elif isinstance(value, dict):
         for key, item in value.items():
             if key != "source":
-                yield from _strings(item, (*loc, str(key)))
+                yield from strings_outside_sources(item, (*loc, str(key)))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _strings(item, (*loc, i))
+            yield from strings_outside_sources(item, (*loc, i))
 
 
 def _draft_marks(name: str, data: dict[str, Any], tree: yaml.Node | None) -> list[LoadProblem]:
     """A draft (`kb draft`) is refused until a person has checked it: every `review: true` and
     every unresolved problem is reported, whether or not the rest of the file is valid yet."""
     problems: list[LoadProblem] = []
-    for loc, text in _strings(data):
+    for loc, text in strings_outside_sources(data):
         if any(mark in text for mark in PLACEHOLDERS):
             where = _where(tree, loc)
             problems.append(LoadProblem(name, where, f"仍有起草时留下的占位内容，须填写真实内容：{text[:60]}"))

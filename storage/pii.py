@@ -96,6 +96,7 @@ class PiiCipher:
         self._fingerprint = hashlib.sha256(_derive(master, _FINGERPRINT_INFO)).hexdigest()[:16]
         # Keys for other features come from this intermediate key, so the master key is not kept in memory.
         self._purpose_root = _derive(master, _PURPOSE_ROOT_INFO)
+        self._purpose_keys: dict[bytes, bytes] = {}
 
     def __repr__(self) -> str:
         return f"PiiCipher(fingerprint={self._fingerprint!r})"
@@ -170,7 +171,10 @@ class PiiCipher:
         Changes with the master key: whatever it authenticates must be recomputed after a key change."""
         if not purpose:
             raise ValueError("a key purpose is required")
-        return _derive(self._purpose_root, purpose)
+        key = self._purpose_keys.get(purpose)
+        if key is None:  # HKDF per call would be paid on every web chat request
+            key = self._purpose_keys[purpose] = _derive(self._purpose_root, purpose)
+        return key
 
     @staticmethod
     def _unpack(token: object, what: str) -> bytes:

@@ -13,12 +13,14 @@ import calendar
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from knowledge.drafting.docnumbers import normalise_doc_number
 from knowledge.drafting.draft import Draft, DraftNotice
+from knowledge.loader import strings_outside_sources
 from knowledge.regions import RegionRegistry
 
 CORRECT, FIX, MISSED = "correct", "fix", "missed"
@@ -70,6 +72,11 @@ class Tally:
         return found / (found + wrong) if found + wrong else 1.0
 
 
+@cache
+def _registry() -> RegionRegistry:
+    return RegionRegistry.load()
+
+
 def _day(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
@@ -96,17 +103,6 @@ def _compact(text: Any) -> str:
 
 def _whens(notice: DraftNotice) -> list[dict[str, Any]]:
     return [w for f in notice.facts for w in f.get("dates", [])]
-
-
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
 
 
 def score(draft: Draft, expected: Mapping[str, Any]) -> Tally:
@@ -182,7 +178,7 @@ def _score_header(notice: DraftNotice, expected: Mapping[str, Any], tally: Tally
     tally.outcomes[("header", title)] += 1
     if title != CORRECT:
         tally.notes.append(f"header title {title}: want {want_title}, got {got_title}")
-    registry = RegionRegistry.load()
+    registry = _registry()
     # The person may write a city's full name (甘肃省天水市); the registry's name for it is the comparison.
     want_regions = {registry.resolve(str(r)) or str(r) for r in expected.get("regions") or []}
     got_regions = set(notice.regions)
@@ -282,7 +278,7 @@ def _score_fact(
     structured = {"venue": ("contact", "venue"), "fee": ("rule", "fee"), "refund_rule": ("rule",), "rule": ("rule",)}
     for f in notice.facts:
         if f["kind"] in structured.get(kind, ()) and any(
-            value[:12] in _compact(s) for s in _strings({k: v for k, v in f.items() if k != "source"})
+            value[:12] in _compact(s) for _, s in strings_outside_sources(f)
         ):
             return CORRECT
     return MISSED

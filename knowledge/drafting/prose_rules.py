@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from knowledge.drafting.view import View
 
 if TYPE_CHECKING:
-    from knowledge.drafting.facts import Numbering
-
-Fact = dict[str, Any]
+    from knowledge.drafting.facts import Fact, Numbering
 
 _REFUND = re.compile(r"退费|退考|弃考|退还|不予退|原路退回")
 _REFUND_RULE = re.compile(r"申请|须|应|可|视为|不予|逾期|未在|办理|联系|退回|退还")

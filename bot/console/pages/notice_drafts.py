@@ -4,8 +4,10 @@ workflows are `handlers.notice_drafts` and `handlers.notice_publishing`."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -36,6 +38,7 @@ from storage import notices as store
 
 HEADER_KEYS = ("doc_no", "issuer", "title", "issued", "issued_year", "regions", "summary", "review", "problems")
 NOT_FOUND = "没有这份草稿。"
+T = TypeVar("T")
 
 
 def _supersede_choices(kb: KnowledgeBase, data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,21 +119,30 @@ async def _save(request: Request, staff: Staff, draft_id: int) -> Response | Non
     form = await request.form()
     typed = form_text(form, "revision", limit=12)
     registry = regions(request)
+    saved = await _refused(
+        request,
+        draft_id,
+        lambda session: drafts.save_draft(
+            session,
+            draft_id=draft_id,
+            revision=int(typed) if typed.isdigit() else None,
+            edit=lambda data, decisions: apply_form(data, decisions, form, registry),
+            editor=editor(staff),
+            now=now(request),
+        ),
+    )
+    return saved if isinstance(saved, Response) else None
+
+
+async def _refused(request: Request, draft_id: int, work: Callable[[AsyncSession], Awaitable[T]]) -> T | Response:
+    """Runs `work` in one transaction; a missing draft is a 404, a refusal a message on the draft page."""
     try:
         async with database(request).transaction() as session:
-            await drafts.save_draft(
-                session,
-                draft_id=draft_id,
-                revision=int(typed) if typed.isdigit() else None,
-                edit=lambda data, decisions: apply_form(data, decisions, form, registry),
-                editor=editor(staff),
-                now=now(request),
-            )
+            return await work(session)
     except drafts.NoticeNotFound:
         return error_page(request, 404, NOT_FOUND)
     except drafts.NoticeRefused as exc:
         return flash(redirect(request, "notice_draft", draft_id=draft_id), exc.message, kind="error")
-    return None
 
 
 @staff_page(roles=WRITERS)
@@ -148,15 +160,15 @@ async def publish_draft(request: Request, staff: Staff) -> Response:
     refused = await _save(request, staff, draft_id)
     if refused is not None:
         return refused
-    try:
-        async with database(request).transaction() as session:
-            published = await publishing.publish_draft(
-                session, draft_id=draft_id, actor=staff.name, baseline=baseline(request), now=now(request)
-            )
-    except drafts.NoticeNotFound:
-        return error_page(request, 404, NOT_FOUND)
-    except drafts.NoticeRefused as exc:
-        return flash(redirect(request, "notice_draft", draft_id=draft_id), exc.message, kind="error")
+    published = await _refused(
+        request,
+        draft_id,
+        lambda session: publishing.publish_draft(
+            session, draft_id=draft_id, actor=staff.name, baseline=baseline(request), now=now(request)
+        ),
+    )
+    if isinstance(published, Response):
+        return published
     sync = knowledge_sync(request)
     await sync.refresh()  # this process answers from it at once
     done = f"已发布 {published.name}，机器人已开始使用；其他服务进程将在 {int(sync.interval)} 秒内更新。"
@@ -170,13 +182,13 @@ async def submit_draft(request: Request, staff: Staff) -> Response:
     refused = await _save(request, staff, draft_id)
     if refused is not None:
         return refused
-    try:
-        async with database(request).transaction() as session:
-            await drafts.submit_draft(session, draft_id=draft_id, editor=editor(staff), now=now(request))
-    except drafts.NoticeNotFound:
-        return error_page(request, 404, NOT_FOUND)
-    except drafts.NoticeRefused as exc:
-        return flash(redirect(request, "notice_draft", draft_id=draft_id), exc.message, kind="error")
+    submitted = await _refused(
+        request,
+        draft_id,
+        lambda session: drafts.submit_draft(session, draft_id=draft_id, editor=editor(staff), now=now(request)),
+    )
+    if isinstance(submitted, Response):
+        return submitted
     done = "已保存并提交，管理员的仪表盘会显示这份待发布的草稿；发布前仍可修改。"
     return flash(redirect(request, "notice_draft", draft_id=draft_id), done)
 
@@ -184,13 +196,13 @@ async def submit_draft(request: Request, staff: Staff) -> Response:
 @staff_page(roles=WRITERS)
 async def discard_draft(request: Request, staff: Staff) -> Response:
     draft_id = int(request.path_params["draft_id"])
-    try:
-        async with database(request).transaction() as session:
-            await drafts.discard_draft(session, draft_id=draft_id, editor=editor(staff), now=now(request))
-    except drafts.NoticeNotFound:
-        return error_page(request, 404, NOT_FOUND)
-    except drafts.NoticeRefused as exc:
-        return flash(redirect(request, "notice_draft", draft_id=draft_id), exc.message, kind="error")
+    discarded = await _refused(
+        request,
+        draft_id,
+        lambda session: drafts.discard_draft(session, draft_id=draft_id, editor=editor(staff), now=now(request)),
+    )
+    if isinstance(discarded, Response):
+        return discarded
     return flash(redirect(request, "notices"), "已放弃这份草稿（记录保留）。")
 
 
