@@ -101,7 +101,7 @@ def run_corpus(directory: Path, *, show: bool) -> int:
     print(
         f"{directory.name}: {total.count()} expected facts, fully correct {total.fully_correct:.1%}, "
         f"found (incl. needing a fix) {(total.count(outcome=CORRECT) + total.count(outcome=FIX)) / total.count():.1%}, "
-        f"precision {total.precision:.1%}"
+        f"precision {total.precision:.1%}; drafted rules stating nothing listed: {len(total.extra_rules)}"
     )
     return 0
 

@@ -47,11 +47,14 @@ class Tally:
     wrong: Counter[str] = field(default_factory=Counter)
     """kind → drafted values matching nothing expected."""
     notes: list[str] = field(default_factory=list)
+    extra_rules: list[str] = field(default_factory=list)
+    """Drafted rules stating nothing listed: counted apart from precision, as they hold no value."""
 
     def add(self, other: Tally) -> None:
         self.outcomes.update(other.outcomes)
         self.wrong.update(other.wrong)
         self.notes += other.notes
+        self.extra_rules += other.extra_rules
 
     def count(self, kind: str | None = None, outcome: str | None = None) -> int:
         return sum(
@@ -144,6 +147,8 @@ def score(draft: Draft, expected: Mapping[str, Any]) -> Tally:
             if not any(_same_phone(digits, p) for p in expected_phones):
                 tally.wrong["contact"] += 1
                 tally.notes.append(f"contact wrong: {phone['number']}")
+    tally.extra_rules = extra_rules(notice, expected)
+    tally.notes += [f"rule extra: {text}" for text in tally.extra_rules]
     return tally
 
 
@@ -269,16 +274,63 @@ def _score_fact(
         name = _compact(fact.get("name"))
         names = [_compact(f.get("name") or f.get("title")) for f in notice.facts if f["kind"] == "form"]
         return CORRECT if any(name and (name in n or n in name) for n in names if n) else MISSED
-    key = {"venue": "address", "fee": "amount", "refund_rule": "consequence", "rule": "what"}.get(kind)
+    if kind == "rule":
+        return CORRECT if any(_states(str(fact.get("what") or ""), f) for f in notice.facts) else MISSED
+    key = {"venue": "address", "fee": "amount", "refund_rule": "consequence"}.get(kind)
     value = _compact(fact.get(key)) if key else ""
     if kind == "fee":
         value = str(fact.get("amount") or "")
     if not value:
         return MISSED
-    structured = {"venue": ("contact", "venue"), "fee": ("rule", "fee"), "refund_rule": ("rule",), "rule": ("rule",)}
+    structured = {"venue": ("contact", "venue"), "fee": ("rule", "fee"), "refund_rule": ("rule",)}
     for f in notice.facts:
         if f["kind"] in structured.get(kind, ()) and any(
             value[:12] in _compact(s) for _, s in strings_outside_sources(f)
         ):
             return CORRECT
     return MISSED
+
+
+RULE_COVERAGE = 0.6
+"""Share of a listed rule's character pairs a drafted rule must hold: the person summarises a rule in
+their own words (申报人员应符合… for the notice's 报考人员须符合…), so the exact text cannot be the test."""
+
+
+def _pairs(text: str) -> list[str]:
+    text = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", text)
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def _states(rule: str, fact: Mapping[str, Any]) -> bool:
+    """Whether a drafted rule's answer says the listed rule: most of its character pairs, in an
+    answer no longer than a few such rules (a whole section pasted as one answer says nothing)."""
+    if fact.get("kind") != "rule":
+        return False
+    want = _pairs(rule)
+    answer = str(fact.get("answer") or "")
+    if not want or len(answer) > max(4 * len(rule) + 60, 240):
+        return False
+    have = set(_pairs(answer))
+    return sum(p in have for p in want) / len(want) >= RULE_COVERAGE
+
+
+def extra_rules(notice: DraftNotice, expected: Mapping[str, Any]) -> list[str]:
+    """Drafted rules that state nothing the person listed (as a rule, refund rule or fee): not wrong
+    values, but sentences a reviewer reads and drops."""
+    listed = [
+        str(f.get(key) or "")
+        for f in expected.get("facts") or []
+        if f.get("kind") in ("rule", "refund_rule", "fee")
+        for key in ("what", "who", "how", "consequence")
+    ]
+    listed = [t for t in listed if len(t) >= 5]
+    out = []
+    for fact in notice.facts:
+        if fact["kind"] == "rule" and not any(_pairs_overlap(t, str(fact.get("answer") or "")) for t in listed):
+            out.append(str(fact.get("answer") or "")[:60])
+    return out
+
+
+def _pairs_overlap(listed: str, answer: str) -> bool:
+    want, have = _pairs(listed), set(_pairs(answer))
+    return bool(want) and sum(p in have for p in want) / len(want) >= RULE_COVERAGE

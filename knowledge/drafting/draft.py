@@ -33,6 +33,7 @@ from knowledge.drafting.facts import (
 from knowledge.drafting.forms import FoundForm, listed_form, mentioned_forms, read_form
 from knowledge.drafting.layout import Document, Passage, passages, signature_index, split_documents, title_span
 from knowledge.drafting.occupations import FoundList, find_table_list
+from knowledge.drafting.rule_sentences import merge_adjacent_rules
 from knowledge.drafting.text import Line, clean, decode_notice, is_date_line, is_org_line, sentences
 from knowledge.drafting.view import View
 from knowledge.regions import RegionRegistry
@@ -237,6 +238,7 @@ def _draft_document(
         after_phones = contact is not None and bool(contact.get("phones"))
         if contact is not None:
             facts.append(contact)
+        line_facts: list[Fact] = []
         for sentence in sentences(text):
             if passage.part == "attachment" and passage.line is doc.attachments[passage.attachment or 0].title_line:
                 break
@@ -247,9 +249,9 @@ def _draft_document(
                 ctx=ctx,
                 ids=ids,
                 signature=passage.part == "sign",
-                heading=headings.get(passage.clause),
+                heading=headings.get(passage.clause) or headings.get(passage.clause.split("（")[0]),
             )
-            facts += got.facts
+            line_facts += got.facts
             problems += got.problems
             for name in mentioned_forms(sentence):
                 if name not in named_forms:
@@ -258,6 +260,7 @@ def _draft_document(
                     mentioned_form_facts.append(form_fact(mention, clause=passage.clause, quote=sentence, ids=ids))
             dated = dated or got.dated
             stated_counts += [(n, "附件" in sentence) for n in got.stated_counts]
+        facts += merge_adjacent_rules(line_facts)
     facts += _attachment_facts(doc, all_passages, ids, stated_counts, problems)
     attached = {f.get("name") for f in facts if f["kind"] == "form"}
     facts += [f for f in mentioned_form_facts if f["name"] not in attached]

@@ -17,6 +17,7 @@ from knowledge.drafting.forms import FoundForm
 from knowledge.drafting.occupations import FoundList, find_enumerations, status_of
 from knowledge.drafting.prose_rules import prose_rule_facts
 from knowledge.drafting.relative import UNKNOWN_ANCHOR, FoundRelative, find_relatives
+from knowledge.drafting.rule_sentences import rule_fact
 from knowledge.drafting.view import View
 
 Fact = dict[str, Any]
@@ -186,7 +187,12 @@ def sentence_facts(
     _add_dated_fact(s, dates, relatives, out, signature=signature)
     _add_list_facts(s, out)
     _add_duration_fact(s, out)
-    out.facts += prose_rule_facts(s.view, s.quote, s.clause, s.ids, s.source, heading or "")
+    prose = prose_rule_facts(s.view, s.quote, s.clause, s.ids, s.source, heading or "")
+    out.facts += prose
+    if not signature and not any(f["kind"] == "rule" for f in prose):
+        spans = [*(d.span for d in dates), *(r.span for r in relatives)]
+        rule = rule_fact(s.view, s.quote, s.clause, s.ids, s.source, heading or "", spans)
+        out.facts += [rule] if rule is not None else []
     _add_counts(s, [r.span for r in relatives], out)
     _report_unread_dates(s, [*(d.span for d in dates), *(r.span for r in relatives)], out, signature=signature)
     return out

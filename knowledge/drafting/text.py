@@ -169,7 +169,8 @@ def _continues(prev: str, nxt: str) -> bool:
         return False
     # Headings stand alone: a top-level 一、… line without a full stop (一、提高思想认识，不折不扣落实…),
     # or a short （一）报名日期. A sub-clause paragraph cut by a page break is long and goes on.
-    if _TOP_MARK.match(p) and not re.search(r"[。；;！？!?]", p):
+    # A 一、 line longer than any heading (seeds' longest is 31 characters) is a paragraph cut short.
+    if _TOP_MARK.match(p) and not re.search(r"[。；;！？!?]", p) and len(re.sub(r"\s+", "", p)) <= 34:
         return False
     if ENUM_MARK.match(p) and len(p) <= 15:
         return False

@@ -133,12 +133,12 @@ async def test_paste_review_publish_revise_and_withdraw_a_notice(app: Starlette,
     created = await new_draft(admin, NOTICE_A)
     message, page = await flash_after(admin, created)
     draft_id = draft_id_of(created)
-    assert "已生成 1 份草稿，共 7 条待审核条目" in message
+    assert "已生成 1 份草稿，共 8 条待审核条目" in message
     # Each fact beside its source sentence, the extracted pieces marked.
     assert "考生须于<mark>2027年3月15日前</mark>登录报名系统完成网上报名" in page
     # …and in the notice's full text, each linked to the other.
     assert '<mark id="src-0"><a href="#fact-0">考生须于2027年3月15日前' in page and 'href="#src-0"' in page
-    assert 'value="2027-03-15"' in page and "待审核 <strong>7</strong> 条" in page
+    assert 'value="2027-03-15"' in page and "待审核 <strong>8</strong> 条" in page
 
     # Publishing straight away is refused, fact by fact, and nothing goes live.
     token = csrf_in(page)
