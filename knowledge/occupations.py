@@ -28,7 +28,9 @@ def looks_like_occupation(name: str) -> bool:
     look-alikes (工作人员, 技师 as a level). Used where no list of known names can help."""
     return (
         len(name) >= 2
-        and re.fullmatch(r"[\u4e00-\u9fff（）()]{1,14}?(?:工|师|员|人员)(?:[（(][\u4e00-\u9fff]{1,8}[)）])?", name)
+        and re.fullmatch(
+            r"[\u4e00-\u9fff（）()]{1,14}?(?:工|师|员|人员|经理人|经纪人)(?:[（(][\u4e00-\u9fff]{1,8}[)）])?", name
+        )
         is not None
         and name not in _NOT_OCCUPATIONS
         and not name.endswith(("工作人员", "考评人员", "督导人员", "监考人员"))

@@ -14,10 +14,10 @@ from knowledge.drafting.view import View
 
 _PHONE = re.compile(
     r"(?<![\dA-Za-z-])(?:(?P<area>\(\s*0\d{2,3}\s*\)\s*|0\d{2,3}\s*[-—－–]\s*|0\d{2,3}[ \u3000](?=\d{7,8}(?!\d)))?"
-    r"(?P<local>\d{5,8})|(?P<mobile>1[3-9]\d(?:[- ]?\d{4}){2}))(?![\d-])"
+    r"(?P<local>\d{5,8})(?:\s*(?:转|分机)\s*(?P<ext>\d{1,5}))?|(?P<mobile>1[3-9]\d(?:[- ]?\d{4}){2}))(?![\d-])"
 )
 """A phone number: (0477)8581234, 0938-8213456, 0938—2651234 (any dash), 0999 8021234, 13847712345,
-158-5641-2345."""
+158-5641-2345, and an extension: 0717-6451234转302."""
 _PHONE_WORD = re.compile(r"电话|联系方式|联系人|传真|热线|咨询|手机|Tel|TEL|tel")
 _NOT_PHONE = re.compile(r"(?:邮编|邮政编码|ICP|备案|公网安备|标识码|索取号|编号|证号|账号|帐号|号段)\s*[:：]?\s*$")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")

@@ -10,6 +10,7 @@ undetermined and said so. A day that does not exist (2月30日) is reported, nev
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import re
 from collections import Counter
@@ -20,7 +21,7 @@ from typing import Literal
 from knowledge.drafting.view import View
 from knowledge.workdays import format_date
 
-YearStatus = Literal["given", "sentence", "notice", "undetermined"]
+YearStatus = Literal["given", "sentence", "notice", "order", "undetermined"]
 
 _Y = r"(?:(?P<{0}>(?:19|20)\d{{2}})\s*年\s*)"
 _TO = r"\s*(?:至|到|—|－|-|~|～)\s*"
@@ -70,6 +71,14 @@ class YearContext:
     """Why the notice's year cannot be trusted for dates written without one."""
     from_body: bool = False
     """The year is the one the body names (为做好2024年上半年…), the header having none."""
+    latest: dt.date | None = None
+    """The latest day the notice has named so far, in reading order: 1月10日 after 12月16日至1月8日
+    in a notice of December is in the next year."""
+
+    def after(self, days: Sequence[dt.date]) -> YearContext:
+        """This context once the reader has passed `days`."""
+        latest = max([*days, *([self.latest] if self.latest else [])], default=None)
+        return self if latest == self.latest else dataclasses.replace(self, latest=latest)
 
     @classmethod
     def of(
@@ -108,6 +117,8 @@ class FoundDate:
     start_time: str | None = None
     """HH:MM when the text gives the time of day (报名时间：1月8日9:00-2月13日16:00)."""
     end_time: str | None = None
+    part_of_month: str | None = None
+    """上旬, 中下旬…: the range is the whole month and the label keeps the notice's words."""
 
     @property
     def days(self) -> list[dt.date]:
@@ -141,7 +152,8 @@ class _Resolver:
         self.ctx = ctx
         self.sentence_year = sentence_year
 
-    def year_for(self, month: int, day: int) -> tuple[int | None, YearStatus, str | None]:
+    def year_for(self, month: int, day: int, *, month_only: bool = False) -> tuple[int | None, YearStatus, str | None]:
+        """The year of a day written without one; `month_only` when the text names only its month."""
         if self.sentence_year is not None:
             return self.sentence_year, "sentence", None
         if self.ctx.year is None:
@@ -150,6 +162,14 @@ class _Resolver:
             guess = dt.date(self.ctx.year, month, day)
             if guess < self.ctx.issued - dt.timedelta(days=60):
                 later = self.ctx.year + 1
+                latest = self.ctx.latest
+                if latest is not None and _exists(month, day, later):
+                    following = dt.date(later, month, calendar.monthrange(later, month)[1] if month_only else day)
+                    if latest - dt.timedelta(days=7) <= following <= latest + dt.timedelta(days=200):
+                        after = format_date(latest)
+                        what = f"{month}月" if month_only else f"{month}月{day}日"
+                        note = f"年份推断：未写年份的{what}排在{after}之后，按{later}年理解，请核对"
+                        return later, "order", note
                 issued = format_date(self.ctx.issued)
                 return None, "undetermined", f"年份无法确定：发文日期为{issued}，可能是{self.ctx.year}年或{later}年"
         return self.ctx.year, "notice", None
@@ -218,12 +238,37 @@ def _extend_by(view: View, start: int, end: int) -> tuple[tuple[int, int], Liter
     return (start, end), "by" if after or before else "on"
 
 
+_WEEKDAY = r"(?:\s*[(（]\s*(?:星期|周|礼拜)[一二三四五六日天1-7]\s*[)）])"
+_CLOCK_AFTER = re.compile(_WEEKDAY + "?" + _T.format("a") + "(?:" + _TO + _T.format("b") + ")?")
+"""What may follow a day: （星期六）9:00-10:30, or -10:30 after a day that had its start time."""
+_CLOCK_END = re.compile(_TO + _T.format("b"))
+
+
+def _times_after(view: View, m: re.Match[str]) -> tuple[str | None, str | None, int]:
+    """The start and end times of the day `m` names (5月18日（星期六）9:00-10:30 is a day from 9:00 to
+    10:30), and where the date's text ends."""
+    start = time_of(m, "t") if "th" in m.groupdict() else None
+    rest = view.text[m.end() :]
+    if start is not None:
+        end = _CLOCK_END.match(rest)
+        if end is not None and time_of(end, "b") is not None:
+            return start, time_of(end, "b"), m.end() + end.end()
+        return start, None, m.end()
+    clock = _CLOCK_AFTER.match(rest)
+    if clock is None or time_of(clock, "a") is None:
+        return None, None, m.end()
+    return time_of(clock, "a"), time_of(clock, "b"), m.end() + clock.end()
+
+
 def _day(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
     month, day = int(m.group("m")), int(m.group("d"))
     given = m.group("y")
-    span, bound = _extend_by(view, *m.span())
+    at, until, stop = _times_after(view, m)
+    if until is not None:
+        found = _day_at(view, m, resolver, given, month, day, (m.start(), stop))
+        return dataclasses.replace(found, kind="range", start_time=at, end_time=until)
+    span, bound = _extend_by(view, m.start(), stop)
     raw = view.original(*span)
-    at = time_of(m, "t") if "th" in m.groupdict() else None
     if given:
         value, problem = _date(int(given), month, day, raw)
         return FoundDate("date", value, value, raw, span, bound, problem=problem, start_time=at)
@@ -232,6 +277,21 @@ def _day(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
     year, status, problem = resolver.year_for(month, day)
     value, impossible = _date(year, month, day, raw)
     return FoundDate("date", value, value, raw, span, bound, year=status, problem=problem or impossible, start_time=at)
+
+
+def _day_at(
+    view: View, m: re.Match[str], resolver: _Resolver, given: str | None, month: int, day: int, span: tuple[int, int]
+) -> FoundDate:
+    """The day of a one-day period with its hours (the caller sets the times)."""
+    raw = view.original(*span)
+    if given:
+        value, problem = _date(int(given), month, day, raw)
+        return FoundDate("date", value, value, raw, span, problem=problem)
+    if not _exists(month, day):
+        return FoundDate("date", None, None, raw, span, "on", "day", "undetermined", _date(None, month, day, raw)[1])
+    year, status, problem = resolver.year_for(month, day)
+    value, impossible = _date(year, month, day, raw)
+    return FoundDate("date", value, value, raw, span, year=status, problem=problem or impossible)
 
 
 def _range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
@@ -257,7 +317,15 @@ def _range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
     if start is None or end is None:
         return FoundDate("range", None, None, raw, m.span(), year=status, problem=bad1 or bad2)
     return FoundDate(
-        "range", start, end, raw, m.span(), year=status, start_time=time_of(m, "t1"), end_time=time_of(m, "t2")
+        "range",
+        start,
+        end,
+        raw,
+        m.span(),
+        year=status,
+        problem=problem,
+        start_time=time_of(m, "t1"),
+        end_time=time_of(m, "t2"),
     )
 
 
@@ -284,17 +352,21 @@ def _day_list(view: View, m: re.Match[str], resolver: _Resolver) -> list[FoundDa
         return [FoundDate("date", None, None, raw, m.span(), year=status, problem=problem)]
     dates = [dt.date(year, month, d) for d in days]
     if all((b - a).days == 1 for a, b in zip(dates, dates[1:], strict=False)):
-        return [FoundDate("range", dates[0], dates[-1], raw, m.span(), year=status)]
-    return [FoundDate("date", d, d, raw, m.span(), year=status) for d in dates]
+        return [FoundDate("range", dates[0], dates[-1], raw, m.span(), year=status, problem=problem)]
+    return [FoundDate("date", d, d, raw, m.span(), year=status, problem=problem) for d in dates]
 
 
 def _month_range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
     raw = view.original(*m.span())
     m1, m2 = int(m.group("m1")), int(m.group("m2"))
+    status: YearStatus = "given"
+    problem: str | None = None
     if m.group("y1") or m.group("y2"):
         y1 = int(m.group("y1") or m.group("y2"))
     else:
-        year, status, problem = resolver.year_for(m1, 1) if 1 <= m1 <= 12 else (None, "undetermined", None)
+        year, status, problem = (
+            resolver.year_for(m1, 1, month_only=True) if 1 <= m1 <= 12 else (None, "undetermined", None)
+        )
         if year is None:
             why = problem or f"月份不存在：{raw}"
             return FoundDate("range", None, None, raw, m.span(), precision="month", year=status, problem=why)
@@ -303,7 +375,7 @@ def _month_range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate
     if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
         return FoundDate("range", None, None, raw, m.span(), precision="month", problem=f"月份不存在：{raw}")
     end = dt.date(y2, m2, calendar.monthrange(y2, m2)[1])
-    return FoundDate("range", dt.date(y1, m1, 1), end, raw, m.span(), precision="month")
+    return FoundDate("range", dt.date(y1, m1, 1), end, raw, m.span(), precision="month", year=status, problem=problem)
 
 
 def _month(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
@@ -311,10 +383,12 @@ def _month(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
     raw = view.original(*m.span())
     if not 1 <= month <= 12:
         return FoundDate("date", None, None, raw, m.span(), precision="month", problem=f"月份不存在：{raw}")
+    status: YearStatus = "given"
+    problem: str | None = None
     if m.group("y"):
         year = int(m.group("y"))
     else:
-        guess, status, problem = resolver.year_for(month, 1)
+        guess, status, problem = resolver.year_for(month, 1, month_only=True)
         if guess is None:
             return FoundDate("range", None, None, raw, m.span(), precision="month", year=status, problem=problem)
         year = guess
@@ -333,12 +407,28 @@ def _month(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
         raw = view.original(*span)
         if first_day == last_day:  # 月底, 月末: the last day, a deadline
             day = dt.date(year, month, last_day)
-            return FoundDate("date", day, day, raw, span, "by")
-        return FoundDate("range", dt.date(year, month, first_day), dt.date(year, month, last_day), raw, span)
+            return FoundDate("date", day, day, raw, span, "by", year=status, problem=problem)
+        # 11月下旬: the month, with the notice's own words kept; the days of a 旬 are the bureau's to fix.
+        end = dt.date(year, month, calendar.monthrange(year, month)[1])
+        return FoundDate(
+            "range",
+            dt.date(year, month, 1),
+            end,
+            raw,
+            span,
+            precision="month",
+            year=status,
+            problem=problem,
+            part_of_month=part.group("part"),
+        )
     before = _BEFORE_WORD.match(view.text[m.end() :])
     if before:
         span = (m.start(), m.end() + before.end())
         first = dt.date(year, month, 1)
-        return FoundDate("date", first, first, view.original(*span), span, "by", "month", month_before=True)
+        return FoundDate(
+            "date", first, first, view.original(*span), span, "by", "month", status, problem, month_before=True
+        )
     end = dt.date(year, month, calendar.monthrange(year, month)[1])
-    return FoundDate("range", dt.date(year, month, 1), end, raw, m.span(), precision="month")
+    return FoundDate(
+        "range", dt.date(year, month, 1), end, raw, m.span(), precision="month", year=status, problem=problem
+    )

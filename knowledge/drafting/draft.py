@@ -252,6 +252,7 @@ def _draft_document(
                 heading=headings.get(passage.clause) or headings.get(passage.clause.split("（")[0]),
             )
             line_facts += got.facts
+            ctx = ctx.after(got.days)
             problems += got.problems
             for name in mentioned_forms(sentence):
                 if name not in named_forms:

@@ -7,11 +7,13 @@ Each fact is a plain mapping shaped like an entry of knowledge/notices/*.yaml, m
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.drafting.contacts import FoundContact, find_contact, find_counts, find_durations
+from knowledge.drafting.corrections import replaced_dates
 from knowledge.drafting.dates import FoundDate, YearContext, find_dates
 from knowledge.drafting.forms import FoundForm
 from knowledge.drafting.occupations import FoundList, find_enumerations, status_of
@@ -114,6 +116,8 @@ class SentenceFacts:
     problems: list[str] = field(default_factory=list)
     dated: bool = False
     stated_counts: list[int] = field(default_factory=list)
+    days: list[dt.date] = field(default_factory=list)
+    """The days the sentence names, for reading the next sentences' years in order."""
 
 
 def _when(found: FoundDate, label: str) -> Flow:
@@ -131,6 +135,8 @@ def _when(found: FoundDate, label: str) -> Flow:
             out["time"] = found.start_time
     if found.month_before:
         label = f"{label}（原文只写到月：{found.text}）"
+    elif found.part_of_month and found.text not in label:
+        label = f"{label}（{found.text}）"
     if label:
         out["label"] = label
     return out
@@ -184,6 +190,7 @@ def sentence_facts(
     dates = find_dates(s.view, ctx)
     relatives = find_relatives(s.view)
     out.dated = bool(dates)
+    out.days = [day for found in dates for day in found.days]
     _add_dated_fact(s, dates, relatives, out, signature=signature)
     _add_list_facts(s, out)
     _add_duration_fact(s, out)
@@ -234,6 +241,10 @@ def _add_dated_fact(
     s: _Sentence, dates: list[FoundDate], relatives: list[FoundRelative], out: SentenceFacts, *, signature: bool
 ) -> None:
     """One event or deadline fact holding every date and relative deadline of the sentence."""
+    replaced = replaced_dates(s.view, dates)
+    for found in replaced:
+        out.problems.append(f"{s.where}“{found.text}”是调整前的原定日期，未作为条目；原文：{s.quote[:60]}")
+    dates = [d for d in dates if d not in replaced]
     for found in dates:
         if found.problem:
             out.problems.append(f"{s.where}{found.problem}；原文：{s.quote[:60]}")
@@ -243,7 +254,7 @@ def _add_dated_fact(
         label, text = label_of(s.view, found.span, [o for o in others if o != found.text])
         if signature and re.fullmatch(r"[\d\s年月日]+(?:印发|发布)?", s.quote):
             label = "印发" if s.quote.endswith("印发") else "发文"
-        if found.problem and not found.problem.startswith("年份无法确定"):
+        if found.start is None and found.problem and not found.problem.startswith("年份无法确定"):
             continue  # a day that cannot exist gets no date at all, only the problem
         timing.add(_date_entry(found, label), text, found.text)
     for rel in relatives:

@@ -80,10 +80,9 @@ def rule_fact(
     for part in _CLAUSES.finditer(view.text):
         if any(a < part.end() and part.start() < b for a, b in dated_spans):
             continue  # 须于3月29日17:00前完成缴费 is a deadline, kept by the dated fact
-        words = len(_CJK.findall(part.group(0)))
-        if _NORMATIVE.search(part.group(0)) is not None or (every and words >= 6):
+        if _NORMATIVE.search(part.group(0)) is not None or (every and _CJK.search(part.group(0))):
             found.append(view.original(*part.span()).strip())
-    if not found:
+    if not found or len(_CJK.findall("".join(found))) < 6:
         return None
     topic = _topic(view.text, heading)
     return {

@@ -212,10 +212,17 @@ def test_a_notice_from_another_bureau():
     phones = [p["number"] for f in notice.facts for p in f.get("phones", [])]
     assert phones == ["(0571) 87654321", "87654322"]
     assert all(f["review"] is True for f in notice.facts)
-    # 4月10日 without a year, in a notice issued on 2023-12-20: 2023 or 2024 cannot be told.
+    # 4月10日 without a year, in a notice issued on 2023-12-20: after 2024年3月1日至3月20日 in reading
+    # order, it is 2024, and the reviewer is told the year was inferred.
+    assert any("4月10日" in p and "年份推断" in p and "2024年" in p for p in notice.problems)
+    assert dt.date(2024, 4, 10) in [w.get("date") for w in whens]
+    assert not [w for w in whens if w["kind"] == "date" and w["date"] is None]
+
+
+def test_a_date_without_a_year_long_before_the_issue_date_and_no_date_before_it_stays_undetermined():
+    text = HANGZHOU.replace("（一）2024年3月1日至3月20日，考生通过网上报名；逾期不再受理。\n\n", "")
+    (notice,) = draft_notice(text).notices
     assert any("4月10日前" in p and "年份无法确定" in p for p in notice.problems)
-    undetermined = [w for w in whens if w["kind"] == "date" and w["date"] is None]
-    assert len(undetermined) == 1
 
 
 NO_NUMBER_NO_DATES = """\
@@ -470,10 +477,12 @@ def test_a_place_with_its_address_and_phones_carried_to_the_next_line():
 def test_parts_of_months_and_a_date_like_phrase_nothing_reads_is_a_problem_not_silence():
     ctx = YearContext(2024, D(2024, 1, 2))
     found = find_dates(View.of("考试安排在5月中下旬，成绩12月底前公布，3月初开始报名"), ctx)
-    assert [(f.kind, f.start, f.end, f.bound) for f in found] == [
-        ("range", D(2024, 5, 11), D(2024, 5, 31), "on"),
-        ("date", D(2024, 12, 31), D(2024, 12, 31), "by"),
-        ("range", D(2024, 3, 1), D(2024, 3, 10), "on"),
+    # A part of a month is the month with the notice's words kept (the bureau fixes the days); 月底 is
+    # the month's last day, a deadline.
+    assert [(f.kind, f.start, f.end, f.bound, f.precision, f.part_of_month) for f in found] == [
+        ("range", D(2024, 5, 1), D(2024, 5, 31), "on", "month", "中下旬"),
+        ("date", D(2024, 12, 31), D(2024, 12, 31), "by", "day", None),
+        ("range", D(2024, 3, 1), D(2024, 3, 31), "on", "month", "初"),
     ]
     text = (
         "关于认定安排的通知\n\n一、各机构每月15日前报送考务材料。\n\n二、按粤人社函〔2020〕61号执行，地址为某路18号。\n"
