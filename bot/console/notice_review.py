@@ -8,32 +8,31 @@ as `kb check` does and names the fact and the field, so a mistake is shown, neve
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import FormData
 
+from bot.console.fact_fields import (
+    DATED_KINDS,
+    KIND_LABELS,
+    added_fact,
+    apply_kind_fields,
+    kind_fields,
+    number_of,
+    set_value,
+    split_list,
+)
 from bot.console.forms import form_text
 from knowledge.loader import LoadProblem
 from knowledge.published import ACCEPT, REJECT, fact_of_problem
 from knowledge.regions import RegionRegistry
 
 DECISION_LABELS = {ACCEPT: "采用", REJECT: "不采用", "": "待审核"}
-KIND_LABELS = {
-    "event": "事件",
-    "deadline": "截止期限",
-    "rule": "规定",
-    "contact": "联系方式",
-    "form": "表格",
-    "occupation_list": "职业名单",
-}
-DATED_KINDS = ("event", "deadline")
-"""Kinds a reviewer may switch between: both hold dates and an action, so nothing is lost."""
 BOUND_LABELS = {"by": "截止（此日前）", "on": "当天"}
 UNIT_LABELS = {"working_days": "个工作日", "days": "天"}
 DIRECTION_LABELS = {"before": "之前", "after": "之后"}
-SHOWN_KEYS = ("occupations", "stated_count", "status", "phones", "emails", "address", "durations", "fields", "name")
+SHOWN_KEYS = ("status", "emails", "durations")
 """Other fields of a fact, shown read-only beside the editable ones."""
 _DATE_KEYS = dict.fromkeys(
     (
@@ -54,7 +53,6 @@ _DATE_KEYS = dict.fromkeys(
     )
 )
 """Every key a date of any kind may have: the templates read them all without checking which kind."""
-_SPLIT = re.compile(r"[,，、;；\n]+")
 _MESSAGES = (
     ("Input should be a valid date", "日期无效：应为存在的日期，格式 YYYY-MM-DD"),
     ("Field required", "必填"),
@@ -95,10 +93,6 @@ _FIELD_LABELS = {
     "applies": "适用范围",
     "occupation_lists": "职业名单",
 }
-
-
-def split_list(value: str) -> list[str]:
-    return [part.strip() for part in _SPLIT.split(value) if part.strip()]
 
 
 def canonical_regions(value: str, registry: RegionRegistry) -> list[str]:
@@ -237,23 +231,10 @@ def fact_views(
                 "quote": highlight(str(source.get("quote") or ""), [str(x) for x in source.get("found") or []]),
                 "shown": [(key, fact[key]) for key in SHOWN_KEYS if fact.get(key) not in (None, [], "")],
                 "errors": errors.get(ident, []),
+                **kind_fields(fact),
             }
         )
     return views
-
-
-def _set(target: dict[str, Any], key: str, value: Any) -> None:
-    """Sets a key, or removes it when the value is empty (the schema's default then applies)."""
-    if value in (None, "", []):
-        target.pop(key, None)
-    else:
-        target[key] = value
-
-
-def _number(value: str) -> int | str | None:
-    if not value:
-        return None
-    return int(value) if value.isdigit() else value
 
 
 def _dates(form: FormData, prefix: str, dates: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -273,9 +254,9 @@ def _dates(form: FormData, prefix: str, dates: list[dict[str, Any]]) -> list[dic
             key = f"{p}_{name}"
             if key in form:
                 value = form_text(form, key, limit=200)
-                when[name] = _number(value) if name == "amount" else value or None
+                when[name] = number_of(value) if name == "amount" else value or None
         if f"{p}_label" in form:
-            _set(when, "label", form_text(form, f"{p}_label", limit=200))
+            set_value(when, "label", form_text(form, f"{p}_label", limit=200))
         out.append(when)
     return out
 
@@ -292,93 +273,37 @@ def apply_form(
             out[key] = form_text(form, key, limit=limit) or None
     if "issued" in form:
         issued = form_text(form, "issued", limit=20)
-        _set(out, "issued", issued or None)
+        set_value(out, "issued", issued or None)
         if issued:
             out.pop("issued_year", None)
     if "issued_year" in form and not out.get("issued"):
-        _set(out, "issued_year", _number(form_text(form, "issued_year", limit=8)))
+        set_value(out, "issued_year", number_of(form_text(form, "issued_year", limit=8)))
     if "regions" in form:
         out["regions"] = canonical_regions(form_text(form, "regions", limit=500), registry)
     if "summary" in form:
         out["summary"] = form_text(form, "summary", limit=2000)
     if form.get("supersedes_shown") == "1":
-        _set(out, "supersedes", [v for v in form.getlist("supersedes") if isinstance(v, str) and v])
+        set_value(out, "supersedes", [v for v in form.getlist("supersedes") if isinstance(v, str) and v])
     if form.get("header_shown") == "1":
-        _set(out, "review", None if form.get("header_checked") == "1" else True)
+        set_value(out, "review", None if form.get("header_checked") == "1" else True)
         resolved = {int(v) for v in form.getlist("resolved") if isinstance(v, str) and v.isdigit()}
         problems = [p for k, p in enumerate(out.get("problems") or []) if k not in resolved]
         out["problems"] = problems
     out["facts"] = [
-        _apply_fact(form, f"f{i}", dict(fact), chosen, registry) for i, fact in enumerate(out.get("facts") or [])
+        _apply_fact(form, f"f{i}", dict(fact), chosen, registry)
+        for i, fact in enumerate(out.get("facts") or [])
+        if form.get(f"f{i}_delete") != "1"
     ]
+    for i, fact in enumerate(data.get("facts") or []):
+        if form.get(f"f{i}_delete") == "1":
+            chosen.pop(str(fact.get("id")), None)
     if form.get("withdrawal_shown") == "1":
-        _set(out, "withdrawal", _withdrawal(form) if form.get("withdrawal_on") == "1" else None)
-    added = _added_fact(form, out)
+        set_value(out, "withdrawal", _withdrawal(form) if form.get("withdrawal_on") == "1" else None)
+    added = added_fact(form, out)
     if added is not None:
         out["facts"].append(added)
         chosen[added["id"]] = ACCEPT  # written by staff: nothing left to review
     return out, chosen
-
-
-NEW_KINDS = ("deadline", "event", "rule", "contact", "occupation_list", "form")
-"""Kinds staff can add to a draft by hand (补充起草漏掉的条目)."""
-
-
-def _added_fact(form: FormData, data: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The fact the draft page's 补充 fields describe, or None when they are left empty."""
-    kind = form_text(form, "new_kind", limit=20)
-    title = form_text(form, "new_title", limit=300)
-    answer = form_text(form, "new_answer", limit=4000)
-    if kind not in NEW_KINDS or not (title or answer):
-        return None
-    taken = {str(f.get("id")) for f in data.get("facts") or []}
-    prefix = next((str(i).split(".")[0] for i in taken if "." in str(i)), "draft")
-    number = next(n for n in range(1, 10_000) if f"{prefix}.added-{n}" not in taken)
-    fact: dict[str, Any] = {
-        "id": f"{prefix}.added-{number}",
-        "kind": kind,
-        "title": title or answer[:40],
-        "topic": title[:20] or KIND_LABELS[kind],
-        "answer": answer or title,
-        "source": {
-            "clause": form_text(form, "new_clause", limit=40) or "人工补充",
-            "quote": form_text(form, "new_quote", limit=2000) or answer or title,
-        },
-    }
-    if kind in DATED_KINDS:
-        fact["action"] = title or answer[:40]
-        amount = form_text(form, "new_amount", limit=6)
-        when: dict[str, Any]
-        if amount:
-            when = {"kind": "relative", "amount": _number(amount)}
-            for name in ("unit", "direction", "anchor"):
-                _set(when, name, form_text(form, f"new_{name}", limit=100) or None)
-        elif form_text(form, "new_start", limit=20) or form_text(form, "new_end", limit=20):
-            when = {"kind": "range"}
-            for name in ("start", "start_time", "end", "end_time"):
-                _set(when, name, form_text(form, f"new_{name}", limit=20) or None)
-        else:
-            when = {"kind": "date", "bound": form_text(form, "new_bound", limit=4) or "by"}
-            for name in ("date", "time"):
-                _set(when, name, form_text(form, f"new_{name}", limit=20) or None)
-            when.setdefault("date", None)  # left empty: validation names the missing date
-        fact["dates"] = [when]
-    if kind == "occupation_list":
-        fact["status"] = "other"
-        fact["occupations"] = split_list(form_text(form, "new_members", limit=4000))
-        _set(fact, "stated_count", _number(form_text(form, "new_stated_count", limit=6)) or None)
-    if kind == "form":
-        fact["name"] = form_text(form, "new_form_name", limit=200) or title
-        fields = split_list(form_text(form, "new_form_fields", limit=2000))
-        if fields:
-            fact["fields"] = [{"label": label} for label in fields]
-    if kind == "contact":
-        _set(fact, "address", form_text(form, "new_address", limit=300) or None)
-        fact["organization"] = form_text(form, "new_organization", limit=200) or data.get("issuer") or ""
-        phones = split_list(form_text(form, "new_phones", limit=200))
-        if phones:
-            fact["phones"] = [{"number": p} for p in phones]
-    return fact
 
 
 def _apply_fact(
@@ -400,19 +325,20 @@ def _apply_fact(
     if "action" in fact and f"{p}_action" in form:
         fact["action"] = form_text(form, f"{p}_action", limit=1000)
     if f"{p}_questions" in form:
-        _set(fact, "questions", [q.strip() for q in str(form.get(f"{p}_questions")).splitlines() if q.strip()])
+        set_value(fact, "questions", [q.strip() for q in str(form.get(f"{p}_questions")).splitlines() if q.strip()])
     if f"{p}_keywords" in form:
-        _set(fact, "keywords", split_list(form_text(form, f"{p}_keywords", limit=1000)))
+        set_value(fact, "keywords", split_list(form_text(form, f"{p}_keywords", limit=1000)))
     if f"{p}_regions" in form:
-        _set(fact, "regions", canonical_regions(form_text(form, f"{p}_regions", limit=500), registry))
+        set_value(fact, "regions", canonical_regions(form_text(form, f"{p}_regions", limit=500), registry))
     applies = dict(fact.get("applies") or {})
     if f"{p}_note" in form:
-        _set(applies, "occupations_note", form_text(form, f"{p}_note", limit=500))
+        set_value(applies, "occupations_note", form_text(form, f"{p}_note", limit=500))
     if form.get(f"{p}_lists_shown") == "1":
-        _set(applies, "occupation_lists", [v for v in form.getlist(f"{p}_lists") if isinstance(v, str) and v])
-    _set(fact, "applies", applies)
+        set_value(applies, "occupation_lists", [v for v in form.getlist(f"{p}_lists") if isinstance(v, str) and v])
+    set_value(fact, "applies", applies)
     if fact.get("dates"):
         fact["dates"] = _dates(form, p, list(fact["dates"]))
+    apply_kind_fields(form, p, fact)
     return fact
 
 
@@ -427,8 +353,8 @@ def _withdrawal(form: FormData) -> dict[str, Any]:
     is missing, as `kb check` does."""
     rule: dict[str, Any] = {}
     for name in WITHDRAWAL_REFS:
-        _set(rule, name, form_text(form, f"wd_{name}", limit=128) or None)
+        set_value(rule, name, form_text(form, f"wd_{name}", limit=128) or None)
     for name, limit in WITHDRAWAL_TEXTS.items():
-        _set(rule, name, form_text(form, f"wd_{name}", limit=limit) or None)
+        set_value(rule, name, form_text(form, f"wd_{name}", limit=limit) or None)
     rule.setdefault("grant", "")
     return rule

@@ -13,13 +13,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
+from bot.console.fact_fields import NEW_KINDS
 from bot.console.forms import form_text
 from bot.console.notice_review import (
     BOUND_LABELS,
     DECISION_LABELS,
     DIRECTION_LABELS,
     KIND_LABELS,
-    NEW_KINDS,
     UNIT_LABELS,
     apply_form,
     fact_views,
