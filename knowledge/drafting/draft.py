@@ -239,7 +239,9 @@ def _draft_document(
         if contact is not None:
             facts.append(contact)
         line_facts: list[Fact] = []
-        for sentence in sentences(text):
+        line_sentences = sentences(text)
+        sentence_of: dict[int, int] = {}
+        for k, sentence in enumerate(line_sentences):
             if passage.part == "attachment" and passage.line is doc.attachments[passage.attachment or 0].title_line:
                 break
             got = sentence_facts(
@@ -250,8 +252,10 @@ def _draft_document(
                 ids=ids,
                 signature=passage.part == "sign",
                 heading=headings.get(passage.clause) or headings.get(passage.clause.split("（")[0]),
+                previous=line_sentences[k - 1] if k else "",
             )
             line_facts += got.facts
+            sentence_of.update((id(f), k) for f in got.facts)
             ctx = ctx.after(got.days)
             problems += got.problems
             for name in mentioned_forms(sentence):
@@ -261,7 +265,7 @@ def _draft_document(
                     mentioned_form_facts.append(form_fact(mention, clause=passage.clause, quote=sentence, ids=ids))
             dated = dated or got.dated
             stated_counts += [(n, "附件" in sentence) for n in got.stated_counts]
-        facts += merge_adjacent_rules(line_facts)
+        facts += merge_adjacent_rules(line_facts, sentence_of)
     facts += _attachment_facts(doc, all_passages, ids, stated_counts, problems)
     attached = {f.get("name") for f in facts if f["kind"] == "form"}
     facts += [f for f in mentioned_form_facts if f["name"] not in attached]

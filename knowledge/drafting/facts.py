@@ -181,6 +181,7 @@ def sentence_facts(
     ids: Numbering,
     signature: bool = False,
     heading: str | None = None,
+    previous: str = "",
 ) -> SentenceFacts:
     """Dated events, relative deadlines, occupation lists, durations and counts of one sentence;
     `heading` is its section's heading line (五、收费标准), which says what its bare lines are about."""
@@ -198,7 +199,7 @@ def sentence_facts(
     out.facts += prose
     if not signature and not any(f["kind"] == "rule" for f in prose):
         spans = [*(d.span for d in dates), *(r.span for r in relatives)]
-        rule = rule_fact(s.view, s.quote, s.clause, s.ids, s.source, heading or "", spans)
+        rule = rule_fact(s.view, s.quote, s.clause, s.ids, s.source, heading or "", spans, previous)
         out.facts += [rule] if rule is not None else []
     _add_counts(s, [r.span for r in relatives], out)
     _report_unread_dates(s, [*(d.span for d in dates), *(r.span for r in relatives)], out, signature=signature)

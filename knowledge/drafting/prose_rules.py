@@ -14,7 +14,7 @@ from knowledge.drafting.view import View
 if TYPE_CHECKING:
     from knowledge.drafting.facts import Fact, Numbering
 
-_REFUND = re.compile(r"退费|退考|弃考|退还|不予退|原路退回")
+_REFUND = re.compile(r"退费|退考|弃考|退还|不予退|原路退回|原渠道退回|撤销报名")
 _REFUND_RULE = re.compile(r"申请|须|应|可|视为|不予|逾期|未在|办理|联系|退回|退还")
 _FEE = re.compile(r"(?P<amount>\d+(?:\.\d+)?)\s*元(?:\s*/\s*(?:人|科|次)[·.]?(?:科|次|科次)?)?")
 _FEE_WORD = re.compile(r"收费|费用|缴费|缴纳|标准|考试费|鉴定费|认定费|考核费|报名费")

@@ -25,6 +25,7 @@ _NORMATIVE = re.compile(
     r"|由.{1,24}?(?:颁发|组织|受理|负责|收取|收缴|统一|办理|审核|核发|支付|承担|安排|发放|实施|命题)"
     r"|按.{1,30}?执行|为主|采用|实行|凭.{1,20}?(?:进入|参加|领取|办理|申请)|享受"
     r"|携带|上传|提交|提供|面向|至少|就近|颁发|核发|到.{2,30}?(?:报名|办理|参加|领取|确认)"
+    r"|原则上|暂不|暂停|作废|无效|按.{1,20}?(?:实施|进行|组织|安排|收取)"
 )
 """What must, may or may not be done: the words that make a clause a rule rather than a statement."""
 
@@ -47,6 +48,9 @@ _RULE_SECTION = re.compile(r"条件|对象|材料|要求|须知|纪律|注意事
 
 _NOT_A_RULE = re.compile(r"\s*(?:联系|咨询|电话|地址|邮编|传真|附件|[\d\s()（）\-—－]{7,})")
 """Lines of contacts and attachments: facts of their own kinds, never rules."""
+
+_LEANS_ON_CONTEXT = 12
+"""A rule sentence shorter than this (in Chinese characters) is read with the sentence before it."""
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -71,8 +75,10 @@ def rule_fact(
     source: Callable[[list[str]], Fact],
     heading: str,
     dated_spans: list[tuple[int, int]],
+    previous: str = "",
 ) -> Fact | None:
-    """The rule of one sentence, or None when no clause without a date says what must or may be done."""
+    """The rule of one sentence, or None when no clause without a date says what must or may be done.
+    A short rule that leans on the sentence before it (未备案的，不得组织认定) is given that sentence."""
     if _NOT_A_RULE.match(view.text) or view.text.strip(" 。") == heading:
         return None
     found: list[str] = []
@@ -85,6 +91,10 @@ def rule_fact(
     if not found or len(_CJK.findall("".join(found))) < 6:
         return None
     topic = _topic(view.text, heading)
+    cited = source(found)
+    if previous and len(_CJK.findall(quote)) < _LEANS_ON_CONTEXT:
+        quote = f"{previous}{quote}"
+        cited["quote"] = quote
     return {
         "id": ids.next("rule"),
         "kind": "rule",
@@ -92,34 +102,45 @@ def rule_fact(
         "title": f"{topic}（{clause}）",
         "topic": topic,
         "answer": quote,
-        "source": source(found),
+        "source": cited,
     }
 
 
-def merge_adjacent_rules(facts: list[Fact], limit: int = 3) -> list[Fact]:
-    """Consecutive rule sentences of one clause on one topic as one fact (at most `limit` sentences),
-    as a notice's 报名条件 section reads as one answer."""
+def merge_adjacent_rules(facts: list[Fact], sentence_of: dict[int, int], limit: int = 3) -> list[Fact]:
+    """Consecutive rule sentences of one line on one topic as one fact (at most `limit` sentences),
+    as a notice's 报名条件 section reads as one answer. `sentence_of` maps id(fact) to the number of
+    its sentence in the line: only sentences next to each other are joined, so the quote stays verbatim."""
     out: list[Fact] = []
     run = 0
+    last_sentence = -2
     for fact in facts:
         last = out[-1] if out else None
+        at = sentence_of.get(id(fact), -10)
         if (
             last is not None
+            and at == last_sentence + 1
             and fact["kind"] == "rule"
             and last["kind"] == "rule"
             and last.get("topic") == fact.get("topic")
             and last.get("title") == fact.get("title")
-            and last["source"].get("clause") == fact["source"].get("clause")
-            and fact["topic"] not in ("退考退费", "收费标准")
+            and fact["topic"] != "收费标准"  # each fee line is its own amount
             and run < limit
         ):
-            last["answer"] = f"{last['answer']}{fact['answer']}"
-            last["source"]["quote"] = f"{last['source']['quote']}{fact['source']['quote']}"
+            # A short rule read with the sentence before it already holds that sentence: not twice.
+            shared = _overlap(last["source"]["quote"], fact["source"]["quote"])
+            last["answer"] = f"{last['answer']}{fact['answer'][shared:]}"
+            last["source"]["quote"] = f"{last['source']['quote']}{fact['source']['quote'][shared:]}"
             last["source"]["found"] = type(last["source"]["found"])(
                 [*last["source"]["found"], *fact["source"]["found"]]
             )
             run += 1
-            continue
-        out.append(fact)
-        run = 1
+        else:
+            out.append(fact)
+            run = 1
+        last_sentence = at
     return out
+
+
+def _overlap(before: str, after: str) -> int:
+    """The length of the longest end of `before` that `after` starts with."""
+    return next((n for n in range(min(len(before), len(after)), 3, -1) if before.endswith(after[:n])), 0)

@@ -119,3 +119,18 @@ def test_rules_are_scored_by_what_they_say_not_by_the_exact_words(tmp_path: Path
     unrelated = {"doc_no": None, "facts": [{"kind": "rule", "what": "考生须自带黑色签字笔和橡皮擦参加考试。"}]}
     assert score(draft, paraphrased).count("rule", "correct") == 1
     assert score(draft, unrelated).count("rule", "missed") == 1
+
+
+def test_a_short_rule_is_read_with_the_sentence_it_leans_on_and_said_once() -> None:
+    text = (
+        "关于认定计划备案的通知\n\n二、报名条件\n\n"
+        "各评价组织须于每月5日前报送认定计划。未备案的，不得组织认定。已取得证书的人员不得重复报名。\n\n"
+        "某市人力资源和社会保障局\n2025年3月1日\n"
+    )
+    (notice,) = draft_notice(text, region="南平").notices
+    rules = [f["answer"] for f in notice.facts if f["kind"] == "rule"]
+    lean = next(r for r in rules if "未备案的，不得组织认定" in r)
+    assert lean.startswith("各评价组织须于每月5日前报送认定计划。"), "the short rule keeps what it is about"
+    assert sum(r.count("未备案的") for r in rules) == 1
+    for fact in notice.facts:
+        assert fact["source"]["quote"].replace("\n", "") in text.replace("\n", ""), "quotes stay verbatim"
