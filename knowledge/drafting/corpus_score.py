@@ -205,11 +205,11 @@ def _score_fact(
     if kind == "date":
         day, time = _day(fact.get("date")), _time(fact.get("time"))
         for i, w in enumerate(whens):
-            if w.get("kind") == "date" and w.get("date") == day:
+            if w.get("kind") == "date" and w.get("date") == day and i not in used:
                 used.add(i)
                 return CORRECT if _time(w.get("time")) == time else FIX
         for i, w in enumerate(whens):
-            if w.get("kind") == "range" and day in (w.get("start"), w.get("end")):
+            if w.get("kind") == "range" and day in (w.get("start"), w.get("end")) and i not in used:
                 used.add(i)
                 return FIX
         return MISSED
@@ -217,11 +217,15 @@ def _score_fact(
         start, end = _day(fact.get("start")), _day(fact.get("end"))
         times = (_time(fact.get("start_time")), _time(fact.get("end_time")))
         for i, w in enumerate(whens):
-            if w.get("kind") == "range" and (w.get("start"), w.get("end")) == (start, end):
+            if w.get("kind") == "range" and (w.get("start"), w.get("end")) == (start, end) and i not in used:
                 used.add(i)
                 same = (_time(w.get("start_time")), _time(w.get("end_time"))) == times
                 return CORRECT if same else FIX
-        halves = [i for i, w in enumerate(whens) if w.get("kind") == "date" and w.get("date") in (start, end)]
+        halves = [
+            i
+            for i, w in enumerate(whens)
+            if w.get("kind") == "date" and w.get("date") in (start, end) and i not in used
+        ]
         used.update(halves)
         return FIX if halves else MISSED
     if kind == "month":
@@ -231,7 +235,7 @@ def _score_fact(
         start = dt.date(year, first, 1)
         end = dt.date(year, last, calendar.monthrange(year, last)[1])
         for i, w in enumerate(whens):
-            if w.get("kind") == "range" and (w.get("start"), w.get("end")) == (start, end):
+            if w.get("kind") == "range" and (w.get("start"), w.get("end")) == (start, end) and i not in used:
                 used.add(i)
                 return CORRECT
         # A narrower reading of the same month (5月中下旬 as the 11th to the 31st, 12月底 as the 31st)

@@ -18,38 +18,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from knowledge.drafting.clock import CLOSES_AT, SAME_DAY, TO, T, time_of, times_after
 from knowledge.drafting.view import View
 from knowledge.workdays import format_date
 
 YearStatus = Literal["given", "sentence", "notice", "order", "undetermined"]
 
 _Y = r"(?:(?P<{0}>(?:19|20)\d{{2}})\s*年\s*)"
-_TO = r"\s*(?:至|到|—|－|-|~|～)\s*"
-_T = (
-    r"(?:\s*(?P<{0}ap>上午|下午|晚上|中午)?\s*(?P<{0}h>\d{{1,2}})\s*"
-    r"(?:[:：]\s*(?P<{0}m>\d{{2}})|[时点](?:(?P<{0}half>半)|\s*(?P<{0}m2>\d{{1,2}})\s*分)?))"
-)
-"""A time of day after a date: 9:00, 16：30, 下午5点, 9时30分, 8点半."""
 _RANGE = re.compile(
     _Y.format("y1")
     + r"?(?P<m1>\d{1,2})\s*月\s*(?P<d1>\d{1,2})\s*[日号]?"
-    + _T.format("t1")
+    + T.format("t1")
     + "?"
-    + _TO
+    + TO
     + _Y.format("y2")
     + r"?(?:(?P<m2>\d{1,2})\s*月\s*)?(?P<d2>\d{1,2})\s*[日号]"
-    + _T.format("t2")
+    + T.format("t2")
     + "?"
 )
 _DAY_LIST = re.compile(_Y.format("y") + r"?(?P<m>\d{1,2})\s*月\s*(?P<days>\d{1,2}(?:\s*[、,和及]\s*\d{1,2})+)\s*[日号]")
 _MONTH_RANGE = re.compile(
     _Y.format("y1")
     + r"?(?<![\d.])(?P<m1>\d{1,2})\s*(?:月份?)?"
-    + _TO
+    + TO
     + _Y.format("y2")
     + r"?(?P<m2>\d{1,2})\s*月份?(?!\s*\d|龄)"
 )
-_DAY = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]" + _T.format("t") + "?")
+_DAY = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]" + T.format("t") + "?")
 _ISO = re.compile(r"(?<![\d/-])(?P<y>(?:19|20)\d{2})\s*[-/]\s*(?P<m>\d{1,2})\s*[-/]\s*(?P<d>\d{1,2})(?![\d/-])")
 _HALF = re.compile(_Y.format("y") + r"(?P<half>上|下)半年")
 _MONTH = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月份?(?!\s*\d|龄)")
@@ -71,14 +66,18 @@ class YearContext:
     """Why the notice's year cannot be trusted for dates written without one."""
     from_body: bool = False
     """The year is the one the body names (为做好2024年上半年…), the header having none."""
+    last: dt.date | None = None
+    """The last day named so far, in reading order (what 同日 refers to)."""
     latest: dt.date | None = None
     """The latest day the notice has named so far, in reading order: 1月10日 after 12月16日至1月8日
     in a notice of December is in the next year."""
 
     def after(self, days: Sequence[dt.date]) -> YearContext:
         """This context once the reader has passed `days`."""
-        latest = max([*days, *([self.latest] if self.latest else [])], default=None)
-        return self if latest == self.latest else dataclasses.replace(self, latest=latest)
+        if not days:
+            return self
+        latest = max([*days, *([self.latest] if self.latest else [])])
+        return dataclasses.replace(self, latest=latest, last=days[-1])
 
     @classmethod
     def of(
@@ -123,20 +122,6 @@ class FoundDate:
     @property
     def days(self) -> list[dt.date]:
         return [d for d in (self.start, self.end) if d is not None]
-
-
-def time_of(m: re.Match[str], prefix: str) -> str | None:
-    """The HH:MM a match's time groups (`_T` with `prefix`) hold, or None; an hour past 23 is no time."""
-    hour = m.group(f"{prefix}h")
-    if hour is None:
-        return None
-    h = int(hour)
-    minutes = m.group(f"{prefix}m") or m.group(f"{prefix}m2") or ("30" if m.group(f"{prefix}half") else "0")
-    if m.group(f"{prefix}ap") in ("下午", "晚上") and h < 12:
-        h += 12
-    if h > 23 or int(minutes) > 59:
-        return None
-    return f"{h:02d}:{int(minutes):02d}"
 
 
 def _exists(month: int, day: int, year: int | None = None) -> bool:
@@ -225,6 +210,20 @@ def find_dates(view: View, ctx: YearContext) -> list[FoundDate]:
     for m in _MONTH.finditer(text):
         if free(m):
             add(_month(view, m, resolver))
+    day_before = found[-1].end if found and found[-1].end else ctx.last
+    for m in SAME_DAY.finditer(text):
+        if free(m) and day_before is not None and time_of(m, "a") and time_of(m, "b"):
+            raw = view.original(*m.span())
+            add(
+                FoundDate(
+                    "range", day_before, day_before, raw, m.span(), start_time=time_of(m, "a"), end_time=time_of(m, "b")
+                )
+            )
+    closing = CLOSES_AT.search(text)
+    ranges = [k for k, f in enumerate(found) if f.kind == "range" and f.precision == "day" and f.end_time is None]
+    if closing is not None and free(closing) and len(ranges) == 1 and time_of(closing, "c"):
+        k = ranges[0]
+        found[k] = dataclasses.replace(found[k], end_time=time_of(closing, "c"))
     found.sort(key=lambda f: f.span)
     return found
 
@@ -238,32 +237,10 @@ def _extend_by(view: View, start: int, end: int) -> tuple[tuple[int, int], Liter
     return (start, end), "by" if after or before else "on"
 
 
-_WEEKDAY = r"(?:\s*[(（]\s*(?:星期|周|礼拜)[一二三四五六日天1-7]\s*[)）])"
-_CLOCK_AFTER = re.compile(_WEEKDAY + "?" + _T.format("a") + "(?:" + _TO + _T.format("b") + ")?")
-"""What may follow a day: （星期六）9:00-10:30, or -10:30 after a day that had its start time."""
-_CLOCK_END = re.compile(_TO + _T.format("b"))
-
-
-def _times_after(view: View, m: re.Match[str]) -> tuple[str | None, str | None, int]:
-    """The start and end times of the day `m` names (5月18日（星期六）9:00-10:30 is a day from 9:00 to
-    10:30), and where the date's text ends."""
-    start = time_of(m, "t") if "th" in m.groupdict() else None
-    rest = view.text[m.end() :]
-    if start is not None:
-        end = _CLOCK_END.match(rest)
-        if end is not None and time_of(end, "b") is not None:
-            return start, time_of(end, "b"), m.end() + end.end()
-        return start, None, m.end()
-    clock = _CLOCK_AFTER.match(rest)
-    if clock is None or time_of(clock, "a") is None:
-        return None, None, m.end()
-    return time_of(clock, "a"), time_of(clock, "b"), m.end() + clock.end()
-
-
 def _day(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
     month, day = int(m.group("m")), int(m.group("d"))
     given = m.group("y")
-    at, until, stop = _times_after(view, m)
+    at, until, stop = times_after(view, m)
     if until is not None:
         found = _day_at(view, m, resolver, given, month, day, (m.start(), stop))
         return dataclasses.replace(found, kind="range", start_time=at, end_time=until)

@@ -253,7 +253,7 @@ def _add_dated_fact(
     timing = _Timing()
     for found in dates:
         label, text = label_of(s.view, found.span, [o for o in others if o != found.text])
-        if signature and re.fullmatch(r"[\d\s年月日]+(?:印发|发布)?", s.quote):
+        if signature and re.fullmatch(r"[\d\s年月日]+(?:印发|发布)?", s.view.text):
             label = "印发" if s.quote.endswith("印发") else "发文"
         if found.start is None and found.problem and not found.problem.startswith("年份无法确定"):
             continue  # a day that cannot exist gets no date at all, only the problem

@@ -28,6 +28,9 @@ _PLACE = re.compile(
     r"\s*[（(](?P<address>[^（()）]{4,80}(?:路|街|道|号|区|镇|乡|村|园|楼|室|巷)[^（()）]{0,20})[)）]"
 )
 """到霍山县就业服务中心（霍山县衡山镇迎驾大道168号）: a place named with its address in brackets."""
+_BARE_VENUE = re.compile(r"^(?P<org>[\u4e00-\u9fffA-Za-z0-9]{4,40}?)\s*[（(](?P<address>[^（()）]{6,80})[)）]")
+"""A line under a 考试地点 heading that is a place and its address, with no label of its own."""
+_PLACE_HEADING = re.compile(r"地点|考点|考场|地址")
 
 
 def prose_rule_facts(
@@ -44,7 +47,8 @@ def prose_rule_facts(
     elif _FEE.search(text) and (_FEE_WORD.search(text) or _FEE_WORD.search(heading)):
         topic, title = "收费标准", "收费标准"
     seen: set[str] = set()
-    for venue in [*_VENUE.finditer(text), *_PLACE.finditer(text)]:
+    bare = [_BARE_VENUE.match(text)] if _PLACE_HEADING.search(heading) else []
+    for venue in [*_VENUE.finditer(text), *_PLACE.finditer(text), *(m for m in bare if m is not None)]:
         org, address = view.original(*venue.span("org")), view.original(*venue.span("address"))
         if address in seen:
             continue

@@ -134,3 +134,30 @@ def test_a_short_rule_is_read_with_the_sentence_it_leans_on_and_said_once() -> N
     assert sum(r.count("未备案的") for r in rules) == 1
     for fact in notice.facts:
         assert fact["source"]["quote"].replace("\n", "") in text.replace("\n", ""), "quotes stay verbatim"
+
+
+def test_hours_on_the_same_day_are_that_day() -> None:
+    ctx = YearContext(2024, dt.date(2024, 3, 1))
+    (first, same) = find_dates(View.of("理论知识考试定于5月18日9:00-10:30举行，技能操作考核安排在同日14:00-17:00"), ctx)
+    assert (same.start, same.end, same.start_time, same.end_time) == (
+        dt.date(2024, 5, 18),
+        dt.date(2024, 5, 18),
+        "14:00",
+        "17:00",
+    )
+    # In the next sentence, 当日 is the last day the notice named.
+    (later,) = find_dates(View.of("技能操作考核当日14:00-17:00进行"), ctx.after([first.start]))
+    assert (later.start, later.start_time) == (dt.date(2024, 5, 18), "14:00")
+
+
+def test_the_closing_hour_of_a_period_and_a_venue_line_under_its_heading() -> None:
+    ctx = YearContext(2024, dt.date(2024, 12, 1))
+    (period,) = find_dates(View.of("报名时间：12月16日至12月28日，报名截止当日16:00关闭系统"), ctx)
+    assert (period.end, period.end_time) == (dt.date(2024, 12, 28), "16:00")
+    text = (
+        "关于冬季认定的公告\n\n五、考试地点\n\n某市职业技术学校（某市某镇东直路299号），各乡镇统一组织考生前往。\n\n"
+        "某市人力资源和社会保障局\n2024年11月12日\n"
+    )
+    (notice,) = draft_notice(text, region="南平").notices
+    venues = [(f.get("organization"), f.get("address")) for f in notice.facts if f["kind"] == "contact"]
+    assert venues == [("某市职业技术学校", "某市某镇东直路299号")]
