@@ -45,7 +45,23 @@ _MONTH_RANGE = re.compile(
     + r"?(?P<m2>\d{1,2})\s*月份?(?!\s*\d|龄)"
 )
 _DAY = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]" + T.format("t") + "?")
-_ISO = re.compile(r"(?<![\d/-])(?P<y>(?:19|20)\d{2})\s*[-/]\s*(?P<m>\d{1,2})\s*[-/]\s*(?P<d>\d{1,2})(?![\d/-])")
+_ISO = re.compile(r"(?<![\d/.-])(?P<y>(?:19|20)\d{2})\s*([-/.])\s*(?P<m>\d{1,2})\s*\2\s*(?P<d>\d{1,2})(?![\d/-]|\.\d)")
+"""2025-03-10, 2025/03/10, 2025.3.10."""
+_ISO_DAY = r"(?P<{0}y>(?:19|20)\d{{2}})\s*[-/.]\s*(?P<{0}m>\d{{1,2}})\s*[-/.]\s*(?P<{0}d>\d{{1,2}})"
+_ISO_RANGE = re.compile(
+    r"(?<![\d/.-])"
+    + _ISO_DAY.format("a")
+    + "(?:"
+    + T.format("t1")
+    + ")?"
+    + TO
+    + _ISO_DAY.format("b")
+    + "(?:"
+    + T.format("t2")
+    + ")?"
+    + r"(?![\d/-]|\.\d)"
+)
+"""2024.7.8~2024.7.19, 2025/02/17 09:00 － 2025/02/28 17:00."""
 _HALF = re.compile(_Y.format("y") + r"(?P<half>上|下)半年")
 _MONTH = re.compile(_Y.format("y") + r"?(?<![\d.])(?P<m>\d{1,2})\s*月份?(?!\s*\d|龄)")
 _MONTH_PART = re.compile(r"\s*(?P<part>中下旬|上中旬|上旬|中旬|下旬|底|末|初)(?:\s*(?:之前|以前|前))?")
@@ -186,6 +202,9 @@ def find_dates(view: View, ctx: YearContext) -> list[FoundDate]:
         found.append(item)
         taken.append(item.span)
 
+    for m in _ISO_RANGE.finditer(text):
+        if free(m):
+            add(_iso_range(view, m))
     for m in _RANGE.finditer(text):
         if free(m):
             add(_range(view, m, resolver))
@@ -304,6 +323,15 @@ def _range(view: View, m: re.Match[str], resolver: _Resolver) -> FoundDate:
         start_time=time_of(m, "t1"),
         end_time=time_of(m, "t2"),
     )
+
+
+def _iso_range(view: View, m: re.Match[str]) -> FoundDate:
+    raw = view.original(*m.span())
+    start, bad1 = _date(int(m.group("ay")), int(m.group("am")), int(m.group("ad")), raw)
+    end, bad2 = _date(int(m.group("by")), int(m.group("bm")), int(m.group("bd")), raw)
+    if start is None or end is None:
+        return FoundDate("range", None, None, raw, m.span(), problem=bad1 or bad2)
+    return FoundDate("range", start, end, raw, m.span(), start_time=time_of(m, "t1"), end_time=time_of(m, "t2"))
 
 
 def _day_list(view: View, m: re.Match[str], resolver: _Resolver) -> list[FoundDate]:

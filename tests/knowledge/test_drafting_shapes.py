@@ -161,3 +161,19 @@ def test_the_closing_hour_of_a_period_and_a_venue_line_under_its_heading() -> No
     (notice,) = draft_notice(text, region="南平").notices
     venues = [(f.get("organization"), f.get("address")) for f in notice.facts if f["kind"] == "contact"]
     assert venues == [("某市职业技术学校", "某市某镇东直路299号")]
+
+
+def test_dates_written_with_dots_and_slashes_and_their_periods() -> None:
+    ctx = YearContext(2024, dt.date(2024, 3, 1))
+
+    def read(text: str) -> list[tuple[object, ...]]:
+        return [(f.kind, f.start, f.end, f.start_time, f.end_time) for f in find_dates(View.of(text), ctx)]
+
+    assert read("报名时间：2024.7.8~2024.7.19") == [("range", dt.date(2024, 7, 8), dt.date(2024, 7, 19), None, None)]
+    assert read("报名2025/02/17 09:00 － 2025/02/28 17:00") == [
+        ("range", dt.date(2025, 2, 17), dt.date(2025, 2, 28), "09:00", "17:00")
+    ]
+    assert read("考试于2025/03/15（星期六）09:00－10:30") == [
+        ("range", dt.date(2025, 3, 15), dt.date(2025, 3, 15), "09:00", "10:30")
+    ]
+    assert read("每人收费3.5元，系统版本2.3.1") == []
