@@ -99,7 +99,7 @@ def run_corpus(directory: Path, *, show: bool) -> int:
         if any(row) or total.wrong[kind]:
             print(_line([kind, *map(str, row), str(total.wrong[kind])], widths))
     print(
-        f"{directory.name}: {total.count()} expected facts, fully correct {total.fully_correct:.1%}, "
+        f"{_name(directory)}: {total.count()} expected facts, fully correct {total.fully_correct:.1%}, "
         f"found (incl. needing a fix) {(total.count(outcome=CORRECT) + total.count(outcome=FIX)) / total.count():.1%}, "
         f"precision {total.precision:.1%}; drafted rules stating nothing listed: {len(total.extra_rules)}"
     )
@@ -112,16 +112,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="知识库草稿的召回率：与手工条目逐类比较（文号、日期、期限、名单、电话）",
     )
     parser.add_argument("--seeds", help="原文目录（默认 ../shared/seeds，或环境变量 SEEDS_DIR）")
-    parser.add_argument("--corpus", type=Path, help="改为评测语料目录（NN.txt 与 NN.expected.yaml）")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        help="改为评测语料目录（NN.txt 与 NN.expected.yaml）；可重复，逐个语料报告",
+    )
     parser.add_argument("--show", action="store_true", help="逐条列出未完全正确与多出的条目")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.corpus is not None:
-        return run_corpus(args.corpus, show=args.show)
+    if args.corpus:
+        return max(run_corpus(part, show=args.show) for part in args.corpus)
     return run_draft_bench(args)
+
+
+def _name(directory: Path) -> str:
+    """second/heldout rather than heldout: parts of different corpora share names."""
+    return f"{directory.parent.name}/{directory.name}" if directory.parent.name != "draft_corpus" else directory.name
 
 
 if __name__ == "__main__":
