@@ -27,7 +27,8 @@ from handlers.clock import Clock, system_clock
 from handlers.context import Context, Services
 from handlers.conversation_state import ConversationState
 from handlers.features import build_router
-from handlers.messages import Inbound, Reply
+from handlers.form_steps import prompt_again
+from handlers.messages import ConversationKey, Inbound, Reply
 from handlers.routing import Router
 from handlers.text import clean_text
 from storage.answer_stats import AnswerTally
@@ -36,6 +37,7 @@ from storage.conversations import (
     StaleState,
     append_transcript_rows,
     load_conversations,
+    read_state,
     save_conversations,
     transcript_rows,
 )
@@ -94,6 +96,23 @@ class ConversationEngine:
         """Handles the message in a task of its own; the future gets its replies (never an exception).
         A task, so that a caller that goes away (a closed connection) does not abandon the message."""
         return asyncio.ensure_future(self.handle(inbound))
+
+    async def waiting_for(self, key: ConversationKey) -> Reply | None:
+        """The question an open form of this conversation waits on (to show a candidate coming back),
+        or None. Reads the state without changing it."""
+        async with self.db.sessions() as session:
+            stored = await read_state(session, channel=key.channel, user_id=key.user_id)
+            if not stored:
+                return None
+            ctx = Context(
+                inbound=Inbound(key=key, text=""),
+                services=self.services,
+                session=session,
+                now=self.clock(),
+                knowledge=self.services.knowledge.current,
+                state=ConversationState.from_json(stored),
+            )
+            return prompt_again(ctx)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """One message in its own transaction, tried again on a conflict. Never raises: a failure is

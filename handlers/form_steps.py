@@ -12,7 +12,7 @@ from handlers.context import Context
 from handlers.conversation_state import CONFIRM_STEP, FormState, PendingGuess, StoredValue
 from handlers.field_parsers import parse_yes_no
 from handlers.form_answers import BACK_WORDS, RESTART_WORDS, NotAnAnswer, edit_request, interpret, take_others
-from handlers.forms import Field, Form, current, form_context
+from handlers.forms import EDIT_PREFIXES, Field, Form, current, form_context
 from handlers.messages import Reply
 from handlers.parsing import Confirm, Invalid, Ok, Parsed, Stop
 from handlers.text import compact
@@ -26,7 +26,11 @@ def is_navigation(ctx: Context, text: str) -> bool:
     state, form = found
     word = compact(text)
     return (
-        state.pending is not None or word in BACK_WORDS or word in RESTART_WORDS or edit_request(form, text) is not None
+        state.pending is not None
+        or word in BACK_WORDS
+        or word in RESTART_WORDS
+        or edit_request(form, text) is not None
+        or (state.confirming and (word in EDIT_PREFIXES or word == "返回确认"))
     )
 
 
@@ -70,6 +74,10 @@ async def step(ctx: Context, text: str) -> list[Reply]:
     if edit is not None:
         return await _edit(ctx, state, form, *edit)
     if state.confirming:
+        if word in EDIT_PREFIXES:
+            return [_edit_choices(ctx, state, form)]
+        if word == "返回确认":
+            return [_confirm_hint(form)]
         if word == compact(form.confirm_phrase):
             replies = await form.submit(form_context(ctx, state, form))
             ctx.state.form = None
@@ -226,8 +234,15 @@ def _confirm_hint(form: Form) -> Reply:
     return Reply(
         f"确认无误请回复“{form.confirm_phrase}”提交；需要更改请回复“修改+项目”（如“修改{form.fields[-1].label}”）；"
         "不办理了请回复“取消”。",
-        (form.confirm_phrase, "取消"),
+        (form.confirm_phrase, "修改", "取消"),
     )
+
+
+def _edit_choices(ctx: Context, state: FormState, form: Form) -> Reply:
+    """修改 on its own at the summary: which answer, as buttons."""
+    fctx = form_context(ctx, state, form)
+    labels = [f.label for f in form.fields if f.name in state.values and f.asked(fctx) and not f.back_over]
+    return Reply("请选择要修改的项目：", tuple(f"修改{label}" for label in labels) + ("返回确认",))
 
 
 # -- bookkeeping --------------------------------------------------------------------------------

@@ -161,3 +161,13 @@ async def transcript(session: AsyncSession, *, channel: str, user_id: str, limit
         .limit(limit)
     )
     return list(reversed((await session.execute(stmt)).scalars().all()))
+
+
+async def read_state(session: AsyncSession, *, channel: str, user_id: str) -> dict[str, Any] | None:
+    """A conversation's stored state, read without locking it (to show, never to change); None before
+    the user's first message."""
+    stmt = select(_conversations.c.state).where(
+        _conversations.c.channel == channel, _conversations.c.user_id == user_id
+    )
+    value = (await session.execute(stmt)).scalar()
+    return dict(value) if value is not None else None

@@ -9,13 +9,16 @@ the session in the cookie, so nobody can read another visitor's messages."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hmac
 import json
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,10 +31,12 @@ from starlette.staticfiles import StaticFiles
 from bot.app import runtime_of
 from bot.channels.dispatch import handle
 from bot.channels.http_body import read_limited
-from bot.channels.web_push import WebPush, inbox_after
+from bot.channels.web_push import WebPush, inbox_after, recent_inbox
 from bot.config import Settings
 from bot.rate_limits import SLOW_DOWN
 from handlers.messages import ConversationKey, Inbound
+from handlers.resume import recent_lines, request_timelines
+from storage.models import InboxMessage
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 CHANNEL = "web"
@@ -44,6 +49,11 @@ SESSION_ID = re.compile(r"([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{43})")
 SESSION_PURPOSE = b"web-chat session v1"
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 INBOX_AFTER = re.compile(r"[0-9]{1,18}")
+WAIT = re.compile(r"[0-9]{1,3}")
+MAX_WAIT = 25
+"""Seconds a long poll of the inbox is held at most: below the usual 30-60 s proxy read timeouts."""
+OTHER_PROCESS_CHECK = 2.0
+"""Seconds between looks at the database while a long poll waits: another process may have stored it."""
 # The page loads nothing from elsewhere; a strict policy keeps injected markup inert too.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -62,6 +72,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/", page, methods=["GET", "HEAD"]),
         Route("/api/chat", chat, methods=["POST"]),
         Route("/api/inbox", inbox, methods=["GET"]),
+        Route("/api/history", history, methods=["GET"]),
+        Route("/api/requests", my_requests, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
@@ -139,11 +151,65 @@ async def inbox(request: Request) -> Response:
     if session is None:
         return _error(403, "会话已失效，请刷新页面后再试。")
     after = request.query_params.get("after", "0")
-    if not INBOX_AFTER.fullmatch(after):
-        return _error(400, "请求格式错误：after 应为消息编号。")
-    rows = await inbox_after(runtime_of(request).db, session, int(after))
-    messages = [{"id": row.id, "text": row.text, "at": row.created_at.isoformat()} for row in rows]
-    return JSONResponse({"messages": messages}, headers={"Cache-Control": "no-store"})
+    wait = request.query_params.get("wait", "0")
+    if not INBOX_AFTER.fullmatch(after) or not WAIT.fullmatch(wait):
+        return _error(400, "请求格式错误：after 应为消息编号，wait 应为秒数。")
+    runtime = runtime_of(request)
+    rows = await inbox_after(runtime.db, session, int(after))
+    pusher = runtime.pushers.get(CHANNEL)
+    if not rows and int(wait) and isinstance(pusher, WebPush):
+        # A long poll: answered as soon as a message is stored here, or found stored by another process.
+        deadline = time.monotonic() + min(int(wait), MAX_WAIT)
+        event = pusher.waiter(session)
+        try:
+            while not rows and (left := deadline - time.monotonic()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), timeout=min(left, OTHER_PROCESS_CHECK))
+                event.clear()
+                rows = await inbox_after(runtime.db, session, int(after))
+        finally:
+            pusher.done(session, event)
+    return JSONResponse({"messages": [_inbox_json(row) for row in rows]}, headers={"Cache-Control": "no-store"})
+
+
+def _inbox_json(row: InboxMessage) -> dict[str, object]:
+    return {"id": row.id, "text": row.text, "at": row.created_at.isoformat(), "kind": row.kind}
+
+
+async def history(request: Request) -> Response:
+    """What a reloaded page shows again: the conversation's recent lines (masked), the messages the bot
+    sent first, and the question an open form waits on, with its buttons."""
+    if not _same_origin(request):
+        return _error(403, "请求来源不被允许。")
+    session = _session(request)
+    if session is None:
+        return _error(403, "会话已失效，请刷新页面后再试。")
+    runtime = runtime_of(request)
+    key = ConversationKey(CHANNEL, session)
+    async with runtime.db.sessions() as db_session:
+        lines = await recent_lines(db_session, key)
+    pushed = await recent_inbox(runtime.db, session, since=lines[0].at if lines else None)
+    waiting = await runtime.engine.waiting_for(key)
+    return JSONResponse(
+        {
+            "lines": [{"dir": line.direction, "text": line.text, "at": line.at.isoformat()} for line in lines],
+            "messages": [_inbox_json(row) for row in pushed],
+            "waiting": {"text": waiting.text, "choices": list(waiting.choices)} if waiting else None,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def my_requests(request: Request) -> Response:
+    """我的办件: the visitor's requests, each with its steps (已提交 → 审核中 → 已通过/未通过 → 已退费)."""
+    if not _same_origin(request):
+        return _error(403, "请求来源不被允许。")
+    session = _session(request)
+    if session is None:
+        return _error(403, "会话已失效，请刷新页面后再试。")
+    async with runtime_of(request).db.sessions() as db_session:
+        timelines = await request_timelines(db_session, ConversationKey(CHANNEL, session))
+    return JSONResponse({"requests": [asdict(t) for t in timelines]}, headers={"Cache-Control": "no-store"})
 
 
 def _session_signature(request: Request, token: str) -> str:

@@ -5,6 +5,8 @@
   const list = document.getElementById("messages");
   const form = document.getElementById("composer");
   const input = document.getElementById("input");
+  const panel = document.getElementById("requests-panel");
+  const panelList = document.getElementById("requests-list");
   const MAX_TEXT = 2000;
   // Messages go out one at a time, in order, however fast the visitor types or clicks.
   let queue = Promise.resolve();
@@ -20,53 +22,94 @@
     list.lastElementChild?.scrollIntoView({ block: "end", behavior: "smooth" });
   }
 
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
   function addMessage(role, text) {
-    const item = document.createElement("li");
-    item.className = "msg " + role;
-    const bubble = document.createElement("div");
-    bubble.className = "bubble";
-    bubble.textContent = text;
-    item.appendChild(bubble);
+    const item = element("li", "msg " + role);
+    item.appendChild(element("div", "bubble", String(text)));
     list.appendChild(item);
     return item;
   }
 
+  // A long answer's "来源：…" and "原文…" lines are its tail: shown on demand, so the answer reads on a phone.
+  const TAIL = /^(来源[:：]|原文[:：]|来源文件[:：])/;
+  const LONG = 160;
+
+  function collapseTail(item, text) {
+    const lines = text.split("\n");
+    const cut = lines.findIndex((line) => TAIL.test(line));
+    if (cut <= 0 || text.length < LONG) return;
+    const bubble = item.querySelector(".bubble");
+    bubble.textContent = lines.slice(0, cut).join("\n");
+    const more = element("details", "tail");
+    more.appendChild(element("summary", "", "查看出处与原文"));
+    more.appendChild(element("p", "", lines.slice(cut).join("\n")));
+    bubble.appendChild(more);
+  }
+
+  function choiceButton(choice, className, onChoose) {
+    const button = element("button", "choice" + (className ? " " + className : ""), choice);
+    button.type = "button";
+    // Quick replies carry their text; a local action (retry, open a panel) has its own handler instead.
+    if (onChoose) button.addEventListener("click", onChoose);
+    else button.dataset.choice = choice;
+    return button;
+  }
+
   function addChoices(item, choices, onChoose) {
     if (!choices.length) return;
-    const group = document.createElement("div");
-    group.className = "choices";
+    const group = element("div", "choices");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", "快捷回复");
-    for (const choice of choices) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "choice";
-      button.textContent = choice;
-      // Quick replies carry their text; a local action (retry) has its own handler instead.
-      if (onChoose) button.addEventListener("click", onChoose);
-      else button.dataset.choice = choice;
-      group.appendChild(button);
-    }
+    for (const choice of choices) group.appendChild(choiceButton(choice, "", onChoose));
     item.appendChild(group);
+  }
+
+  // The irreversible step: the summary full width, a large 确认弃考, 修改 beside it, 取消 set apart below.
+  function addConfirmChoices(item, choices) {
+    item.classList.add("confirm");
+    // The summary just before it is read in full too.
+    const summary = item.previousElementSibling;
+    if (summary && summary.classList.contains("bot")) summary.classList.add("confirm-summary");
+    const main = element("div", "choices confirm-actions");
+    main.setAttribute("role", "group");
+    main.setAttribute("aria-label", "确认或修改");
+    const apart = element("div", "choices confirm-cancel");
+    apart.setAttribute("role", "group");
+    apart.setAttribute("aria-label", "取消办理");
+    for (const choice of choices) {
+      if (choice === "确认弃考") main.prepend(choiceButton(choice, "primary"));
+      else if (choice.startsWith("取消")) apart.appendChild(choiceButton(choice, "cancel"));
+      else main.appendChild(choiceButton(choice, "secondary"));
+    }
+    item.appendChild(main);
+    if (apart.childElementCount) item.appendChild(apart);
   }
 
   function addSources(item, sources) {
     if (!sources.length) return;
-    const note = document.createElement("p");
-    note.className = "sources";
-    note.textContent = "来源：" + sources.join("；");
-    item.appendChild(note);
+    item.appendChild(element("p", "sources", "来源：" + sources.join("；")));
   }
 
   function retireChoices() {
     // Older quick replies belong to questions already answered.
-    for (const button of list.querySelectorAll("button.choice")) button.disabled = true;
+    for (const button of list.querySelectorAll("button.choice[data-choice]")) button.disabled = true;
   }
 
   function showReply(reply) {
-    const item = addMessage("bot", String(reply.text ?? ""));
+    const text = String(reply.text ?? "");
+    const item = addMessage("bot", text);
+    collapseTail(item, text);
     addSources(item, Array.isArray(reply.sources) ? reply.sources.map(String) : []);
-    addChoices(item, Array.isArray(reply.choices) ? reply.choices.map(String) : []);
+    const choices = Array.isArray(reply.choices) ? reply.choices.map(String) : [];
+    if (choices.includes("确认弃考")) addConfirmChoices(item, choices);
+    else addChoices(item, choices);
+    return item;
   }
 
   function showError(text, retry) {
@@ -77,6 +120,7 @@
         retry();
       });
     }
+    return item;
   }
 
   async function post(text, id) {
@@ -144,20 +188,24 @@
     }
   });
 
-  // Quick replies, including those already in the page's markup, send their text.
+  // Quick replies, including those already in the page's markup, send their text; the keyboard then
+  // goes back to the input, where the next answer is typed.
   list.addEventListener("click", (event) => {
     const button = event.target.closest("button.choice");
     if (!button || button.disabled || button.dataset.choice === undefined) return;
     send(button.dataset.choice);
+    input.focus({ preventScroll: true });
   });
 
-  // Messages the bot sends first (reminders) wait on the server until the page asks for them: now, every
-  // 20 seconds while the tab is visible, and whenever it becomes visible again. `?poll=<seconds>` shortens
-  // the interval (tests), never below a second.
+  // -- messages the bot sends first ----------------------------------------------------------------
+  // Reminders, a request's new status and staff replies wait on the server. While the page is open it
+  // holds a request open (a long poll) that the server answers as soon as one is stored; when that fails
+  // it asks every 20 seconds instead. `?poll=<seconds>` shortens both (tests), never below a second.
   const INBOX_PAGE = 50;
   const INBOX_KEY = "jd_inbox_last";
   const pollSeconds = Math.max(1, Number(new URLSearchParams(location.search).get("poll")) || 20);
-  // The last id shown survives a reload of this tab, so a reminder is not shown twice there.
+  const longPollSeconds = Math.min(25, Math.max(1, pollSeconds));
+  // The last id shown survives a reload of this tab, so a message is not shown twice there.
   let inboxLast = 0;
   try {
     inboxLast = Number(sessionStorage.getItem(INBOX_KEY)) || 0;
@@ -169,6 +217,7 @@
   let inboxTimer = 0;
 
   function rememberInbox(id) {
+    if (!(id > inboxLast)) return;
     inboxLast = id;
     try {
       sessionStorage.setItem(INBOX_KEY, String(id));
@@ -177,74 +226,217 @@
     }
   }
 
-  function showReminder(message) {
-    const item = addMessage("bot reminder", String(message.text ?? ""));
-    const head = document.createElement("div");
-    head.className = "reminder-head";
-    const label = document.createElement("span");
-    label.className = "label";
-    label.textContent = "提醒";
-    head.appendChild(label);
+  const KINDS = {
+    reminder: { label: "提醒", className: "reminder" },
+    request_status: { label: "办件进度", className: "status" },
+    staff_reply: { label: "人工客服回复", className: "staff" },
+  };
+
+  function showPushed(message) {
+    const kind = KINDS[message.kind] || { label: "通知", className: "reminder" };
+    const item = addMessage("bot pushed " + kind.className, String(message.text ?? ""));
+    const head = element("div", "pushed-head");
+    head.appendChild(element("span", "label", kind.label));
     const at = new Date(String(message.at ?? ""));
     if (!Number.isNaN(at.getTime())) {
-      const time = document.createElement("time");
-      time.dateTime = at.toISOString();
-      time.textContent = at.toLocaleString("zh-CN", {
+      const time = element("time", "", at.toLocaleString("zh-CN", {
         month: "numeric",
         day: "numeric",
         hour: "2-digit",
         minute: "2-digit",
-      });
+      }));
+      time.dateTime = at.toISOString();
       head.appendChild(time);
     }
     item.insertBefore(head, item.firstChild);
+    if (message.kind === "request_status") addChoices(item, ["查看我的申请"], () => openRequests());
+    if (message.kind === "staff_reply") addChoices(item, ["回复"], () => input.focus());
+    return item;
   }
 
-  async function checkInbox() {
-    if (inboxBusy || inboxStopped) return;
+  async function checkInbox(wait) {
+    if (inboxBusy || inboxStopped) return true;
     inboxBusy = true;
     try {
       // More than a page waiting (a visitor back after long): fetch on, a few pages at a time.
       for (let page = 0; page < 5; page++) {
-        const response = await fetch("api/inbox?after=" + inboxLast, {
+        const held = page === 0 && wait ? "&wait=" + longPollSeconds : "";
+        const response = await fetch("api/inbox?after=" + inboxLast + held, {
           credentials: "same-origin",
           cache: "no-store",
         });
         if (response.status === 403) {
           // The session is gone; the next message the visitor sends says so and asks for a reload.
           inboxStopped = true;
-          return;
+          return true;
         }
-        if (!response.ok) return;
+        if (!response.ok) return false;
         const data = await response.json();
         const messages = data && Array.isArray(data.messages) ? data.messages : [];
         for (const message of messages) {
           const id = Number(message.id);
           if (!(id > inboxLast)) continue;
-          showReminder(message);
+          showPushed(message);
           rememberInbox(id);
         }
         if (messages.length) scrollToEnd();
-        if (messages.length < INBOX_PAGE) return;
+        if (messages.length < INBOX_PAGE) return true;
       }
+      return true;
     } catch (_) {
-      // Offline, or the server restarting: the next poll tries again.
+      // Offline, or the server restarting: polling takes over until it answers again.
+      return false;
     } finally {
       inboxBusy = false;
     }
   }
 
-  function scheduleInbox() {
+  function scheduleInbox(delay) {
     clearTimeout(inboxTimer);
     inboxTimer = setTimeout(async () => {
-      if (!document.hidden) await checkInbox();
-      scheduleInbox();
-    }, pollSeconds * 1000);
+      if (document.hidden || inboxStopped) return scheduleInbox(pollSeconds * 1000);
+      const ok = await checkInbox(true);
+      scheduleInbox(ok ? 0 : pollSeconds * 1000);
+    }, delay);
   }
 
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden) checkInbox();
+    if (!document.hidden) scheduleInbox(0);
   });
-  checkInbox();
-  scheduleInbox();
+
+  // -- 我的办件 --------------------------------------------------------------------------------------
+  function copyButton(reference) {
+    const button = element("button", "copy", "复制");
+    button.type = "button";
+    button.setAttribute("aria-label", "复制受理编号 " + reference);
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(reference);
+        button.textContent = "已复制";
+      } catch (_) {
+        // No clipboard (plain http): select the number so the visitor can copy it by hand.
+        const code = button.previousElementSibling;
+        const range = document.createRange();
+        range.selectNodeContents(code);
+        const selection = getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        button.textContent = "已选中，请长按复制";
+      }
+    });
+    return button;
+  }
+
+  function showRequests(requests) {
+    panelList.replaceChildren();
+    if (!requests.length) {
+      panelList.appendChild(element("p", "empty", "您还没有提交过退考退费申请。需要办理请在对话中发送“退考退费”。"));
+      return;
+    }
+    for (const request of requests) {
+      const card = element("article", "request");
+      const head = element("p", "reference");
+      head.appendChild(element("span", "", "受理编号 "));
+      head.appendChild(element("code", "", String(request.reference)));
+      head.appendChild(copyButton(String(request.reference)));
+      card.appendChild(head);
+      card.appendChild(element("p", "title", String(request.title)));
+      card.appendChild(element("p", "status", "当前状态：" + String(request.status)));
+      const steps = element("ol", "timeline");
+      for (const step of request.steps || []) {
+        const item = element("li", step.done ? "done" : "todo");
+        item.appendChild(element("span", "step", String(step.label)));
+        if (step.at) item.appendChild(element("span", "at", String(step.at)));
+        if (step.note) item.appendChild(element("span", "note", String(step.note)));
+        steps.appendChild(item);
+      }
+      card.appendChild(steps);
+      panelList.appendChild(card);
+    }
+  }
+
+  async function openRequests() {
+    panel.hidden = false;
+    document.getElementById("requests-toggle").setAttribute("aria-expanded", "true");
+    panelList.replaceChildren(element("p", "empty", "正在加载…"));
+    panel.querySelector("h2").focus();
+    try {
+      const response = await fetch("api/requests", { credentials: "same-origin", cache: "no-store" });
+      const data = await response.json();
+      if (!response.ok) throw new Error(data && data.error);
+      showRequests(Array.isArray(data.requests) ? data.requests : []);
+    } catch (error) {
+      panelList.replaceChildren(element("p", "empty error", (error && error.message) || "暂时无法加载，请稍后再试。"));
+    }
+  }
+
+  function closeRequests() {
+    panel.hidden = true;
+    const toggle = document.getElementById("requests-toggle");
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.focus();
+  }
+
+  document.getElementById("requests-toggle").addEventListener("click", () => {
+    if (panel.hidden) openRequests();
+    else closeRequests();
+  });
+  document.getElementById("requests-close").addEventListener("click", closeRequests);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !panel.hidden) closeRequests();
+  });
+
+  // -- 大字模式 (适老化) ----------------------------------------------------------------------------
+  const large = document.getElementById("large-text");
+  function setLarge(on) {
+    document.documentElement.classList.toggle("large", on);
+    large.setAttribute("aria-pressed", on ? "true" : "false");
+    try {
+      localStorage.setItem("jd_large", on ? "1" : "0");
+    } catch (_) {
+      // Not remembered: the toggle still works for this visit.
+    }
+  }
+  try {
+    setLarge(localStorage.getItem("jd_large") === "1");
+  } catch (_) {
+    setLarge(false);
+  }
+  large.addEventListener("click", () => setLarge(large.getAttribute("aria-pressed") !== "true"));
+
+  // -- coming back -----------------------------------------------------------------------------------
+  // A reload shows the conversation again from the server (masked as staff see it), the messages the
+  // bot sent first, and the question an open form is waiting on.
+  async function restore() {
+    let data;
+    try {
+      const response = await fetch("api/history", { credentials: "same-origin", cache: "no-store" });
+      if (response.status === 403) return;
+      if (!response.ok) throw new Error(String(response.status));
+      data = await response.json();
+    } catch (_) {
+      showError("暂时无法连接服务器，之前的对话没有加载。请检查网络后刷新页面；也可以直接发送消息重试。");
+      return;
+    }
+    const lines = Array.isArray(data.lines) ? data.lines : [];
+    const pushed = Array.isArray(data.messages) ? data.messages : [];
+    if (!lines.length && !pushed.length && !data.waiting) return;
+    list.appendChild(element("li", "divider", "以下是您最近的对话"));
+    // Lines and pushed messages in the order they happened.
+    const items = [
+      ...lines.map((line) => ({ at: String(line.at), show: () => addMessage(line.dir === "in" ? "user" : "bot", String(line.text)) })),
+      ...pushed.map((message) => ({ at: String(message.at), show: () => showPushed(message) })),
+    ];
+    items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    for (const item of items) item.show();
+    for (const message of pushed) rememberInbox(Number(message.id));
+    retireChoices();
+    if (data.waiting) {
+      const item = showReply(data.waiting);
+      item.classList.add("waiting");
+    }
+    scrollToEnd();
+  }
+
+  restore().finally(() => scheduleInbox(0));
 })();

@@ -142,6 +142,8 @@ class InboxMessage(Base):
     user_id: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(32), default="notice", server_default="notice")
+    """The Outbound's kind: reminder, request_status, staff_reply, notice."""
 
 
 class DeliveryStat(Base):

@@ -214,3 +214,18 @@ def test_random_messages_never_raise_and_always_reply(
                 assert not any("抱歉，系统暂时无法处理" in r.text for r in replies), message
 
     runner.run(scenario())
+
+
+async def test_at_the_summary_a_bare_edit_offers_the_answers_to_change(db: Database, services: Services) -> None:
+    chat = Chat(engine_for(db, services))
+    for line in dialog("广州", "秘书", "2017年10月15日", make_id_number(seq=778)):
+        await chat.say(line)
+    assert chat.replies[-1].choices == ("确认弃考", "修改", "取消")
+    assert "请选择要修改的项目" in await chat.say("修改")
+    offered = chat.replies[-1].choices
+    assert "修改手机号" in offered and "修改姓名" in offered and offered[-1] == "返回确认"
+    assert "修改个人信息处理" not in offered, "consent is given or not, not edited"
+    assert "确认无误" in await chat.say("返回确认")
+    assert "手机号" in await chat.say("修改手机号")
+    await chat.say("13912345678")
+    assert "受理编号" in await chat.say("确认弃考")
