@@ -41,7 +41,7 @@ from handlers.withdrawal_answers import (
     scope_prompt,
 )
 from knowledge.answer import HUMAN_HINT
-from knowledge.withdrawal import WithdrawalRules
+from knowledge.withdrawal import WithdrawalRules, withdrawal_regions
 from knowledge.workdays import format_date
 from storage.masking import mask_id_number, mask_name
 from storage.models import WithdrawalRequest
@@ -227,6 +227,9 @@ QUESTIONS = (
     FormQuestion(re.compile(r"怎么退|退到哪|怎么返还|原路|到账|退回(?:到)?哪|退多少|全额"), _refund_answer),
 )
 
+REGION_BUTTONS = 8
+"""Regions offered as buttons at the region question (those with online withdrawal); any may be typed."""
+
 FIELDS = (
     Field(
         "region",
@@ -234,6 +237,7 @@ FIELDS = (
         "请问您是在哪个省份或城市报考的？（例如：广州、广东、福建、厦门、江苏）",
         parse_region,
         aliases=("省份", "城市", "所在地"),
+        choices=lambda f: tuple(dict.fromkeys(withdrawal_regions(f.ctx.kb)))[:REGION_BUTTONS],
         help="地区是您报名参加鉴定的省份或城市。",
     ),
     Field(

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from handlers.context import Services
 from handlers.engine import ConversationEngine
 from handlers.messages import Command, ConversationKey, Inbound
+from knowledge.withdrawal import withdrawal_regions
 from storage.database import Database
 from storage.handoffs import open_handoff
 from storage.models import Base, Conversation, TranscriptLine
@@ -229,3 +230,13 @@ async def test_at_the_summary_a_bare_edit_offers_the_answers_to_change(db: Datab
     assert "手机号" in await chat.say("修改手机号")
     await chat.say("13912345678")
     assert "受理编号" in await chat.say("确认弃考")
+
+
+async def test_the_region_question_offers_the_regions_with_online_withdrawal(db: Database, services: Services) -> None:
+    chat = Chat(engine_for(db, services))
+    assert "哪个省份或城市" in await chat.say("退考退费")
+    offered = chat.replies[-1].choices
+    covered = tuple(dict.fromkeys(withdrawal_regions(services.knowledge.current.kb)))
+    assert offered and offered == covered[: len(offered)]
+    # A button is an answer the form takes.
+    assert "哪个省份或城市" not in await chat.say(offered[0])
