@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         default=None,
         description="个人信息处理说明的文本文件（UTF-8）：退考退费登记询问个人信息前展示并征得同意；默认为鉴定中心的通用说明",
     )
+    console_phrases_file: Path | None = Field(
+        default=None,
+        description="员工控制台的常用回复与驳回理由（YAML：handoff_replies、rejection_reasons 两个列表）；默认用内置的",
+    )
     request_retention_days: int = Field(
         default=180, ge=1, le=3650, description="申请办结（已退费或未通过）后多少天删除其中的个人信息"
     )

@@ -20,6 +20,7 @@ from bot.app import runtime_of
 from bot.config import Settings
 from bot.console import route_ids  # noqa: F401 - registers {…:rowid} before any page module builds its routes
 from bot.console.auth import Staff, can_see_region, staff_page
+from bot.console.canned import Phrases
 from bot.console.passwords import Passwords
 from bot.console.state import ConsoleState, LoginPolicy, database, now
 from bot.console.templates import error_page, flash, redirect, render, url
@@ -67,7 +68,10 @@ async def running(
     await passwords.warm_up()
     runtime = runtime_of(app)
     runtime.console = ConsoleState(
-        passwords=passwords, idle=dt.timedelta(minutes=settings.admin_idle_minutes), policy=policy or LoginPolicy()
+        passwords=passwords,
+        idle=dt.timedelta(minutes=settings.admin_idle_minutes),
+        policy=policy or LoginPolicy(),
+        phrases=Phrases.load(settings.console_phrases_file),
     )
     async with runtime.db.sessions() as session:
         accounts = await count_accounts(session)

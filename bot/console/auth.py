@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.channels.web import _same_origin as same_origin
+from bot.console.nav import nav_counts
 from bot.console.scope import ADMIN, ROLES, WRITERS, visible_regions
 from bot.console.state import console_state, database, now, regions
 from bot.console.templates import COOKIE_PATH, error_page, url
@@ -222,6 +223,8 @@ def staff_page(*, roles: Collection[str] = ROLES) -> Callable[[StaffHandler], En
                 return error_page(request, 403, "页面已过期或请求来源不正确，请刷新页面后重试。")
             if staff.role not in allowed:
                 return error_page(request, 403, "您的账号无权访问此页面。")
+            if safe:
+                request.state.nav_counts = await nav_counts(database(request), staff.visible)
             response = await handler(request, staff)
             renewed = getattr(request.state, "renew_cookie", None)
             cookies = response.headers.getlist("set-cookie")

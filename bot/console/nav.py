@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.console.scope import ADMIN, ROLES
+from storage.database import Database
+from storage.handoffs import count_unread
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,10 @@ NAV: tuple[NavItem, ...] = (
     NavItem("账号管理", "accounts", "创建员工账号、分配角色与地区、停用、重置密码、解除锁定。", (ADMIN,)),
     NavItem("个人信息", "privacy", "按考生申请导出或删除其全部个人信息；查看保存期限。", (ADMIN,)),
 )
+
+
+async def nav_counts(db: Database, visible: frozenset[str] | None) -> dict[str, int]:
+    """Numbers shown beside a section's link: handoffs with messages staff have not read (of the
+    regions the staff member sees). One count per page view."""
+    async with db.sessions() as session:
+        return {"handoffs": await count_unread(session, regions=visible)}

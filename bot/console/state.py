@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from bot.app import Runtime, runtime_of
 from bot.config import Settings
+from bot.console.canned import Phrases
 from bot.console.passwords import Passwords
 from knowledge.regions import RegionRegistry
 from knowledge.snapshot import KnowledgeSnapshot
@@ -53,6 +54,8 @@ class ConsoleState:
     max_age: dt.timedelta = dt.timedelta(hours=12)
     """A session ends this long after login however busy it was: a stolen cookie does not last."""
     policy: LoginPolicy = field(default_factory=LoginPolicy)
+    phrases: Phrases = field(default_factory=Phrases)
+    """Ready-made handoff replies and rejection reasons (CONSOLE_PHRASES_FILE)."""
     suggestions: TTLCache[frozenset[str] | None, Suggestions] = field(default_factory=_suggestion_cache)
     """The request list's suggestions by the staff member's visible regions (None: every region).
     Reading them scans two indexes (about 20 ms at 100,000 requests), and a hint may be a minute old."""

@@ -111,7 +111,8 @@ def render(
                 href = url(request, item.route) if has_route(request, item.route) else None
                 # A section is current on its own pages too (/admin/requests/12 under /admin/requests).
                 current = href is not None and (path == href or (href != home and path.startswith(href + "/")))
-                nav.append({"item": item, "href": href, "current": current})
+                count = getattr(request.state, "nav_counts", {}).get(item.route, 0)
+                nav.append({"item": item, "href": href, "current": current, "count": count})
     base: dict[str, Any] = {
         "staff": staff,
         "csrf": staff.csrf_token if staff is not None else "",

@@ -90,6 +90,7 @@ async def dashboard(request: Request, staff: Staff) -> Response:
             "requests_href": url(request, "requests") if has_route(request, "requests") else None,
             "handoffs_pending": waiting.get("pending", 0),
             "handoffs_open": waiting.get("open", 0),
+            "handoffs_unread": getattr(request.state, "nav_counts", {}).get("handoffs", 0),
             "open_gaps": open_gaps,
             "notices_submitted": submitted,
             "deliveries": deliveries,

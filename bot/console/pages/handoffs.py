@@ -29,7 +29,7 @@ from bot.channels.wechat_push import WINDOW, WINDOW_MARGIN
 from bot.console.auth import Staff, staff_page
 from bot.console.forms import form_text, new_once_token, once_token, page_number
 from bot.console.scope import WRITERS
-from bot.console.state import database, now, pushers, regions, settings, wake_dispatcher
+from bot.console.state import console_state, database, now, pushers, regions, settings, wake_dispatcher
 from bot.console.templates import error_page, flash, redirect, render
 from handlers import handoff_replies as replies
 from handlers.channel_names import channel_label
@@ -38,6 +38,8 @@ from storage import handoffs as store
 from storage.conversations import transcript
 from storage.masking import mask_user_id
 from storage.models import TranscriptLine
+from storage.requests import requests_of_user
+from storage.statuses import RequestStatus
 
 PER_PAGE = 30
 TRANSCRIPT_LINES = 100
@@ -123,6 +125,11 @@ async def detail(request: Request, staff: Staff) -> Response:
         lines = await transcript(session, channel=handoff.channel, user_id=handoff.user_id, limit=TRANSCRIPT_LINES)
         seen, reachable = await replies.reply_path(session, handoff)
         assignees = await replies.assignees(session, handoff, regions(request)) if staff.can_write else []
+        theirs = [
+            r
+            for r in await requests_of_user(session, channel=handoff.channel, user_id=handoff.user_id)
+            if staff.can_see_region(r.region)
+        ]
     route = replies.delivery(handoff, seen=seen, reachable=reachable, now=now(request), reach=reach(request))
     return render(
         request,
@@ -141,6 +148,9 @@ async def detail(request: Request, staff: Staff) -> Response:
             "once": new_once_token(),
             "max_reply": replies.MAX_REPLY,
             "status_labels": STATUS_LABELS,
+            "their_requests": theirs,
+            "request_labels": {s.value: s.label for s in RequestStatus},
+            "canned": console_state(request).phrases.handoff_replies,
         },
     )
 
@@ -196,6 +206,10 @@ async def reply(request: Request, staff: Staff) -> Response:
     """Sends the reply (see `handlers.handoff_replies.reply`) and wakes the dispatcher once it is committed."""
     form = await request.form()
     text = form_text(form, "text", limit=replies.MAX_REPLY + 1)
+    canned = console_state(request).phrases.handoff_replies
+    chosen = form_text(form, "canned", limit=4)
+    if not text and chosen.isdigit() and int(chosen) < len(canned):
+        text = canned[int(chosen)]  # a ready-made reply, sent as it is
     response, outcome = await _act(
         request, staff, replies.reply, text=text, token=once_token(form), reach=reach(request)
     )
