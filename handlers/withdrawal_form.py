@@ -127,6 +127,7 @@ def _new_request(fctx: FormContext, rules: WithdrawalRules) -> NewRequest:
         exam_date=values.get("exam_date"),
         institution=values.get("institution"),
         receipt_no=values.get("receipt_no"),
+        scope_answer=values.display("scope") or None if "scope" in values else None,
         deadline=rules.deadline,
         declaration=_declaration(fctx, masked=False),
         consent=f"考生已同意个人信息处理说明（版本 {values.get('consent')}）",

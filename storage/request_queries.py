@@ -162,7 +162,7 @@ async def distinct_values(
     session: AsyncSession, column: str, *, visible: frozenset[str] | None, limit: int = 500
 ) -> list[str]:
     """The occupations or institutions of the requests `visible` covers, for the filters' suggestions."""
-    if column not in ("occupation", "institution"):
+    if column not in ("occupation", "institution", "region"):
         raise ValueError(column)
     r = WithdrawalRequest
     # Distinct (value, region) pairs, read in order from the value's index (which holds the region),

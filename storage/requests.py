@@ -54,6 +54,8 @@ class NewRequest:
     declaration: str
     consent: str | None = None
     """What the candidate agreed to before giving their personal information (the notice's version)."""
+    scope_answer: str | None = None
+    """是 or 不确定 to the scope question, when it was asked."""
 
 
 async def find_for_exam(
@@ -92,6 +94,7 @@ async def create_request(
         exam_date=new.exam_date,
         institution=new.institution,
         receipt_no=new.receipt_no,
+        scope_answer=new.scope_answer,
         deadline=new.deadline,
         declaration_cipher=cipher.encrypt(new.declaration, context="declaration"),
         declaration_masked=mask_text(new.declaration).replace(new.name, mask_name(new.name)),

@@ -6,7 +6,7 @@ The list, its exports and the bulk action's way back share this one reading of t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -122,7 +122,9 @@ def parse_filters(params: Mapping[str, str], staff: Staff, registry: RegionRegis
     return ListQuery(filter=request_filter, values=values, problems=tuple(problems), page=page, period=period)
 
 
-def region_choices(staff: Staff, registry: RegionRegistry) -> list[str]:
-    """The regions the staff member may filter by, provinces before their cities (a county is
-    filtered by its city)."""
-    return [name for name in registry.main_regions if staff.can_see_region(name)]
+def region_choices(staff: Staff, registry: RegionRegistry, present: Iterable[str], chosen: str = "") -> list[str]:
+    """The regions the staff member may filter by that hold something (`present`: the regions of the
+    requests and of the notices), each with the province or city above it, provinces before their
+    cities (a county is filtered by its city); the region already chosen stays."""
+    wanted = {outer for name in present for outer in registry.lineage(name)} | ({chosen} if chosen else set())
+    return [name for name in registry.main_regions if name in wanted and staff.can_see_region(name)]

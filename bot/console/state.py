@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 SUGGESTIONS_SECONDS = 60.0
 """How long the request list's suggestions (occupations, institutions) are kept per set of regions."""
-Suggestions = tuple[list[str], list[str]]
+Suggestions = tuple[list[str], list[str], list[str]]
+"""Occupations, institutions and regions of the requests a set of regions covers."""
 """The occupations and the institutions offered in the request list's filters."""
 
 

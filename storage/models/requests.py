@@ -65,6 +65,9 @@ class WithdrawalRequest(Base):
     exam_date: Mapped[dt.date] = mapped_column(Date)
     institution: Mapped[str] = mapped_column(String(120))
     receipt_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    scope_answer: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    """The answer to "is your occupation within the notice's scope" (是, 不确定); None where the notice
+    lists its occupations and the question was not asked. 不确定 is for staff to verify."""
     deadline: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     declaration_cipher: Mapped[str] = mapped_column(Text)
     declaration_masked: Mapped[str] = mapped_column(Text)

@@ -117,7 +117,7 @@ async def test_actions_statuses_roles_and_channels_are_shown_in_chinese(app: Sta
     admin = await signed_in("admin", name="boss")
     request = await store_request(app)
     page = f"/admin/requests/{request.id}"
-    await post_on(admin, page, f"{page}/reject", {"reason": "材料不全"})
+    await post_on(admin, page, f"{page}/reject", {"confirmed": "1", "reason": "材料不全"})
     db: Database = app.state.runtime.db
     entries = [
         ("handoff.open", "handoff", {"status": "pending"}, {"status": "open"}),

@@ -98,6 +98,10 @@ async def test_review_requests_and_download_the_exports(console_settings: Settin
                 await expect(page.get_by_text("个人弃考声明（考生确认的原文）")).to_be_visible()
                 await expect(page.locator(".transcript li")).to_have_count(6)
                 await shot(page, "request-detail.png")
+                # Without the confirmation ticked, the browser does not send it.
+                await page.get_by_role("button", name="通过", exact=True).click()
+                await expect(page.locator("h1 .badge")).to_have_text("已提交，待审核")
+                await page.get_by_label("已核对，确认通过").check()
                 await page.get_by_role("button", name="通过", exact=True).click()
                 await expect(page.get_by_role("status")).to_have_text("已通过该申请，并已通知考生。")
                 await expect(page.locator("h1 .badge")).to_have_text("已通过")
@@ -106,7 +110,8 @@ async def test_review_requests_and_download_the_exports(console_settings: Settin
                 # Reject 李四 with a reason.
                 await page.get_by_role("link", name="← 返回申请列表").click()
                 await page.get_by_role("link", name=li.reference).click()
-                await page.get_by_label("驳回原因（必填，考生会看到）").fill("准考证显示已参加考试")
+                await page.get_by_label("驳回原因（选了常用原因可不填").fill("准考证显示已参加考试")
+                await page.get_by_label("确认驳回").check()
                 await page.get_by_role("button", name="驳回").click()
                 await expect(page.get_by_role("status")).to_have_text("已驳回该申请，并已把原因通知考生。")
                 await expect(page.get_by_text("驳回原因：准考证显示已参加考试")).to_be_visible()

@@ -156,8 +156,8 @@ async def test_a_reviewer_never_reaches_another_regions_request(app: Starlette, 
 
     token = csrf_in(page.text)
     for action, data in (
-        ("approve", {}),
-        ("reject", {"reason": "材料不全"}),
+        ("approve", {"confirmed": "1"}),
+        ("reject", {"confirmed": "1", "reason": "材料不全"}),
         ("refund", {"refunded_on": "2026-03-02", "method": "原路退回"}),
     ):
         response = await reviewer.post(f"/admin/requests/{theirs.id}/{action}", data={"csrf": token, **data})
@@ -239,7 +239,7 @@ async def test_approving_records_history_audit_and_one_notice(
     r = await store_request(app, name="李四", region="广州市")
     reviewer = await signed_in("reviewer", regions=["广东省"], name="li")
     page = f"/admin/requests/{r.id}"
-    response = await post_on(reviewer, page, f"{page}/approve", {})
+    response = await post_on(reviewer, page, f"{page}/approve", {"confirmed": "1"})
     assert "已通过该申请" in await flash_after(reviewer, response)
     assert (await stored(app, r.id)).status == "approved"
     [_, event] = await events_of(app, r.id)
@@ -266,7 +266,7 @@ async def test_approving_records_history_audit_and_one_notice(
     assert notice.fields["title"] == "退考退费申请已通过" and notice.fields["status"] == "已通过"
 
     # A second click (or a second reviewer) is refused politely, and nothing more happens.
-    again = await post_on(reviewer, page, f"{page}/approve", {})
+    again = await post_on(reviewer, page, f"{page}/approve", {"confirmed": "1"})
     shown = await flash_after(reviewer, again)
     assert "当前状态为“已通过”，不能通过" in shown and "未做任何更改" in shown
     assert len(await events_of(app, r.id)) == 2 and len(await outbox_rows(app)) == 1
@@ -278,14 +278,16 @@ async def test_rejecting_needs_a_reason_which_the_candidate_is_sent(app: Starlet
     admin = await signed_in("admin")
     page = f"/admin/requests/{r.id}"
     for reason in ("", "   "):
-        response = await post_on(admin, page, f"{page}/reject", {"reason": reason})
+        response = await post_on(admin, page, f"{page}/reject", {"confirmed": "1", "reason": reason})
         assert "请填写驳回原因" in await flash_after(admin, response)
-    too_long = await post_on(admin, page, f"{page}/reject", {"reason": "长" * 501})
+    too_long = await post_on(admin, page, f"{page}/reject", {"confirmed": "1", "reason": "长" * 501})
     assert "最多 500 个字" in await flash_after(admin, too_long)
     assert (await stored(app, r.id)).status == "submitted"
     assert await outbox_rows(app) == [] and await audit_entries(app) == []
 
-    response = await post_on(admin, page, f"{page}/reject", {"reason": "  考试日期已过，不符合退费条件  "})
+    response = await post_on(
+        admin, page, f"{page}/reject", {"confirmed": "1", "reason": "  考试日期已过，不符合退费条件  "}
+    )
     shown = await flash_after(admin, response)
     assert "已驳回该申请" in shown and "驳回原因：考试日期已过，不符合退费条件" in shown
     after = await stored(app, r.id)
@@ -296,7 +298,7 @@ async def test_rejecting_needs_a_reason_which_the_candidate_is_sent(app: Starlet
     assert "未通过审核" in notice.text and "原因：考试日期已过，不符合退费条件" in notice.text
     assert (await events_of(app, r.id))[-1].note == "考试日期已过，不符合退费条件"
     # A rejected request is final here.
-    refused = await post_on(admin, page, f"{page}/approve", {})
+    refused = await post_on(admin, page, f"{page}/approve", {"confirmed": "1"})
     assert "不能通过" in await flash_after(admin, refused)
 
 
@@ -372,8 +374,8 @@ async def test_viewers_and_anonymous_visitors_cannot_act(
     viewer = await signed_in("viewer")
     page = f"/admin/requests/{r.id}"
     for path, data in (
-        (f"{page}/approve", {}),
-        (f"{page}/reject", {"reason": "x"}),
+        (f"{page}/approve", {"confirmed": "1"}),
+        (f"{page}/reject", {"confirmed": "1", "reason": "x"}),
         (f"{page}/refund", {"refunded_on": "2026-03-02", "method": "原路退回"}),
         ("/admin/requests/approve", {"ids": [str(r.id)]}),
     ):
@@ -409,9 +411,11 @@ async def test_my_requests_shows_what_staff_decided(app: Starlette, signed_in: S
         r'href="(/admin/requests/\d+)"', (await admin.get("/admin/requests", params={"q": refs[1]})).text
     )
     assert rejected_page is not None
-    await post_on(admin, approved_page, f"{approved_page}/approve", {})
+    await post_on(admin, approved_page, f"{approved_page}/approve", {"confirmed": "1"})
     await post_on(admin, approved_page, f"{approved_page}/refund", {"refunded_on": "2026-03-02", "method": "原路退回"})
-    await post_on(admin, rejected_page.group(1), f"{rejected_page.group(1)}/reject", {"reason": "已参加考试"})
+    await post_on(
+        admin, rejected_page.group(1), f"{rejected_page.group(1)}/reject", {"confirmed": "1", "reason": "已参加考试"}
+    )
 
     mine = await chat.say("我的申请")
     lines = {ref: line for line in mine.splitlines() for ref in refs if ref in line}

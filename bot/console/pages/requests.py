@@ -23,7 +23,7 @@ from bot.console.auth import Staff, staff_page
 from bot.console.forms import form_text, typed_date
 from bot.console.request_filters import FIELDS, parse_filters, region_choices
 from bot.console.scope import ADMIN, WRITERS
-from bot.console.state import Suggestions, console_state, database, now, regions, runtime
+from bot.console.state import Suggestions, console_state, database, knowledge, now, regions, runtime
 from bot.console.templates import error_page, flash, redirect, render, url
 from handlers import request_review as review
 from handlers.withdrawal_form import STATUS_TEXT
@@ -61,7 +61,8 @@ async def _suggestions(request: Request, session: AsyncSession, visible: frozens
     if found is None:
         occupations = await queries.distinct_values(session, "occupation", visible=visible)
         institutions = await queries.distinct_values(session, "institution", visible=visible)
-        found = cache[visible] = (occupations, institutions)
+        places = await queries.distinct_values(session, "region", visible=visible)
+        found = cache[visible] = (occupations, institutions, places)
     return found
 
 
@@ -77,7 +78,7 @@ async def request_list(request: Request, staff: Staff) -> Response:
         pages = max(1, -(-total // PER_PAGE))
         page = min(query.page, pages)
         rows = await queries.list_requests(session, query.filter, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-        occupations, institutions = await _suggestions(request, session, staff.visible)
+        occupations, institutions, places = await _suggestions(request, session, staff.visible)
     return render(
         request,
         "requests.html",
@@ -90,7 +91,12 @@ async def request_list(request: Request, staff: Staff) -> Response:
             "page": page,
             "pages": pages,
             "status_text": STATUS_TEXT,
-            "regions": region_choices(staff, registry),
+            "regions": region_choices(
+                staff,
+                registry,
+                [*places, *(r for n in knowledge(request).kb.notices.values() for r in n.regions)],
+                query.values.get("region", ""),
+            ),
             "occupations": occupations,
             "institutions": institutions,
             "can_write": staff.can_write,
@@ -130,6 +136,7 @@ def _detail_context(
         "status_text": STATUS_TEXT,
         "event_names": EVENT_NAMES,
         "today": beijing_date(now(request)).isoformat(),
+        "rejection_reasons": console_state(request).phrases.rejection_reasons,
         "refund_methods": review.REFUND_METHODS,
     }
 
@@ -216,15 +223,28 @@ async def _act(request: Request, staff: Staff, workflow: Workflow, done: str, **
 
 @staff_page(roles=WRITERS)
 async def approve(request: Request, staff: Staff) -> Response:
-    """submitted → approved; the candidate is told."""
+    """submitted → approved once the reviewer ticked the confirmation; the candidate is told."""
+    if (await request.form()).get("confirmed") != "1":
+        return _unconfirmed(request, "通过")
     return await _act(request, staff, review.approve, "已通过该申请，并已通知考生。")
+
+
+def _unconfirmed(request: Request, what: str) -> Response:
+    back = redirect(request, "request_detail", request_id=int(request.path_params["request_id"]))
+    return flash(back, f"请先勾选“确认{what}”后再提交：此操作会通知考生，不能撤回。", kind="error")
 
 
 @staff_page(roles=WRITERS)
 async def reject(request: Request, staff: Staff) -> Response:
     """submitted → rejected, with the reason (required) the candidate is sent."""
     form = await request.form()
+    if form.get("confirmed") != "1":
+        return _unconfirmed(request, "驳回")
     reason = form_text(form, "reason")
+    reasons = console_state(request).phrases.rejection_reasons
+    chosen = form_text(form, "reason_choice", limit=4)
+    if not reason and chosen.isdigit() and int(chosen) < len(reasons):
+        reason = reasons[int(chosen)]
     return await _act(request, staff, review.reject, "已驳回该申请，并已把原因通知考生。", reason=reason)
 
 
