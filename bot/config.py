@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         default=None,
         description="个人信息处理说明的文本文件（UTF-8）：退考退费登记询问个人信息前展示并征得同意；默认为鉴定中心的通用说明",
     )
+    pdf_font_file: Path | None = Field(
+        default=None,
+        description="弃考声明 PDF 嵌入的中文 TrueType 字体（.ttf/.ttc）；默认用已安装的文泉驿微米黑",
+    )
     console_phrases_file: Path | None = Field(
         default=None,
         description="员工控制台的常用回复与驳回理由（YAML：handoff_replies、rejection_reasons 两个列表）；默认用内置的",

@@ -150,6 +150,8 @@ class DeclarationDoc:
     confirmed_at: dt.datetime
     """Aware (UTC)."""
     verification_code: str
+    status: str
+    """submitted, approved, rejected or refunded: printed on the page, so a batch is read right."""
     reveal: bool
 
     @classmethod
@@ -172,5 +174,6 @@ class DeclarationDoc:
             doc_no=request.doc_no,
             confirmed_at=_confirmed_at(request),
             verification_code=verification_code(cipher, request),
+            status=request.status,
             reveal=reveal,
         )

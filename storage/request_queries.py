@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import RequestEvent, TranscriptLine, WithdrawalRequest
 from storage.requests import STATUSES
+from storage.statuses import RequestStatus
 
 __all__ = [
     "RequestFilter",
@@ -55,6 +56,8 @@ class RequestFilter:
     """Submitted before this aware instant (exclusive)."""
     query: str | None = None
     """The start of a reference (QK-20170925-0001, or 20170925-0001) or of a name."""
+    without_rejected: bool = False
+    """Leaves out rejected requests (the lists sent to the guidance centre), unless `status` asks for them."""
 
     def without_status(self) -> RequestFilter:
         return dataclasses.replace(self, status=None)
@@ -95,6 +98,8 @@ def _conditions(f: RequestFilter, dialect: str) -> list[ColumnElement[bool]]:
         # order matches the list's, and visit the table for every row of that status. `status || ''`
         # cannot use an index, so the narrower filter's index is read; it holds the status anyway.
         out.append((r.status.concat("") if narrower else r.status) == f.status)
+    if f.without_rejected and f.status is None:
+        out.append(r.status != RequestStatus.REJECTED)
     if f.occupation:
         out.append(r.occupation == f.occupation)
     if f.institution:

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.console import route_ids  # noqa: F401 - registers {…:rowid} before any page module builds its routes
 from bot.console.auth import Staff, can_see_region, staff_page
 from bot.console.canned import Phrases
+from bot.console.exports import use_font_file
 from bot.console.passwords import Passwords
 from bot.console.state import ConsoleState, LoginPolicy, database, now
 from bot.console.templates import error_page, flash, redirect, render, url
@@ -73,6 +74,10 @@ async def running(
         policy=policy or LoginPolicy(),
         phrases=Phrases.load(settings.console_phrases_file),
     )
+    if use_font_file(settings.pdf_font_file) is None:
+        log.warning(
+            "没有找到中文 TrueType 字体：弃考声明 PDF 将不嵌入字体，请安装 fonts-wqy-microhei 或设置 PDF_FONT_FILE"
+        )
     async with runtime.db.sessions() as session:
         accounts = await count_accounts(session)
     if accounts == 0:

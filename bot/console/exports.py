@@ -12,6 +12,7 @@ import functools
 import io
 import itertools
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -22,12 +23,13 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepInFrame, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
@@ -52,6 +54,8 @@ __all__ = [
 
 HEADINGS = (
     "序号",
+    "受理编号",
+    "地区",
     "姓名",
     "身份证号",
     "报考职业",
@@ -66,7 +70,7 @@ HEADINGS = (
 )
 # Fixed widths (in characters; a CJK character counts about two): a streamed sheet cannot measure its
 # contents before writing them.
-_WIDTHS = (6, 10, 22, 16, 14, 13, 30, 20, 14, 17, 15, 12)
+_WIDTHS = (6, 19, 12, 10, 22, 16, 14, 13, 30, 20, 14, 17, 15, 12)
 _SHEET_TITLE = "退考退费申请"
 _DATE_FORMAT = "yyyy-mm-dd"
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -137,6 +141,8 @@ def _cells(ws: WriteOnlyWorksheet, number: int, row: ExportRow) -> list[Any]:
     """One request's line of the list, numbered."""
     return [
         number,
+        _text_cell(ws, row.reference),
+        _text_cell(ws, row.region),
         _text_cell(ws, row.name),
         _text_cell(ws, row.id_number, number_format=_TEXT_FORMAT),
         _text_cell(ws, row.occupation),
@@ -212,7 +218,16 @@ def requests_xlsx(
 # --- PDF ------------------------------------------------------------------------------------------------------
 
 DECLARATION_TITLE = "个人弃考声明"
-_FONT = "STSong-Light"
+_FALLBACK_FONT = "STSong-Light"
+_EMBEDDED_FONT = "DeclarationCJK"
+FONT_CANDIDATES = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/truetype/arphic/uming.ttc"),
+    Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+)
+"""TrueType CJK fonts Debian packages install (fonts-wqy-microhei first); PDF_FONT_FILE names another."""
+_font_file: list[Path | None] = [None]
 _MARGIN = 25 * mm
 _VERIFY_HINT = (
     "核验方法：在管理后台按受理编号打开该申请，系统依据登记记录重新计算校验码；"
@@ -220,12 +235,31 @@ _VERIFY_HINT = (
 )
 
 
+def use_font_file(path: Path | None) -> Path | None:
+    """Makes the PDFs embed `path` (PDF_FONT_FILE), or, when None, the first installed candidate;
+    returns the font used, None when there is none: the PDFs then name the Adobe CID font
+    STSong-Light without embedding it, and a viewer without it shows blanks (the operations guide
+    says to install fonts-wqy-microhei)."""
+    _font_file[0] = path
+    _font.cache_clear()
+    _styles.cache_clear()
+    return _font_path()
+
+
+def _font_path() -> Path | None:
+    return _font_file[0] or next((c for c in FONT_CANDIDATES if c.exists()), None)
+
+
 @functools.cache
 def _font() -> str:
-    """Registers reportlab's built-in Adobe CID font once: nothing to download or embed; PDF viewers supply
-    the glyphs (Adobe's Asian font pack, or their own substitute such as poppler's)."""
-    pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
-    return _FONT
+    """Registers the declaration font once: a TrueType CJK font, subset and embedded in each PDF so a
+    printer or viewer without Chinese fonts shows every character."""
+    path = _font_path()
+    if path is not None:
+        pdfmetrics.registerFont(TTFont(_EMBEDDED_FONT, str(path), subfontIndex=0))
+        return _EMBEDDED_FONT
+    pdfmetrics.registerFont(UnicodeCIDFont(_FALLBACK_FONT))
+    return _FALLBACK_FONT
 
 
 @functools.cache
@@ -239,6 +273,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": body,
         "meta": ParagraphStyle("meta", parent=body, fontSize=10.5, leading=17),
         "hint": ParagraphStyle("hint", parent=body, fontSize=8.5, leading=12),
+        "sign": ParagraphStyle("sign", parent=body, alignment=TA_RIGHT),
     }
 
 
@@ -260,9 +295,15 @@ def _page(doc: DeclarationDoc, width: float, height: float) -> Flowable:
     # One paragraph per line of the confirmed text: its line breaks are the notice's layout.
     for line in doc.text.splitlines():
         story.append(_paragraph(line, s["body"]) if line.strip() else Spacer(0, 4 * mm))
-    story.append(Spacer(0, 12 * mm))
+    # The notice's 附件 ends with the signature and the date, written by hand on the printed page.
+    story.append(Spacer(0, 10 * mm))
+    story.append(_paragraph("声明人（签名）：＿＿＿＿＿＿＿＿＿＿", s["sign"]))
+    story.append(Spacer(0, 4 * mm))
+    story.append(_paragraph("＿＿＿＿年＿＿月＿＿日", s["sign"]))
+    story.append(Spacer(0, 10 * mm))
     for label, value in (
         ("受理编号", doc.reference),
+        ("办理状态", STATUS_TEXT.get(doc.status, doc.status)),
         ("确认时间", _beijing_time(doc.confirmed_at)),
         ("文件依据", doc.doc_no),
         ("校验码", doc.verification_code),

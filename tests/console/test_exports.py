@@ -151,6 +151,8 @@ async def test_xlsx_lists_the_requests_under_the_chinese_headings(three: list[Wi
     assert [c.value for c in sheet[2]] == list(HEADINGS)
     assert [c.value for c in sheet[3]] == [
         1,
+        three[0].reference,
+        "广州市",
         "张三",
         ZHANG,
         "电工",
@@ -163,32 +165,33 @@ async def test_xlsx_lists_the_requests_under_the_chinese_headings(three: list[Wi
         "已提交，待审核",
         None,
     ]
-    assert [c.value for c in sheet[4]][:3] == [2, "李四", LI]
-    assert sheet["H4"].value is None and sheet["K4"].value == "已通过"
-    assert sheet["K5"].value == "已退费" and sheet["L5"].value == dt.datetime(2017, 11, 2)
+    assert [c.value for c in sheet[4]][:5] == [2, three[1].reference, "广州市", "李四", LI]
+    assert sheet["J4"].value is None and sheet["M4"].value == "已通过"
+    assert sheet["M5"].value == "已退费" and sheet["N5"].value == dt.datetime(2017, 11, 2)
     assert sheet.max_row == 5
 
     # Numbers that look numeric stay text, so an 18-digit ID never becomes 1.1E+17 and "0088" keeps its zeros.
-    for ref in ("C3", "H3", "I3", "C5", "H5"):
+    for ref in ("E3", "J3", "K3", "E5", "J5"):
         assert sheet[ref].data_type == "s" and sheet[ref].number_format == "@", ref
-    assert sheet["H5"].value == "0088"
-    assert sheet["F3"].is_date and sheet["F3"].number_format == "yyyy-mm-dd"
-    assert sheet["J3"].is_date and sheet["J3"].number_format == "yyyy-mm-dd hh:mm"
-    assert sheet["L5"].is_date and sheet["L5"].number_format == "yyyy-mm-dd"
+    assert sheet["J5"].value == "0088"
+    assert sheet["H3"].is_date and sheet["H3"].number_format == "yyyy-mm-dd"
+    assert sheet["L3"].is_date and sheet["L3"].number_format == "yyyy-mm-dd hh:mm"
+    assert sheet["N5"].is_date and sheet["N5"].number_format == "yyyy-mm-dd"
 
     assert sheet.freeze_panes == "A3"
     assert sheet.print_title_rows == "$1:$2" and sheet.page_setup.orientation == "landscape"
-    assert sheet.auto_filter.ref == "A2:L5"
-    assert "A1:L1" in {str(r) for r in sheet.merged_cells.ranges}
-    assert sheet.column_dimensions["C"].width >= 20 and sheet.column_dimensions["G"].width >= 20
+    assert sheet.auto_filter.ref == "A2:N5"
+    assert "A1:N1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert sheet.column_dimensions["B"].width >= 18 and sheet.column_dimensions["E"].width >= 20
+    assert sheet.column_dimensions["I"].width >= 20
 
 
 async def test_masked_xlsx_holds_no_full_number_anywhere(three: list[WithdrawalRequest]) -> None:
     data = export(three, reveal=False)
     values = read_xlsx(data)
     assert "已部分隐藏" in str(values[0][0])
-    assert [row[2] for row in values[2:]] == [mask_id_number(i) for i in (ZHANG, LI, WANG)]
-    assert [row[8] for row in values[2:]] == [mask_phone(p) for p in ("13812345678", "13900001111", "13700002222")]
+    assert [row[4] for row in values[2:]] == [mask_id_number(i) for i in (ZHANG, LI, WANG)]
+    assert [row[10] for row in values[2:]] == [mask_phone(p) for p in ("13812345678", "13900001111", "13700002222")]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         xml = "".join(archive.read(name).decode("utf-8") for name in archive.namelist())
     for secret in (ZHANG, LI, WANG, "13812345678", "13900001111"):
@@ -208,10 +211,10 @@ async def test_a_formula_typed_by_a_candidate_stays_text(db: Database, kb: Knowl
     data = export(await load(db))
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet is not None
-    for ref, typed in (("B3", name), ("G3", "=cmd|' /C calc'!A0")):
+    for ref, typed in (("D3", name), ("I3", "=cmd|' /C calc'!A0")):
         cell = sheet[ref]
         assert (cell.value, cell.data_type, cell.quotePrefix) == (typed, "s", True), ref
-    assert sheet["D3"].quotePrefix is False  # ordinary text is left alone
+    assert sheet["F3"].quotePrefix is False  # ordinary text is left alone
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
 
@@ -219,7 +222,7 @@ async def test_a_formula_typed_by_a_candidate_stays_text(db: Database, kb: Knowl
 async def test_control_characters_do_not_break_the_export(db: Database, kb: KnowledgeBase) -> None:
     await store(db, kb, name="张三", id_number=ZHANG, institution="广州市\x0b第一技工学校")
     data = export(await load(db))
-    assert read_xlsx(data)[2][6] == "广州市\ufffd第一技工学校"
+    assert read_xlsx(data)[2][8] == "广州市\ufffd第一技工学校"
 
 
 def test_ten_thousand_rows_stream_into_a_file_that_opens() -> None:
@@ -255,11 +258,11 @@ def test_ten_thousand_rows_stream_into_a_file_that_opens() -> None:
     # The normal (not read-only) reader: one pass over the sheet, where read-only mode would make two.
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet is not None
-    assert sheet.max_row == 10_002 and sheet.auto_filter.ref == "A2:L10002"
+    assert sheet.max_row == 10_002 and sheet.auto_filter.ref == "A2:N10002"
     last = [c.value for c in sheet[10_002]]
-    assert last[:2] == [10_000, "考生9999"]
-    assert sheet["C10002"].data_type == "s" and len(str(last[2])) == 18
-    assert last[9] == dt.datetime(2017, 9, 25, 10, 30, 15, 123000) + dt.timedelta(minutes=9999)
+    assert last[:4] == [10_000, "QK-20170925-0001", "广州市", "考生9999"]
+    assert sheet["E10002"].data_type == "s" and len(str(last[4])) == 18
+    assert last[11] == dt.datetime(2017, 9, 25, 10, 30, 15, 123000) + dt.timedelta(minutes=9999)
 
 
 async def test_an_empty_export_still_has_its_headings() -> None:
@@ -363,16 +366,22 @@ async def test_a_masked_declaration_shows_no_full_id_number(three: list[Withdraw
     assert "校验码：" + verification_code(CIPHER, request) in text
 
 
-async def test_the_pdf_uses_the_built_in_cjk_font_on_a4(three: list[WithdrawalRequest]) -> None:
+async def test_the_pdf_embeds_its_cjk_font_on_a4_with_the_signature_lines(three: list[WithdrawalRequest]) -> None:
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(declaration_pdf(DeclarationDoc.from_request(three[0], CIPHER, reveal=True))))
+    data = declaration_pdf(DeclarationDoc.from_request(three[0], CIPHER, reveal=True))
+    reader = PdfReader(io.BytesIO(data))
     page = reader.pages[0]
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
     resources: Any = page["/Resources"]
-    fonts = {f.get_object()["/BaseFont"]: f.get_object() for f in resources["/Font"].values()}
-    cjk = fonts["/STSong-Light"]
-    assert cjk["/Subtype"] == "/Type0" and cjk["/Encoding"] == "/UniGB-UCS2-H"
+    fonts = [f.get_object() for f in resources["/Font"].values()]
+    # A printer or viewer without Chinese fonts still shows every character: the glyphs are in the file.
+    assert all("/STSong-Light" not in str(f.get("/BaseFont")) for f in fonts)
+    descriptors = [f["/FontDescriptor"].get_object() for f in fonts if "/FontDescriptor" in f]
+    assert descriptors and all("/FontFile2" in d for d in descriptors), "a TrueType subset embedded"
+    text = squash(page.extract_text())
+    assert "声明人（签名）" in text and "年＿＿月＿＿日" in text, "the 附件's signature and date lines"
+    assert "办理状态：已提交，待审核" in text
     assert reader.metadata is not None and reader.metadata.title == f"{DECLARATION_TITLE} {three[0].reference}"
 
 

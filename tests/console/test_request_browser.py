@@ -126,11 +126,16 @@ async def test_review_requests_and_download_the_exports(console_settings: Settin
                 assert "个人弃考声明" in text and f"受理编号：{li.reference}" in text and "姓名：李*" in text
                 assert li.id_number_masked in text
 
-                # The XLSX of Guangdong, all statuses, with full numbers (an admin).
+                # The XLSX of Guangdong, with full numbers and the rejected one, both ticked by the admin
+                # (unticked by default: a list for the guidance centre holds neither).
                 await page.goto(f"{base_url}/admin/requests?region=广东省")
                 await page.get_by_text("导出当前筛选结果").click()
+                xlsx_form = page.locator("form", has=page.get_by_role("button", name="下载 XLSX 名单"))
+                await expect(xlsx_form.get_by_label("含完整身份证号与手机号")).not_to_be_checked()
+                await xlsx_form.get_by_label("含完整身份证号与手机号").check()
+                await xlsx_form.get_by_label("包含未通过的申请").check()
                 async with page.expect_download() as xlsx_download:
-                    await page.get_by_role("button", name="下载 XLSX 名单（2 行）").click()
+                    await page.get_by_role("button", name="下载 XLSX 名单").click()
                 download = await xlsx_download.value
                 assert download.suggested_filename.startswith(
                     "退考退费申请名单"
@@ -139,8 +144,8 @@ async def test_review_requests_and_download_the_exports(console_settings: Settin
                 sheet = load_workbook(io.BytesIO(data)).active
                 assert sheet is not None
                 rows_read = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
-                assert [(r[1], r[10]) for r in rows_read] == [("李四", "未通过"), ("王五", "已通过")]
-                assert all(len(str(r[2])) == 18 and "*" not in str(r[2]) for r in rows_read)  # full ID numbers
+                assert [(r[3], r[12]) for r in rows_read] == [("李四", "未通过"), ("王五", "已通过")]
+                assert all(len(str(r[4])) == 18 and "*" not in str(r[4]) for r in rows_read)  # full ID numbers
 
                 # The same list on a phone: no sideways scrolling.
                 await page.set_viewport_size({"width": 375, "height": 740})

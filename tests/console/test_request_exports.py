@@ -72,9 +72,12 @@ async def test_an_admin_exports_full_numbers_for_an_institution_and_period(
     assert rows[0][0] == "退考退费申请名单　报考机构：学校甲　申请时间：2026-02-01 至 2026-02-28"
     assert tuple(rows[1]) == HEADINGS
     # Oldest first, numbered; only school A.
-    assert [(r[0], r[1], r[2]) for r in rows[2:]] == [(1, "李四", LI), (2, "陈七", CHEN)]
-    assert rows[2][8] == "13812345678" and rows[2][10] == "已提交，待审核"
-    assert rows[2][9] == dt.datetime(2026, 2, 3, 10, 0)  # Beijing wall-clock time
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows[2:]] == [
+        (1, three["li"].reference, "广州市", "李四", LI),
+        (2, three["chen"].reference, "福建省", "陈七", CHEN),
+    ]
+    assert rows[2][10] == "13812345678" and rows[2][12] == "已提交，待审核"
+    assert rows[2][11] == dt.datetime(2026, 2, 3, 10, 0)  # Beijing wall-clock time
 
     [entry] = await audit_entries(app, "request.export_xlsx")
     assert entry.actor == "boss" and entry.after is not None
@@ -89,16 +92,16 @@ async def test_others_get_masked_numbers_of_their_regions_only(
     reviewer = await signed_in("reviewer", regions=["广州市"])
     rows = sheet_rows(await reviewer.get("/admin/requests/export.xlsx", params={"full": "1"}))
     assert "已部分隐藏" in rows[0][0]
-    assert [r[1] for r in rows[2:]] == ["李四", "王五"]  # no Fujian row
+    assert [r[3] for r in rows[2:]] == ["李四", "王五"]  # no Fujian row
     content = str(rows)
     assert LI not in content and WANG not in content and "13812345678" not in content
-    assert rows[2][2] == three["li"].id_number_masked and rows[2][8] == "138****5678"
+    assert rows[2][4] == three["li"].id_number_masked and rows[2][10] == "138****5678"
     [entry] = await audit_entries(app, "request.export_xlsx")
     assert entry.after is not None and entry.after["full_numbers"] is False and entry.after["rows"] == 2
 
     viewer = await signed_in("viewer")
     rows = sheet_rows(await viewer.get("/admin/requests/export.xlsx", params={"status": "approved", "full": "1"}))
-    assert [r[1] for r in rows[2:]] == ["王五"] and WANG not in str(rows)
+    assert [r[3] for r in rows[2:]] == ["王五"] and WANG not in str(rows)
 
 
 @SQLITE_ONLY
@@ -110,7 +113,7 @@ async def test_the_xlsx_is_read_in_chunks(
         await store_request(app, name=f"张{i}", confirmed=dt.datetime(2026, 2, 25, 10, i, tzinfo=SHANGHAI))
     admin = await signed_in("admin")
     rows = sheet_rows(await admin.get("/admin/requests/export.xlsx"))
-    assert [r[1] for r in rows[2:]] == ["李四", "王五", "陈七", "张0", "张1", "张2", "张3"]
+    assert [r[3] for r in rows[2:]] == ["李四", "王五", "陈七", "张0", "张1", "张2", "张3"]
     assert [r[0] for r in rows[2:]] == list(range(1, 8))
 
 
@@ -175,3 +178,29 @@ async def test_a_batch_over_the_cap_is_refused_with_a_way_forward(
     shown = await flash_after(admin, over)
     assert "符合条件的申请有 3 份，超过单个 PDF 的上限 2 份" in shown and "缩小筛选范围" in shown
     assert len(await audit_entries(app, "request.export_pdf")) == 1
+
+
+async def test_rejected_requests_stay_out_unless_asked_and_the_two_prints_have_their_own_names(
+    app: Starlette, signed_in: SignedIn, three: dict[str, Any]
+) -> None:
+    rejected = await store_request(
+        app, name="赵六", confirmed=dt.datetime(2026, 2, 26, 10, tzinfo=SHANGHAI), status="rejected"
+    )
+    admin = await signed_in("admin")
+    names = [r[3] for r in sheet_rows(await admin.get("/admin/requests/export.xlsx"))[2:]]
+    assert "赵六" not in names and "李四" in names
+    asked = [r[3] for r in sheet_rows(await admin.get("/admin/requests/export.xlsx", params={"rejected": "1"}))[2:]]
+    assert "赵六" in asked
+    only = [r[3] for r in sheet_rows(await admin.get("/admin/requests/export.xlsx", params={"status": "rejected"}))[2:]]
+    assert only == ["赵六"], "the 未通过 filter itself lists them"
+    pages = pdf_text(await admin.get("/admin/requests/declarations.pdf"))
+    assert not any(rejected.reference in p for p in pages)
+    assert all("办理状态：" in p for p in pages), "each page says its status"
+    # The export form leaves full numbers and rejected requests unticked.
+    listing = (await admin.get("/admin/requests")).text
+    assert 'name="full" value="1" checked' not in listing and 'name="rejected" value="1" checked' not in listing
+    li = three["li"]
+    masked = await admin.get(f"/admin/requests/{li.id}/declaration.pdf")
+    full = await admin.get(f"/admin/requests/{li.id}/declaration.pdf", params={"full": "1"})
+    assert f"{li.reference}-masked.pdf" in masked.headers["content-disposition"]
+    assert f"{li.reference}-full.pdf" in full.headers["content-disposition"]

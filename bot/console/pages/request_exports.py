@@ -10,6 +10,7 @@ memory holds one chunk of rows, whatever the size of the export."""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import IO
@@ -119,7 +120,7 @@ async def _send(spool: IO[bytes]) -> AsyncIterator[bytes]:
 
 @staff_page()
 async def export_xlsx(request: Request, staff: Staff) -> Response:
-    query = parse_filters(request.query_params, staff, regions(request))
+    query = _for_export(request, parse_filters(request.query_params, staff, regions(request)))
     full = _full(request, staff)
     spool, count = await _write_xlsx(request, query, full=full)
     try:
@@ -144,6 +145,14 @@ async def export_xlsx(request: Request, staff: Staff) -> Response:
     return StreamingResponse(_send(spool), media_type=XLSX_TYPE, headers=headers)
 
 
+def _for_export(request: Request, query: ListQuery) -> ListQuery:
+    """Rejected requests stay out of what is sent to the guidance centre unless the form asks for them
+    (包含未通过的申请) or the status filter is 未通过 itself."""
+    if request.query_params.get("rejected") == "1":
+        return query
+    return dataclasses.replace(query, filter=dataclasses.replace(query.filter, without_rejected=True))
+
+
 def _pdf(data: bytes, filename: str, fallback: str) -> Response:
     return Response(
         data, media_type="application/pdf", headers={"content-disposition": _attachment(filename, fallback)}
@@ -153,7 +162,7 @@ def _pdf(data: bytes, filename: str, fallback: str) -> Response:
 @staff_page()
 async def export_declarations(request: Request, staff: Staff) -> Response:
     """One PDF of the declarations of every request the filters match, one page each, oldest first."""
-    query = parse_filters(request.query_params, staff, regions(request))
+    query = _for_export(request, parse_filters(request.query_params, staff, regions(request)))
     full = _full(request, staff)
     back = redirect(request, "requests", query=query.query_string())
     cipher = runtime(request).services.cipher
@@ -206,7 +215,9 @@ async def declaration(request: Request, staff: Staff) -> Response:
             after={"full_numbers": full},
             note=f"{wr.reference} 下载弃考声明 PDF{'（含完整身份证号）' if full else ''}",
         )
-    return _pdf(data, f"{DECLARATION_TITLE}-{wr.reference}.pdf", f"{wr.reference}.pdf")
+    # The two prints of one request must not overwrite each other in a downloads folder.
+    kind, ascii_kind = ("完整", "full") if full else ("已隐藏身份证号", "masked")
+    return _pdf(data, f"{DECLARATION_TITLE}-{wr.reference}-{kind}.pdf", f"{wr.reference}-{ascii_kind}.pdf")
 
 
 routes: list[BaseRoute] = [
