@@ -14,10 +14,10 @@ the new group counts the questions asked since.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Select, case, func, select, union_all, update
+from sqlalchemy import Select, case, func, or_, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.masking import mask_text
@@ -149,10 +149,12 @@ async def list_groups(
     limit: int = 50,
     offset: int = 0,
     order: GroupOrder = "count",
+    visible: frozenset[str] | None = None,
 ) -> list[GapGroup]:
     """Gap groups with their counts and last asked time: the most asked first (`order="count"`),
-    or the most recently asked first (`"recent"`). `status=None` lists every status."""
-    stmt = select(GapGroup)
+    or the most recently asked first (`"recent"`). `status=None` lists every status; `visible` (a
+    reviewer's regions) keeps the groups asked about those regions or about none."""
+    stmt = _within(select(GapGroup), visible)
     if status is not None:
         stmt = stmt.where(GapGroup.status == status)
     if order == "count":
@@ -162,9 +164,19 @@ async def list_groups(
     return list((await session.execute(stmt.limit(limit).offset(offset))).scalars())
 
 
-async def count_groups(session: AsyncSession, *, status: str | None = GapStatus.OPEN) -> int:
+def _within(stmt: Any, visible: frozenset[str] | None) -> Any:
+    if visible is None:
+        return stmt
+    q = UnansweredQuestion
+    asked = select(q.id).where(q.group_id == GapGroup.id, or_(q.region.is_(None), q.region.in_(sorted(visible))))
+    return stmt.where(asked.exists())
+
+
+async def count_groups(
+    session: AsyncSession, *, status: str | None = GapStatus.OPEN, visible: frozenset[str] | None = None
+) -> int:
     """How many groups `list_groups` pages through."""
-    stmt = select(func.count()).select_from(GapGroup)
+    stmt = _within(select(func.count()).select_from(GapGroup), visible)
     if status is not None:
         stmt = stmt.where(GapGroup.status == status)
     return int((await session.execute(stmt)).scalar_one())
@@ -175,12 +187,14 @@ async def get_group(session: AsyncSession, *, group_id: int) -> GapGroup | None:
 
 
 async def group_questions(
-    session: AsyncSession, *, group_id: int, limit: int = 100, offset: int = 0
+    session: AsyncSession, *, group_id: int, limit: int = 100, offset: int = 0, visible: frozenset[str] | None = None
 ) -> list[UnansweredQuestion]:
-    """The questions of one group, newest first (already masked)."""
+    """The questions of one group, newest first (already masked); of `visible` regions or of none."""
+    q = UnansweredQuestion
     stmt = (
         select(UnansweredQuestion)
         .where(UnansweredQuestion.group_id == group_id)
+        .where(true() if visible is None else or_(q.region.is_(None), q.region.in_(sorted(visible))))
         .order_by(UnansweredQuestion.id.desc())
         .limit(limit)
         .offset(offset)

@@ -165,6 +165,8 @@ async def inbox(request: Request) -> Response:
             while not rows and (left := deadline - time.monotonic()) > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), timeout=min(left, OTHER_PROCESS_CHECK))
+                if await request.is_disconnected():
+                    break  # the page went away: nothing holds the server's shutdown
                 event.clear()
                 rows = await inbox_after(runtime.db, session, int(after))
         finally:

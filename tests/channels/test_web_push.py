@@ -3,6 +3,7 @@ and the page shows them as reminders, in a headless Chromium against a real serv
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -192,3 +193,26 @@ async def test_an_open_page_gets_a_message_at_once_not_at_the_next_poll(server: 
             await expect(page.locator(".msg.reminder .bubble")).to_have_text(REMINDER.text, timeout=1500)
         finally:
             await browser.close()
+
+
+async def test_a_long_poll_answers_when_a_message_comes_and_lets_go_when_the_page_leaves(
+    server: tuple[Starlette, str],
+) -> None:
+    app, url = server
+    pusher = app.state.runtime.pushers["web"]
+    async with visit(url) as visitor:
+        session = visitor.cookies[COOKIE]
+        waiting = asyncio.ensure_future(visitor.get("/api/inbox", params={"after": 0, "wait": 20}))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "held while nothing is there"
+        await deliver(app, session, REMINDER.text)
+        response = await asyncio.wait_for(waiting, timeout=2)
+        assert [m["text"] for m in response.json()["messages"]] == [REMINDER.text]
+        # A page that goes away mid-poll is let go within the check interval, holding nothing.
+        with pytest.raises(httpx.ReadTimeout):
+            await visitor.get("/api/inbox", params={"after": 10**6, "wait": 20}, timeout=0.5)
+        for _ in range(40):
+            if not pusher._waiting:
+                break
+            await asyncio.sleep(0.1)
+        assert not pusher._waiting

@@ -88,8 +88,12 @@ async def test_a_variant_added_from_a_group_answers_at_once_and_can_be_withdrawn
     assert answers(app, QUESTION) == ()
     path = f"/admin/gaps/{group.id}"
 
-    # A reviewer of Jilin is offered Jilin's facts, not Guangzhou's, and cannot add one by hand.
+    # A reviewer of Jilin does not see a gap asked about Guangzhou only; once someone asks it without
+    # naming a region, they do, and are offered Jilin's facts, not Guangzhou's, and cannot add one by hand.
     jilin = await signed_in("reviewer", regions=["吉林省"], name="jl")
+    assert (await jilin.get(path)).status_code == 404
+    await ask(app, "u0", QUESTION)
+    assert [g.id for g in await groups(db)] == [group.id], "the same gap, asked again"
     offered = (await jilin.get(path)).text
     assert "jl11." in offered and FACT not in offered and "吉人社办字〔2017〕11号（吉林省）" in offered
     refused = await flash_after(

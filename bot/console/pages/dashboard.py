@@ -70,7 +70,7 @@ async def dashboard(request: Request, staff: Staff) -> Response:
         answers = await daily_counts(session, since=today - dt.timedelta(days=DAYS - 1), until=today)
         requests = await request_counts(session, regions=regions)
         waiting = await handoffs.status_counts(session, regions=regions)
-        open_gaps = await gaps.count_groups(session, status="open")
+        open_gaps = await gaps.count_groups(session, status="open", visible=staff.visible)
         submitted = await notice_store.count_submitted(session, regions=regions) if staff.is_admin else 0
         deliveries = await reminder_deliveries(session, since=today - dt.timedelta(days=WEEK - 1), today=today)
     rows = answer_rows(answers, today)

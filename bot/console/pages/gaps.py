@@ -67,15 +67,16 @@ async def gap_list(request: Request, staff: Staff) -> Response:
     page = page_number(request.query_params.get("page"))
     status = None if shown == "all" else shown
     async with database(request).sessions() as session:
-        total = await store.count_groups(session, status=status)
+        total = await store.count_groups(session, status=status, visible=staff.visible)
         groups = await store.list_groups(
             session,
             status=status,
+            visible=staff.visible,
             order="recent" if order == "recent" else "count",
             limit=PER_PAGE,
             offset=(page - 1) * PER_PAGE,
         )
-        open_count = await store.count_groups(session, status="open")
+        open_count = await store.count_groups(session, status="open", visible=staff.visible)
     return render(
         request,
         "gaps.html",
@@ -102,7 +103,11 @@ async def gap_detail(request: Request, staff: Staff) -> Response:
         group = await store.get_group(session, group_id=group_id)
         if group is None:
             return error_page(request, 404, NOT_FOUND)
-        questions = await store.group_questions(session, group_id=group_id, limit=QUESTIONS_SHOWN)
+        questions = await store.group_questions(
+            session, group_id=group_id, limit=QUESTIONS_SHOWN, visible=staff.visible
+        )
+        if not questions and staff.visible is not None:
+            return error_page(request, 404, NOT_FOUND)  # asked about other regions only
         variants = await store.list_variants(session, group_id=group_id)
     return render(
         request,
