@@ -18,6 +18,7 @@ from bot.channels.web import COOKIE
 from handlers import request_review
 from handlers.messages import Outbound
 from storage.requests import requests_of_user
+from tests.a11y import low_contrast, unnamed_controls
 from tests.channels.conftest import serving
 from tests.channels.test_web import ARTIFACTS, CHROMIUM, QUESTION, choose, require_chromium, send
 from tests.dialogs import make_id_number
@@ -99,17 +100,6 @@ async def header_fits(page: Page) -> None:
     assert title["right"] <= tools["left"] and title["height"] <= line * 1.5, (title, tools, line)
 
 
-def luminance(rgb: str) -> float:
-    channels = [int(v) / 255 for v in re.findall(r"\d+", rgb)[:3]]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
 async def test_the_stylesheet_parses_whole_and_every_button_is_a_44px_target(
     served: tuple[Starlette, str], browser: Browser
 ) -> None:
@@ -130,6 +120,12 @@ async def test_the_stylesheet_parses_whole_and_every_button_is_a_44px_target(
     assert boxes and all(w >= 44 and h >= 44 for _, w, h in boxes), [b for b in boxes if b[1] < 44 or b[2] < 44]
     await header_fits(page)
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.wait_for_timeout(400)  # the smooth scroll to the answer settles
+    await page.screenshot(path=str(ARTIFACTS / "question-phone.png"))
+    await page.set_viewport_size(DESKTOP)
+    await page.wait_for_timeout(200)
+    await page.screenshot(path=str(ARTIFACTS / "question-desktop.png"))
     assert errors == []
 
 
@@ -256,27 +252,10 @@ async def test_keyboard_names_contrast_and_large_text(served: tuple[Starlette, s
     # After a quick reply the keyboard is back in the input.
     await choose(page, "广州退考退费", "属于目录之外的职业吗")
     assert await page.evaluate("document.activeElement.id") == "input"
-    # Every control has a name a screen reader can say.
-    unnamed = await page.evaluate(
-        """[...document.querySelectorAll('button, textarea, input, summary, a')]
-             .filter(el => !(el.textContent.trim() || el.getAttribute('aria-label') ||
-                             (el.id && document.querySelector(`label[for="${el.id}"]`))))
-             .map(el => el.outerHTML)"""
-    )
-    assert unnamed == []
-    # Text and buttons meet WCAG AA (4.5:1) against what they are drawn on.
-    pairs = await page.evaluate(
-        """(() => {
-             const bg = el => { for (let e = el; e; e = e.parentElement) {
-                 const c = getComputedStyle(e).backgroundColor;
-                 if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return c; } return 'rgb(255, 255, 255)'; };
-             const shown = '.bubble, .choice:not(:disabled), .send, .tool, .sources, .subtitle, .top h1';
-             return [...document.querySelectorAll(shown)]
-               .filter(el => el.offsetParent !== null)
-               .map(el => [el.className, getComputedStyle(el).color, bg(el)]); })()"""
-    )
-    low = [(name, round(contrast(fg, bg), 2)) for name, fg, bg in pairs if contrast(fg, bg) < 4.5]
-    assert pairs and low == []
+    # Every control has a name a screen reader can say; text and buttons meet WCAG AA.
+    assert await unnamed_controls(page) == []
+    shown = ".bubble, .choice:not(:disabled), .send, .tool, .sources, .subtitle, .top h1"
+    assert await low_contrast(page, shown) == []
     # 大字模式 makes the text larger and is remembered.
     before = await page.locator(".bubble").first.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
     await page.get_by_role("button", name="大字模式").click()
@@ -288,6 +267,12 @@ async def test_keyboard_names_contrast_and_large_text(served: tuple[Starlette, s
     await page.screenshot(path=str(ARTIFACTS / "large-text-phone.png"), full_page=True)
     await header_fits(page)
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.wait_for_timeout(400)  # the smooth scroll to the answer settles
+    await page.screenshot(path=str(ARTIFACTS / "question-phone.png"))
+    await page.set_viewport_size(DESKTOP)
+    await page.wait_for_timeout(200)
+    await page.screenshot(path=str(ARTIFACTS / "question-desktop.png"))
     assert errors == []
 
 

@@ -17,6 +17,7 @@ from bot.server import create_app
 from knowledge.timezone import SHANGHAI
 from storage.requests import requests_of_user
 from storage.staff import create_account
+from tests.a11y import low_contrast, unnamed_controls
 from tests.channels.conftest import serving
 from tests.console.conftest import CHEAP_HASHER, PASSWORD, MovableClock
 from tests.console.test_handoffs import ARTIFACTS, CHROMIUM, ask, handoff_of
@@ -96,6 +97,10 @@ async def test_the_reply_box_stays_in_view_under_a_long_thread_and_a_ready_made_
                     link = page.get_by_role("link", name="QK-20170927-0001")
                     await expect(link).to_have_attribute("href", "/admin/requests/1")
                     await page.screenshot(path=str(ARTIFACTS / f"handoff-thread-{name}.png"))
+                    assert await unnamed_controls(page) == []
+                    assert (
+                        await low_contrast(page, ".transcript .said, .transcript .who, main label, button, nav a") == []
+                    )
                     assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
                 await page.set_viewport_size({"width": 1366, "height": 768})
                 await page.get_by_label("常用回复").select_option(index=3)

@@ -19,6 +19,7 @@ from bot.server import create_app
 from knowledge.timezone import SHANGHAI
 from storage.conversations import append_transcript
 from storage.staff import create_account
+from tests.a11y import low_contrast, unnamed_controls
 from tests.channels.conftest import serving
 from tests.console.conftest import CHEAP_HASHER, PASSWORD, SQLITE_ONLY, MovableClock
 from tests.console.request_helpers import store_request
@@ -91,6 +92,8 @@ async def test_review_requests_and_download_the_exports(console_settings: Settin
                 await expect(rows.first).to_contain_text(wang.reference)  # newest first
                 await expect(page.get_by_role("navigation", name="按状态")).to_contain_text("已提交，待审核 2")
                 await shot(page, "requests-list.png")
+                assert await unnamed_controls(page) == []
+                assert await low_contrast(page, "main p, main td, main th, main label, main a, button, nav a") == []
 
                 # Approve 王五.
                 await page.get_by_role("link", name=wang.reference).click()
@@ -98,6 +101,8 @@ async def test_review_requests_and_download_the_exports(console_settings: Settin
                 await expect(page.get_by_text("个人弃考声明（考生确认的原文）")).to_be_visible()
                 await expect(page.locator(".transcript li")).to_have_count(6)
                 await shot(page, "request-detail.png")
+                assert await unnamed_controls(page) == []
+                assert await low_contrast(page, "main dd, main dt, main p, main li, button, .badge") == []
                 # Without the confirmation ticked, the browser does not send it.
                 await page.get_by_role("button", name="通过", exact=True).click()
                 await expect(page.locator("h1 .badge")).to_have_text("已提交，待审核")
