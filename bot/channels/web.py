@@ -145,11 +145,9 @@ async def inbox(request: Request) -> Response:
     """The visitor's messages after the id `after` (the last one the page showed), oldest first, 50 at most."""
     # A GET reads nothing but the visitor's own messages, and another site's page cannot read the answer;
     # refusing a cross-site request all the same costs nothing and covers browsers without SameSite.
-    if not _same_origin(request):
-        return _error(403, "请求来源不被允许。")
-    session = _session(request)
-    if session is None:
-        return _error(403, "会话已失效，请刷新页面后再试。")
+    session = _visitor(request)
+    if isinstance(session, Response):
+        return session
     after = request.query_params.get("after", "0")
     wait = request.query_params.get("wait", "0")
     if not INBOX_AFTER.fullmatch(after) or not WAIT.fullmatch(wait):
@@ -181,11 +179,9 @@ def _inbox_json(row: InboxMessage) -> dict[str, object]:
 async def history(request: Request) -> Response:
     """What a reloaded page shows again: the conversation's recent lines (masked), the messages the bot
     sent first, and the question an open form waits on, with its buttons."""
-    if not _same_origin(request):
-        return _error(403, "请求来源不被允许。")
-    session = _session(request)
-    if session is None:
-        return _error(403, "会话已失效，请刷新页面后再试。")
+    session = _visitor(request)
+    if isinstance(session, Response):
+        return session
     runtime = runtime_of(request)
     key = ConversationKey(CHANNEL, session)
     async with runtime.db.sessions() as db_session:
@@ -204,14 +200,20 @@ async def history(request: Request) -> Response:
 
 async def my_requests(request: Request) -> Response:
     """我的办件: the visitor's requests, each with its steps (已提交 → 审核中 → 已通过/未通过 → 已退费)."""
-    if not _same_origin(request):
-        return _error(403, "请求来源不被允许。")
-    session = _session(request)
-    if session is None:
-        return _error(403, "会话已失效，请刷新页面后再试。")
+    session = _visitor(request)
+    if isinstance(session, Response):
+        return session
     async with runtime_of(request).db.sessions() as db_session:
         timelines = await request_timelines(db_session, ConversationKey(CHANNEL, session))
     return JSONResponse({"requests": [asdict(t) for t in timelines]}, headers={"Cache-Control": "no-store"})
+
+
+def _visitor(request: Request) -> str | Response:
+    """The visitor's session id for a GET of their own data, or the refusal: another site's page, or no
+    session the server issued."""
+    if not _same_origin(request):
+        return _error(403, "请求来源不被允许。")
+    return _session(request) or _error(403, "会话已失效，请刷新页面后再试。")
 
 
 def _session_signature(request: Request, token: str) -> str:
