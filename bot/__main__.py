@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("ask", "kb", "serve", "chat", "requests", "reminders", "staff", "privacy", "wechat")
+COMMANDS = ("ask", "kb", "serve", "doctor", "chat", "requests", "reminders", "staff", "privacy", "wechat")
 """Modules of `bot.commands`, in the order `--help` lists their commands (reminders adds broadcast too)."""
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "PiiCipher",
     "PiiDecryptError",
     "PiiKeyError",
+    "existing_key",
     "load_or_create_key",
     "load_previous_keys",
     "start_rotation",
@@ -371,3 +372,18 @@ def start_rotation(path: Path) -> bytes:
     os.replace(staged, path)
     _fsync_dir(path.parent)
     return new
+
+
+def existing_key(path: Path, *, configured: str | None) -> bytes | None:
+    """The PII master key as it is now, creating nothing: the configured one, else the key file's;
+    None when neither exists yet (the first start creates the file). Raises PiiKeyError as
+    `load_or_create_key` does for a malformed key or an unsafe file."""
+    if configured is not None:
+        key = _decode_key(configured)
+        if key is None:
+            raise PiiKeyError(f"the configured PII key ({KEY_ENV_VAR}) is not valid: {_KEY_FORMAT}")
+        return key
+    try:
+        return _read_key_file(path)
+    except FileNotFoundError:
+        return None

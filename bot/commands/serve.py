@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,10 +22,19 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.config import Settings
+    from bot.doctor import diagnose, fatal
     from bot.logs import configure_logging
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    # A fatal finding stops here with its fix, before uvicorn prints a traceback from deep in the stack.
+    blocking = fatal(diagnose(settings))
+    if blocking:
+        print("无法启动：", file=sys.stderr)
+        for finding in blocking:
+            print(finding.line(), file=sys.stderr)
+        print("修正后再启动；python -m bot doctor 列出全部检查项。", file=sys.stderr)
+        return 2
     uvicorn.run(
         "bot.server:serving_app",
         factory=True,
