@@ -12,8 +12,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("ask", "kb", "serve", "doctor", "chat", "requests", "reminders", "staff", "privacy", "wechat")
-"""Modules of `bot.commands`, in the order `--help` lists their commands (reminders adds broadcast too)."""
+COMMANDS = ("ask", "kb", "serve", "doctor", "backup", "chat", "requests", "reminders", "staff", "privacy", "wechat")
+"""Modules of `bot.commands`, in the order `--help` lists their commands (reminders adds broadcast too,
+backup adds restore)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
