@@ -7,8 +7,10 @@ from functools import cache
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
+
+from storage.operations_stats import OperationsStats
 
 
 class TransactionCounts(Protocol):
@@ -46,8 +48,13 @@ class Metrics:
         """Exports the engine's transaction counts, read when /metrics is rendered."""
         self.registry.register(_EngineCollector(engine))
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, stats: OperationsStats | None = None, *, versions: dict[str, str] | None = None) -> bytes:
+        """This process's metrics, then the database's (`stats`), read at this scrape."""
+        if stats is None:
+            return generate_latest(self.registry)
+        scraped = CollectorRegistry()
+        scraped.register(_OperationsCollector(stats, versions or {}))
+        return generate_latest(self.registry) + generate_latest(scraped)
 
 
 class _EngineCollector(Collector):
@@ -63,3 +70,49 @@ class _EngineCollector(Collector):
             "Messages handled in those transactions (divided by the above: messages per group commit)",
             value=self.engine.transaction_messages,
         )
+
+
+class _OperationsCollector(Collector):
+    """The numbers an operator alerts on (docs/operations.md, deploy/prometheus/alerts.yml)."""
+
+    def __init__(self, stats: OperationsStats, versions: dict[str, str]) -> None:
+        self.stats = stats
+        self.versions = versions
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily | InfoMetricFamily]:
+        s = self.stats
+        depth = GaugeMetricFamily("bot_outbox_depth", "Messages waiting to be sent or being sent", labels=["channel"])
+        age = GaugeMetricFamily(
+            "bot_outbox_oldest_due_seconds", "How long the oldest due, unsent message has waited", labels=["channel"]
+        )
+        for channel, n in sorted(s.outbox_depth.items()):
+            depth.add_metric([channel], n)
+            age.add_metric([channel], s.oldest_due_seconds.get(channel, 0.0))
+        yield depth
+        yield age
+        delivered = CounterMetricFamily(
+            "bot_outbox_delivered",
+            "Messages that reached their end, by channel and outcome",
+            labels=["channel", "outcome"],
+        )
+        for (channel, outcome), n in sorted(s.delivered.items()):
+            delivered.add_metric([channel, outcome], n)
+        yield delivered
+        yield GaugeMetricFamily("bot_handoffs_open", "Handoffs pending or open", value=s.handoffs_open)
+        yield GaugeMetricFamily(
+            "bot_handoff_oldest_waiting_seconds",
+            "How long the oldest handoff nobody has opened has waited",
+            value=s.oldest_waiting_handoff_seconds,
+        )
+        yield GaugeMetricFamily(
+            "bot_requests_awaiting_review",
+            "Withdrawal requests submitted and not yet reviewed",
+            value=s.requests_awaiting_review,
+        )
+        leader = GaugeMetricFamily(
+            "bot_scheduler_leader", "Holders of the scheduler's lease (SQLite)", labels=["owner"]
+        )
+        for owner in s.leaders:
+            leader.add_metric([owner], 1)
+        yield leader
+        yield InfoMetricFamily("bot_knowledge", "The knowledge base this process answers from", value=self.versions)

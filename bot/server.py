@@ -28,6 +28,7 @@ from bot.reminders.wiring import reminders_running
 from bot.transport_security import StrictTransportSecurity
 from handlers.clock import Clock
 from knowledge.snapshot import KnowledgeSnapshot
+from storage.operations_stats import operations_stats
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,17 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    return Response(runtime_of(request).metrics.render(), media_type="text/plain; version=0.0.4")
+    runtime = runtime_of(request)
+    async with runtime.db.sessions() as session:
+        stats = await operations_stats(session, now=runtime.clock())
+    snapshot = runtime.knowledge.current
+    versions = {
+        "notices": str(len(snapshot.kb.notices)),
+        "published": snapshot.notices_version or "",
+        "variants": snapshot.variants_version or "",
+    }
+    body = runtime.metrics.render(stats, versions=versions)
+    return Response(body, media_type="text/plain; version=0.0.4")
 
 
 def create_app(

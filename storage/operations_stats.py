@@ -1,0 +1,72 @@
+"""What an operator alerts on, read from the database when /metrics is scraped: the outbox's depth and
+the age of its oldest due message per channel, deliveries by channel and outcome, open handoffs and
+the age of the oldest waiting one, requests awaiting review, and who holds the scheduler's lease.
+
+A few indexed aggregates per scrape; every process reports the same numbers (they are the database's)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DeliveryStat, Handoff, Lease, OutboxMessage, WithdrawalRequest
+from storage.statuses import HandoffStatus, OutboxStatus, RequestStatus
+
+
+@dataclass
+class OperationsStats:
+    outbox_depth: dict[str, int] = field(default_factory=dict)
+    """Channel → messages pending or being sent."""
+    oldest_due_seconds: dict[str, float] = field(default_factory=dict)
+    """Channel → how long the oldest pending message has been due (0 when none is)."""
+    delivered: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(channel, outcome) → messages that reached their end, since the database began."""
+    handoffs_open: int = 0
+    oldest_waiting_handoff_seconds: float = 0.0
+    requests_awaiting_review: int = 0
+    leaders: list[str] = field(default_factory=list)
+    """Owners of unexpired leases (SQLite's leader election; PostgreSQL uses an advisory lock)."""
+
+
+async def operations_stats(session: AsyncSession, *, now: dt.datetime) -> OperationsStats:
+    out = OperationsStats()
+    o = OutboxMessage
+    waiting = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+    for channel, depth in await session.execute(
+        select(o.channel, func.count()).where(o.status.in_(waiting)).group_by(o.channel)
+    ):
+        out.outbox_depth[channel] = int(depth)
+        out.oldest_due_seconds[channel] = 0.0
+    due = select(o.channel, func.min(o.due_at)).where(o.status == OutboxStatus.PENDING, o.due_at <= now)
+    for channel, oldest in await session.execute(due.group_by(o.channel)):
+        if oldest is not None:
+            out.oldest_due_seconds[channel] = max(0.0, (now - _aware(oldest)).total_seconds())
+    d = DeliveryStat
+    for channel, outcome, count in await session.execute(
+        select(d.channel, d.outcome, func.sum(d.count)).group_by(d.channel, d.outcome)
+    ):
+        out.delivered[(channel, outcome)] = int(count or 0)
+    h = Handoff
+    out.handoffs_open = int(
+        (
+            await session.execute(select(func.count()).where(h.status.in_((HandoffStatus.PENDING, HandoffStatus.OPEN))))
+        ).scalar_one()
+    )
+    oldest_pending = (
+        await session.execute(select(func.min(h.created_at)).where(h.status == HandoffStatus.PENDING))
+    ).scalar()
+    if oldest_pending is not None:
+        out.oldest_waiting_handoff_seconds = max(0.0, (now - _aware(oldest_pending)).total_seconds())
+    r = WithdrawalRequest
+    out.requests_awaiting_review = int(
+        (await session.execute(select(func.count()).where(r.status == RequestStatus.SUBMITTED))).scalar_one()
+    )
+    out.leaders = list((await session.execute(select(Lease.owner).where(Lease.expires_at > now))).scalars())
+    return out
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
