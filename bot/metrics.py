@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Protocol
@@ -38,11 +39,30 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.0, 10.0),
         )
 
+        self.sends = Counter(
+            "bot_sends_total",
+            "Proactive sends tried by this process, by channel, result and error code (WeChat errcode, HTTP status)",
+            ["channel", "result", "error"],
+            registry=self.registry,
+        )
+        self.token_fetches = Counter(
+            "bot_wechat_token_fetches_total",
+            "WeChat access-token fetches, by result",
+            ["result"],
+            registry=self.registry,
+        )
+
         # A labelled child found once: `labels()` takes a lock and builds a key on every call,
         # and every message touches three of them.
         self.latency_of = cache(self.latency.labels)
         self.messages_of = cache(self.messages.labels)
         self.answers_of = cache(self.answers.labels)
+
+    def count_send(self, channel: str, result: str, error: str | None) -> None:
+        self.sends.labels(channel, result, error_code(error)).inc()
+
+    def count_token_fetch(self, result: str) -> None:
+        self.token_fetches.labels(result).inc()
 
     def watch_engine(self, engine: TransactionCounts) -> None:
         """Exports the engine's transaction counts, read when /metrics is rendered."""
@@ -55,6 +75,20 @@ class Metrics:
         scraped = CollectorRegistry()
         scraped.register(_OperationsCollector(stats, versions or {}))
         return generate_latest(self.registry) + generate_latest(scraped)
+
+
+_CODE = re.compile(r"(?:errcode|HTTP)\s*(\d{3,6})")
+
+
+def error_code(error: str | None) -> str:
+    """A short, bounded label for a send's error: WeChat's errcode or the HTTP status, else the kind of
+    failure (never the message, which may hold personal data or grow the label set without bound)."""
+    if not error:
+        return ""
+    found = _CODE.search(error)
+    if found:
+        return found.group(1)
+    return re.split(r"[:：\s]", error, maxsplit=1)[0][:24] or "other"
 
 
 class _EngineCollector(Collector):

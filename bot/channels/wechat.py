@@ -282,7 +282,7 @@ async def running(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     async with new_http_session() as client:
         if settings.wechat_app_id and settings.wechat_app_secret:
             token = SharedToken(runtime.db, runtime.services.cipher, f"wechat:{settings.wechat_app_id}")
-            channel.api = WeChatApi(settings, client, token)
+            channel.api = WeChatApi(settings, client, token, on_token=runtime.metrics.count_token_fetch)
             runtime.pushers["wechat"] = WeChatPush(channel.api, settings.wechat_templates)
         try:
             yield

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -57,7 +58,16 @@ def new_http_session(*, timeout: float = 10, connections: int = 32) -> aiohttp.C
 
 
 class WeChatApi:
-    def __init__(self, settings: Settings, client: aiohttp.ClientSession, token: SharedToken) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: aiohttp.ClientSession,
+        token: SharedToken,
+        *,
+        on_token: Callable[[str], None] | None = None,
+    ) -> None:
+        self.on_token = on_token
+        """Told "ok" or "failed" after each access-token fetch (metrics)."""
         self.base = settings.wechat_api_base_url.rstrip("/") + "/"
         self.app_id = settings.wechat_app_id or ""
         self.secret = settings.wechat_app_secret.get_secret_value() if settings.wechat_app_secret else ""
@@ -80,6 +90,17 @@ class WeChatApi:
         return data
 
     async def _fetch_token(self, force: bool) -> tuple[str, int]:
+        try:
+            token = await self._fetch_token_once(force)
+        except (WeChatApiError, WeChatHttpError):
+            if self.on_token is not None:
+                self.on_token("failed")
+            raise
+        if self.on_token is not None:
+            self.on_token("ok")
+        return token
+
+    async def _fetch_token_once(self, force: bool) -> tuple[str, int]:
         data = await self._post(
             self.base + "cgi-bin/stable_token",
             _json(

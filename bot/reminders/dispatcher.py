@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
@@ -85,7 +85,10 @@ class Dispatcher:
         claim_batch: int = 200,
         lease: dt.timedelta = dt.timedelta(seconds=60),
         flush_every: int = 16,
+        observe: Callable[[str, str, str | None], None] | None = None,
     ) -> None:
+        self.observe = observe
+        """Told (channel, result, error) of every send (metrics)."""
         self.db = db
         self.pushers = pushers
         self.clock = clock
@@ -145,6 +148,12 @@ class Dispatcher:
             await record(session, attempts, worker=self.worker, now=self.clock(), rules=self.rules)
 
     async def _send(self, message: Claimed, last_seen: dt.datetime | None) -> Delivery:
+        delivery = await self._send_once(message, last_seen)
+        if self.observe is not None:
+            self.observe(message.channel, str(delivery.status), delivery.error)
+        return delivery
+
+    async def _send_once(self, message: Claimed, last_seen: dt.datetime | None) -> Delivery:
         push = self.pushers.get(message.channel)
         if push is None:
             return Delivery(DeliveryStatus.FAILED, error=f"渠道 {message.channel} 不支持主动消息")

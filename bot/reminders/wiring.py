@@ -40,6 +40,7 @@ async def reminders_running(app: Starlette, settings: Settings) -> AsyncIterator
         rates=channel_rates(settings),
         worker=worker,
         lease=dt.timedelta(seconds=settings.claim_seconds),
+        observe=runtime.metrics.count_send,
     )
     leadership = leadership_for(runtime.db, worker, ttl=dt.timedelta(seconds=settings.leader_lease_seconds))
     service = ReminderService(planner, dispatcher, leadership, interval=settings.scheduler_interval_seconds)

@@ -139,3 +139,21 @@ async def test_an_unreachable_api_is_a_transient_failure(db: Database, tmp_path:
         push = WeChatPush(WeChatApi(settings, client, token), {"reminder": REMINDER})
         delivery = await push.send("oUser1", MESSAGE, last_seen=NOW, now=NOW)
     assert delivery.status == "retry" and "ClientConnectorError" in (delivery.error or "")
+
+
+async def test_access_token_fetches_are_counted_ok_and_failed(db: Database, tmp_path: Path) -> None:
+    fake = FakeWeChatApi()
+    fetched: list[str] = []
+    async with serving(fake.app) as base, new_http_session() as client:
+        for app_id, cache in ((APP_ID, "a"), ("wx0000000000000000", "b")):  # the second: an AppID WeChat refuses
+            settings = Settings(  # type: ignore[call-arg]
+                _env_file=None,
+                data_dir=tmp_path,
+                wechat_app_id=app_id,
+                wechat_app_secret=SECRET,
+                wechat_api_base_url=base,
+            )
+            token = SharedToken(db, PiiCipher(secrets.token_bytes(32)), f"wechat:{cache}")
+            push = WeChatPush(WeChatApi(settings, client, token, on_token=fetched.append), {"reminder": REMINDER})
+            await push.send("oUser1", Outbound("提醒", kind="reminder"), last_seen=NOW, now=NOW)
+    assert fetched == ["ok", "failed"]

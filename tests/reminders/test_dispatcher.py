@@ -5,10 +5,12 @@ and starts no more."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 
 import pytest
 
+from bot.metrics import Metrics, error_code
 from bot.reminders.dispatcher import Dispatcher
 from tests.reminders.conftest import Harness
 
@@ -84,3 +86,23 @@ async def test_a_cancelled_run_records_what_was_in_flight_and_starts_nothing_mor
     await harness.dispatcher.run_once(budget=30)
     assert set(Counter(m["touser"] for m in harness.received()).values()) == {1}
     assert await harness.statuses() == {"sent": 45}
+
+
+async def test_each_send_is_counted_by_channel_result_and_error_code(harness: Harness) -> None:
+    users = await _due(harness, 4)
+    harness.fake.custom_errors[users[0]] = 45047  # over the customer-service limit: a retry
+    harness.fake.template_errors[users[0]] = 45009  # and the template's daily quota reached
+    metrics = Metrics()
+    dispatcher = _small(harness)
+    dispatcher.observe = metrics.count_send
+    await dispatcher.run_once(budget=30)
+    text = metrics.render().decode()
+    sent = re.search(r'bot_sends_total\{channel="wechat",error="",result="sent"\} ([0-9.]+)', text)
+    assert sent and float(sent.group(1)) == 3
+    assert re.search(r'bot_sends_total\{channel="wechat",error="450(09|47)",result="(retry|failed)"\} 1\.0', text), text
+    assert [error_code(e) for e in ("errcode 45009", "HTTP 503", "ClientConnectorError: x", None)] == [
+        "45009",
+        "503",
+        "ClientConnectorError",
+        "",
+    ]
