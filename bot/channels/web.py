@@ -213,6 +213,9 @@ def _visitor(request: Request) -> str | Response:
     session the server issued."""
     if not _same_origin(request):
         return _error(403, "请求来源不被允许。")
+    # Counted with the chat's posts: a page asks once per long poll, a flood is refused before any query.
+    if not runtime_of(request).rate_limits.address_allowed(request.client.host if request.client else "unknown"):
+        return _error(429, SLOW_DOWN)
     return _session(request) or _error(403, "会话已失效，请刷新页面后再试。")
 
 

@@ -111,3 +111,16 @@ def test_several_limits_apply_together_and_off_turns_a_check_off() -> None:
     assert [limits.user_allowed(key) for _ in range(4)] == [True, True, True, False]
     assert limits.user_allowed(ConversationKey("telegram", "u")), "a user is a channel and an id"
     assert all(limits.address_allowed("10.0.0.1") for _ in range(1000))
+
+
+async def test_the_pages_reads_count_against_the_address_too(make_app: Callable[..., Starlette]) -> None:
+    app = make_app(web_address_rate_limit="10 per minute", user_rate_limit="off")
+    async with serving(app) as base:
+        page = await opened(base)
+        try:
+            statuses = [
+                (await page.get(path)).status_code for path in ("/api/inbox", "/api/history", "/api/requests") * 4
+            ]
+        finally:
+            await page.aclose()
+    assert statuses.count(200) == 10 and set(statuses[10:]) == {429}
