@@ -101,6 +101,10 @@ async def test_review_requests_and_download_the_exports(console_settings: Settin
                 await expect(page.get_by_text("个人弃考声明（考生确认的原文）")).to_be_visible()
                 await expect(page.locator(".transcript li")).to_have_count(6)
                 await shot(page, "request-detail.png")
+                await page.set_viewport_size({"width": 390, "height": 844})
+                await shot(page, "request-detail-phone.png")
+                assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+                await page.set_viewport_size({"width": 1280, "height": 900})
                 assert await unnamed_controls(page) == []
                 assert await low_contrast(page, "main dd, main dt, main p, main li, button, .badge") == []
                 # Without the confirmation ticked, the browser does not send it.
