@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,9 @@ async def test_backup_while_busy_wipe_restore_and_read_every_request_back(tmp_pa
     assert not (data / "bot.db").exists() or (data / "bot.db").stat().st_size == 0
 
 
-@pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (a PostgreSQL server)")
+@pytest.mark.skipif(
+    not PG_URL or shutil.which("pg_dump") is None, reason="needs TEST_DATABASE_URL and PostgreSQL's client tools"
+)
 async def test_a_postgresql_backup_restores_into_an_empty_database(tmp_path: Path) -> None:
     assert PG_URL
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
