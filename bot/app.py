@@ -24,7 +24,7 @@ from handlers.privacy_notice import DEFAULT_NOTICE, PrivacyNotice
 from knowledge.snapshot import KnowledgeHolder, KnowledgeSnapshot
 from storage.database import Database
 from storage.models import Setting
-from storage.pii import PiiCipher, PiiKeyError, load_or_create_key, load_previous_keys
+from storage.pii import KEY_FINGERPRINT, PiiCipher, PiiKeyError, load_or_create_key, load_previous_keys
 from storage.private_files import private_dir
 from storage.requests import count_encrypted_rows
 
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from bot.console.state import ConsoleState
     from bot.knowledge_sync import KnowledgeSync
     from bot.reminders.service import ReminderService
-
-KEY_FINGERPRINT = "pii_key_fingerprint"
 
 
 class Conversations(Protocol):

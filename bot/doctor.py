@@ -17,16 +17,13 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import KEY_FINGERPRINT
 from bot.config import Settings
-from storage.database import Database, alembic_config
+from storage.database import Database, code_revisions, migration_version
 from storage.models import Setting
-from storage.pii import KEY_ENV_VAR, PiiCipher, PiiKeyError, existing_key
+from storage.pii import KEY_ENV_VAR, KEY_FINGERPRINT, PiiCipher, PiiKeyError, existing_key
 
 Level = Literal["ok", "warn", "fatal"]
 LABELS: dict[Level, str] = {"ok": "通过", "warn": "注意", "fatal": "无法启动"}
@@ -97,7 +94,7 @@ async def _database_and_key(settings: Settings) -> list[Finding]:
     db = Database(url)
     try:
         async with db.engine.connect() as conn:
-            current = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+            current = await conn.run_sync(migration_version)
             recorded = None
             if current is not None:
                 recorded = (await conn.execute(select(Setting.value).where(Setting.name == KEY_FINGERPRINT))).scalar()
@@ -112,8 +109,7 @@ async def _database_and_key(settings: Settings) -> list[Finding]:
         ]
     finally:
         await db.dispose()
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    known = {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    head, known = code_revisions()
     if current is None:
         out = [Finding("数据库", "ok", f"{shown}：空库，启动时迁移到 {head}")]
     elif current == head:

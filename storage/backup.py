@@ -17,17 +17,16 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
 
-from storage.database import Database
+from storage.database import Database, migration_version
 from storage.models import Setting, Subscription, TranscriptLine, WithdrawalRequest
+from storage.pii import KEY_FINGERPRINT
 
 MANIFEST = "manifest.json"
 SQLITE_COPY = "bot.db"
 POSTGRES_COPY = "bot.pgdump"
-KEY_FINGERPRINT = "pii_key_fingerprint"
 
 
 class BackupError(Exception):
@@ -48,7 +47,7 @@ class Manifest:
 async def describe(db: Database) -> tuple[str | None, str | None, dict[str, int]]:
     """(migration version, recorded key fingerprint, row counts) of a database."""
     async with db.engine.connect() as conn:
-        migration = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+        migration = await conn.run_sync(migration_version)
         fingerprint = (await conn.execute(select(Setting.value).where(Setting.name == KEY_FINGERPRINT))).scalar()
         counts = {}
         for name, model in (

@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
@@ -168,3 +170,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade_schema(connection: Connection, revision: str = "head") -> None:
     command.upgrade(alembic_config(connection), revision)
+
+
+def migration_version(connection: Connection) -> str | None:
+    """The Alembic revision the database is at; None for an empty database."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def code_revisions() -> tuple[str, frozenset[str]]:
+    """(the newest revision this code has, every revision it knows)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return str(scripts.get_current_head()), frozenset(r.revision for r in scripts.walk_revisions())

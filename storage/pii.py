@@ -27,6 +27,7 @@ from storage.private_files import private_dir
 
 __all__ = [
     "KEY_ENV_VAR",
+    "KEY_FINGERPRINT",
     "KEY_SIZE",
     "PiiCipher",
     "PiiDecryptError",
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 KEY_ENV_VAR = "PII_KEY"
+KEY_FINGERPRINT = "pii_key_fingerprint"
+"""The `settings` row naming the fingerprint of the key that encrypted the stored personal data."""
 KEY_SIZE = 32
 
 _AEAD_INFO = b"jianding-bot aes-gcm v1"
@@ -307,16 +310,9 @@ def load_or_create_key(path: Path, *, configured: str | None, encrypted_rows_exi
     wider than 0600, and when no key exists although the database already holds encrypted personal data.
     An empty `configured` string counts as given (and malformed), so a blank PII_KEY never passes silently.
     """
-    if configured is not None:
-        key = _decode_key(configured)
-        if key is None:
-            raise PiiKeyError(f"the configured PII key ({KEY_ENV_VAR}) is not valid: {_KEY_FORMAT}")
-        return key
-
-    try:
-        return _read_key_file(path)
-    except FileNotFoundError:
-        pass
+    existing = existing_key(path, configured=configured)
+    if existing is not None:
+        return existing
 
     if encrypted_rows_exist:
         # A fresh key could not read the existing rows and would split the database between two keys.

@@ -74,10 +74,11 @@ def _new_key(settings: Settings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import KEY_FINGERPRINT, open_cipher
+    from bot.app import open_cipher
     from bot.retention import RetentionJob, cutoffs, last_run
     from storage import person_data, retention
     from storage.audit import append_entry
+    from storage.pii import KEY_FINGERPRINT
 
     if args.privacy_command == "new-key":
         return _new_key(settings)

@@ -47,3 +47,8 @@ class Phrases:
                 raise ValueError(f"{path}: {key} 应为非空文字的列表")
             found[key] = tuple(v.strip() for v in value)
         return cls(**found)
+
+
+def chosen(texts: tuple[str, ...], index: str) -> str:
+    """The ready-made text a form's select named by its index, or "" for none or a made-up index."""
+    return texts[int(index)] if index.isdigit() and int(index) < len(texts) else ""

@@ -310,12 +310,8 @@ def _states(rule: str, fact: Mapping[str, Any]) -> bool:
     answer no longer than a few such rules (a whole section pasted as one answer says nothing)."""
     if fact.get("kind") != "rule":
         return False
-    want = _pairs(rule)
     answer = str(fact.get("answer") or "")
-    if not want or len(answer) > max(4 * len(rule) + 60, 240):
-        return False
-    have = set(_pairs(answer))
-    return sum(p in have for p in want) / len(want) >= RULE_COVERAGE
+    return len(answer) <= max(4 * len(rule) + 60, 240) and _holds(answer, rule)
 
 
 def extra_rules(notice: DraftNotice, expected: Mapping[str, Any]) -> list[str]:
@@ -330,11 +326,12 @@ def extra_rules(notice: DraftNotice, expected: Mapping[str, Any]) -> list[str]:
     listed = [t for t in listed if len(t) >= 5]
     out = []
     for fact in notice.facts:
-        if fact["kind"] == "rule" and not any(_pairs_overlap(t, str(fact.get("answer") or "")) for t in listed):
+        if fact["kind"] == "rule" and not any(_holds(str(fact.get("answer") or ""), t) for t in listed):
             out.append(str(fact.get("answer") or "")[:60])
     return out
 
 
-def _pairs_overlap(listed: str, answer: str) -> bool:
+def _holds(answer: str, listed: str) -> bool:
+    """Whether `answer` holds at least RULE_COVERAGE of the listed text's character pairs."""
     want, have = _pairs(listed), set(_pairs(answer))
     return bool(want) and sum(p in have for p in want) / len(want) >= RULE_COVERAGE

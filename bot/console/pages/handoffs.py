@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels.wechat_push import WINDOW, WINDOW_MARGIN
 from bot.console.auth import Staff, staff_page
+from bot.console.canned import chosen
 from bot.console.forms import form_text, new_once_token, once_token, page_number
 from bot.console.scope import WRITERS
 from bot.console.state import console_state, database, now, pushers, regions, settings, wake_dispatcher
@@ -206,10 +207,8 @@ async def reply(request: Request, staff: Staff) -> Response:
     """Sends the reply (see `handlers.handoff_replies.reply`) and wakes the dispatcher once it is committed."""
     form = await request.form()
     text = form_text(form, "text", limit=replies.MAX_REPLY + 1)
-    canned = console_state(request).phrases.handoff_replies
-    chosen = form_text(form, "canned", limit=4)
-    if not text and chosen.isdigit() and int(chosen) < len(canned):
-        text = canned[int(chosen)]  # a ready-made reply, sent as it is
+    # Left empty: the ready-made reply chosen, sent as it is.
+    text = text or chosen(console_state(request).phrases.handoff_replies, form_text(form, "canned", limit=4))
     response, outcome = await _act(
         request, staff, replies.reply, text=text, token=once_token(form), reach=reach(request)
     )

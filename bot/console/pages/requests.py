@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
+from bot.console.canned import chosen
 from bot.console.forms import form_text, typed_date
 from bot.console.request_filters import FIELDS, parse_filters, region_choices
 from bot.console.scope import ADMIN, WRITERS
@@ -240,11 +241,10 @@ async def reject(request: Request, staff: Staff) -> Response:
     form = await request.form()
     if form.get("confirmed") != "1":
         return _unconfirmed(request, "驳回")
-    reason = form_text(form, "reason")
-    reasons = console_state(request).phrases.rejection_reasons
-    chosen = form_text(form, "reason_choice", limit=4)
-    if not reason and chosen.isdigit() and int(chosen) < len(reasons):
-        reason = reasons[int(chosen)]
+    typed = form_text(form, "reason")
+    reason = typed or chosen(
+        console_state(request).phrases.rejection_reasons, form_text(form, "reason_choice", limit=4)
+    )
     return await _act(request, staff, review.reject, "已驳回该申请，并已把原因通知考生。", reason=reason)
 
 
