@@ -12,7 +12,20 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("ask", "kb", "serve", "doctor", "backup", "chat", "requests", "reminders", "staff", "privacy", "wechat")
+COMMANDS = (
+    "ask",
+    "kb",
+    "serve",
+    "doctor",
+    "migrate",
+    "backup",
+    "chat",
+    "requests",
+    "reminders",
+    "staff",
+    "privacy",
+    "wechat",
+)
 """Modules of `bot.commands`, in the order `--help` lists their commands (reminders adds broadcast too,
 backup adds restore)."""
 

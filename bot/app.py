@@ -123,7 +123,10 @@ async def build_runtime(
     private_dir(settings.data_dir)
     db = Database(settings.effective_database_url, fast_path=settings.sqlite_fast_path)
     try:
-        await db.migrate()
+        if settings.migrate_on_start:
+            await db.migrate()
+        else:
+            await db.require_current()
         cipher = await open_cipher(db, settings)
         holder = KnowledgeHolder(knowledge or KnowledgeSnapshot.shipped())
     except BaseException:

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         default=None,
         description="时钟从此刻起走（YYYY-MM-DD 或 YYYY-MM-DDTHH:MM，北京时间），只给日期时取当前钟点",
     )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="启动时自动迁移数据库；多实例部署设为 false，先运行 python -m bot migrate，版本落后时实例拒绝启动",
+    )
     log_level: str = "INFO"
     log_format: str = Field(default="auto", description="json（每行一个 JSON）、text，或 auto：终端用 text")
     reply_budget_seconds: float = Field(default=4.0, description="微信被动回复的时间预算，超时改用客服消息")

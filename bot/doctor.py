@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
-from storage.database import Database, code_revisions, migration_version
+from storage.database import Database, code_revisions, masked_url, migration_version, schema_mismatch
 from storage.models import Setting
 from storage.pii import KEY_ENV_VAR, KEY_FINGERPRINT, PiiCipher, PiiKeyError, existing_key
 
@@ -88,7 +88,7 @@ def _time_zone() -> Finding:
 
 async def _database_and_key(settings: Settings) -> list[Finding]:
     url = settings.effective_database_url
-    shown = re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+    shown = masked_url(url)
     if url.startswith("sqlite") and not Path(url.split(":///", 1)[-1]).exists():  # connecting would create it
         return [Finding("数据库", "ok", f"{shown}：首次启动时创建并迁移"), *_key(settings, None, encrypted=False)]
     db = Database(url)
@@ -110,13 +110,9 @@ async def _database_and_key(settings: Settings) -> list[Finding]:
     finally:
         await db.dispose()
     head, known = code_revisions()
-    if current is None:
-        out = [Finding("数据库", "ok", f"{shown}：空库，启动时迁移到 {head}")]
-    elif current == head:
+    if current == head:
         out = [Finding("数据库", "ok", f"{shown}：已迁移到最新版本 {head}")]
-    elif current in known:
-        out = [Finding("数据库", "ok", f"{shown}：版本 {current}，启动时升级到 {head}")]
-    else:
+    elif current is not None and current not in known:
         out = [
             Finding(
                 "数据库",
@@ -125,6 +121,12 @@ async def _database_and_key(settings: Settings) -> list[Finding]:
                 "用与数据库同版本或更新的程序启动；不要用旧版本程序连接已升级的数据库",
             )
         ]
+    elif not settings.migrate_on_start:
+        out = [Finding("数据库", "fatal", f"{shown}：{schema_mismatch(current, head)}", "运行 python -m bot migrate")]
+    elif current is None:
+        out = [Finding("数据库", "ok", f"{shown}：空库，启动时迁移到 {head}")]
+    else:
+        out = [Finding("数据库", "ok", f"{shown}：版本 {current}，启动时升级到 {head}")]
     return out + _key(settings, recorded, encrypted=recorded is not None)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -133,11 +134,24 @@ class Database:
                 if adapted is not None:
                     adapted.inline = False
 
-    async def migrate(self) -> None:
-        """Brings the schema to the newest Alembic revision. Workers starting together take turns."""
+    async def migrate(self) -> str | None:
+        """Brings the schema to the newest Alembic revision and returns the one it was at (None: empty).
+        Workers starting together take turns: the one after finds the schema migrated."""
         async with self.engine.begin() as conn:
             await self.serialize_startup(conn)
-            await conn.run_sync(upgrade_schema)
+            before = await conn.run_sync(migration_version)
+            if before != code_revisions()[0]:
+                await conn.run_sync(upgrade_schema)
+            return before
+
+    async def require_current(self) -> None:
+        """Refuses a database that is not at this code's newest revision (MIGRATE_ON_START=false: the
+        operator migrates once, before the instances start, rather than each instance on its own)."""
+        async with self.engine.connect() as conn:
+            current = await conn.run_sync(migration_version)
+        head, _ = code_revisions()
+        if current != head:
+            raise SchemaMismatchError(schema_mismatch(current, head))
 
     async def serialize_startup(self, conn: AsyncConnection | AsyncSession) -> None:
         """Makes this transaction wait for any other process's start-up transaction (migrations,
@@ -153,6 +167,24 @@ class Database:
         if self._checkpoints is not None:
             await self._checkpoints.wait()
         await self.engine.dispose()
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit to print: the password replaced by ***."""
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+class SchemaMismatchError(Exception):
+    """The database is not at the code's migration head and this process may not migrate it."""
+
+
+def schema_mismatch(current: str | None, head: str) -> str:
+    """What to do about a database at `current` for code at `head` (the doctor's and the server's words)."""
+    if current is None:
+        return f"数据库是空的，尚未迁移（本程序需要版本 {head}）：先运行 python -m bot migrate"
+    if current not in code_revisions()[1]:
+        return f"数据库版本 {current} 比本程序（{head}）新：用与数据库同版本或更新的程序启动"
+    return f"数据库版本 {current} 落后于本程序（{head}）：先运行 python -m bot migrate，再启动各实例"
 
 
 def dialect_insert(session: AsyncSession) -> Callable[..., Any]:

@@ -23,14 +23,18 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[Database]:
-    """The bot's database, migrated (created on first use, in DATA_DIR for SQLite)."""
+    """The bot's database, migrated (created on first use, in DATA_DIR for SQLite); with
+    MIGRATE_ON_START=false, only checked to be at the code's version, as the server does."""
     from storage.database import Database
     from storage.private_files import private_dir
 
     private_dir(settings.data_dir)
     db = Database(settings.effective_database_url)
     try:
-        await db.migrate()
+        if settings.migrate_on_start:
+            await db.migrate()
+        else:
+            await db.require_current()
         yield db
     finally:
         await db.dispose()
