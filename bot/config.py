@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     quiet_hours: str = Field(default="21:00-08:00", description="免打扰时段（北京时间），其间应发的消息推迟到结束时")
     reminder_daily_cap: int = Field(default=3, ge=1, description="每位用户每天最多收到的提醒与群发条数")
     wechat_rate_per_second: float = Field(default=50.0, gt=0, description="微信主动消息的发送速率上限")
+    wechat_daily_quota_template: int = Field(
+        default=100_000, ge=0, description="公众号每天可发模板消息条数（以公众平台“接口权限”页为准），最紧急的先发"
+    )
+    wechat_daily_quota_custom: int = Field(
+        default=500_000, ge=0, description="公众号每天可调用客服消息接口次数（48 小时内互动过的用户）"
+    )
     telegram_rate_per_second: float = Field(default=25.0, gt=0, description="Telegram 速率上限（约 30 条/秒）")
     web_rate_per_second: float = Field(default=500.0, gt=0, description="网页收件箱的写入速率上限")
     claim_seconds: float = Field(default=60.0, gt=0, description="领取一条待发消息的租期，进程死亡后到期重发")

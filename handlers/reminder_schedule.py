@@ -5,7 +5,7 @@ candidate is told is what the planner does."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from handlers.reminder_times import Offset, parse_offsets, parse_quiet_hours
@@ -32,9 +32,12 @@ class ReminderSchedule:
     """A reminder whose time passed longer ago than this (the server was down) is not sent late."""
 
     @classmethod
-    def build(cls, *, offsets: str, quiet_hours: str, daily_cap: int) -> ReminderSchedule:
+    def build(
+        cls, *, offsets: str, quiet_hours: str, daily_cap: int, quotas: Mapping[str, Mapping[str, int]] | None = None
+    ) -> ReminderSchedule:
         start, end = parse_quiet_hours(quiet_hours)
-        return cls(parse_offsets(offsets), Rules(quiet_start=start, quiet_end=end, daily_cap=daily_cap, zone=SHANGHAI))
+        rules = Rules(quiet_start=start, quiet_end=end, daily_cap=daily_cap, zone=SHANGHAI, quotas=quotas or {})
+        return cls(parse_offsets(offsets), rules)
 
     def send_time(self, day: dt.date, offset: Offset) -> dt.datetime:
         """When to remind of `day` at `offset`, moved out of quiet hours."""

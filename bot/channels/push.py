@@ -16,3 +16,8 @@ class Push(Protocol):
         """Sends `message` to `user_id`; `last_seen` is the user's last message to us (WeChat's
         48-hour window), `now` the bot's clock. Never raises for a failed send: the Delivery says."""
         ...
+
+    def route(self, last_seen: dt.datetime | None, now: dt.datetime) -> str | None:
+        """The way `send` would send to a user last seen at `last_seen` (its `Delivery.via`), where the
+        channel has a daily quota per way (WeChat: template, custom); None where it has none."""
+        ...

@@ -84,6 +84,10 @@ class TelegramPush:
         self.read_timeout = read_timeout
         self.deadline = deadline
 
+    def route(self, last_seen: dt.datetime | None, now: dt.datetime) -> None:
+        """No daily quota on this channel."""
+        return None
+
     async def send(
         self, user_id: str, message: Outbound, *, last_seen: dt.datetime | None, now: dt.datetime
     ) -> Delivery:

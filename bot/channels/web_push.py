@@ -44,6 +44,10 @@ class WebPush:
             if not waiting:
                 del self._waiting[user_id]
 
+    def route(self, last_seen: dt.datetime | None, now: dt.datetime) -> None:
+        """No daily quota on this channel."""
+        return None
+
     async def send(
         self, user_id: str, message: Outbound, *, last_seen: dt.datetime | None, now: dt.datetime
     ) -> Delivery:

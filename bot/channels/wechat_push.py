@@ -26,6 +26,8 @@ OUTSIDE_WINDOW = frozenset({45015, 45047})
 """no interaction within 48 hours; custom-message quota of the window used up: use a template."""
 TRANSIENT = frozenset({-1, 45009, 45011, 40001, 40014, 42001})
 """system busy, daily API quota, call frequency, token trouble: worth trying again later."""
+QUOTA_REACHED = 45009
+"""The day's quota of this API is used up: nothing more goes this way until Beijing midnight."""
 
 
 def template_value(text: str) -> str:
@@ -40,16 +42,17 @@ def template_data(template: WeChatTemplate, message: Outbound) -> dict[str, str]
     return {keyword: template_value(message.fields.get(name, "") or "—") for keyword, name in template.fields.items()}
 
 
-def _failure(exc: Exception) -> Delivery:
+def _failure(exc: Exception, via: str) -> Delivery:
+    """What a refused or failed send of `via` (custom, template) means for the caller."""
     if isinstance(exc, WeChatApiError):
         if exc.errcode in UNREACHABLE:
-            return Delivery("unreachable", error=f"errcode {exc.errcode}")
+            return Delivery("unreachable", via, error=f"errcode {exc.errcode}")
         if exc.errcode in TRANSIENT:
-            return Delivery("retry", error=f"errcode {exc.errcode}")
-        return Delivery("failed", error=f"errcode {exc.errcode}: {exc.errmsg}")
+            return Delivery("retry", via, error=f"errcode {exc.errcode}", quota_exhausted=exc.errcode == QUOTA_REACHED)
+        return Delivery("failed", via, error=f"errcode {exc.errcode}: {exc.errmsg}")
     if isinstance(exc, WeChatHttpError) and exc.status is not None and exc.status < 500:
-        return Delivery("failed", error=f"HTTP {exc.status}")
-    return Delivery("retry", error=mask_text(f"{type(exc).__name__}: {exc}"))
+        return Delivery("failed", via, error=f"HTTP {exc.status}")
+    return Delivery("retry", via, error=mask_text(f"{type(exc).__name__}: {exc}"))
 
 
 class WeChatPush:
@@ -61,6 +64,10 @@ class WeChatPush:
     def in_window(last_seen: dt.datetime | None, now: dt.datetime) -> bool:
         return last_seen is not None and now - last_seen < WINDOW - WINDOW_MARGIN
 
+    def route(self, last_seen: dt.datetime | None, now: dt.datetime) -> str:
+        """A customer-service message inside the user's 48-hour window, a template outside it."""
+        return "custom" if self.in_window(last_seen, now) else "template"
+
     async def send(
         self, openid: str, message: Outbound, *, last_seen: dt.datetime | None, now: dt.datetime
     ) -> Delivery:
@@ -70,19 +77,21 @@ class WeChatPush:
                 return Delivery("sent", via="custom")
             except WeChatApiError as exc:
                 if exc.errcode not in OUTSIDE_WINDOW:
-                    return _failure(exc)
+                    return _failure(exc, "custom")
                 log.info("customer-service message refused (errcode %s); trying a template", exc.errcode)
             except WeChatHttpError as exc:
-                return _failure(exc)
+                return _failure(exc, "custom")
         template = self.templates.get(message.kind)
         if template is None:
             return Delivery(
-                "failed", error=f"outside the 48-hour window and no template configured for {message.kind!r}"
+                "failed",
+                "template",
+                error=f"outside the 48-hour window and no template configured for {message.kind!r}",
             )
         try:
             await self.api.send_template(
                 openid, template.template_id, template_data(template, message), url=template.url
             )
         except (WeChatApiError, WeChatHttpError) as exc:
-            return _failure(exc)
+            return _failure(exc, "template")
         return Delivery("sent", via="template")

@@ -86,8 +86,10 @@ def _requested(args: argparse.Namespace, region: str, moment: dt.datetime) -> Br
 
 async def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from bot.reminders.planner import broadcast_audience
+    from bot.reminders.policy import schedule_from_settings
     from knowledge.base import KnowledgeBase
     from storage.masking import mask_user_id
+    from storage.outbox import cost_lines, quota_outlook
 
     if args.cancel is not None:
         return await _cancel(args.cancel, settings)
@@ -104,12 +106,20 @@ async def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
         print(broadcast, file=sys.stderr)
         return 2
     async with open_database(settings) as db:
-        size, sample = await broadcast_audience(db, kb, broadcast)
+        audience = await broadcast_audience(db, kb, broadcast)
+        size = audience.size
         if args.dry_run:
             scope = region + (f"·{args.occupation}" if args.occupation else "")
             print(f"受众：{size} 人（{scope}，渠道：{args.channel or '全部'}）")
-            for channel, user in sample:
+            for channel, user in audience.sample:
                 print(f"  {channel}  {mask_user_id(user)}")
+            async with db.sessions() as session:
+                outlooks = await quota_outlook(
+                    session, schedule_from_settings(settings).rules, now=current_time(settings)
+                )
+            for outlook in outlooks:
+                for line in cost_lines(audience.channels[outlook.channel], outlook):
+                    print(line)
             return 0
         async with db.transaction() as session:
             broadcast.audience = size
@@ -127,8 +137,9 @@ async def _status(settings: Settings) -> int:
     from sqlalchemy import select
 
     from bot.reminders.planner import BROADCAST_CHANNELS
+    from bot.reminders.policy import schedule_from_settings
     from storage.models import Broadcast
-    from storage.outbox import broadcast_counts, next_due, status_counts
+    from storage.outbox import broadcast_counts, next_due, outlook_lines, quota_outlook, status_counts
 
     async with open_database(settings) as db:
         async with db.sessions() as session:
@@ -138,11 +149,15 @@ async def _status(settings: Settings) -> int:
                 (await session.execute(select(Broadcast).order_by(Broadcast.id.desc()).limit(5))).scalars().all()
             )
             progress = await broadcast_counts(session, [b.id for b in broadcasts])
+            outlooks = await quota_outlook(session, schedule_from_settings(settings).rules, now=current_time(settings))
     columns = ("pending", "sending", "sent", "failed", "skipped", "cancelled")
     print(f"{'渠道':<10}" + "".join(f"{c:>10}" for c in columns))
     for channel in sorted({c for c, _ in counts} or set(BROADCAST_CHANNELS)):
         print(f"{channel:<12}" + "".join(f"{counts.get((channel, c), 0):>10}" for c in columns))
     print(f"下一条待发：{_local(due) if due else '无'}")
+    for outlook in outlooks:
+        for line in outlook_lines(outlook):
+            print(line)
     for b in broadcasts:
         of_broadcast = progress.get(b.id, {})
         done = of_broadcast.get("sent", 0)

@@ -25,21 +25,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.push import Push
 from handlers.clock import Clock
 from handlers.messages import Outbound
 from storage.database import Database
-from storage.models import Conversation
-from storage.outbox import Attempt, Claimed, ClaimStats, Delivery, Rules, claim, record
+from storage.outbox import Attempt, Claimed, ClaimStats, Delivery, Rules, claim, expire_passed, record
 from storage.statuses import DeliveryStatus
 
 log = logging.getLogger(__name__)
-
-ToSend = tuple[Claimed, dt.datetime | None]
-"""A claimed message and when its user last wrote to us (for WeChat's 48-hour window)."""
 
 
 def worker_name() -> str:
@@ -54,6 +48,10 @@ class DispatchStats:
     unreachable: int = 0
     deferred: int = 0
     skipped: int = 0
+    held: int = 0
+    """Left pending because the channel's daily quota for their route is spent."""
+    expired: int = 0
+    """Reminders skipped in bulk at the run's start: their day was over before they could go."""
     seconds: float = 0.0
 
     def add(self, delivery: Delivery) -> None:
@@ -69,6 +67,7 @@ class DispatchStats:
     def add_claims(self, claim_stats: ClaimStats) -> None:
         self.deferred += claim_stats.deferred
         self.skipped += claim_stats.skipped
+        self.held += claim_stats.held
 
 
 class Dispatcher:
@@ -100,6 +99,7 @@ class Dispatcher:
         self.flush_every = flush_every
         self.limiters = {channel: AsyncLimiter(rate, 1) for channel, rate in rates.items()}
         self._stop = asyncio.Event()
+        self._expired_before: dt.date | None = None
 
     def stop(self) -> None:
         """Claims no more; what is claimed is still sent and recorded."""
@@ -108,7 +108,9 @@ class Dispatcher:
     async def run_once(self, *, budget: float = 55.0) -> DispatchStats:
         """Sends what is due until nothing is left, `budget` seconds have passed, or `stop()`."""
         self._stop.clear()
+        expired = await self._expire_passed()
         run = _Run(self, deadline=time.perf_counter() + budget)
+        run.stats.expired = expired
         pipeline = asyncio.create_task(run.pipeline())
         try:
             await asyncio.shield(pipeline)
@@ -130,9 +132,25 @@ class Dispatcher:
             )
         return stats
 
-    async def _claim(self) -> tuple[list[Claimed], ClaimStats, dict[tuple[str, str], dt.datetime]]:
+    async def _expire_passed(self) -> int:
+        """Once a Beijing day: the pending reminders whose day is over are skipped in one statement."""
+        today = self.rules.local(self.clock()).date()
+        if self._expired_before == today:
+            return 0
         async with self.db.transaction() as session:
-            claimed, claim_stats = await claim(
+            expired = await expire_passed(session, today=today)
+        self._expired_before = today
+        if expired:
+            log.warning("dispatcher: %d reminders could not be sent before their date and were skipped", expired)
+        return expired
+
+    def _route(self, channel: str, last_seen: dt.datetime | None, now: dt.datetime) -> str | None:
+        push = self.pushers.get(channel)
+        return push.route(last_seen, now) if push is not None else None
+
+    async def _claim(self) -> tuple[list[Claimed], ClaimStats]:
+        async with self.db.transaction() as session:
+            return await claim(
                 session,
                 worker=self.worker,
                 now=self.clock(),
@@ -140,20 +158,20 @@ class Dispatcher:
                 limit=self.claim_batch,
                 lease=self.lease,
                 channels=list(self.pushers),
+                route=self._route,
             )
-            return claimed, claim_stats, await _last_seen(session, claimed)
 
     async def _record(self, attempts: list[Attempt]) -> None:
         async with self.db.transaction() as session:
             await record(session, attempts, worker=self.worker, now=self.clock(), rules=self.rules)
 
-    async def _send(self, message: Claimed, last_seen: dt.datetime | None) -> Delivery:
-        delivery = await self._send_once(message, last_seen)
+    async def _send(self, message: Claimed) -> Delivery:
+        delivery = await self._send_once(message)
         if self.observe is not None:
             self.observe(message.channel, str(delivery.status), delivery.error)
         return delivery
 
-    async def _send_once(self, message: Claimed, last_seen: dt.datetime | None) -> Delivery:
+    async def _send_once(self, message: Claimed) -> Delivery:
         push = self.pushers.get(message.channel)
         if push is None:
             return Delivery(DeliveryStatus.FAILED, error=f"渠道 {message.channel} 不支持主动消息")
@@ -162,26 +180,10 @@ class Dispatcher:
             await limiter.acquire()
         outbound = Outbound(text=message.text, kind=message.kind, fields=message.fields)
         try:
-            return await push.send(message.user_id, outbound, last_seen=last_seen, now=self.clock())
+            return await push.send(message.user_id, outbound, last_seen=message.last_seen, now=self.clock())
         except Exception as exc:  # noqa: BLE001 - a Push must not raise; if one does, retry later
             log.exception("push for %s raised", message.channel)
             return Delivery(DeliveryStatus.RETRY, error=type(exc).__name__)
-
-
-async def _last_seen(session: AsyncSession, claimed: list[Claimed]) -> dict[tuple[str, str], dt.datetime]:
-    """When each user last wrote to us (the conversation's last save), for WeChat's 48-hour window."""
-    out: dict[tuple[str, str], dt.datetime] = {}
-    by_channel: dict[str, list[str]] = {}
-    for message in claimed:
-        by_channel.setdefault(message.channel, []).append(message.user_id)
-    for channel, users in by_channel.items():
-        for start in range(0, len(users), 500):
-            stmt = select(Conversation.user_id, Conversation.updated_at).where(
-                Conversation.channel == channel, Conversation.user_id.in_(users[start : start + 500])
-            )
-            for user_id, updated_at in (await session.execute(stmt)).all():
-                out[(channel, user_id)] = updated_at
-    return out
 
 
 class _Run:
@@ -193,7 +195,7 @@ class _Run:
         self.started = time.perf_counter()
         self.stats = DispatchStats()
         # Half a batch: the claimer claims the next batch once the senders have taken half of this one.
-        self.to_send: asyncio.Queue[ToSend | None] = asyncio.Queue(maxsize=max(1, dispatcher.claim_batch // 2))
+        self.to_send: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=max(1, dispatcher.claim_batch // 2))
         self.to_record: asyncio.Queue[Attempt | None] = asyncio.Queue(maxsize=dispatcher.flush_every)
         self.draining = False
         self.claimer: asyncio.Task[None] | None = None
@@ -225,22 +227,22 @@ class _Run:
 
     async def claim_batches(self) -> None:
         while self.more():
-            claimed, claim_stats, seen = await self.dispatcher._claim()
+            claimed, claim_stats = await self.dispatcher._claim()
             self.stats.add_claims(claim_stats)
             if not claimed:
                 if claim_stats.deferred or claim_stats.skipped:
                     continue  # those were moved out of the way: there may be more due behind them
-                return
+                return  # nothing due, or only what today's quota cannot carry (held where it was)
             for message in claimed:
-                await self.to_send.put((message, seen.get((message.channel, message.user_id))))
+                await self.to_send.put(message)
 
     async def send_messages(self) -> None:
         while (item := await self.to_send.get()) is not None:
             try:
                 if self.draining:
                     continue  # left claimed: the next run sends it once the claim expires
-                message, last_seen = item
-                delivery = await self.dispatcher._send(message, last_seen)
+                message = item
+                delivery = await self.dispatcher._send(message)
                 self.stats.add(delivery)
                 await self.to_record.put((message, delivery))
             finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -222,19 +223,26 @@ def audience_matches(kb: KnowledgeBase, broadcast: Broadcast, subscription: Subs
     return subscription.region == broadcast.region or kb.regions.contains(broadcast.region, subscription.region)
 
 
-async def broadcast_audience(
-    db: Database, kb: KnowledgeBase, probe: Broadcast, *, sample: int = 5
-) -> tuple[int, list[tuple[str, str]]]:
-    """How many users a broadcast like `probe` reaches now (each once, however many of their
-    subscriptions match) and the first few (channel, user id) in order: the dry run's preview.
-    The same test as `queue_broadcast`, so the preview counts whom the planner will write to."""
+@dataclass(frozen=True)
+class Audience:
+    size: int
+    sample: list[tuple[str, str]]
+    """The first few (channel, user id) in order."""
+    channels: Counter[str]
+    """Channel → users: what the broadcast costs each channel's daily quota."""
+
+
+async def broadcast_audience(db: Database, kb: KnowledgeBase, probe: Broadcast, *, sample: int = 5) -> Audience:
+    """Whom a broadcast like `probe` reaches now (each user once, however many of their subscriptions
+    match): the dry run's preview. The same test as `queue_broadcast`, so the preview counts whom the
+    planner will write to."""
     users: set[tuple[str, str]] = set()
     last = 0
     while True:
         async with db.sessions() as session:
             batch = await active_subscriptions(session, after_id=last, limit=AUDIENCE_BATCH)
         if not batch:
-            return len(users), sorted(users)[:sample]
+            return Audience(len(users), sorted(users)[:sample], Counter(channel for channel, _ in users))
         last = batch[-1].id
         users.update((s.channel, s.user_id) for s in batch if audience_matches(kb, probe, s))
 

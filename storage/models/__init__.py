@@ -14,6 +14,7 @@ from storage.models.outbox import (
     InboxMessage,
     OutboxMessage,
     Recipient,
+    SendQuota,
     Subscription,
 )
 from storage.models.requests import ReferenceCounter, RequestEvent, WithdrawalRequest
@@ -42,6 +43,7 @@ __all__ = [
     "Recipient",
     "ReferenceCounter",
     "RequestEvent",
+    "SendQuota",
     "Setting",
     "StaffAccount",
     "StaffSession",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -89,6 +89,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_claim", "status", "channel", "next_attempt_at"),
         Index("ix_outbox_user", "channel", "user_id", "status"),
         Index("ix_outbox_broadcast", "broadcast_id", "status"),
+        # Claiming by urgency (storage.outbox.queue._due_rows) and expiring reminders whose day passed.
+        Index("ix_outbox_urgency", "status", "channel", "priority", "event_day", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +103,10 @@ class OutboxMessage(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     event_day: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     """The date reminded of: a reminder is skipped, not sent, once this day has passed."""
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1)
+    """Which goes first when a channel's daily quota cannot carry everything due (storage.outbox.policy
+    .priority_of): 0 answers the user waits for, 1 reminders (the nearest `event_day` first), 2 broadcasts
+    (by `due_at`)."""
     capped: Mapped[bool] = mapped_column(default=True)
     """Counts towards the per-user daily limit (reminders and broadcasts do; replies to the user do not)."""
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"), nullable=True, index=True)
@@ -158,3 +164,17 @@ class DeliveryStat(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SendQuota(Base):
+    """A channel's daily allowance of one kind of send (WeChat: template or customer-service messages)
+    on one Beijing day: what was used, and when the API said the day's quota was reached (45009). The
+    dispatcher reserves a unit as it claims a message and gives it back if the send fails."""
+
+    __tablename__ = "send_quotas"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    route: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    exhausted_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)

@@ -6,31 +6,45 @@ writer at a time) for a limited time: a dispatcher that dies leaves its claims t
 next one sends them. Only messages handed to the channel API but not yet recorded as sent at the
 moment of a crash can go out twice.
 
-`queue` holds the mechanics (the rows, the statements), `policy` the decisions (quiet hours, the
-daily cap, retries), `lookups` the read-only questions, `delivery` what became of one send (the type
-every channel's sender returns); everything is imported from here.
+`queue` holds the claiming (the rows, the statements), `outcomes` the recording of what became of each
+send, `policy` the decisions (priorities, quiet hours, the daily cap, retries), `quotas` a channel's
+daily quotas, `lookups` the read-only questions, `delivery` what became of one send (the type every
+channel's sender returns); everything is imported from here.
 """
 
 from storage.outbox.delivery import Delivery
-from storage.outbox.lookups import broadcast_counts, next_due, next_pending_for, status_counts
-from storage.outbox.policy import ANYTIME_KINDS, Rules, backoff
-from storage.outbox.queue import ENQUEUE_BATCH, Attempt, Claimed, ClaimStats, Planned, claim, enqueue, record
+from storage.outbox.lookups import broadcast_counts, last_seen, next_due, next_pending_for, status_counts
+from storage.outbox.outcomes import Attempt, record
+from storage.outbox.outlook import ChannelOutlook, cost_lines, outlook_lines, quota_outlook
+from storage.outbox.policy import ANYTIME_KINDS, PASSED, SUPERSEDED, Rules, backoff, priority_of, shortfall
+from storage.outbox.queue import ENQUEUE_BATCH, Claimed, ClaimStats, Planned, Router, claim, enqueue, expire_passed
 
 __all__ = [
     "ANYTIME_KINDS",
     "ENQUEUE_BATCH",
+    "PASSED",
+    "SUPERSEDED",
     "Attempt",
+    "ChannelOutlook",
     "ClaimStats",
     "Claimed",
     "Delivery",
     "Planned",
+    "Router",
     "Rules",
     "backoff",
     "broadcast_counts",
     "claim",
+    "cost_lines",
     "enqueue",
+    "expire_passed",
+    "last_seen",
     "next_due",
     "next_pending_for",
+    "outlook_lines",
+    "priority_of",
+    "quota_outlook",
     "record",
+    "shortfall",
     "status_counts",
 ]

@@ -4,13 +4,30 @@ due, a subscription's next reminder, how far a broadcast got."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import Conversation, OutboxMessage
 from storage.statuses import OutboxStatus
+
+
+async def last_seen(session: AsyncSession, users: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dt.datetime]:
+    """When each (channel, user) last wrote to us (their conversation's last save): WeChat's 48-hour window."""
+    out: dict[tuple[str, str], dt.datetime] = {}
+    by_channel: dict[str, set[str]] = {}
+    for channel, user in users:
+        by_channel.setdefault(channel, set()).add(user)
+    for channel, found in by_channel.items():
+        ordered = sorted(found)
+        for start in range(0, len(ordered), 500):
+            stmt = select(Conversation.user_id, Conversation.updated_at).where(
+                Conversation.channel == channel, Conversation.user_id.in_(ordered[start : start + 500])
+            )
+            for user_id, updated_at in (await session.execute(stmt)).all():
+                out[(channel, user_id)] = updated_at
+    return out
 
 
 async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:

@@ -4,7 +4,7 @@ send is tried again. Pure decisions on values; storage.outbox.queue reads and wr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -15,6 +15,18 @@ ANYTIME_KINDS = frozenset({"staff_reply"})
 is not pushed to the morning. Reminders and broadcasts wait for quiet hours to end."""
 
 
+PASSED = "日期已过"
+"""Why a reminder was skipped: its day came before it could be sent."""
+SUPERSEDED = "已有更新的提醒"
+"""Why a reminder was skipped: a later reminder of the same date is due, and says more."""
+
+
+def priority_of(kind: str) -> int:
+    """Which messages a scarce daily quota is spent on first: what the user is waiting for (a staff
+    reply, a request's new status), then reminders (the nearest date first), then broadcasts."""
+    return {"reminder": 1, "broadcast": 2}.get(kind, 0)
+
+
 @dataclass(frozen=True)
 class Rules:
     """When a claimed message may go out (all times Beijing time)."""
@@ -23,6 +35,8 @@ class Rules:
     quiet_end: dt.time
     daily_cap: int
     zone: dt.tzinfo
+    quotas: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """channel → route (WeChat: template, custom) → sends allowed a Beijing day; unlisted: no limit."""
 
     def local(self, at: dt.datetime) -> dt.datetime:
         return at.astimezone(self.zone)
@@ -107,15 +121,27 @@ class Triage(Generic[Row]):
     """The day reminded of has passed."""
     deferred: list[int] = field(default_factory=list)
     """Over the user's daily cap: they go out the next morning."""
+    superseded: list[int] = field(default_factory=list)
+    """A later reminder of the same date is due: this one would only repeat it, a day late."""
+    held: int = 0
+    """Left pending, untouched: the channel's daily quota for their route is spent."""
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
     """(channel, user) → their count for today, with the capped rows in `send`."""
 
 
 def triage(
-    rows: Iterable[Row], recipients: Mapping[tuple[str, str], RecipientState], *, today: dt.date, daily_cap: int
+    rows: Iterable[Row],
+    recipients: Mapping[tuple[str, str], RecipientState],
+    *,
+    today: dt.date,
+    daily_cap: int,
+    superseded: Collection[int] = frozenset(),
+    admit: Callable[[Row], bool] | None = None,
 ) -> Triage[Row]:
     """Sorts due rows in their order: a message to an unreachable user is cancelled, one whose day
-    has passed is skipped, one over the user's daily cap is deferred; the rest go out."""
+    has passed or that a later reminder supersedes is skipped, one over the user's daily cap is
+    deferred, one `admit` refuses (no quota left for it) is held; the rest go out. Nothing that is
+    not sent spends quota or the user's daily count."""
     out: Triage[Row] = Triage()
     for row in rows:
         who = (row.channel, row.user_id)
@@ -126,11 +152,37 @@ def triage(
         if row.event_day is not None and row.event_day < today:
             out.skipped.append(row.id)
             continue
+        if row.id in superseded:
+            out.superseded.append(row.id)
+            continue
+        count = out.counts.get(who, recipient.sent_today if recipient.sent_day == today else 0)
+        if row.capped and count >= daily_cap:
+            out.deferred.append(row.id)
+            continue
+        if admit is not None and not admit(row):
+            out.held += 1
+            continue
         if row.capped:
-            count = out.counts.get(who, recipient.sent_today if recipient.sent_day == today else 0)
-            if count >= daily_cap:
-                out.deferred.append(row.id)
-                continue
             out.counts[who] = count + 1
         out.send.append(row)
+    return out
+
+
+def shortfall(
+    demand: Iterable[tuple[dt.date, int]], *, today: dt.date, left_today: int, daily: int
+) -> dict[dt.date, int]:
+    """Date → how many of its reminders the quota alone cannot carry before the date passes, when the
+    nearest dates go first (earliest deadline first is the order that leaves the fewest behind): the
+    dates up to D can use what is left today and `daily` for each day after, through D itself."""
+    out: dict[dt.date, int] = {}
+    spent = 0
+    for day, count in sorted(demand):
+        if day < today:
+            out[day] = count  # its day is over: skipped at the next claim, never sent
+            continue
+        capacity = left_today + daily * max(0, (day - today).days)
+        sendable = max(0, min(count, capacity - spent))
+        spent += sendable
+        if count > sendable:
+            out[day] = count - sendable
     return out

@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Date, Table, bindparam, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.database import dialect_insert
-from storage.models import DeliveryAttempt, DeliveryStat, OutboxMessage, Recipient
-from storage.outbox.delivery import Delivery
-from storage.outbox.policy import ANYTIME_KINDS, RecipientState, Rules, Triage, triage, tries_again
-from storage.statuses import DeliveryStatus, OutboxStatus
-from storage.subscriptions import set_reachable
+from storage.models import DeliveryAttempt, OutboxMessage, Recipient
+from storage.outbox.lookups import last_seen
+from storage.outbox.policy import (
+    ANYTIME_KINDS,
+    PASSED,
+    SUPERSEDED,
+    RecipientState,
+    Rules,
+    Triage,
+    priority_of,
+    triage,
+)
+from storage.outbox.quotas import add_used, lock_today
+from storage.statuses import OutboxStatus
 
 ENQUEUE_BATCH = 500
 
@@ -64,6 +74,7 @@ async def enqueue(session: AsyncSession, items: Sequence[Planned], *, now: dt.da
                 "fields": p.fields,
                 "event_day": p.event_day,
                 "capped": p.capped,
+                "priority": priority_of(p.kind),
                 "subscription_id": p.subscription_id,
                 "broadcast_id": p.broadcast_id,
                 "due_at": p.due_at,
@@ -88,6 +99,10 @@ class Claimed:
     fields: dict[str, str]
     capped: bool
     attempts: int
+    last_seen: dt.datetime | None = None
+    """When the user last wrote to us (WeChat's 48-hour window)."""
+    route: str | None = None
+    """The quota a unit was reserved from for this send (WeChat: template or custom); None: no quota."""
 
 
 @dataclass
@@ -95,6 +110,11 @@ class ClaimStats:
     claimed: int = 0
     deferred: int = 0
     skipped: int = 0
+    held: int = 0
+
+
+Router = Callable[[str, dt.datetime | None, dt.datetime], str | None]
+"""(channel, the user's last message, now) → the quota route a message would be sent by, or None."""
 
 
 async def claim(
@@ -106,24 +126,107 @@ async def claim(
     limit: int,
     lease: dt.timedelta,
     channels: Sequence[str] | None = None,
+    route: Router | None = None,
 ) -> tuple[list[Claimed], ClaimStats]:
-    """Claims up to `limit` due messages for `worker`. On the way: a message whose day has passed is
-    skipped; one falling in quiet hours (answers excepted: ANYTIME_KINDS) or over the user's daily cap
-    is moved to later; one to a user who cannot be reached is cancelled."""
+    """Claims up to `limit` due messages for `worker`, the most urgent first (policy.priority_of, then
+    the nearest date, then the due time). On the way: a message whose day has passed, or that a later
+    reminder of the same date supersedes, is skipped; one falling in quiet hours (answers excepted:
+    ANYTIME_KINDS) or over the user's daily cap is moved to later; one to a user who cannot be reached
+    is cancelled; one whose route's daily quota (`rules.quotas`) is spent stays pending, untouched."""
+    today = rules.local(now).date()
+    quota: dict[tuple[str, str], int] = {}
+    if channels is not None:
+        open_channels = []
+        for channel in channels:
+            days = await lock_today(session, channel, rules.quotas.get(channel, {}), day=today)
+            quota.update({(channel, r): d.left for r, d in days.items()})
+            if not days or any(d.left for d in days.values()):
+                open_channels.append(channel)
+        channels = open_channels
     rows = await _due_rows(session, now=now, limit=limit, channels=channels, quiet=rules.quiet(now))
     if not rows:
         return [], ClaimStats()
-    today = rules.local(now).date()
+    seen = await last_seen(session, {(r.channel, r.user_id) for r in rows})
+    routes: dict[int, str] = {}
+
+    def admit(row: Any) -> bool:
+        chosen = route(row.channel, seen.get((row.channel, row.user_id)), now) if route else None
+        if chosen is None or (row.channel, chosen) not in quota:
+            return True
+        if quota[(row.channel, chosen)] <= 0:
+            return False
+        quota[(row.channel, chosen)] -= 1
+        routes[row.id] = chosen
+        return True
+
     recipients = await _lock_recipients(session, {(r.channel, r.user_id) for r in rows})
-    sorted_rows = triage(rows, recipients, today=today, daily_cap=rules.daily_cap)
+    sorted_rows = triage(
+        rows,
+        recipients,
+        today=today,
+        daily_cap=rules.daily_cap,
+        superseded=await _superseded(session, rows, now=now),
+        admit=admit,
+    )
     await _write_triage(session, sorted_rows, worker=worker, until=now + lease, later=rules.next_morning(now))
     await _write_counts(session, sorted_rows.counts, today=today)
+    await add_used(session, Counter((r.channel, routes[r.id]) for r in sorted_rows.send if r.id in routes), day=today)
     claimed = [
-        Claimed(r.id, r.channel, r.user_id, r.kind, r.text, dict(r.fields or {}), r.capped, r.attempts + 1)
+        Claimed(
+            r.id,
+            r.channel,
+            r.user_id,
+            r.kind,
+            r.text,
+            dict(r.fields or {}),
+            r.capped,
+            r.attempts + 1,
+            last_seen=seen.get((r.channel, r.user_id)),
+            route=routes.get(r.id),
+        )
         for r in sorted_rows.send
     ]
-    skipped = sum(len(ids) for ids in sorted_rows.cancelled.values()) + len(sorted_rows.skipped)
-    return claimed, ClaimStats(claimed=len(claimed), deferred=len(sorted_rows.deferred), skipped=skipped)
+    skipped = (
+        sum(len(ids) for ids in sorted_rows.cancelled.values()) + len(sorted_rows.skipped) + len(sorted_rows.superseded)
+    )
+    return claimed, ClaimStats(
+        claimed=len(claimed), deferred=len(sorted_rows.deferred), skipped=skipped, held=sorted_rows.held
+    )
+
+
+async def _superseded(session: AsyncSession, rows: Sequence[Any], *, now: dt.datetime) -> set[int]:
+    """The reminders among `rows` of which a later one for the same subscription and date is due too
+    (or was sent): a 7-day reminder still waiting when the 1-day one falls due only repeats it."""
+    candidates = [r for r in rows if r.subscription_id is not None and r.event_day is not None]
+    if not candidates:
+        return set()
+    later = aliased(OutboxMessage)
+    o = OutboxMessage
+    stmt = select(o.id).where(
+        o.id.in_([r.id for r in candidates]),
+        select(later.id)
+        .where(
+            later.subscription_id == o.subscription_id,
+            later.event_day == o.event_day,
+            later.due_at > o.due_at,
+            later.due_at <= now,
+            later.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT]),
+        )
+        .exists(),
+    )
+    return set((await session.execute(stmt)).scalars().all())
+
+
+async def expire_passed(session: AsyncSession, *, today: dt.date) -> int:
+    """Skips, in one statement, the pending reminders whose day is over (left behind by a spent quota,
+    say), rather than claiming them batch by batch only to skip them."""
+    o = OutboxMessage
+    result = await session.execute(
+        update(o)
+        .where(o.status == OutboxStatus.PENDING, o.priority == priority_of("reminder"), o.event_day < today)
+        .values(status=OutboxStatus.SKIPPED, last_error=PASSED)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 _CLAIM_COLUMNS = (
@@ -137,6 +240,9 @@ _CLAIM_COLUMNS = (
     OutboxMessage.attempts,
     OutboxMessage.event_day,
     OutboxMessage.next_attempt_at,
+    OutboxMessage.subscription_id,
+    OutboxMessage.due_at,
+    OutboxMessage.priority,
 )
 
 
@@ -144,18 +250,19 @@ async def _due_rows(
     session: AsyncSession, *, now: dt.datetime, limit: int, channels: Sequence[str] | None, quiet: bool
 ) -> list[Any]:
     """Up to `limit` rows to claim: first those whose claim expired (their dispatcher died), then
-    pending ones in due order.
+    pending ones by urgency (priority, date, due time).
 
-    One query per status and channel, each an ordered range of `ix_outbox_claim` (status, channel,
-    next_attempt_at): with both statuses or several channels in one query, SQLite sorted every due
-    row for each claim, about 180 ms at 200,000 rows."""
+    One query per status and channel: expired claims by `ix_outbox_claim` (status, channel,
+    next_attempt_at); pending rows in the order of `ix_outbox_urgency` (status, channel, priority,
+    event_day, due_at, id), read until `limit` due ones are found. With both statuses or several
+    channels in one query, SQLite sorted every due row for each claim, about 180 ms at 200,000 rows."""
     o = OutboxMessage
     postgres = session.bind.dialect.name == "postgresql"
     found: dict[str, list[Any]] = {OutboxStatus.SENDING: [], OutboxStatus.PENDING: []}
     for channel in channels if channels is not None else [None]:
-        for status, ready in (
-            (OutboxStatus.SENDING, o.claimed_until < now),
-            (OutboxStatus.PENDING, o.next_attempt_at <= now),
+        for status, ready, order in (
+            (OutboxStatus.SENDING, o.claimed_until < now, (o.next_attempt_at, o.id)),
+            (OutboxStatus.PENDING, o.next_attempt_at <= now, (o.priority, o.event_day, o.due_at, o.id)),
         ):
             stmt = select(*_CLAIM_COLUMNS).where(o.status == status, ready)
             if channel is not None:
@@ -163,15 +270,19 @@ async def _due_rows(
             if quiet:
                 # Only answers go out now; the other rows stay pending until quiet hours end.
                 stmt = stmt.where(o.kind.in_(sorted(ANYTIME_KINDS)))
-            stmt = stmt.order_by(o.next_attempt_at, o.id).limit(limit)
+            stmt = stmt.order_by(*order).limit(limit)
             if postgres:
                 stmt = stmt.with_for_update(skip_locked=True, of=o)
             found[status].extend((await session.execute(stmt)).all())
     # Rows fetched beyond `limit` are left alone (on PostgreSQL their locks end with the transaction).
     in_order = sorted(found[OutboxStatus.SENDING], key=lambda r: r.id) + sorted(
-        found[OutboxStatus.PENDING], key=lambda r: (r.next_attempt_at, r.id)
+        found[OutboxStatus.PENDING], key=_urgency
     )
     return in_order[:limit]
+
+
+def _urgency(row: Any) -> tuple[int, dt.date, dt.datetime, int]:
+    return (row.priority, row.event_day or dt.date.max, row.due_at, row.id)
 
 
 async def _lock_recipients(session: AsyncSession, users: set[tuple[str, str]]) -> dict[tuple[str, str], RecipientState]:
@@ -208,11 +319,11 @@ async def _write_triage(
         await session.execute(
             update(_outbox).where(by_id).values(status=OutboxStatus.CANCELLED, last_error=reason), {"ids": ids}
         )
-    if sorted_rows.skipped:
-        await session.execute(
-            update(_outbox).where(by_id).values(status=OutboxStatus.SKIPPED, last_error="日期已过"),
-            {"ids": sorted_rows.skipped},
-        )
+    for ids, reason in ((sorted_rows.skipped, PASSED), (sorted_rows.superseded, SUPERSEDED)):
+        if ids:
+            await session.execute(
+                update(_outbox).where(by_id).values(status=OutboxStatus.SKIPPED, last_error=reason), {"ids": ids}
+            )
     if sorted_rows.deferred:
         await session.execute(
             update(_outbox)
@@ -240,132 +351,3 @@ async def _write_counts(session: AsyncSession, counts: dict[tuple[str, str], int
             .values(sent_day=today, sent_today=bindparam("n")),
             [{"c": c, "u": u, "n": n} for (c, u), n in counts.items()],
         )
-
-
-Attempt = tuple[Claimed, Delivery]
-"""One try at sending a claimed message, and what came of it."""
-
-
-async def record(
-    session: AsyncSession,
-    attempts: Sequence[Attempt],
-    *,
-    worker: str,
-    now: dt.datetime,
-    rules: Rules,
-    max_attempts: int = 8,
-) -> None:
-    """Writes what became of each claimed message, and every attempt."""
-    await _log_attempts(session, attempts, worker=worker, now=now)
-    await _count_final(session, attempts, day=rules.local(now).date(), max_attempts=max_attempts)
-    await _mark_sent(session, [(m, d) for m, d in attempts if d.ok], now=now)
-    for message, delivery in attempts:
-        if not delivery.ok:
-            await _release(session, message, delivery, now=now, rules=rules, max_attempts=max_attempts)
-
-
-async def _log_attempts(session: AsyncSession, attempts: Sequence[Attempt], *, worker: str, now: dt.datetime) -> None:
-    await session.execute(
-        _attempts.insert(),
-        [
-            {
-                "outbox_id": message.id,
-                "at": now,
-                "status": delivery.status,
-                "via": delivery.via or None,
-                "error": delivery.error,
-                "worker": worker,
-            }
-            for message, delivery in attempts
-        ],
-    )
-
-
-async def _mark_sent(session: AsyncSession, sent: Sequence[Attempt], *, now: dt.datetime) -> None:
-    """One UPDATE per `via` (custom, template …) for the whole batch."""
-    for via in {delivery.via for _, delivery in sent}:
-        ids = [message.id for message, delivery in sent if delivery.via == via]
-        await session.execute(_MARK_SENT, {"ids": ids, "now": now, "via": via})
-
-
-# Built once, on the table rather than the mapped class: the ORM's bulk-update bookkeeping and the
-# statement's construction cost more than the UPDATE itself, once per batch of outcomes.
-_MARK_SENT = (
-    update(_outbox)
-    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        status=OutboxStatus.SENT,
-        sent_at=bindparam("now"),
-        via=bindparam("via"),
-        claimed_by=None,
-        claimed_until=None,
-        last_error=None,
-    )
-)
-
-
-async def _release(
-    session: AsyncSession, message: Claimed, delivery: Delivery, *, now: dt.datetime, rules: Rules, max_attempts: int
-) -> None:
-    """A message that was not sent: back to the queue for a later try, or failed for good; its
-    recipient marked unreachable if the channel said so."""
-    if message.capped:
-        # It did not reach the user: it must not use up one of their reminders for today.
-        await session.execute(_UNCOUNT, {"c": message.channel, "u": message.user_id, "day": rules.local(now).date()})
-    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": delivery.error}
-    if tries_again(delivery.status, message.attempts, max_attempts):
-        later = rules.retry_at(kind=message.kind, attempts=message.attempts, retry_after=delivery.retry_after, now=now)
-        values.update(status=OutboxStatus.PENDING, next_attempt_at=later)
-    else:
-        values.update(status=OutboxStatus.FAILED)
-    await session.execute(update(_outbox).where(_outbox.c.id == message.id).values(**values))
-    if delivery.status == DeliveryStatus.UNREACHABLE:
-        await set_reachable(
-            session,
-            channel=message.channel,
-            user_id=message.user_id,
-            reachable=False,
-            now=now,
-            reason=delivery.error or "unreachable",
-        )
-
-
-_UNCOUNT = (
-    update(_recipients)
-    .where(
-        _recipients.c.channel == bindparam("c"),
-        _recipients.c.user_id == bindparam("u"),
-        _recipients.c.sent_day == bindparam("day", type_=Date()),
-        _recipients.c.sent_today > 0,
-    )
-    .values(sent_today=_recipients.c.sent_today - 1)
-)
-
-
-async def _count_final(session: AsyncSession, attempts: Sequence[Attempt], *, day: dt.date, max_attempts: int) -> None:
-    """Adds the messages that reached their end (sent, or failed for good) to the day's
-    `delivery_stats`: one upsert per channel, kind and outcome in the batch, in a fixed order so
-    that two dispatchers never wait for each other's rows crosswise."""
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for message, delivery in attempts:
-        if not delivery.ok and tries_again(delivery.status, message.attempts, max_attempts):
-            continue  # tried again later: not an outcome yet
-        counts[(message.channel, message.kind, OutboxStatus.SENT if delivery.ok else OutboxStatus.FAILED)] += 1
-    if not counts:
-        return
-    rows = [
-        {"day": day, "channel": c, "kind": k, "outcome": final, "count": n}
-        for (c, k, final), n in sorted(counts.items())
-    ]
-    await session.execute(_COUNT_DELIVERIES, rows)
-
-
-# Text, not the dialects' on_conflict_do_update(): SQLAlchemy cannot cache the compiled form of
-# those, and this runs with every batch the dispatcher records. The SQL reads the same on SQLite
-# and PostgreSQL.
-_COUNT_DELIVERIES = text(
-    f"INSERT INTO {DeliveryStat.__tablename__} (day, channel, kind, outcome, count) "
-    "VALUES (:day, :channel, :kind, :outcome, :count) "
-    "ON CONFLICT (day, channel, kind, outcome) "
-    f"DO UPDATE SET count = {DeliveryStat.__tablename__}.count + excluded.count"
-).bindparams(bindparam("day", type_=Date()))

@@ -31,6 +31,8 @@ class FakeWeChatApi:
         self.custom_errors: dict[str, int] = {}
         """openid → errcode that custom/send answers for that user."""
         self.template_errors: dict[str, int] = {}
+        self.template_quota: int | None = None
+        """Templates the account may still send today; at 0 every template is refused with 45009."""
         self.app = Starlette(
             routes=[
                 Route("/cgi-bin/stable_token", self.stable_token, methods=["POST"]),
@@ -81,6 +83,10 @@ class FakeWeChatApi:
         errcode = self.template_errors.get(body["touser"], 0)
         if errcode:
             return JSONResponse({"errcode": errcode, "errmsg": "refused"})
+        if self.template_quota is not None:
+            if self.template_quota <= 0:
+                return JSONResponse({"errcode": 45009, "errmsg": "reach max api daily quota limit"})
+            self.template_quota -= 1
         self.templates.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": len(self.templates)})
 

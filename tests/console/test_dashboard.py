@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from bot.config import Settings
 from bot.console.pages.dashboard import answer_rows, width_class
 from handlers.messages import ConversationKey, Inbound
 from knowledge.timezone import SHANGHAI
@@ -152,3 +154,38 @@ def test_bars_are_widths_in_five_percent_steps() -> None:
     assert len(rows) == 14 and rows[0]["day"] == "03-02 周一"
     assert (rows[0]["answered_width"], rows[0]["abstained_width"], rows[0]["rate"]) == ("w75", "w25", "25%")
     assert (rows[1]["answered_width"], rows[1]["abstained_width"]) == ("w15", "w0")
+
+
+@pytest.fixture
+def console_settings(console_settings: Settings) -> Settings:
+    """A small WeChat template quota, so that a few queued reminders exceed it."""
+    return console_settings.model_copy(update={"wechat_daily_quota_template": 3})
+
+
+async def test_the_dashboard_says_which_reminders_the_daily_quota_leaves_behind(
+    app: Starlette, signed_in: SignedIn
+) -> None:
+    db: Database = app.state.runtime.db
+    at = NOW.astimezone(dt.UTC)
+    waiting = {-2: 4, 1: 8}  # days from today → reminders queued for that date
+    rows = [
+        Planned(
+            key=f"q:{day}:{n}",
+            channel="wechat",
+            user_id=f"oQ{day}-{n}",
+            kind="reminder",
+            text="提醒",
+            event_day=NOW.date() + dt.timedelta(days=day),
+            due_at=at,
+        )
+        for day, count in waiting.items()
+        for n in range(count)
+    ]
+    async with db.transaction() as session:
+        await enqueue(session, rows, now=at)
+    page = (await (await signed_in("admin")).get("/admin/")).text
+    assert "wechat 模板消息：今日已用 0 / 3" in page
+    # Two days ago is over: those 4 were never sent. Tomorrow's 8 have today's 3 and tomorrow's 3.
+    assert "截止日 2026-02-28 的 4 条提醒未能在截止前发出" in page
+    assert "按当前配额，截止日 2026-03-03 的 2 条提醒将无法在截止前发出" in page
+    assert 'class="quota warning"' in page

@@ -46,3 +46,58 @@ def test_broadcast_refuses_bad_input_politely(tmp_path: Path) -> None:
     assert bad_time.returncode == 2 and "YYYY-MM-DD" in bad_time.stderr
     missing = bot("broadcast", "--cancel", "99", data=tmp_path)
     assert missing.returncode == 1 and "没有编号为 99" in missing.stderr
+
+
+def test_the_quota_cost_of_a_broadcast_and_the_reminders_it_leaves_behind(tmp_path: Path) -> None:
+    import asyncio
+    import datetime as dt
+
+    from storage.database import Database
+    from storage.outbox import Planned, enqueue
+    from tests.reminders.conftest import FrozenClock
+
+    for user, region in (("oA", "吉林"), ("oB", "长春")):
+        chat = bot(
+            "chat", "--user", user, "--channel", "wechat", "--now", "2026-09-01",
+            data=tmp_path, stdin=f"订阅提醒\n{region}\n全部\n跳过\n确认订阅\n",
+        )  # fmt: skip
+        assert "已订阅" in chat.stdout, chat.stdout + chat.stderr
+
+    async def queue_reminders() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+        at = FrozenClock.parse("2026-09-03T09:00")
+        async with db.transaction() as session:
+            await enqueue(
+                session,
+                [
+                    Planned(
+                        key=f"rem:{n}",
+                        channel="wechat",
+                        user_id=f"oQ{n}",
+                        kind="reminder",
+                        text="提醒",
+                        event_day=dt.date(2026, 9, 4),
+                        due_at=at,
+                    )
+                    for n in range(8)
+                ],
+                now=at,
+            )
+        await db.dispose()
+
+    asyncio.run(queue_reminders())
+    quota = {"WECHAT_DAILY_QUOTA_TEMPLATE": "3", "BOT_NOW": "2026-09-03T10:00"}
+    dry = bot("broadcast", "--region", "吉林", "--text", "补报名通知", "--dry-run", data=tmp_path, **quota)
+    assert dry.returncode == 0, dry.stderr
+    # Eight reminders wait ahead of it and today's quota is 3: none of the broadcast goes today.
+    assert "wechat：约 2 条，最多用今日模板消息 3 条额度中的 2 条" in dry.stdout, dry.stdout
+    assert "排在它之前待发 8 条" in dry.stdout
+    assert "今日额度只够其中 0 条；其余 2 条顺延到次日起按每日额度发送（约 1 天内发完）" in dry.stdout
+
+    status = bot("reminders", "status", data=tmp_path, **quota)
+    assert "wechat 模板消息：今日已用 0 / 3" in status.stdout, status.stdout
+    # Eight reminders for tomorrow, three left today and three tomorrow: two will not make it.
+    assert "按当前配额，截止日 2026-09-04 的 2 条提醒将无法在截止前发出" in status.stdout
+
+    later = bot("reminders", "status", data=tmp_path, **{**quota, "BOT_NOW": "2026-09-05T10:00"})
+    assert "截止日 2026-09-04 的 8 条提醒未能在截止前发出" in later.stdout, later.stdout

@@ -38,7 +38,7 @@ from knowledge.timezone import SHANGHAI
 from storage.audit import append_entry
 from storage.masking import mask_user_id
 from storage.models import Broadcast, Subscription
-from storage.outbox import broadcast_counts
+from storage.outbox import broadcast_counts, cost_lines, quota_outlook
 
 PER_PAGE = 20
 SAMPLE = 5
@@ -221,15 +221,18 @@ async def preview(request: Request, staff: Staff) -> Response:
     draft, problem = parse_draft(request, staff, form)
     if draft is None:
         return await _page(request, staff, entered=_entered(form), error=problem or "", status_code=400)
-    size, sample = await broadcast_audience(database(request), knowledge(request).kb, draft.probe(), sample=SAMPLE)
+    audience = await broadcast_audience(database(request), knowledge(request).kb, draft.probe(), sample=SAMPLE)
+    async with database(request).sessions() as session:
+        outlooks = await quota_outlook(session, runtime(request).services.schedule.rules, now=now(request))
     return render(
         request,
         "broadcast_preview.html",
         {
             "draft": draft,
             "fields": draft.fields(),
-            "size": size,
-            "sample": [{"channel": channel_label(c), "user": mask_user_id(u)} for c, u in sample],
+            "size": audience.size,
+            "sample": [{"channel": channel_label(c), "user": mask_user_id(u)} for c, u in audience.sample],
+            "quota_cost": [line for o in outlooks for line in cost_lines(audience.channels[o.channel], o)],
             "message": broadcast_text(draft.probe()),
             "timing": _timing_note(request, draft),
             "channel_name": channel_label(draft.channel) if draft.channel else "全部渠道",
@@ -261,7 +264,7 @@ async def create(request: Request, staff: Staff) -> Response:
         return await _page(request, staff, entered=_entered(form), error=problem or "", status_code=400)
     if token is None:
         return await _page(request, staff, entered=draft.fields(), error="表单已过期，请重新预览。", status_code=400)
-    size, _ = await broadcast_audience(database(request), knowledge(request).kb, draft.probe(), sample=0)
+    size = (await broadcast_audience(database(request), knowledge(request).kb, draft.probe(), sample=0)).size
     at = now(request)
     try:
         async with database(request).transaction() as session:

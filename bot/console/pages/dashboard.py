@@ -1,5 +1,6 @@
 """The dashboard at /admin/: what waits for staff (handoffs, requests to review, knowledge gaps),
-reminders sent and failed, and the policy questions answered and abstained on per day.
+reminders sent and failed, what the channels' daily quotas leave unsent, and the policy questions
+answered and abstained on per day.
 
 Counts of records with a region (requests, handoffs) are those of the staff member's regions;
 question and delivery counts and knowledge gaps have no region and are shown whole."""
@@ -15,13 +16,14 @@ from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import Staff, staff_page
 from bot.console.nav import NAV
-from bot.console.state import database, now
+from bot.console.state import database, now, runtime
 from bot.console.templates import has_route, render, url
 from knowledge.timezone import SHANGHAI
 from storage import gaps, handoffs
 from storage import notices as notice_store
 from storage.answer_stats import daily_counts
 from storage.dashboard import reminder_deliveries, request_counts
+from storage.outbox import outlook_lines, quota_outlook
 from storage.requests import STATUSES as REQUEST_STATUSES
 
 DAYS = 14
@@ -73,6 +75,7 @@ async def dashboard(request: Request, staff: Staff) -> Response:
         open_gaps = await gaps.count_groups(session, status="open", visible=staff.visible)
         submitted = await notice_store.count_submitted(session, regions=regions) if staff.is_admin else 0
         deliveries = await reminder_deliveries(session, since=today - dt.timedelta(days=WEEK - 1), today=today)
+        outlooks = await quota_outlook(session, runtime(request).services.schedule.rules, now=at)
     rows = answer_rows(answers, today)
     sections = [
         {"item": item, "href": url(request, item.route) if has_route(request, item.route) else None}
@@ -94,6 +97,8 @@ async def dashboard(request: Request, staff: Staff) -> Response:
             "open_gaps": open_gaps,
             "notices_submitted": submitted,
             "deliveries": deliveries,
+            "quota": [line for outlook in outlooks for line in outlook_lines(outlook)],
+            "quota_warning": any(outlook.at_risk or outlook.missed for outlook in outlooks),
             "sections": sections,
             "today": today,
             "days": DAYS,
