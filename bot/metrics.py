@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
@@ -49,6 +49,11 @@ class Metrics:
             "bot_wechat_token_fetches_total",
             "WeChat access-token fetches, by result",
             ["result"],
+            registry=self.registry,
+        )
+        self.leading = Gauge(
+            "bot_scheduler_leading",
+            "1 while this process leads the reminder scheduler (PostgreSQL's advisory lock or SQLite's lease)",
             registry=self.registry,
         )
 
@@ -149,4 +154,25 @@ class _OperationsCollector(Collector):
         for owner in s.leaders:
             leader.add_metric([owner], 1)
         yield leader
+        used = GaugeMetricFamily(
+            "bot_send_quota_used",
+            "Units of the day's send quota used, by channel and route",
+            labels=["channel", "route"],
+        )
+        limit = GaugeMetricFamily(
+            "bot_send_quota_limit", "The configured daily send quota, by channel and route", labels=["channel", "route"]
+        )
+        exhausted = GaugeMetricFamily(
+            "bot_send_quota_exhausted",
+            "1 when the day's quota is spent, by our count or the channel's (WeChat 45009)",
+            labels=["channel", "route"],
+        )
+        for (channel, route), n in sorted(s.quota_used.items()):
+            used.add_metric([channel, route], n)
+            if (channel, route) in s.quota_limit:
+                limit.add_metric([channel, route], s.quota_limit[(channel, route)])
+            exhausted.add_metric([channel, route], 1 if s.quota_exhausted.get((channel, route)) else 0)
+        yield used
+        yield limit
+        yield exhausted
         yield InfoMetricFamily("bot_knowledge", "The knowledge base this process answers from", value=self.versions)

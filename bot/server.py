@@ -50,13 +50,14 @@ async def healthz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.db.sessions() as session:
-        stats = await operations_stats(session, now=runtime.clock())
+        stats = await operations_stats(session, now=runtime.clock(), quotas=runtime.services.schedule.rules.quotas)
     snapshot = runtime.knowledge.current
     versions = {
         "notices": str(len(snapshot.kb.notices)),
         "published": snapshot.notices_version or "",
         "variants": snapshot.variants_version or "",
     }
+    runtime.metrics.leading.set(1 if runtime.reminders is not None and runtime.reminders.leading else 0)
     body = runtime.metrics.render(stats, versions=versions)
     return Response(body, media_type="text/plain; version=0.0.4")
 

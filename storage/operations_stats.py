@@ -7,12 +7,13 @@ A few indexed aggregates per scrape; every process reports the same numbers (the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DeliveryStat, Handoff, Lease, OutboxMessage, WithdrawalRequest
+from storage.models import DeliveryStat, Handoff, Lease, OutboxMessage, SendQuota, WithdrawalRequest
 from storage.statuses import HandoffStatus, OutboxStatus, RequestStatus
 
 
@@ -29,9 +30,17 @@ class OperationsStats:
     requests_awaiting_review: int = 0
     leaders: list[str] = field(default_factory=list)
     """Owners of unexpired leases (SQLite's leader election; PostgreSQL uses an advisory lock)."""
+    quota_used: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(channel, route) → units of the latest day's quota used (the day the dispatcher last claimed on)."""
+    quota_limit: dict[tuple[str, str], int] = field(default_factory=dict)
+    quota_exhausted: dict[tuple[str, str], bool] = field(default_factory=dict)
+    """(channel, route) → whether that day's quota is spent, by our count or the channel's (WeChat's 45009)."""
 
 
-async def operations_stats(session: AsyncSession, *, now: dt.datetime) -> OperationsStats:
+async def operations_stats(
+    session: AsyncSession, *, now: dt.datetime, quotas: Mapping[str, Mapping[str, int]] | None = None
+) -> OperationsStats:
+    """The figures at `now`; `quotas` (channel → route → daily limit) tells a spent quota from a used one."""
     out = OperationsStats()
     o = OutboxMessage
     waiting = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -65,6 +74,16 @@ async def operations_stats(session: AsyncSession, *, now: dt.datetime) -> Operat
         (await session.execute(select(func.count()).where(r.status == RequestStatus.SUBMITTED))).scalar_one()
     )
     out.leaders = list((await session.execute(select(Lease.owner).where(Lease.expires_at > now))).scalars())
+    q = SendQuota
+    latest = select(func.max(q.day)).scalar_subquery()
+    for channel, route, used, exhausted_at in await session.execute(
+        select(q.channel, q.route, q.used, q.exhausted_at).where(q.day == latest)
+    ):
+        limit = (quotas or {}).get(channel, {}).get(route)
+        out.quota_used[(channel, route)] = int(used)
+        if limit is not None:
+            out.quota_limit[(channel, route)] = limit
+        out.quota_exhausted[(channel, route)] = exhausted_at is not None or (limit is not None and used >= limit)
     return out
 
 

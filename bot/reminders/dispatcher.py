@@ -30,10 +30,15 @@ from bot.channels.push import Push
 from handlers.clock import Clock
 from handlers.messages import Outbound
 from storage.database import Database
+from storage.models import OutboxMessage, Recipient
 from storage.outbox import Attempt, Claimed, ClaimStats, Delivery, Rules, claim, expire_passed, record
 from storage.statuses import DeliveryStatus
 
 log = logging.getLogger(__name__)
+
+ANALYZE_FIRST, ANALYZE_EVERY = 2_000, 20_000
+"""Messages claimed in one run before the first refresh of PostgreSQL's statistics, and between the next
+ones (_Run.refresh_statistics)."""
 
 
 def worker_name() -> str:
@@ -199,6 +204,7 @@ class _Run:
         self.to_record: asyncio.Queue[Attempt | None] = asyncio.Queue(maxsize=dispatcher.flush_every)
         self.draining = False
         self.claimer: asyncio.Task[None] | None = None
+        self.group: asyncio.TaskGroup | None = None
 
     def more(self) -> bool:
         """Whether to claim another batch."""
@@ -214,6 +220,7 @@ class _Run:
 
     async def pipeline(self) -> None:
         async with asyncio.TaskGroup() as group:
+            self.group = group
             self.claimer = group.create_task(self.claim_batches())
             for _ in range(self.dispatcher.concurrency):
                 group.create_task(self.send_messages())
@@ -226,15 +233,30 @@ class _Run:
         self.stats.seconds = time.perf_counter() - self.started
 
     async def claim_batches(self) -> None:
+        claimed_so_far, analyze_at = 0, ANALYZE_FIRST
         while self.more():
             claimed, claim_stats = await self.dispatcher._claim()
             self.stats.add_claims(claim_stats)
+            claimed_so_far += len(claimed)
+            if claimed_so_far >= analyze_at and self.group is not None:
+                analyze_at = claimed_so_far + ANALYZE_EVERY
+                self.group.create_task(self.refresh_statistics())
             if not claimed:
                 if claim_stats.deferred or claim_stats.skipped:
                     continue  # those were moved out of the way: there may be more due behind them
                 return  # nothing due, or only what today's quota cannot carry (held where it was)
             for message in claimed:
                 await self.to_send.put(message)
+
+    async def refresh_statistics(self) -> None:
+        """A large send creates recipients and moves outbox rows faster than autovacuum refreshes
+        PostgreSQL's statistics; with stale ones the claim's lookups by key read whole tables. On a
+        connection of its own, beside the claims: ANALYZE of a million rows takes a few hundred ms."""
+        try:
+            for table in (Recipient.__tablename__, OutboxMessage.__tablename__):
+                await self.dispatcher.db.analyze(table)
+        except Exception:  # noqa: BLE001 - the send goes on; the next refresh tries again
+            log.warning("could not refresh the database's statistics", exc_info=True)
 
     async def send_messages(self) -> None:
         while (item := await self.to_send.get()) is not None:

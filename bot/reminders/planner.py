@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 BROADCAST_CHANNELS = ("wechat", "telegram", "web")
 MAX_BROADCAST_TEXT = 600
 AUDIENCE_BATCH = 2000
+ANALYZE_AFTER = 10_000
+"""New outbox rows in one run after which PostgreSQL's statistics are refreshed at once: the dispatcher
+claims from them in the next seconds (storage.database.Database.analyze)."""
 
 
 def day_text(day: dt.date) -> str:
@@ -145,6 +148,8 @@ class Planner:
                 planned = [p for s in batch for p in self.reminders_for(s, now)]
                 stats.created += await enqueue(session, planned, now=now)
         stats.created += await self._plan_broadcasts(now, stats)
+        if stats.created >= ANALYZE_AFTER:
+            await self.db.analyze(OutboxMessage.__tablename__)
         stats.seconds = time.perf_counter() - started
         if stats.created:
             log.info("planner: %d new messages from %d subscriptions", stats.created, stats.subscriptions)

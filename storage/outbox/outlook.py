@@ -55,7 +55,9 @@ async def quota_outlook(
             .order_by(o.event_day.desc())
         )
         outlook.missed = [(day, int(n)) for day, n in (await session.execute(missed)).all()]
-        waiting = select(o.event_day, func.count()).where(*reminders, o.status.in_(QUEUED)).group_by(o.event_day)
+        # A subscription's reminders of one date count once: the later one supersedes the earlier.
+        messages = func.count(func.distinct(o.subscription_id)) + func.count() - func.count(o.subscription_id)
+        waiting = select(o.event_day, messages).where(*reminders, o.status.in_(QUEUED)).group_by(o.event_day)
         demand = [(day, int(n)) for day, n in (await session.execute(waiting)).all() if day is not None]
         # Still queued though their date is over (the dispatcher skips them at its next run): missed.
         late = Counter({day: n for day, n in demand if day < today}) + Counter(dict(outlook.missed))
