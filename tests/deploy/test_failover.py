@@ -16,17 +16,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
-from storage.database import Database
-from storage.models import Broadcast, OutboxMessage, Subscription
 from tests.channels.conftest import free_port, serving
 from tests.channels.fake_wechat import APP_ID, SECRET
 from tests.deploy.instances import deployment_env, reported_on_failure, running_instances
 from tests.deploy.recording_api import RecordingWeChatApi
 from tests.dialogs import PG_URL
-from tests.reminders.conftest import FrozenClock
-from tests.reminders.test_crash import DUPLICATE_BOUND
+from tests.reminders.test_crash import DUPLICATE_BOUND, broadcast_statuses, prepare_broadcast
 
 pytestmark = [
     pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL: the instances elect their leader in PostgreSQL"),
@@ -35,41 +31,11 @@ pytestmark = [
 
 USERS = 1500
 NOW = "2026-09-04T10:00"
-REGION = "西藏自治区"
-"""No notice governs it: the outbox holds the broadcast alone (see tests/reminders/test_crash.py)."""
 TICK = 0.5
 CLAIM = 3.0
 LEASE = 2.0
 KILL_AFTER = 437
 """Sends before the kill: mid-batch, with sends in flight and outcomes not yet written."""
-
-
-async def _prepare(database_url: str) -> None:
-    db = Database(database_url)
-    at = FrozenClock.parse("2026-09-04T09:00")
-    try:
-        async with db.transaction() as session:
-            session.add_all(
-                Subscription(channel="wechat", user_id=f"oFail{i:05d}", region=REGION, active=True, created_at=at)
-                for i in range(USERS)
-            )
-            session.add(Broadcast(region=REGION, text="补报名通知", send_at=at, created_by="test", created_at=at))
-    finally:
-        await db.dispose()
-
-
-async def _statuses(database_url: str) -> dict[str, int]:
-    db = Database(database_url)
-    try:
-        async with db.sessions() as session:
-            rows = await session.execute(
-                select(OutboxMessage.status, func.count())
-                .where(OutboxMessage.broadcast_id.is_not(None))
-                .group_by(OutboxMessage.status)
-            )
-            return {status: int(n) for status, n in rows.all()}
-    finally:
-        await db.dispose()
 
 
 async def _leading(base_url: str) -> float:
@@ -81,7 +47,7 @@ async def _leading(base_url: str) -> float:
 
 
 async def test_the_other_instance_takes_over_when_the_leader_is_killed(tmp_path: Path, database_url: str) -> None:
-    await _prepare(database_url)
+    await prepare_broadcast(database_url, users=USERS, prefix="oFail")
     fake = RecordingWeChatApi(send_delay=0.02)
     templates = {"broadcast": {"template_id": "TPL-b", "fields": {"thing1": "title", "thing2": "note"}}}
     reports: dict[str, Callable[[], str]] = {}
@@ -125,7 +91,7 @@ async def test_the_other_instance_takes_over_when_the_leader_is_killed(tmp_path:
                 assert at_kill < USERS, "killed in the middle of the dispatch"
 
                 for _ in range(600):
-                    if (await _statuses(database_url)).get("sent") == USERS:
+                    if (await broadcast_statuses(database_url)).get("sent") == USERS:
                         break
                     await asyncio.sleep(0.1)
                 assert await _leading(survivor.base_url) == 1.0
@@ -144,5 +110,5 @@ async def test_the_other_instance_takes_over_when_the_leader_is_killed(tmp_path:
     assert takeover <= LEASE + TICK + CLAIM, f"takeover took {takeover:.2f} s"
     assert lost == 0
     assert duplicates <= DUPLICATE_BOUND
-    assert await _statuses(database_url) == {"sent": USERS}
+    assert await broadcast_statuses(database_url) == {"sent": USERS}
     assert {d.pid for d in fake.deliveries} == {leader.pid, survivor.pid}

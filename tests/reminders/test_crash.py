@@ -33,22 +33,23 @@ DUPLICATE_BOUND = 48
 """In flight (the dispatcher's 16 concurrent sends) plus outcomes not yet written (up to two flushes of 16)."""
 
 
-async def _prepare(database_url: str) -> None:
+async def prepare_broadcast(database_url: str, *, users: int = USERS, prefix: str = "oCrash") -> None:
+    """`users` subscribers of REGION and a broadcast to them due since 09:00 (shared with tests/deploy)."""
     db = Database(database_url)
     try:
         await db.migrate()
         at = FrozenClock.parse("2026-09-04T09:00")
         async with db.transaction() as session:
             session.add_all(
-                Subscription(channel="wechat", user_id=f"oCrash{i:05d}", region=REGION, active=True, created_at=at)
-                for i in range(USERS)
+                Subscription(channel="wechat", user_id=f"{prefix}{i:05d}", region=REGION, active=True, created_at=at)
+                for i in range(users)
             )
             session.add(Broadcast(region=REGION, text="补报名通知", send_at=at, created_by="test", created_at=at))
     finally:
         await db.dispose()
 
 
-async def _outbox(database_url: str) -> dict[str, int]:
+async def broadcast_statuses(database_url: str) -> dict[str, int]:
     """The broadcast's rows by status."""
     db = Database(database_url)
     try:
@@ -67,7 +68,7 @@ async def _outbox(database_url: str) -> dict[str, int]:
 async def test_kill_and_restart_loses_nothing_and_repeats_at_most_the_in_flight(
     tmp_path: Path, database_url: str
 ) -> None:
-    await _prepare(database_url)
+    await prepare_broadcast(database_url)
     fake = FakeWeChatApi(send_delay=0.02)
     templates = {"broadcast": {"template_id": "TPL-b", "fields": {"thing1": "title", "thing2": "note"}}}
     async with serving(fake.app) as api:
@@ -114,7 +115,7 @@ async def test_kill_and_restart_loses_nothing_and_repeats_at_most_the_in_flight(
 
             server = await start()  # type: ignore[misc]
             for _ in range(2400):
-                statuses = await _outbox(database_url)
+                statuses = await broadcast_statuses(database_url)
                 if statuses.get("sent") == USERS:
                     break
                 await asyncio.sleep(0.1)
@@ -128,4 +129,4 @@ async def test_kill_and_restart_loses_nothing_and_repeats_at_most_the_in_flight(
     print(f"\nkill -9 after {at_kill} of {USERS} sends: lost {lost}, sent twice {duplicates}")
     assert lost == 0
     assert duplicates <= DUPLICATE_BOUND
-    assert await _outbox(database_url) == {"sent": USERS}
+    assert await broadcast_statuses(database_url) == {"sent": USERS}
