@@ -15,7 +15,14 @@ channel's sender returns); everything is imported from here.
 from storage.outbox.delivery import Delivery
 from storage.outbox.lookups import broadcast_counts, last_seen, next_due, next_pending_for, status_counts
 from storage.outbox.outcomes import Attempt, record
-from storage.outbox.outlook import ChannelOutlook, cost_lines, outlook_lines, quota_outlook
+from storage.outbox.outlook import (
+    ChannelOutlook,
+    cost_lines,
+    outlook_lines,
+    quota_outlook,
+    usage_lines,
+    warning_lines,
+)
 from storage.outbox.policy import ANYTIME_KINDS, PASSED, SUPERSEDED, Rules, backoff, priority_of, shortfall
 from storage.outbox.queue import ENQUEUE_BATCH, Claimed, ClaimStats, Planned, Router, claim, enqueue, expire_passed
 
@@ -47,4 +54,6 @@ __all__ = [
     "record",
     "shortfall",
     "status_counts",
+    "usage_lines",
+    "warning_lines",
 ]

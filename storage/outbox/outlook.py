@@ -70,22 +70,31 @@ async def quota_outlook(
     return out
 
 
-def outlook_lines(outlook: ChannelOutlook) -> list[str]:
-    """The outlook in staff's words, one finding a line."""
+def outlook_lines(outlook: ChannelOutlook, *, channel_name: str | None = None) -> list[str]:
+    """The outlook in staff's words, one finding a line: today's use, then the warnings."""
+    return usage_lines(outlook, channel_name=channel_name) + warning_lines(outlook)
+
+
+def usage_lines(outlook: ChannelOutlook, *, channel_name: str | None = None) -> list[str]:
+    """Today's use of each route's quota."""
     lines = []
     for route, quota in sorted(outlook.quota.items()):
         state = "，平台已答复今日额度用完（45009），明日 0 点恢复" if quota.exhausted_at is not None else ""
-        lines.append(
-            f"{outlook.channel} {ROUTE_NAMES.get(route, route)}：今日已用 {quota.used:,} / {quota.limit:,}{state}"
-        )
-    for day, count in outlook.at_risk:
-        lines.append(f"按当前配额，截止日 {day:%Y-%m-%d} 的 {count:,} 条提醒将无法在截止前发出")
-    for day, count in outlook.missed:
-        lines.append(f"截止日 {day:%Y-%m-%d} 的 {count:,} 条提醒未能在截止前发出")
+        name = f"{channel_name or outlook.channel} {ROUTE_NAMES.get(route, route)}"
+        lines.append(f"{name}：今日已用 {quota.used:,} / {quota.limit:,}{state}")
     return lines
 
 
-def cost_lines(count: int, outlook: ChannelOutlook) -> list[str]:
+def warning_lines(outlook: ChannelOutlook) -> list[str]:
+    """The reminders the quota will leave, or has left, behind their date."""
+    lines = [
+        f"按当前配额，截止日 {day:%Y-%m-%d} 的 {count:,} 条提醒将无法在截止前发出" for day, count in outlook.at_risk
+    ]
+    lines += [f"截止日 {day:%Y-%m-%d} 的 {count:,} 条提醒未能在截止前发出" for day, count in outlook.missed]
+    return lines
+
+
+def cost_lines(count: int, outlook: ChannelOutlook, *, channel_name: str | None = None) -> list[str]:
     """What sending `count` more messages on the outlook's channel costs its scarcest daily quota, and
     whether today's is enough once what is queued ahead of them goes (a broadcast's dry run)."""
     if count <= 0 or not outlook.quota:
@@ -95,7 +104,7 @@ def cost_lines(count: int, outlook: ChannelOutlook) -> list[str]:
     ahead = sum(outlook.queued.values())
     today = min(count, max(0, quota.left - ahead))
     lines = [
-        f"{outlook.channel}：约 {count:,} 条，最多用今日{name} {quota.limit:,} 条额度中的 {count:,} 条"
+        f"{channel_name or outlook.channel}：约 {count:,} 条，最多用今日{name} {quota.limit:,} 条额度中的 {count:,} 条"
         f"（今日已用 {quota.used:,}，排在它之前待发 {ahead:,} 条；48 小时内互动过的考生改用客服消息，不占此额度）"
     ]
     if today < count:

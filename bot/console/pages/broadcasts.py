@@ -232,7 +232,11 @@ async def preview(request: Request, staff: Staff) -> Response:
             "fields": draft.fields(),
             "size": audience.size,
             "sample": [{"channel": channel_label(c), "user": mask_user_id(u)} for c, u in audience.sample],
-            "quota_cost": [line for o in outlooks for line in cost_lines(audience.channels[o.channel], o)],
+            "quota_cost": [
+                line
+                for o in outlooks
+                for line in cost_lines(audience.channels[o.channel], o, channel_name=channel_label(o.channel))
+            ],
             "message": broadcast_text(draft.probe()),
             "timing": _timing_note(request, draft),
             "channel_name": channel_label(draft.channel) if draft.channel else "全部渠道",

@@ -18,12 +18,13 @@ from bot.console.auth import Staff, staff_page
 from bot.console.nav import NAV
 from bot.console.state import database, now, runtime
 from bot.console.templates import has_route, render, url
+from handlers.channel_names import channel_label
 from knowledge.timezone import SHANGHAI
 from storage import gaps, handoffs
 from storage import notices as notice_store
 from storage.answer_stats import daily_counts
 from storage.dashboard import reminder_deliveries, request_counts
-from storage.outbox import outlook_lines, quota_outlook
+from storage.outbox import quota_outlook, usage_lines, warning_lines
 from storage.requests import STATUSES as REQUEST_STATUSES
 
 DAYS = 14
@@ -97,8 +98,8 @@ async def dashboard(request: Request, staff: Staff) -> Response:
             "open_gaps": open_gaps,
             "notices_submitted": submitted,
             "deliveries": deliveries,
-            "quota": [line for outlook in outlooks for line in outlook_lines(outlook)],
-            "quota_warning": any(outlook.at_risk or outlook.missed for outlook in outlooks),
+            "quota_usage": [line for o in outlooks for line in usage_lines(o, channel_name=channel_label(o.channel))],
+            "quota_warnings": [line for o in outlooks for line in warning_lines(o)],
             "sections": sections,
             "today": today,
             "days": DAYS,
