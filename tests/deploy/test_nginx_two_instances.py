@@ -3,7 +3,7 @@ with a self-signed certificate and high ports) terminating TLS in front of two s
 `python -m bot serve` instances on one PostgreSQL database, with the environment of deploy/env.example
 and the migration run first, as the systemd units do. Over https: a WeChat message in safe mode is
 answered, its retry lands on the other instance and is answered from the record, a staff login gets
-Secure cookies and the console loads, a broadcast goes out once per subscriber, and the static files
+Secure cookies and the console loads, a reminder and a broadcast go out once each, and the static files
 are nginx's own: still served with both instances stopped."""
 
 from __future__ import annotations
@@ -49,7 +49,12 @@ QUESTION = "广州退考退费登记截止到哪天？"
 REGION = "西藏自治区"
 """No notice governs it: the subscribers get the broadcast and no reminder besides."""
 SUBSCRIBERS = 20
-TEMPLATES = {"broadcast": {"template_id": "TPL-b", "fields": {"thing1": "title", "thing2": "note"}}}
+REMINDED = "oRemind1"
+"""A subscriber of 吉林's unified exam: at NOW one reminder is due (registration opens on 09-05)."""
+TEMPLATES = {
+    "broadcast": {"template_id": "TPL-b", "fields": {"thing1": "title", "thing2": "note"}},
+    "reminder": {"template_id": "TPL-r", "fields": {"thing1": "title", "time2": "date"}},
+}
 
 
 async def test_two_instances_behind_nginx(tmp_path: Path, database_url: str) -> None:
@@ -109,6 +114,16 @@ async def _subscribe(database_url: str) -> None:
             session.add_all(
                 Subscription(channel="wechat", user_id=f"oSub{i:03d}", region=REGION, active=True, created_at=at)
                 for i in range(SUBSCRIBERS)
+            )
+            session.add(
+                Subscription(
+                    channel="wechat",
+                    user_id=REMINDED,
+                    region="吉林省",
+                    exam_kind="全国统一鉴定",
+                    active=True,
+                    created_at=at,
+                )
             )
     finally:
         await db.dispose()
@@ -265,14 +280,17 @@ async def _broadcast_sent_once(
         in_process, "broadcast", "--region", REGION, "--channel", "wechat", "--text", "补报名通知", env=env
     )
     assert queued.returncode == 0, queued.stderr
+    everyone = SUBSCRIBERS + 1  # the broadcast's audience, and the reminder planned by whichever instance leads
     for _ in range(300):
-        if len(fake.deliveries) >= SUBSCRIBERS and await _sent(database_url) == SUBSCRIBERS:
+        if len(fake.deliveries) >= everyone and await _sent(database_url) == everyone:
             break
         await asyncio.sleep(0.05)
     await asyncio.sleep(1.5)  # three more ticks of both schedulers: nothing goes out a second time
     received = Counter(d.user for d in fake.deliveries)
-    assert received == Counter({f"oSub{i:03d}": 1 for i in range(SUBSCRIBERS)}), received
-    assert await _sent(database_url) == SUBSCRIBERS
+    assert received == Counter({**{f"oSub{i:03d}": 1 for i in range(SUBSCRIBERS)}, REMINDED: 1}), received
+    reminders = [t for t in fake.templates if t["touser"] == REMINDED]
+    assert [t["template_id"] for t in reminders] == ["TPL-r"], reminders
+    assert await _sent(database_url) == everyone
     # Sent by one of the two instances, the one elected: each instance's healthz pid is known.
     senders = {d.pid for d in fake.deliveries}
     assert len(senders) == 1 and senders <= {i.pid for i in instances}, senders
