@@ -7,7 +7,10 @@ from handlers.reminder_schedule import ReminderSchedule
 
 
 def channel_quotas(settings: Settings) -> dict[str, dict[str, int]]:
-    """Each channel's daily quotas by route: WeChat's template and customer-service messages."""
+    """Each channel's daily quotas by route: WeChat's template and customer-service messages, where the
+    bot can send WeChat messages at all (an AppID); elsewhere staff are not shown quotas that mean nothing."""
+    if not settings.wechat_app_id:
+        return {}
     return {
         "wechat": {
             "template": settings.wechat_daily_quota_template,

@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from storage.outbox import Planned, enqueue
 from storage.outbox.quotas import add_used, mark_exhausted
 from tests.channels.conftest import serving
+from tests.channels.fake_wechat import APP_ID
 from tests.dialogs import Chat, dialog, make_id_number
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
@@ -52,7 +53,7 @@ async def test_every_alert_names_metrics_the_server_exports(make_app: Callable[.
 
 
 async def test_the_metrics_hold_what_the_database_holds(make_app: Callable[..., Starlette]) -> None:
-    app = make_app()
+    app = make_app(wechat_app_id=APP_ID)  # an account that can send: its quotas are configured
     async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
         runtime = app.state.runtime
         chat = Chat(runtime.engine, user="m1", channel="test")

@@ -19,6 +19,7 @@ from storage.database import Database
 from storage.models import AnswerStat, OutboxMessage
 from storage.outbox import Claimed, Delivery, Planned, Rules, enqueue, record
 from storage.requests import NewRequest, create_request
+from tests.channels.fake_wechat import APP_ID
 from tests.console.conftest import MovableClock, SignedIn
 from tests.dialogs import make_id_number
 
@@ -159,7 +160,7 @@ def test_bars_are_widths_in_five_percent_steps() -> None:
 @pytest.fixture
 def console_settings(console_settings: Settings) -> Settings:
     """A small WeChat template quota, so that a few queued reminders exceed it."""
-    return console_settings.model_copy(update={"wechat_daily_quota_template": 3})
+    return console_settings.model_copy(update={"wechat_daily_quota_template": 3, "wechat_app_id": APP_ID})
 
 
 async def test_the_dashboard_says_which_reminders_the_daily_quota_leaves_behind(

@@ -17,6 +17,7 @@ from storage.outbox import Planned, enqueue
 from storage.staff import create_account
 from tests.a11y import low_contrast
 from tests.channels.conftest import serving
+from tests.channels.fake_wechat import APP_ID
 from tests.console.conftest import CHEAP_HASHER, PASSWORD, SQLITE_ONLY, MovableClock
 from tests.console.test_request_browser import shot
 
@@ -29,7 +30,7 @@ async def test_the_quota_report_reads_well_on_a_phone_and_a_desktop(
 ) -> None:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    settings = console_settings.model_copy(update={"wechat_daily_quota_template": 3})
+    settings = console_settings.model_copy(update={"wechat_daily_quota_template": 3, "wechat_app_id": APP_ID})
     app = create_app(settings, clock=clock, password_hasher=CHEAP_HASHER)
     async with serving(app) as base_url:
         now = clock()

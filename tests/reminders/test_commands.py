@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.channels.fake_wechat import APP_ID
 from tests.cli import Result, in_process, in_subprocess
 
 
@@ -86,7 +87,10 @@ def test_the_quota_cost_of_a_broadcast_and_the_reminders_it_leaves_behind(tmp_pa
         await db.dispose()
 
     asyncio.run(queue_reminders())
-    quota = {"WECHAT_DAILY_QUOTA_TEMPLATE": "3", "BOT_NOW": "2026-09-03T10:00"}
+    # Without an AppID the bot sends no WeChat messages: no quota is reported.
+    unconfigured = bot("reminders", "status", data=tmp_path, BOT_NOW="2026-09-03T10:00", WECHAT_APP_ID="")
+    assert unconfigured.returncode == 0 and "模板消息" not in unconfigured.stdout, unconfigured.stdout
+    quota = {"WECHAT_DAILY_QUOTA_TEMPLATE": "3", "BOT_NOW": "2026-09-03T10:00", "WECHAT_APP_ID": APP_ID}
     dry = bot("broadcast", "--region", "吉林", "--text", "补报名通知", "--dry-run", data=tmp_path, **quota)
     assert dry.returncode == 0, dry.stderr
     # Eight reminders wait ahead of it and today's quota is 3: none of the broadcast goes today.
