@@ -52,7 +52,7 @@ async def operations_stats(
     due = select(o.channel, func.min(o.due_at)).where(o.status == OutboxStatus.PENDING, o.due_at <= now)
     for channel, oldest in await session.execute(due.group_by(o.channel)):
         if oldest is not None:
-            out.oldest_due_seconds[channel] = max(0.0, (now - _aware(oldest)).total_seconds())
+            out.oldest_due_seconds[channel] = max(0.0, (now - oldest).total_seconds())
     d = DeliveryStat
     for channel, outcome, count in await session.execute(
         select(d.channel, d.outcome, func.sum(d.count)).group_by(d.channel, d.outcome)
@@ -68,7 +68,7 @@ async def operations_stats(
         await session.execute(select(func.min(h.created_at)).where(h.status == HandoffStatus.PENDING))
     ).scalar()
     if oldest_pending is not None:
-        out.oldest_waiting_handoff_seconds = max(0.0, (now - _aware(oldest_pending)).total_seconds())
+        out.oldest_waiting_handoff_seconds = max(0.0, (now - oldest_pending).total_seconds())
     r = WithdrawalRequest
     out.requests_awaiting_review = int(
         (await session.execute(select(func.count()).where(r.status == RequestStatus.SUBMITTED))).scalar_one()
@@ -85,7 +85,3 @@ async def operations_stats(
             out.quota_limit[(channel, route)] = limit
         out.quota_exhausted[(channel, route)] = exhausted_at is not None or (limit is not None and used >= limit)
     return out
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

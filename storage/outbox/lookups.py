@@ -40,10 +40,7 @@ async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
 
 async def next_due(session: AsyncSession) -> dt.datetime | None:
     stmt = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
-    value = (await session.execute(stmt)).scalar()
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)  # func.min bypasses the column type on SQLite
-    return value
+    return (await session.execute(stmt)).scalar()  # aware: min() keeps the column's UTC type
 
 
 async def next_pending_for(session: AsyncSession, subscription_id: int) -> tuple[dt.datetime, str] | None:

@@ -32,6 +32,11 @@ class ChannelOutlook:
     at_risk: list[tuple[dt.date, int]] = field(default_factory=list)
     """(date, reminders the quota alone cannot carry before it), the nearest first."""
 
+    @property
+    def scarcest(self) -> tuple[str, QuotaDay]:
+        """The route with the smallest daily quota (WeChat: templates), which decides what waits."""
+        return min(self.quota.items(), key=lambda item: item[1].limit)
+
 
 async def quota_outlook(
     session: AsyncSession, rules: Rules, *, now: dt.datetime, missed_days: int = 30
@@ -42,6 +47,8 @@ async def quota_outlook(
     today = rules.local(now).date()
     out = []
     for channel, limits in sorted(rules.quotas.items()):
+        if not limits:
+            continue
         o = OutboxMessage
         outlook = ChannelOutlook(channel, await read_day(session, channel, limits, day=today))
         kinds = select(o.kind, func.count()).where(o.channel == channel, o.status.in_(QUEUED)).group_by(o.kind)
@@ -63,8 +70,8 @@ async def quota_outlook(
         late = Counter({day: n for day, n in demand if day < today}) + Counter(dict(outlook.missed))
         outlook.missed = sorted(late.items(), reverse=True)
         demand = [(day, n) for day, n in demand if day >= today]
-        scarcest = min(limits, key=lambda route: limits[route])
-        short = shortfall(demand, today=today, left_today=outlook.quota[scarcest].left, daily=limits[scarcest])
+        _, scarcest = outlook.scarcest
+        short = shortfall(demand, today=today, left_today=scarcest.left, daily=scarcest.limit)
         outlook.at_risk = sorted(short.items())
         out.append(outlook)
     return out
@@ -99,7 +106,7 @@ def cost_lines(count: int, outlook: ChannelOutlook, *, channel_name: str | None 
     whether today's is enough once what is queued ahead of them goes (a broadcast's dry run)."""
     if count <= 0 or not outlook.quota:
         return []
-    route, quota = min(outlook.quota.items(), key=lambda item: item[1].limit)
+    route, quota = outlook.scarcest
     name = ROUTE_NAMES.get(route, route)
     ahead = sum(outlook.queued.values())
     today = min(count, max(0, quota.left - ahead))

@@ -221,13 +221,8 @@ async def _superseded(session: AsyncSession, rows: Sequence[Any], *, now: dt.dat
     return {
         r.id
         for r in candidates
-        if (last := latest.get((r.subscription_id, r.event_day))) is not None and _aware(last) > _aware(r.due_at)
+        if (last := latest.get((r.subscription_id, r.event_day))) is not None and last > r.due_at
     }
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """func.max bypasses the column type on SQLite: a naive UTC value there."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 async def expire_passed(session: AsyncSession, *, today: dt.date) -> int:

@@ -41,11 +41,7 @@ async def lock_today(
     the transaction ends."""
     if not limits:
         return {}
-    insert = dialect_insert(session)
-    await session.execute(
-        insert(SendQuota).on_conflict_do_nothing(index_elements=["channel", "route", "day"]),
-        [{"channel": channel, "route": route, "day": day, "used": 0} for route in sorted(limits)],
-    )
+    await _ensure_rows(session, [(channel, route) for route in sorted(limits)], day=day)
     q = SendQuota
     stmt = (
         select(q.route, q.used, q.exhausted_at)
@@ -76,14 +72,11 @@ async def read_day(
 
 async def add_used(session: AsyncSession, changes: Counter[tuple[str, str]], *, day: dt.date) -> None:
     """(channel, route) → units to add (negative: given back) on `day`."""
-    rows = [{"c": c, "r": r, "n": n, "d": day} for (c, r), n in sorted(changes.items()) if n]
-    if not rows:
+    changed = [(key, n) for key, n in sorted(changes.items()) if n]
+    if not changed:
         return
-    insert = dialect_insert(session)
-    await session.execute(
-        insert(SendQuota).on_conflict_do_nothing(index_elements=["channel", "route", "day"]),
-        [{"channel": row["c"], "route": row["r"], "day": day, "used": 0} for row in rows],
-    )
+    await _ensure_rows(session, [key for key, _ in changed], day=day)
+    rows = [{"c": c, "r": r, "n": n, "d": day} for (c, r), n in changed]
     await session.execute(_ADD_USED, rows)
 
 
@@ -101,14 +94,19 @@ _ADD_USED = (
 
 async def mark_exhausted(session: AsyncSession, channel: str, route: str, *, day: dt.date, at: dt.datetime) -> None:
     """The API said the day's quota is reached: nothing more is claimed for this route until the next day."""
-    insert = dialect_insert(session)
-    await session.execute(
-        insert(SendQuota).on_conflict_do_nothing(index_elements=["channel", "route", "day"]),
-        [{"channel": channel, "route": route, "day": day, "used": 0}],
-    )
+    await _ensure_rows(session, [(channel, route)], day=day)
     q = SendQuota
     await session.execute(
         update(q)
         .where(q.channel == channel, q.route == route, q.day == day, q.exhausted_at.is_(None))
         .values(exhausted_at=at)
+    )
+
+
+async def _ensure_rows(session: AsyncSession, routes: list[tuple[str, str]], *, day: dt.date) -> None:
+    """The (channel, route) rows of `day`, created at 0 where missing."""
+    insert = dialect_insert(session)
+    await session.execute(
+        insert(SendQuota).on_conflict_do_nothing(index_elements=["channel", "route", "day"]),
+        [{"channel": channel, "route": route, "day": day, "used": 0} for channel, route in routes],
     )

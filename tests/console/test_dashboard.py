@@ -22,6 +22,7 @@ from storage.requests import NewRequest, create_request
 from tests.channels.fake_wechat import APP_ID
 from tests.console.conftest import MovableClock, SignedIn
 from tests.dialogs import make_id_number
+from tests.reminders.conftest import waiting_reminders
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 
@@ -168,20 +169,9 @@ async def test_the_dashboard_says_which_reminders_the_daily_quota_leaves_behind(
 ) -> None:
     db: Database = app.state.runtime.db
     at = NOW.astimezone(dt.UTC)
-    waiting = {-2: 4, 1: 8}  # days from today → reminders queued for that date
-    rows = [
-        Planned(
-            key=f"q:{day}:{n}",
-            channel="wechat",
-            user_id=f"oQ{day}-{n}",
-            kind="reminder",
-            text="提醒",
-            event_day=NOW.date() + dt.timedelta(days=day),
-            due_at=at,
-        )
-        for day, count in waiting.items()
-        for n in range(count)
-    ]
+    # Reminders queued for two days ago and for tomorrow.
+    days = {NOW.date() + dt.timedelta(days=-2): 4, NOW.date() + dt.timedelta(days=1): 8}
+    rows = waiting_reminders(days, due_at=at)
     async with db.transaction() as session:
         await enqueue(session, rows, now=at)
     page = (await (await signed_in("admin")).get("/admin/")).text

@@ -13,13 +13,14 @@ from playwright.async_api import async_playwright, expect
 from bot.config import Settings
 from bot.server import create_app
 from knowledge.timezone import SHANGHAI
-from storage.outbox import Planned, enqueue
+from storage.outbox import enqueue
 from storage.staff import create_account
 from tests.a11y import low_contrast
 from tests.channels.conftest import serving
 from tests.channels.fake_wechat import APP_ID
 from tests.console.conftest import CHEAP_HASHER, PASSWORD, SQLITE_ONLY, MovableClock
 from tests.console.test_request_browser import shot
+from tests.reminders.conftest import waiting_reminders
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -35,19 +36,7 @@ async def test_the_quota_report_reads_well_on_a_phone_and_a_desktop(
     async with serving(app) as base_url:
         now = clock()
         today = now.astimezone(SHANGHAI).date()
-        rows = [
-            Planned(
-                key=f"q:{days}:{n}",
-                channel="wechat",
-                user_id=f"oQ{days}-{n}",
-                kind="reminder",
-                text="提醒",
-                event_day=today + dt.timedelta(days=days),
-                due_at=now,
-            )
-            for days, count in ((-1, 40), (1, 250))
-            for n in range(count)
-        ]
+        rows = waiting_reminders({today - dt.timedelta(days=1): 40, today + dt.timedelta(days=1): 250}, due_at=now)
         async with app.state.runtime.db.transaction() as session:
             await create_account(
                 session, name="boss", role="admin", regions=[], password_hash=CHEAP_HASHER.hash(PASSWORD), now=now

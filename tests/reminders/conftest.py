@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from knowledge.timezone import SHANGHAI
 from storage.api_tokens import SharedToken
 from storage.database import Database
 from storage.models import OutboxMessage
+from storage.outbox import Planned
 from storage.pii import PiiCipher
 from storage.subscriptions import NewSubscription, subscribe
 from tests.channels.conftest import serving
@@ -33,6 +34,23 @@ TEMPLATES = {
     kind: WeChatTemplate(template_id=f"TPL-{kind}", fields={"thing1": "title", "time2": "date", "thing3": "source"})
     for kind in ("reminder", "broadcast")
 }
+
+
+def waiting_reminders(counts: Mapping[dt.date, int], *, due_at: dt.datetime) -> list[Planned]:
+    """WeChat reminders due at `due_at`, `counts[date]` of them for each date, each to its own user."""
+    return [
+        Planned(
+            key=f"waiting:{day}:{n}",
+            channel="wechat",
+            user_id=f"oQ{day:%m%d}-{n}",
+            kind="reminder",
+            text="提醒",
+            event_day=day,
+            due_at=due_at,
+        )
+        for day, count in counts.items()
+        for n in range(count)
+    ]
 
 
 class FrozenClock:

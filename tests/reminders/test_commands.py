@@ -54,8 +54,8 @@ def test_the_quota_cost_of_a_broadcast_and_the_reminders_it_leaves_behind(tmp_pa
     import datetime as dt
 
     from storage.database import Database
-    from storage.outbox import Planned, enqueue
-    from tests.reminders.conftest import FrozenClock
+    from storage.outbox import enqueue
+    from tests.reminders.conftest import FrozenClock, waiting_reminders
 
     for user, region in (("oA", "吉林"), ("oB", "长春")):
         chat = bot(
@@ -68,22 +68,7 @@ def test_the_quota_cost_of_a_broadcast_and_the_reminders_it_leaves_behind(tmp_pa
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
         at = FrozenClock.parse("2026-09-03T09:00")
         async with db.transaction() as session:
-            await enqueue(
-                session,
-                [
-                    Planned(
-                        key=f"rem:{n}",
-                        channel="wechat",
-                        user_id=f"oQ{n}",
-                        kind="reminder",
-                        text="提醒",
-                        event_day=dt.date(2026, 9, 4),
-                        due_at=at,
-                    )
-                    for n in range(8)
-                ],
-                now=at,
-            )
+            await enqueue(session, waiting_reminders({dt.date(2026, 9, 4): 8}, due_at=at), now=at)
         await db.dispose()
 
     asyncio.run(queue_reminders())
